@@ -1,0 +1,51 @@
+// Starts ingest as its own process (so its CPU can be measured) on a free port.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+
+const root = new URL('..', import.meta.url).pathname;
+export const BENCH_SECRET = 'bench-secret-0123456789';
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startIngest(extraEnv = {}) {
+  const port = await freePort();
+  const dataDir = extraEnv.STAGECAST_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'stagecast-bench-'));
+  const child = spawn(process.execPath, [join(root, 'ingest/dist/main.js')], {
+    env: { ...process.env, PORT: String(port), STAGECAST_API_SECRET: BENCH_SECRET, STAGECAST_DATA_DIR: dataDir, LOG_LEVEL: 'warn', STAGECAST_WORKERS: '1', ...extraEnv },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const api = async (method, path, body) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${BENCH_SECRET}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return res.json();
+  };
+  return {
+    url,
+    pid: child.pid,
+    dataDir,
+    api,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,85 @@
+import type { BroadcastProgress, JoinSnapshot, LiveState, Room } from '@stagecast/sdk';
+import { describeError } from './errors.js';
+
+/** Header label of each broadcast state; "Live" is what people (and the tests) look for. */
+const LABELS: Record<LiveState['state'], string> = {
+  idle: 'Off air',
+  starting: 'Starting…',
+  live: 'Live',
+  stopping: 'Ending…',
+  ended: 'Ended',
+  error: 'Broadcast failed',
+};
+
+/**
+ * The viewer link, if the server put one in the snapshot. Hosts cannot derive it from their
+ * own token, so this reads an optional `viewerLink` field that managers may receive.
+ */
+function viewerLinkOf(snapshot: JoinSnapshot): string | null {
+  const extra: Partial<Record<'viewerLink', unknown>> = snapshot;
+  return typeof extra.viewerLink === 'string' ? new URL(extra.viewerLink, location.origin).href : null;
+}
+
+/** The HLS broadcast of the room: state, compositor figures, audience size, start and stop. */
+export class BroadcastState {
+  live = $state.raw<LiveState>({ state: 'idle' });
+  progress = $state.raw<BroadcastProgress | null>(null);
+  viewers = $state(0);
+  pending = $state<'start' | 'stop' | null>(null);
+  error = $state<string | null>(null);
+  viewerLink = $state<string | null>(null);
+
+  readonly label: string = $derived(LABELS[this.live.state]);
+  readonly isLive: boolean = $derived(this.live.state === 'live');
+  /** Start is offered whenever nothing is running. */
+  readonly canStart: boolean = $derived(['idle', 'ended', 'error'].includes(this.live.state));
+  readonly hlsUrl: string | null = $derived(this.live.hlsUrl ? new URL(this.live.hlsUrl, location.origin).href : null);
+  readonly startedAt: number | null = $derived(this.live.startedAt ? Date.parse(this.live.startedAt) : null);
+
+  readonly #off: (() => void)[] = [];
+
+  constructor(private readonly room: Room) {
+    this.#apply(room.snapshot);
+    this.#off.push(
+      room.on('liveState', (state) => {
+        this.live = state;
+        if (state.state !== 'live') this.progress = null;
+        if (state.state === 'error' && state.error) this.error = state.error;
+      }),
+      room.on('broadcastProgress', (progress) => (this.progress = progress)),
+      room.on('audienceCount', (viewers) => (this.viewers = viewers)),
+      room.on('reconnected', (snapshot) => this.#apply(snapshot)),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.#run('start', () => this.room.request('broadcast:start', {}));
+  }
+
+  async stop(): Promise<void> {
+    await this.#run('stop', () => this.room.request('broadcast:stop', {}));
+  }
+
+  close(): void {
+    for (const off of this.#off.splice(0)) off();
+  }
+
+  async #run(kind: 'start' | 'stop', call: () => Promise<LiveState>): Promise<void> {
+    if (this.pending) return;
+    this.pending = kind;
+    this.error = null;
+    try {
+      this.live = await call();
+    } catch (error) {
+      this.error = `Could not ${kind === 'start' ? 'go live' : 'end the broadcast'}: ${describeError(error)}`;
+    } finally {
+      this.pending = null;
+    }
+  }
+
+  #apply(snapshot: JoinSnapshot): void {
+    this.live = snapshot.live;
+    this.viewers = snapshot.audience.viewers;
+    this.viewerLink = viewerLinkOf(snapshot);
+  }
+}

@@ -1,0 +1,140 @@
+import { can, isStageRole } from '@stagecast/protocol';
+import type { ConnectErrorData, ErrorCode, Role, Room } from '@stagecast/sdk';
+import { BroadcastState } from './BroadcastState.svelte.js';
+import { ChatState } from './ChatState.svelte.js';
+import { closedNotice, describeError, type EndNotice } from './errors.js';
+import { HandsState } from './HandsState.svelte.js';
+import type { LocalSetup } from './media.js';
+import { StageState } from './StageState.svelte.js';
+
+export interface Notice {
+  id: number;
+  text: string;
+}
+
+const NOTICE_MS = 6000;
+
+/** Connection refusals that no amount of reconnecting will fix. */
+const FATAL_CODES: ReadonlySet<ErrorCode> = new Set(['TOKEN_EXPIRED', 'TOKEN_INVALID', 'BANNED', 'ROOM_NOT_FOUND', 'ROOM_CLOSED', 'WRONG_ROOM']);
+
+/**
+ * One person's session in the studio: the room connection and its parts (stage, broadcast,
+ * chat, hands). Components get it from context; nothing here is a module singleton.
+ */
+export class HostSession {
+  role = $state<Role>('viewer');
+  connection = $state<'connected' | 'reconnecting'>('connected');
+  /** Set once the session is over; the app then shows the end screen. */
+  ended = $state<EndNotice | null>(null);
+  notices = $state.raw<Notice[]>([]);
+
+  readonly canManage: boolean = $derived(can(this.role, 'manageStage'));
+  readonly canModerate: boolean = $derived(can(this.role, 'moderate'));
+  readonly canBroadcast: boolean = $derived(can(this.role, 'broadcast'));
+
+  readonly stage: StageState;
+  readonly broadcast: BroadcastState;
+  readonly chat: ChatState;
+  readonly hands: HandsState;
+
+  #nextNotice = 1;
+  #closed = false;
+  readonly #off: (() => void)[] = [];
+
+  constructor(readonly room: Room) {
+    this.role = room.role;
+    const notify = (text: string) => this.notify(text);
+    this.stage = new StageState(room, notify);
+    this.broadcast = new BroadcastState(room);
+    this.chat = new ChatState(room, notify);
+    this.hands = new HandsState(room, notify, () => this.canManage);
+
+    this.#off.push(
+      room.on('reconnecting', () => (this.connection = 'reconnecting')),
+      room.on('reconnected', (snapshot) => {
+        this.connection = 'connected';
+        this.role = snapshot.self.role;
+        void this.#restartStage();
+      }),
+      room.on('roleChanged', (role, reason) => {
+        this.role = role;
+        if (!isStageRole(role)) {
+          this.#end({
+            title: 'You are in the audience',
+            message:
+              reason === 'demoted'
+                ? 'A host moved you back to the audience. Open the viewer link to keep watching.'
+                : 'You left the stage. Open the viewer link to keep watching.',
+            canRejoin: false,
+          });
+        }
+      }),
+      room.on('closed', (reason, message) => this.#end(closedNotice(reason, message))),
+    );
+    // A refused reconnection (expired token, ban) is not retried by Socket.IO: end here
+    // rather than showing "Reconnecting…" forever.
+    const onConnectError = (error: Error & { data?: ConnectErrorData }) => {
+      const code = error.data?.code;
+      if (code && FATAL_CODES.has(code)) {
+        this.#end(closedNotice(code === 'BANNED' ? 'banned' : code === 'TOKEN_EXPIRED' ? 'token-expired' : 'deleted', describeError(error)));
+      }
+    };
+    room.socket.on('connect_error', onConnectError);
+    this.#off.push(() => room.socket.off('connect_error', onConnectError));
+  }
+
+  /** Joins the stage with the devices chosen before joining. */
+  async start(setup: LocalSetup): Promise<void> {
+    try {
+      await this.stage.start(setup);
+    } catch (error) {
+      this.notify(`Could not connect to the stage: ${describeError(error)}`);
+    }
+  }
+
+  notify(text: string): void {
+    const notice = { id: this.#nextNotice++, text };
+    this.notices = [...this.notices, notice].slice(-4);
+    setTimeout(() => this.dismissNotice(notice.id), NOTICE_MS);
+  }
+
+  dismissNotice(id: number): void {
+    this.notices = this.notices.filter((n) => n.id !== id);
+  }
+
+  /** Leaves the room on purpose. */
+  leave(): void {
+    this.#end(closedNotice('left', ''));
+  }
+
+  /** Releases devices and the connection; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const off of this.#off.splice(0)) off();
+    this.stage.stop();
+    this.broadcast.close();
+    this.chat.close();
+    this.hands.close();
+    this.room.close();
+  }
+
+  #end(notice: EndNotice): void {
+    if (this.ended) return;
+    this.ended = notice;
+    this.close();
+  }
+
+  async #restartStage(): Promise<void> {
+    // The network can still be flaky right after a reconnect: try a few times, a bit apart.
+    for (let attempt = 1; attempt <= 3 && !this.#closed; attempt++) {
+      try {
+        await this.stage.restart();
+        return;
+      } catch (error) {
+        if (attempt === 3) this.notify(`Could not reconnect your camera and microphone: ${describeError(error)}`);
+        else await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+      }
+    }
+  }
+}

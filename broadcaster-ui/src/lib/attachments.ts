@@ -1,0 +1,32 @@
+import type { Attachment } from 'svelte/attachments';
+import { HlsPlayer, type HlsPlayerError } from '@stagecast/sdk';
+
+/** Shows a MediaStream in a media element; a new stream re-runs the attachment. */
+export function mediaStream(stream: MediaStream | null): Attachment<HTMLMediaElement> {
+  return (element) => {
+    if (element.srcObject !== stream) element.srcObject = stream;
+    // Autoplay can still be refused (no click yet on this page); the tile stays visible.
+    if (stream) void element.play().catch(() => undefined);
+  };
+}
+
+export interface HlsCallbacks {
+  onPlaying?: () => void;
+  onError?: (error: HlsPlayerError) => void;
+}
+
+/**
+ * Plays an HLS URL in the video element with the SDK's player (hls.js inside); the player is
+ * destroyed when the element goes away or the URL changes.
+ */
+export function hlsSource(url: string, callbacks: HlsCallbacks = {}): Attachment<HTMLVideoElement> {
+  return (video) => {
+    // The preview is for the picture: the host hears the stage live, not 6 s late.
+    video.muted = true;
+    const player = new HlsPlayer(video, { lowLatency: true, autoplay: true });
+    if (callbacks.onPlaying) player.on('playing', callbacks.onPlaying);
+    if (callbacks.onError) player.on('error', callbacks.onError);
+    player.load(url);
+    return () => player.destroy();
+  };
+}

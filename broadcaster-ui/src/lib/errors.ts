@@ -1,0 +1,72 @@
+import { StagecastClientError } from '@stagecast/sdk';
+import type { ErrorCode, RoomClosedReason } from '@stagecast/sdk';
+
+/** Messages people can act on; the server's own message is kept for anything unexpected. */
+const MESSAGES: Partial<Record<ErrorCode, string>> = {
+  TOKEN_INVALID: 'This link is not valid. Ask the host for a new one.',
+  TOKEN_EXPIRED: 'Your session has expired. Open the link again to rejoin.',
+  UNAUTHORIZED: 'This link is not valid. Ask the host for a new one.',
+  NOT_FOUND: 'This link is not valid or the room no longer exists.',
+  ROOM_NOT_FOUND: 'This room no longer exists.',
+  ROOM_CLOSED: 'This room has been closed.',
+  BANNED: 'You were removed from this room by a host.',
+  FORBIDDEN: 'You are not allowed to do that.',
+  STAGE_FULL: 'The stage is full. Move someone to the audience first.',
+  UNAVAILABLE: 'The server cannot be reached right now. Check your connection and try again.',
+  INVITE_EXPIRED: 'That invitation has expired.',
+  NO_INVITE: 'That invitation is no longer open.',
+  NOT_LIVE: 'The broadcast is not live.',
+};
+
+/** Codes that need a retry countdown in the message. */
+const WAIT_CODES: Partial<Record<ErrorCode, string>> = {
+  RATE_LIMITED: 'You are sending messages too fast.',
+  SLOW_MODE: 'Slow mode is on.',
+  CHAT_MUTED: 'A host has muted you in the chat.',
+};
+
+/** A short, human sentence for any error thrown by the SDK, the browser or our own code. */
+export function describeError(error: unknown): string {
+  if (error instanceof StagecastClientError) {
+    const wait = WAIT_CODES[error.code];
+    if (wait) {
+      const seconds = error.retryAfterMs === undefined ? null : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+      return seconds === null ? wait : `${wait} Try again in ${seconds} s.`;
+    }
+    return MESSAGES[error.code] ?? error.message;
+  }
+  if (error instanceof Error) return error.message;
+  return 'Something went wrong.';
+}
+
+/** The stable code of an SDK error, or null for anything else. */
+export function errorCode(error: unknown): ErrorCode | null {
+  return error instanceof StagecastClientError ? error.code : null;
+}
+
+/** What the end screen says when the server (or the network) ends the session. */
+export interface EndNotice {
+  title: string;
+  message: string;
+  /** Whether opening the link again can work (not after a ban). */
+  canRejoin: boolean;
+}
+
+export function closedNotice(reason: RoomClosedReason | 'disconnected' | 'left', message: string): EndNotice {
+  switch (reason) {
+    case 'banned':
+      return { title: 'You were removed', message: 'A host removed you from this room.', canRejoin: false };
+    case 'token-expired':
+      return { title: 'Session expired', message: 'Your session has expired. Rejoin to continue.', canRejoin: true };
+    case 'deleted':
+      return { title: 'Room closed', message: 'The host closed this room.', canRejoin: false };
+    case 'replaced':
+      return { title: 'Joined elsewhere', message: 'You joined this room from another tab or device.', canRejoin: true };
+    case 'worker-died':
+      return { title: 'Media server restarted', message: 'The media server restarted. Rejoin to continue.', canRejoin: true };
+    case 'left':
+      return { title: 'You left the stage', message: 'Thanks for being on stage.', canRejoin: true };
+    case 'disconnected':
+      return { title: 'Disconnected', message: message || 'The connection to the server was closed.', canRejoin: true };
+  }
+}

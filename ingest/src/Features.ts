@@ -1,0 +1,128 @@
+import type { Redis } from 'ioredis';
+import type { IngestContext, HandlerGroup } from './signaling/context.js';
+import type { SnapshotProviders } from './signaling/Signaling.js';
+import { sendJson, type Router } from './http/router.js';
+import type { LiveStateSource } from './http/liveState.js';
+import { requireRoom, requireSecret } from './http/restApi.js';
+import { ChatService, DEFAULT_CHAT_OPTIONS, type ChatOptions } from './chat/ChatService.js';
+import { HandService, DEFAULT_HAND_OPTIONS, type HandOptions } from './hands/HandService.js';
+import { StagePromotion, DEFAULT_PROMOTION_OPTIONS, type PromotionOptions } from './hands/StagePromotion.js';
+import { AudienceService } from './hands/AudienceService.js';
+import { chatHandlers } from './signaling/chatHandlers.js';
+import { handHandlers } from './signaling/handHandlers.js';
+import { BroadcastService } from './broadcast/BroadcastService.js';
+import { CompositorBridge } from './broadcast/CompositorBridge.js';
+import { broadcastHandlers } from './broadcast/broadcastHandlers.js';
+import { registerBroadcastRoutes } from './broadcast/broadcastRoutes.js';
+
+/** Tunables of chat, hands and promotion; each has an environment variable (see {@link featureOptionsFromEnv}). */
+export type FeatureOptions = ChatOptions & HandOptions & PromotionOptions;
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+/**
+ * `STAGECAST_CHAT_RATE_POINTS` (5) messages per `STAGECAST_CHAT_RATE_WINDOW_S` (10) seconds
+ * per sender; `STAGECAST_INVITE_TTL_MS` (60000); `STAGECAST_HAND_GRACE_MS` (30000), how long
+ * a disconnected viewer keeps a raised hand.
+ */
+export function featureOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): FeatureOptions {
+  return {
+    ratePoints: positiveInt(env, 'STAGECAST_CHAT_RATE_POINTS', DEFAULT_CHAT_OPTIONS.ratePoints),
+    rateWindowSeconds: positiveInt(env, 'STAGECAST_CHAT_RATE_WINDOW_S', DEFAULT_CHAT_OPTIONS.rateWindowSeconds),
+    inviteTtlMs: positiveInt(env, 'STAGECAST_INVITE_TTL_MS', DEFAULT_PROMOTION_OPTIONS.inviteTtlMs),
+    disconnectGraceMs: positiveInt(env, 'STAGECAST_HAND_GRACE_MS', DEFAULT_HAND_OPTIONS.disconnectGraceMs),
+  };
+}
+
+/**
+ * The services layered on the stage: chat, hands and promotion, broadcast. Each contributes
+ * request handlers, parts of the join snapshot, REST routes and a close step.
+ */
+export class Features {
+  private readonly chat: ChatService;
+  private readonly hands: HandService;
+  private readonly promotion: StagePromotion;
+  private readonly audience: AudienceService;
+
+  private constructor(
+    private readonly ctx: IngestContext,
+    options: FeatureOptions,
+    private readonly broadcast: BroadcastService,
+    private readonly bridge: CompositorBridge,
+    private readonly bridgeSub: Redis,
+  ) {
+    // Services do not know each other's owners: cross-service steps are wired here as callbacks.
+    this.hands = new HandService(ctx, options, (roomId, peerId) => this.promotion.cancelFor(roomId, peerId));
+    this.audience = new AudienceService(ctx, this.hands.queue);
+    this.promotion = new StagePromotion(ctx, this.hands, options, (roomId) => this.audience.changed(roomId));
+    this.chat = new ChatService(ctx, options, async (roomId, peerId) => {
+      // A banned guest must not keep a promotion that would outlive the ban.
+      await ctx.presence.setRoleOverride(roomId, peerId, 'viewer');
+      await this.hands.remove(roomId, peerId);
+      await this.promotion.cancelFor(roomId, peerId);
+    });
+  }
+
+  static async create(ctx: IngestContext, options: FeatureOptions = featureOptionsFromEnv()): Promise<Features> {
+    const broadcast = await BroadcastService.create(ctx);
+    const bridgeSub = ctx.redis.duplicate();
+    bridgeSub.on('error', (error) => ctx.logger.warn({ err: error }, 'compositor channel error'));
+    const bridge = new CompositorBridge(
+      ctx.rooms,
+      ctx.store,
+      ctx.redis,
+      bridgeSub,
+      ctx.config.listenIp,
+      (msg) => void broadcast.onEnded(msg).catch((error: unknown) => ctx.logger.error({ err: error }, 'ending a broadcast failed')),
+      ctx.logger.child({ component: 'compositor-bridge' }),
+    );
+    await bridge.start();
+    return new Features(ctx, options, broadcast, bridge, bridgeSub);
+  }
+
+  handlerGroups(): HandlerGroup[] {
+    return [chatHandlers(this.chat), handHandlers(this.hands, this.promotion, this.audience), broadcastHandlers(this.broadcast)];
+  }
+
+  snapshotProviders(): SnapshotProviders {
+    return {
+      chat: (roomId) => this.chat.state(roomId),
+      hands: (session) => this.hands.snapshot(session.room.id, session.peer.identity),
+      live: (roomId) => this.broadcast.live(roomId),
+    };
+  }
+
+  liveState(): LiveStateSource {
+    return (roomId) => this.broadcast.live(roomId);
+  }
+
+  onPresenceChange(roomId: string): void {
+    this.audience.changed(roomId);
+  }
+
+  registerRoutes(router: Router): void {
+    router.add('GET', '/api/rooms/:id/chat', async (rc) => {
+      requireSecret(this.ctx, rc);
+      const record = await requireRoom(this.ctx, rc.params.id);
+      const { messages } = await this.chat.state(record.id);
+      sendJson(rc.res, 200, { messages });
+    });
+    registerBroadcastRoutes(router, this.ctx, this.broadcast);
+  }
+
+  /** Stops local timers and connections; everything else lives in Redis and outlives this process. */
+  async close(): Promise<void> {
+    this.audience.close();
+    this.hands.close();
+    this.promotion.close();
+    this.bridge.close();
+    await this.bridgeSub.quit().catch(() => undefined);
+    await this.broadcast.close();
+  }
+}

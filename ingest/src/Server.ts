@@ -1,0 +1,147 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server as SocketServer } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import type { IngestConfig } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { WorkerPool } from './media/WorkerPool.js';
+import { RoomManager } from './rooms/RoomManager.js';
+import { RoomStore } from './rooms/RoomStore.js';
+import { PresenceStore } from './rooms/PresenceStore.js';
+import { RoleService } from './rooms/RoleService.js';
+import { TokenService } from './rooms/TokenService.js';
+import { Signaling } from './signaling/Signaling.js';
+import { stageHandlers } from './signaling/stageHandlers.js';
+import type { IngestContext } from './signaling/context.js';
+import type { StagecastServer } from './signaling/types.js';
+import { Router, sendJson } from './http/router.js';
+import { registerRestApi } from './http/restApi.js';
+import { registerStaticRoutes } from './http/staticFiles.js';
+import { createMetrics } from './http/metrics.js';
+import { Features } from './Features.js';
+
+/** Socket.IO messages larger than this are refused (chat is 500 characters; SDP-free JSON is small). */
+const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** The ingest server: one HTTP port for the API, Socket.IO, the UIs and the HLS origin. */
+export class IngestServer {
+  private closed = false;
+
+  private constructor(
+    readonly ctx: IngestContext,
+    private readonly http: HttpServer,
+    private readonly pool: WorkerPool,
+    private readonly features: Features,
+    private readonly redisClients: Redis[],
+  ) {}
+
+  static async create(config: IngestConfig, logger: Logger = createLogger(config.logLevel)): Promise<IngestServer> {
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+    const pub = redis.duplicate();
+    const sub = redis.duplicate();
+    for (const client of [redis, pub, sub]) client.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
+    // A (P)SUBSCRIBE sent before ioredis is ready is lost when its ready check fails and it
+    // reconnects; the adapter would then silently miss other processes' messages.
+    await Promise.all(
+      [pub, sub].map((client) =>
+        client.status === 'ready'
+          ? Promise.resolve()
+          : new Promise<void>((resolve, reject) => {
+              client.once('ready', resolve);
+              client.once('end', () => reject(new Error(`Redis at ${config.redisUrl} is not reachable`)));
+            }),
+      ),
+    );
+    const pool = await WorkerPool.create({ numWorkers: config.numWorkers, rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, logger });
+    const rooms = new RoomManager(pool, { listenIp: config.listenIp, announcedIp: config.announcedIp, maxStage: config.maxStage }, logger);
+    pool.on('workerDied', () => {
+      // Routers of a dead worker are closed by mediasoup; Room reacts to that and tells its clients.
+      for (const room of rooms.all()) if (room.router.closed) room.close('worker-died');
+    });
+
+    const http = createServer();
+    const io: StagecastServer = new SocketServer(http, {
+      maxHttpBufferSize: MAX_MESSAGE_BYTES,
+      cors: { origin: true, credentials: false },
+      adapter: createAdapter(pub, sub),
+    });
+    const store = new RoomStore(redis);
+    const presence = new PresenceStore(redis);
+    const ctx: IngestContext = {
+      config,
+      logger,
+      io,
+      redis,
+      store,
+      presence,
+      rooms,
+      roles: new RoleService(io, rooms, presence, logger),
+      tokens: new TokenService(config.apiSecret),
+    };
+    const features = await Features.create(ctx);
+    new Signaling(ctx, [stageHandlers, ...features.handlerGroups()], features.snapshotProviders(), (roomId) =>
+      features.onPresenceChange(roomId),
+    );
+
+    const router = new Router(logger);
+    const metrics = createMetrics(rooms, pool);
+    router.add('GET', '/healthz', ({ res }) => sendJson(res, 200, { ok: true, workers: pool.size }));
+    router.add('GET', '/metrics', async ({ res }) => {
+      res.writeHead(200, { 'content-type': metrics.contentType });
+      res.end(await metrics.metrics());
+    });
+    registerRestApi(router, ctx, features.liveState());
+    features.registerRoutes(router);
+    registerStaticRoutes(router, `${config.dataDir}`, config.uiRoot);
+    http.on('request', (req, res) => {
+      // Socket.IO answers its own path.
+      if (req.url?.startsWith('/socket.io/')) return;
+      router.dispatch(req, res).then(
+        (handled) => {
+          if (!handled) sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'No such endpoint' } });
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'unhandled request error');
+          if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
+        },
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.port, config.host, () => resolve());
+    });
+    const server = new IngestServer(ctx, http, pool, features, [redis, pub, sub]);
+    logger.info({ url: server.url }, 'ingest listening');
+    return server;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Pids of the mediasoup workers (tests kill one to check recovery). */
+  workerPids(): number[] {
+    return this.pool.pids();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.io.local.disconnectSockets(true);
+    // Disconnect handlers clean presence up in Redis; let them finish before Redis closes.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await this.features.close();
+    this.ctx.rooms.closeAll();
+    this.pool.close();
+    await new Promise<void>((resolve) => {
+      void this.ctx.io.close(() => resolve());
+    });
+    this.http.closeAllConnections();
+    await Promise.all(this.redisClients.map((c) => c.quit().catch(() => undefined)));
+  }
+}

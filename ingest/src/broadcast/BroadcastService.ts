@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  broadcastKey,
+  COMPOSITE_QUEUE,
+  compositorChannel,
+  DEFAULT_LADDER,
+  hlsPaths,
+  StagecastError,
+  type BroadcastProgress,
+  type BroadcastRecord,
+  type CompositeJobData,
+  type CompositeJobResult,
+  type CompositorMessage,
+  type LiveState,
+  type Recording,
+} from '@stagecast/protocol';
+import type { IngestContext } from '../signaling/context.js';
+import { channels } from '../signaling/types.js';
+
+/** Broadcast settings (environment variables in the README). */
+export interface BroadcastOptions {
+  segmentSeconds: number;
+  liveWindow: number;
+  record: boolean;
+  burnClock: boolean;
+  frameRate: number;
+}
+
+export function broadcastOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): BroadcastOptions {
+  const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+  return {
+    segmentSeconds: num('STAGECAST_SEGMENT_SECONDS', 2),
+    liveWindow: num('STAGECAST_LIVE_WINDOW', 10),
+    record: env.STAGECAST_RECORD !== 'false',
+    burnClock: env.STAGECAST_BURN_CLOCK === 'true',
+    frameRate: num('STAGECAST_FRAME_RATE', 30),
+  };
+}
+
+/** `.` never appears in room ids (base64url), so the job id splits back unambiguously. */
+const jobIdOf = (roomId: string, broadcastId: string) => `${roomId}.${broadcastId}`;
+const roomOfJob = (jobId: string) => jobId.slice(0, jobId.indexOf('.'));
+
+const recordingsKey = (roomId: string) => `stagecast:room:${roomId}:recordings`;
+const startLockKey = (roomId: string) => `stagecast:room:${roomId}:broadcast-lock`;
+
+/**
+ * Going live: one `composite` job per broadcast, the broadcast's state in Redis (shared by
+ * every ingest process), progress relayed to hosts, recordings listed at the end.
+ */
+export class BroadcastService {
+  private constructor(
+    private readonly ctx: IngestContext,
+    private readonly queue: Queue<CompositeJobData, CompositeJobResult>,
+    private readonly events: QueueEvents,
+    private readonly options: BroadcastOptions,
+  ) {
+    events.on('progress', ({ jobId, data }) => void this.onProgress(jobId, data as BroadcastProgress));
+    events.on('failed', ({ jobId, failedReason }) => void this.onFailed(jobId, failedReason));
+    events.on('error', (error) => ctx.logger.warn({ err: error }, 'queue events error'));
+    queue.on('error', (error) => ctx.logger.warn({ err: error }, 'composite queue error'));
+  }
+
+  static async create(ctx: IngestContext, options = broadcastOptionsFromEnv()): Promise<BroadcastService> {
+    const connection = { url: ctx.config.redisUrl };
+    const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, { connection });
+    const events = new QueueEvents(COMPOSITE_QUEUE, { connection });
+    await events.waitUntilReady();
+    return new BroadcastService(ctx, queue, events, options);
+  }
+
+  private get redis(): Redis {
+    return this.ctx.redis;
+  }
+
+  async record(roomId: string): Promise<BroadcastRecord | null> {
+    const raw = await this.redis.get(broadcastKey(roomId));
+    return raw ? (JSON.parse(raw) as BroadcastRecord) : null;
+  }
+
+  async live(roomId: string): Promise<LiveState> {
+    return (await this.record(roomId))?.live ?? { state: 'idle' };
+  }
+
+  /** Starts the broadcast; a second start while starting or live returns the current state. */
+  async start(roomId: string): Promise<LiveState> {
+    const room = await this.ctx.store.get(roomId);
+    if (!room) throw new StagecastError('ROOM_NOT_FOUND', 'No room with that id');
+    // Concurrent clicks (or processes): one of them gets the lock, the rest read the result.
+    const locked = await this.redis.set(startLockKey(roomId), '1', 'PX', 5000, 'NX');
+    if (!locked) {
+      await new Promise((r) => setTimeout(r, 200));
+      return this.live(roomId);
+    }
+    try {
+      const current = await this.record(roomId);
+      if (current?.wanted === 'live' && ['starting', 'live'].includes(current.live.state)) return current.live;
+      if (current?.live.state === 'stopping') {
+        throw new StagecastError('CONFLICT', 'The previous broadcast is still stopping; try again in a few seconds');
+      }
+      const broadcastId = `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+      const live: LiveState = { state: 'starting', broadcastId, hlsUrl: hlsPaths.master(roomId), startedAt: new Date().toISOString() };
+      await this.save(roomId, { wanted: 'live', live });
+      const data: CompositeJobData = {
+        roomId,
+        roomName: room.name,
+        broadcastId,
+        startedAt: live.startedAt ?? new Date().toISOString(),
+        record: this.options.record,
+        ladder: [...DEFAULT_LADDER],
+        segmentSeconds: this.options.segmentSeconds,
+        liveWindow: this.options.liveWindow,
+        burnClock: this.options.burnClock,
+        frameRate: this.options.frameRate,
+      };
+      await this.queue.add('composite', data, { jobId: jobIdOf(roomId, broadcastId), removeOnComplete: 100, removeOnFail: 100, attempts: 1 });
+      this.announce(roomId, live);
+      return live;
+    } finally {
+      await this.redis.del(startLockKey(roomId));
+    }
+  }
+
+  async stop(roomId: string): Promise<LiveState> {
+    const current = await this.record(roomId);
+    if (!current || current.wanted !== 'live') throw new StagecastError('NOT_LIVE', 'This room is not live');
+    const live: LiveState = { ...current.live, state: 'stopping' };
+    await this.save(roomId, { wanted: 'stopped', live });
+    await this.redis.publish(compositorChannel(roomId), JSON.stringify({ type: 'stop', roomId }));
+    this.announce(roomId, live);
+    return live;
+  }
+
+  async recordings(roomId: string): Promise<Recording[]> {
+    const raw = await this.redis.lrange(recordingsKey(roomId), 0, -1);
+    return raw.map((r) => JSON.parse(r) as Recording);
+  }
+
+  /** The compositor finished a broadcast (stopped, or failed for good). Every process hears it. */
+  async onEnded(msg: Extract<CompositorMessage, { type: 'ended' }>): Promise<void> {
+    const current = await this.record(msg.roomId);
+    if (!current || current.live.broadcastId !== msg.broadcastId || current.live.state === 'ended') return;
+    const live: LiveState = msg.ok
+      ? { ...current.live, state: 'ended', ...(msg.recordingUrl ? { recordingUrl: msg.recordingUrl } : {}) }
+      : { ...current.live, state: 'error', error: msg.error ?? 'The compositor failed' };
+    // Only one process writes: the first to swap the record.
+    const swapped = await this.compareAndSave(msg.roomId, current, { wanted: 'stopped', live });
+    if (!swapped) return;
+    if (msg.ok && msg.recordingUrl) {
+      const recording: Recording = { broadcastId: msg.broadcastId, startedAt: current.live.startedAt ?? '', endedAt: new Date().toISOString(), url: msg.recordingUrl };
+      await this.redis.rpush(recordingsKey(msg.roomId), JSON.stringify(recording));
+    }
+    this.announce(msg.roomId, live);
+  }
+
+  async close(): Promise<void> {
+    await this.events.close();
+    await this.queue.close();
+  }
+
+  private async onProgress(jobId: string, progress: BroadcastProgress): Promise<void> {
+    const roomId = roomOfJob(jobId);
+    const current = await this.record(roomId);
+    if (!current || jobId !== jobIdOf(roomId, current.live.broadcastId ?? '')) return;
+    // Every ingest process hears QueueEvents: each tells only its own sockets.
+    this.ctx.io.local.to(channels.managers(roomId)).emit('broadcast:progress', progress);
+    if (progress.state === 'live' && current.live.state === 'starting') {
+      const live: LiveState = { ...current.live, state: 'live' };
+      // The process that swaps the record tells everyone.
+      if (await this.compareAndSave(roomId, current, { ...current, live })) this.announce(roomId, live);
+    }
+  }
+
+  private async onFailed(jobId: string, reason: string): Promise<void> {
+    const roomId = roomOfJob(jobId);
+    const current = await this.record(roomId);
+    if (!current || jobId !== jobIdOf(roomId, current.live.broadcastId ?? '') || current.live.state === 'ended') return;
+    const live: LiveState = { ...current.live, state: 'error', error: reason };
+    if (await this.compareAndSave(roomId, current, { wanted: 'stopped', live })) this.announce(roomId, live);
+  }
+
+  private announce(roomId: string, live: LiveState): void {
+    this.ctx.io.to(channels.room(roomId)).emit('broadcast:state', live);
+  }
+
+  private async save(roomId: string, record: BroadcastRecord): Promise<void> {
+    await this.redis.set(broadcastKey(roomId), JSON.stringify(record));
+  }
+
+  /** Writes `next` only if the stored record is still `expected` (WATCH/MULTI). */
+  private async compareAndSave(roomId: string, expected: BroadcastRecord, next: BroadcastRecord): Promise<boolean> {
+    const key = broadcastKey(roomId);
+    const conn = this.redis.duplicate();
+    try {
+      await conn.watch(key);
+      if ((await conn.get(key)) !== JSON.stringify(expected)) return false;
+      const result = await conn.multi().set(key, JSON.stringify(next)).exec();
+      return result !== null;
+    } finally {
+      conn.disconnect();
+    }
+  }
+}

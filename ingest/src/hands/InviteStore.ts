@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { StageInvite } from '@stagecast/protocol';
+import { LuaScript } from '../chat/LuaScript.js';
+
+/** How an invitation ended; `pending` while it is open. */
+export type InviteState = 'pending' | 'accepted' | 'declined' | 'expired' | 'cancelled';
+export type InviteOutcome = Exclude<InviteState, 'pending'>;
+
+/** An ended invitation is kept this long after its expiry so a late answer gets a precise error. */
+const TOMBSTONE_MS = 10 * 60 * 1000;
+
+const invitePrefix = (roomId: string) => `stagecast:room:${roomId}:invite:`;
+export const inviteKeys = {
+  /** Hash {invite: StageInvite JSON, state, expiresAt, peerId}. */
+  invite: (roomId: string, inviteId: string) => `${invitePrefix(roomId)}${inviteId}`,
+  /** Hash invitee peerId → id of their latest invitation. */
+  byPeer: (roomId: string) => `stagecast:room:${roomId}:invites`,
+  /** Short lock around "count the stage, then promote", so two accepts cannot overfill it. */
+  stageLock: (roomId: string) => `stagecast:room:${roomId}:stage:lock`,
+};
+
+/**
+ * Creates an invitation unless the invitee already has an open one (returned instead).
+ * The open invitation's key is derived from the index, hence built from ARGV[7].
+ */
+const CREATE = new LuaScript(`
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local key = ARGV[7] .. current
+  local state = redis.call('HGET', key, 'state')
+  local exp = tonumber(redis.call('HGET', key, 'expiresAt') or '0')
+  if state == 'pending' and exp > tonumber(ARGV[2]) then return {0, redis.call('HGET', key, 'invite')} end
+end
+local key = ARGV[7] .. ARGV[3]
+redis.call('HSET', key, 'invite', ARGV[4], 'state', 'pending', 'expiresAt', ARGV[5], 'peerId', ARGV[1])
+redis.call('PEXPIRE', key, ARGV[6])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return {1, ARGV[4]}
+`);
+
+/** Moves a pending invitation to its outcome; exactly one caller wins. Returns 'claimed' or the state found. */
+const CLAIM = new LuaScript(`
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'missing' end
+if state ~= 'pending' then return state end
+redis.call('HSET', KEYS[1], 'state', ARGV[1])
+if redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[3] then redis.call('HDEL', KEYS[2], ARGV[2]) end
+return 'claimed'
+`);
+
+const RELEASE_LOCK = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+/** Stage invitations in Redis, so that any ingest process can accept one made on another. */
+export class InviteStore {
+  constructor(private readonly redis: Redis) {}
+
+  async create(roomId: string, invite: Omit<StageInvite, 'inviteId'>): Promise<{ invite: StageInvite; created: boolean }> {
+    const inviteId = randomBytes(12).toString('base64url');
+    const full: StageInvite = { inviteId, ...invite };
+    const keepMs = Math.max(1, invite.expiresAt - Date.now()) + TOMBSTONE_MS;
+    const [created, json] = (await CREATE.run(
+      this.redis,
+      [inviteKeys.byPeer(roomId)],
+      [invite.peerId, Date.now(), inviteId, JSON.stringify(full), invite.expiresAt, keepMs, invitePrefix(roomId)],
+    )) as [number, string];
+    return { created: created === 1, invite: JSON.parse(json) as StageInvite };
+  }
+
+  async get(roomId: string, inviteId: string): Promise<{ invite: StageInvite; state: InviteState } | null> {
+    const [json, state] = await this.redis.hmget(inviteKeys.invite(roomId, inviteId), 'invite', 'state');
+    if (!json || !state) return null;
+    return { invite: JSON.parse(json) as StageInvite, state: state as InviteState };
+  }
+
+  /** The id of the peer's latest invitation (it may have ended). */
+  async latestFor(roomId: string, peerId: string): Promise<string | null> {
+    return this.redis.hget(inviteKeys.byPeer(roomId), peerId);
+  }
+
+  /** Returns 'claimed' if this call ended the invitation, otherwise the state it already had. */
+  async claim(roomId: string, invite: StageInvite, outcome: InviteOutcome): Promise<'claimed' | InviteState | 'missing'> {
+    return (await CLAIM.run(
+      this.redis,
+      [inviteKeys.invite(roomId, invite.inviteId), inviteKeys.byPeer(roomId)],
+      [outcome, invite.peerId, invite.inviteId],
+    )) as 'claimed' | InviteState | 'missing';
+  }
+
+  /** Runs `fn` holding the room's stage lock (waits up to ~2 s for it). */
+  async withStageLock<T>(roomId: string, fn: () => Promise<T>): Promise<T | typeof LOCK_BUSY> {
+    const key = inviteKeys.stageLock(roomId);
+    const token = randomBytes(8).toString('hex');
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if ((await this.redis.set(key, token, 'PX', 5000, 'NX')) === 'OK') {
+        try {
+          return await fn();
+        } finally {
+          await RELEASE_LOCK.run(this.redis, [key], [token]);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return LOCK_BUSY;
+  }
+}
+
+export const LOCK_BUSY = Symbol('stage lock busy');

@@ -1,0 +1,117 @@
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { ROLES, StagecastError, type CreateRoomResponse, type JoinResponse, type RoomInfo } from '@stagecast/protocol';
+import type { IngestContext } from '../signaling/context.js';
+import { channels } from '../signaling/types.js';
+import { parse } from '../validation.js';
+import type { RoomRecord } from '../rooms/RoomStore.js';
+import { readJson, sendJson, type RequestContext, type Router } from './router.js';
+import type { LiveStateSource } from './liveState.js';
+
+const displayName = z
+  .string()
+  .transform((s) => s.replace(/[\p{Cc}\p{Cf}]/gu, '').trim())
+  .pipe(z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'));
+
+const createRoomSchema = z.object({ name: displayName });
+const createTokenSchema = z.object({
+  role: z.enum(ROLES),
+  name: displayName,
+  ttlSeconds: z.number().int().min(60).max(7 * 24 * 3600).optional(),
+});
+const joinSchema = z.object({ code: z.string().min(1).max(64), name: displayName });
+
+export { displayName };
+
+/** Checks `Authorization: Bearer <secret>` in constant time. */
+export function requireSecret(ctx: IngestContext, { req }: RequestContext): void {
+  const header = req.headers.authorization ?? '';
+  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+  const expected = Buffer.from(ctx.config.apiSecret);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new StagecastError('UNAUTHORIZED', 'Send the API secret as "Authorization: Bearer <STAGECAST_API_SECRET>"');
+  }
+}
+
+export async function requireRoom(ctx: IngestContext, id: string | undefined): Promise<RoomRecord> {
+  const record = id ? await ctx.store.get(id) : null;
+  if (!record) throw new StagecastError('ROOM_NOT_FOUND', 'No room with that id');
+  return record;
+}
+
+export function publicBase(ctx: IngestContext, { req }: RequestContext): string {
+  if (ctx.config.publicUrl) return ctx.config.publicUrl.replace(/\/$/, '');
+  const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? 'http';
+  return `${proto}://${req.headers.host ?? `localhost:${ctx.config.port}`}`;
+}
+
+export function roomLinks(base: string, record: RoomRecord): CreateRoomResponse['links'] {
+  return {
+    host: `${base}/host/${record.codes.host}`,
+    cohost: `${base}/host/${record.codes.cohost}`,
+    viewer: `${base}/watch/${record.codes.viewer}`,
+  };
+}
+
+/** Management API (bearer secret) and the public join endpoint. */
+export function registerRestApi(router: Router, ctx: IngestContext, live: LiveStateSource): void {
+  router.add('POST', '/api/rooms', async (rc) => {
+    requireSecret(ctx, rc);
+    const { name } = parse(createRoomSchema, await readJson(rc.req));
+    const record = await ctx.store.create(name);
+    const body: CreateRoomResponse = { id: record.id, name: record.name, links: roomLinks(publicBase(ctx, rc), record) };
+    sendJson(rc.res, 201, body);
+  });
+
+  router.add('GET', '/api/rooms', async (rc) => {
+    requireSecret(ctx, rc);
+    const ids = await ctx.store.list();
+    const rooms = (await Promise.all(ids.map((id) => ctx.store.get(id)))).filter((r) => r !== null);
+    sendJson(rc.res, 200, { rooms: rooms.map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt })) });
+  });
+
+  router.add('GET', '/api/rooms/:id', async (rc) => {
+    requireSecret(ctx, rc);
+    const record = await requireRoom(ctx, rc.params.id);
+    const room = ctx.rooms.get(record.id);
+    const body: RoomInfo & { links: CreateRoomResponse['links'] } = {
+      id: record.id,
+      name: record.name,
+      live: await live(record.id),
+      stage: room?.stage() ?? [],
+      viewers: await ctx.presence.countViewers(record.id),
+      links: roomLinks(publicBase(ctx, rc), record),
+    };
+    sendJson(rc.res, 200, body);
+  });
+
+  router.add('POST', '/api/rooms/:id/tokens', async (rc) => {
+    requireSecret(ctx, rc);
+    const record = await requireRoom(ctx, rc.params.id);
+    const { role, name, ttlSeconds } = parse(createTokenSchema, await readJson(rc.req));
+    const token = await ctx.tokens.sign({ roomId: record.id, role, name, ttlSeconds });
+    sendJson(rc.res, 201, { token });
+  });
+
+  router.add('DELETE', '/api/rooms/:id', async (rc) => {
+    requireSecret(ctx, rc);
+    const record = await requireRoom(ctx, rc.params.id);
+    await ctx.store.delete(record.id);
+    await ctx.presence.clearRoom(record.id);
+    // Reaches connections on every ingest process through the adapter.
+    ctx.io.in(channels.room(record.id)).emit('room:closed', { reason: 'deleted', message: 'The host closed this room' });
+    ctx.io.in(channels.room(record.id)).disconnectSockets(true);
+    ctx.rooms.get(record.id)?.close('deleted');
+    rc.res.writeHead(204).end();
+  });
+
+  router.add('POST', '/api/join', async (rc) => {
+    const { code, name } = parse(joinSchema, await readJson(rc.req));
+    const resolved = await ctx.store.resolveCode(code);
+    const record = resolved && (await ctx.store.get(resolved.roomId));
+    if (!resolved || !record) throw new StagecastError('NOT_FOUND', 'This link is not valid; ask the host for a new one');
+    const token = await ctx.tokens.sign({ roomId: record.id, role: resolved.role, name });
+    const body: JoinResponse = { token, role: resolved.role, roomId: record.id, roomName: record.name };
+    sendJson(rc.res, 200, body);
+  });
+}

@@ -1,0 +1,103 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname, join, resolve, sep } from 'node:path';
+import type { ServerResponse } from 'node:http';
+import { isSafeId, StagecastError } from '@stagecast/protocol';
+import type { Router } from './router.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.ts': 'video/mp2t',
+  '.m4s': 'video/iso.segment',
+  '.mp4': 'video/mp4',
+  '.vtt': 'text/vtt; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+  '.woff2': 'font/woff2',
+};
+
+/** One path segment of a served file: no dot-files, no `..`, nothing exotic. */
+const SAFE_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
+
+function notFound(): StagecastError {
+  return new StagecastError('NOT_FOUND', 'No such file');
+}
+
+/**
+ * Streams `rest` (a relative path) from under `base`, refusing anything that could leave it.
+ * Returns the file's extension.
+ */
+export async function sendFile(res: ServerResponse, base: string, rest: string, headers: Record<string, string>, head = false): Promise<void> {
+  const segments = rest.split('/');
+  if (segments.length === 0 || segments.length > 6 || !segments.every((s) => SAFE_SEGMENT.test(s) && !s.includes('..'))) {
+    throw notFound();
+  }
+  const root = resolve(base);
+  const file = resolve(join(root, ...segments));
+  if (!file.startsWith(root + sep)) throw notFound();
+  const info = await stat(file).catch(() => null);
+  if (!info?.isFile()) throw notFound();
+  res.writeHead(200, {
+    'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+    'content-length': String(info.size),
+    ...headers,
+  });
+  if (head) return void res.end();
+  await new Promise<void>((done) => {
+    const stream = createReadStream(file);
+    stream.on('error', () => {
+      res.destroy();
+      done();
+    });
+    stream.on('end', () => done());
+    stream.pipe(res);
+  });
+}
+
+function hlsHeaders(rest: string): Record<string, string> {
+  const playlist = rest.endsWith('.m3u8');
+  return {
+    'access-control-allow-origin': '*',
+    // Playlists change every segment; segments never change once listed.
+    'cache-control': playlist ? 'no-cache, max-age=1' : 'public, max-age=31536000, immutable',
+  };
+}
+
+/** The HLS origin (`/hls`, `/vod`) and the built UIs. */
+export function registerStaticRoutes(router: Router, dataDir: string, uiRoot: string): void {
+  router.add('GET', '/hls/:roomId/*', async ({ req, res, params }) => {
+    if (!isSafeId(params.roomId ?? '')) throw notFound();
+    const rest = params.rest ?? '';
+    await sendFile(res, join(dataDir, 'hls', params.roomId ?? ''), rest, hlsHeaders(rest), req.method === 'HEAD');
+  });
+  router.add('GET', '/vod/:roomId/:broadcastId/*', async ({ req, res, params }) => {
+    if (!isSafeId(params.roomId ?? '') || !isSafeId(params.broadcastId ?? '')) throw notFound();
+    const rest = params.rest ?? '';
+    const base = join(dataDir, 'vod', params.roomId ?? '', params.broadcastId ?? '');
+    await sendFile(res, base, rest, hlsHeaders(rest), req.method === 'HEAD');
+  });
+
+  const apps = [
+    { prefix: 'host', dir: join(uiRoot, 'broadcaster-ui', 'dist') },
+    { prefix: 'watch', dir: join(uiRoot, 'viewer-ui', 'dist') },
+  ];
+  for (const { prefix, dir } of apps) {
+    const page = async ({ res }: { res: ServerResponse }) =>
+      sendFile(res, dir, 'index.html', { 'cache-control': 'no-cache' }).catch(() => {
+        throw new StagecastError('UNAVAILABLE', `The ${prefix} app is not built; run "npm run build"`);
+      });
+    router.add('GET', `/${prefix}/:code`, page);
+    router.add('GET', `/embed/${prefix}/:code`, page);
+    router.add('GET', `/app/${prefix}/*`, ({ req, res, params }) =>
+      sendFile(res, dir, params.rest ?? '', { 'cache-control': 'public, max-age=3600' }, req.method === 'HEAD'),
+    );
+  }
+  router.add('OPTIONS', '/hls/*', ({ res }) => {
+    res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, HEAD', 'access-control-max-age': '86400' }).end();
+  });
+}

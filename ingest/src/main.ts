@@ -1,0 +1,23 @@
+import { loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { IngestServer } from './Server.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
+const server = await IngestServer.create(config, logger).catch((error: unknown) => {
+  logger.fatal({ err: error }, 'ingest could not start');
+  process.exit(1);
+});
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    void server.close().then(() => process.exit(0));
+  });
+}

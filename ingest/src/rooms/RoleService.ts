@@ -1,0 +1,58 @@
+import { isStageRole, type Role } from '@stagecast/protocol';
+import type { Logger } from '../logger.js';
+import type { PresenceStore } from './PresenceStore.js';
+import type { RoomManager } from './RoomManager.js';
+import { channels, type StagecastServer } from '../signaling/types.js';
+
+export type RoleChangeReason = 'invite-accepted' | 'demoted' | 'left-stage';
+
+/**
+ * Changes a peer's role wherever it is connected: Redis holds the override, and every
+ * ingest process applies it to its own connections (Socket.IO server-side events).
+ */
+export class RoleService {
+  constructor(
+    private readonly io: StagecastServer,
+    private readonly rooms: RoomManager,
+    private readonly presence: PresenceStore,
+    private readonly logger: Logger,
+  ) {
+    io.on('setRole', (roomId, peerId, role, reason) => this.applyLocal(roomId, peerId, role, reason));
+    io.on('kick', (roomId, peerId, message) => this.kickLocal(roomId, peerId, message));
+  }
+
+  async setRole(roomId: string, peerId: string, role: Role, reason: RoleChangeReason): Promise<void> {
+    await this.presence.setRoleOverride(roomId, peerId, role);
+    await this.presence.updateRole(roomId, peerId, role);
+    this.applyLocal(roomId, peerId, role, reason);
+    this.io.serverSideEmit('setRole', roomId, peerId, role, reason);
+  }
+
+  /** Disconnects a peer on every process (ban). */
+  kick(roomId: string, peerId: string, message: string): void {
+    this.kickLocal(roomId, peerId, message);
+    this.io.serverSideEmit('kick', roomId, peerId, message);
+  }
+
+  private applyLocal(roomId: string, peerId: string, role: Role, reason: RoleChangeReason): void {
+    const room = this.rooms.get(roomId);
+    const peer = room?.peers.get(peerId);
+    if (!room || !peer || peer.role === role) return;
+    room.setRole(peerId, role);
+    const socket = this.io.sockets.sockets.get(peer.socketId);
+    if (socket) {
+      if (isStageRole(role)) void socket.join(channels.stage(roomId));
+      else void socket.leave(channels.stage(roomId));
+      socket.emit('self:role', { role, reason });
+    }
+    this.logger.info({ room: roomId, peer: peerId, role, reason }, 'role changed');
+  }
+
+  private kickLocal(roomId: string, peerId: string, message: string): void {
+    const peer = this.rooms.get(roomId)?.peers.get(peerId);
+    const socket = peer && this.io.sockets.sockets.get(peer.socketId);
+    if (!socket) return;
+    socket.emit('room:closed', { reason: 'banned', message });
+    socket.disconnect(true);
+  }
+}

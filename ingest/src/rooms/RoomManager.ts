@@ -1,0 +1,80 @@
+import type { Logger } from '../logger.js';
+import type { WorkerPool } from '../media/WorkerPool.js';
+import { Room, type RoomMediaOptions } from './Room.js';
+import { TypedEmitter } from '../TypedEmitter.js';
+
+interface RoomManagerEvents extends Record<string, unknown[]> {
+  /** A live room was created on this process. */
+  roomOpened: [room: Room];
+}
+
+/** The live rooms of this ingest process, created on first connection. */
+export class RoomManager extends TypedEmitter<RoomManagerEvents> {
+  private readonly rooms = new Map<string, Room>();
+  private readonly pending = new Map<string, Promise<Room>>();
+  private readonly idleTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly media: RoomMediaOptions,
+    private readonly logger: Logger,
+    /** How long a room with nobody connected keeps its router. */
+    private readonly idleMs = 5 * 60_000,
+  ) {
+    super();
+  }
+
+  get(roomId: string): Room | undefined {
+    const room = this.rooms.get(roomId);
+    return room && !room.isClosed ? room : undefined;
+  }
+
+  all(): Room[] {
+    return [...this.rooms.values()];
+  }
+
+  /** The room's live instance, created once even under concurrent joins. */
+  async open(roomId: string, name: string): Promise<Room> {
+    this.cancelIdleClose(roomId);
+    const existing = this.get(roomId);
+    if (existing) return existing;
+    let pending = this.pending.get(roomId);
+    if (!pending) {
+      pending = Room.create({ id: roomId, name, pool: this.pool, media: this.media, logger: this.logger })
+        .then((room) => {
+          this.rooms.set(roomId, room);
+          room.once('closed', () => {
+            if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
+          });
+          this.safeEmit('roomOpened', room);
+          return room;
+        })
+        .finally(() => this.pending.delete(roomId));
+      this.pending.set(roomId, pending);
+    }
+    return pending;
+  }
+
+  /** Closes the room's router once nobody has been connected for `idleMs`. */
+  scheduleIdleClose(room: Room): void {
+    this.cancelIdleClose(room.id);
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(room.id);
+      if (room.peers.size === 0) room.close('deleted');
+    }, this.idleMs);
+    timer.unref();
+    this.idleTimers.set(room.id, timer);
+  }
+
+  private cancelIdleClose(roomId: string): void {
+    clearTimeout(this.idleTimers.get(roomId));
+    this.idleTimers.delete(roomId);
+  }
+
+  closeAll(): void {
+    for (const timer of this.idleTimers.values()) clearTimeout(timer);
+    this.idleTimers.clear();
+    for (const room of this.rooms.values()) room.close('deleted');
+    this.rooms.clear();
+  }
+}

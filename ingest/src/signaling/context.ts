@@ -1,0 +1,38 @@
+import type { Redis } from 'ioredis';
+import type { IngestConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { RoomStore } from '../rooms/RoomStore.js';
+import type { PresenceStore } from '../rooms/PresenceStore.js';
+import type { RoomManager } from '../rooms/RoomManager.js';
+import type { RoleService } from '../rooms/RoleService.js';
+import type { TokenService } from '../rooms/TokenService.js';
+import type { Room } from '../rooms/Room.js';
+import type { Peer } from '../rooms/Peer.js';
+import type { StagecastServer, StagecastSocket } from './types.js';
+
+/** The services every signaling handler may use. */
+export interface IngestContext {
+  config: IngestConfig;
+  logger: Logger;
+  io: StagecastServer;
+  redis: Redis;
+  store: RoomStore;
+  presence: PresenceStore;
+  rooms: RoomManager;
+  roles: RoleService;
+  tokens: TokenService;
+}
+
+/** One verified connection: its socket, its live room and its peer. */
+export interface PeerSession {
+  socket: StagecastSocket;
+  room: Room;
+  peer: Peer;
+  logger: Logger;
+}
+
+/** A group of request handlers registered on every new connection. */
+export type HandlerGroup = (ctx: IngestContext, session: PeerSession) => void;
+
+/** Contributes to the snapshot a client gets on `room:join`. */
+export type SnapshotPart<T> = (ctx: IngestContext, session: PeerSession) => Promise<T>;

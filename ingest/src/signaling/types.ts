@@ -1,0 +1,36 @@
+import type { Server, Socket } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents, Role } from '@stagecast/protocol';
+
+/** Per-connection data, set once the token is verified. */
+export interface SocketData {
+  roomId: string;
+  peerId: string;
+  name: string;
+  /** The role the token grants. */
+  tokenRole: Role;
+  /** The role at connection time (a promoted viewer is a guest); afterwards it lives on the Peer. */
+  role: Role;
+}
+
+/** Events between ingest processes (through the Socket.IO Redis adapter). */
+export interface InterServerEvents {
+  /** Apply a role change to a peer connected to whichever process has it. */
+  setRole: (roomId: string, peerId: string, role: Role, reason: 'invite-accepted' | 'demoted' | 'left-stage') => void;
+  /** Disconnect a banned peer wherever it is connected. */
+  kick: (roomId: string, peerId: string, message: string) => void;
+}
+
+export type StagecastServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type StagecastSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** Socket.IO room names. */
+export const channels = {
+  /** Everyone in a room, on every ingest process. */
+  room: (roomId: string) => `room:${roomId}`,
+  /** Those who may manage the stage (hosts and co-hosts). */
+  managers: (roomId: string) => `room:${roomId}:managers`,
+  /** Those on stage (WebRTC), on this process. */
+  stage: (roomId: string) => `room:${roomId}:stage`,
+  /** One peer, whichever connection it uses. */
+  peer: (roomId: string, peerId: string) => `room:${roomId}:peer:${peerId}`,
+};

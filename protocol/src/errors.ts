@@ -1,0 +1,87 @@
+/** Stable error codes carried by every error that crosses a process boundary. */
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'UNAUTHORIZED',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'WRONG_ROOM',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'ROOM_NOT_FOUND',
+  'ROOM_CLOSED',
+  'CONFLICT',
+  'RATE_LIMITED',
+  'CHAT_MUTED',
+  'SLOW_MODE',
+  'BANNED',
+  'STAGE_FULL',
+  'NO_INVITE',
+  'INVITE_EXPIRED',
+  'NOT_LIVE',
+  'PAYLOAD_TOO_LARGE',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An error as it travels over Socket.IO acks and REST responses. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  /** For RATE_LIMITED, CHAT_MUTED and SLOW_MODE: when a retry can succeed. */
+  retryAfterMs?: number;
+}
+
+/** The answer to every Socket.IO request. Handlers never throw across the wire. */
+export type AckResult<T> = { ok: true; data: T } | { ok: false; error: WireError };
+
+/** HTTP status for each code, used by the REST API. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  TOKEN_INVALID: 401,
+  TOKEN_EXPIRED: 401,
+  WRONG_ROOM: 403,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  ROOM_NOT_FOUND: 404,
+  ROOM_CLOSED: 410,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  CHAT_MUTED: 403,
+  SLOW_MODE: 429,
+  BANNED: 403,
+  STAGE_FULL: 409,
+  NO_INVITE: 404,
+  INVITE_EXPIRED: 410,
+  NOT_LIVE: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+/** Base class of every Stagecast error; `code` is stable, `message` is for people. */
+export class StagecastError extends Error {
+  override readonly name: string = 'StagecastError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+
+  toWire(): WireError {
+    return this.retryAfterMs === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, retryAfterMs: this.retryAfterMs };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+export function assertUnreachable(value: never): never {
+  throw new Error(`Unexpected value: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,158 @@
+import type { AckResult, ErrorCode } from './errors.js';
+import type {
+  AudienceMember,
+  BroadcastProgress,
+  ChatMessage,
+  ConsumerOptions,
+  HandEntry,
+  JoinSnapshot,
+  LiveState,
+  MediaKind,
+  MediaSource,
+  PlainTransportInfo,
+  ProducerInfo,
+  RoomClosedReason,
+  RtpCapabilities,
+  RtpParameters,
+  DtlsParameters,
+  IceParameters,
+  StageInvite,
+  StagePeer,
+  TransportOptions,
+} from './model.js';
+import type { Role } from './roles.js';
+
+/** A request: a payload and an acknowledgement carrying `AckResult<R>`. */
+export type Request<P, R> = (payload: P, ack: (result: AckResult<R>) => void) => void;
+type Empty = Record<string, never>;
+
+/**
+ * Requests from clients. Every payload is validated by the server at runtime; the
+ * ack is always called, with `{ ok: false, error }` for anything refused.
+ */
+export interface ClientToServerEvents {
+  /** Snapshot of the room; call after every (re)connect. */
+  'room:join': Request<Empty, JoinSnapshot>;
+
+  /** The router's RTP capabilities, to load a mediasoup-client Device. */
+  'stage:capabilities': Request<Empty, RtpCapabilities>;
+  /** A WebRTC transport; `send` needs the `publish` permission. */
+  'stage:createTransport': Request<{ direction: 'send' | 'recv' }, TransportOptions>;
+  'stage:connectTransport': Request<{ transportId: string; dtlsParameters: DtlsParameters }, Empty>;
+  'stage:restartIce': Request<{ transportId: string }, { iceParameters: IceParameters }>;
+  /** A plain RTP transport (comedia, RTCP on its own port) for bots; needs `publish`. */
+  'stage:createPlainTransport': Request<Empty, PlainTransportInfo>;
+  'stage:produce': Request<
+    { transportId: string; kind: MediaKind; source: MediaSource; rtpParameters: RtpParameters; paused?: boolean },
+    { producerId: string }
+  >;
+  'stage:closeProducer': Request<{ producerId: string }, Empty>;
+  /** Mute or unmute one's own producer. */
+  'stage:setProducerPaused': Request<{ producerId: string; paused: boolean }, Empty>;
+  /** The consumer is created paused; resume it once the client-side consumer exists. */
+  'stage:consume': Request<
+    { transportId: string; producerId: string; rtpCapabilities: RtpCapabilities },
+    ConsumerOptions
+  >;
+  'stage:resumeConsumer': Request<{ consumerId: string }, Empty>;
+  /** A guest leaves the stage and becomes a viewer again. */
+  'stage:leave': Request<Empty, { role: Role }>;
+
+  /** Invite a viewer on stage (`manageStage`). */
+  'stage:invite': Request<{ peerId: string }, StageInvite>;
+  /** The invited viewer accepts or declines. */
+  'stage:respondInvite': Request<{ inviteId: string; accept: boolean }, { role: Role }>;
+  /** Move a guest back to the audience (`manageStage`). */
+  'stage:demote': Request<{ peerId: string }, Empty>;
+
+  'hand:raise': Request<{ question?: string }, HandEntry>;
+  'hand:lower': Request<Empty, Empty>;
+  /** Lower someone else's hand (`manageStage`). */
+  'hand:dismiss': Request<{ peerId: string }, Empty>;
+  'hand:lowerAll': Request<Empty, Empty>;
+
+  /** `clientId` makes a retried send idempotent. */
+  'chat:send': Request<{ clientId: string; text: string }, ChatMessage>;
+  'chat:delete': Request<{ messageId: string }, Empty>;
+  /** Pin a message, or unpin with `null`. */
+  'chat:pin': Request<{ messageId: string | null }, Empty>;
+  'chat:mute': Request<{ peerId: string; seconds: number }, { until: number }>;
+  /** Seconds between two messages of one sender; 0 turns slow mode off. */
+  'chat:slowMode': Request<{ seconds: number }, Empty>;
+  /** Remove a person from the room for good (`moderate`). */
+  'room:ban': Request<{ peerId: string; reason?: string }, Empty>;
+
+  'audience:list': Request<Empty, AudienceMember[]>;
+
+  'broadcast:start': Request<Empty, LiveState>;
+  'broadcast:stop': Request<Empty, LiveState>;
+}
+
+/** Notifications from the server. */
+export interface ServerToClientEvents {
+  /** Someone stepped on stage. */
+  'peer:joined': (peer: StagePeer) => void;
+  /** Someone left the stage (or the room). */
+  'peer:left': (payload: { peerId: string }) => void;
+  /** A stage peer's role or name changed. */
+  'peer:updated': (peer: StagePeer) => void;
+  'producer:new': (producer: ProducerInfo) => void;
+  'producer:closed': (payload: { producerId: string; peerId: string }) => void;
+  'producer:paused': (payload: { producerId: string; peerId: string; paused: boolean }) => void;
+  /** A consumer was closed by the server (its producer went away). */
+  'consumer:closed': (payload: { consumerId: string }) => void;
+  'stage:activeSpeaker': (payload: { peerId: string | null }) => void;
+  /** One's own role changed (promotion, demotion, leaving the stage). */
+  'self:role': (payload: { role: Role; reason: 'invite-accepted' | 'demoted' | 'left-stage' }) => void;
+  /** The connection is about to be closed by the server. */
+  'room:closed': (payload: { reason: RoomClosedReason; message: string }) => void;
+
+  'chat:message': (message: ChatMessage) => void;
+  'chat:deleted': (payload: { messageId: string }) => void;
+  'chat:pinned': (payload: { message: ChatMessage | null }) => void;
+  'chat:slowMode': (payload: { seconds: number }) => void;
+  /** Sent to the muted person. */
+  'chat:muted': (payload: { until: number }) => void;
+
+  /** The full queue, to those who manage the stage. */
+  'hands:queue': (queue: HandEntry[]) => void;
+  /** One's own place in the queue, or null once lowered. */
+  'hand:mine': (entry: HandEntry | null) => void;
+  /** An invitation to the stage, to the invited viewer. */
+  'stage:invited': (invite: StageInvite) => void;
+  /** How an invitation ended, to those who manage the stage and to the invitee. */
+  'stage:inviteEnded': (payload: {
+    inviteId: string;
+    peerId: string;
+    outcome: 'accepted' | 'declined' | 'expired' | 'cancelled';
+  }) => void;
+
+  'audience:count': (payload: { viewers: number }) => void;
+
+  'broadcast:state': (state: LiveState) => void;
+  /** Compositor figures, to hosts and co-hosts. */
+  'broadcast:progress': (progress: BroadcastProgress) => void;
+}
+
+/** Connection `auth` payload of the Socket.IO handshake. */
+export interface HandshakeAuth {
+  token: string;
+  /** The room the client means to join; a token for another room is refused with WRONG_ROOM. */
+  roomId?: string;
+}
+
+/** `connect_error` data: `err.data` on the client. */
+export interface ConnectErrorData {
+  code: ErrorCode;
+}
+
+/** Claims of a room token (JWT, HS256). */
+export interface TokenClaims {
+  room: string;
+  role: Role;
+  name: string;
+  /** The peer id; stable across reconnects with the same token. */
+  sub: string;
+  exp: number;
+}
+

@@ -1,0 +1,128 @@
+import type { BroadcastProgress, LiveState, MediaKind } from './model.js';
+
+/** BullMQ queue that runs one compositing job per live room. */
+export const COMPOSITE_QUEUE = 'composite';
+
+/** One rung of the ABR ladder. */
+export interface Rendition {
+  name: string;
+  width: number;
+  height: number;
+  videoKbps: number;
+  audioKbps: number;
+}
+
+export const DEFAULT_LADDER: readonly Rendition[] = [
+  { name: '720p', width: 1280, height: 720, videoKbps: 2500, audioKbps: 128 },
+  { name: '480p', width: 854, height: 480, videoKbps: 1200, audioKbps: 96 },
+  { name: '360p', width: 640, height: 360, videoKbps: 700, audioKbps: 64 },
+];
+
+/** Data of a `composite` job. Bad data makes the processor throw `UnrecoverableError`. */
+export interface CompositeJobData {
+  roomId: string;
+  roomName: string;
+  broadcastId: string;
+  /** ISO time. */
+  startedAt: string;
+  /** Keep every segment and write a VOD playlist at the end. */
+  record: boolean;
+  ladder: Rendition[];
+  /** Segment length in seconds (1–2). */
+  segmentSeconds: number;
+  /** Segments kept in the live playlist. */
+  liveWindow: number;
+  /** Burn the wall clock into the picture (benchmarks). */
+  burnClock: boolean;
+  frameRate: number;
+}
+
+export interface CompositeJobResult {
+  broadcastId: string;
+  segments: number;
+  sessions: number;
+  recorded: boolean;
+}
+
+/** BullMQ progress of a `composite` job. */
+export type CompositeJobProgress = BroadcastProgress;
+
+/** One tile of the composite: a person on stage, or a screen share. */
+export interface StageTile {
+  peerId: string;
+  name: string;
+  source: 'camera' | 'screen';
+  /** null when the camera is off: the tile shows the name only. */
+  videoProducerId: string | null;
+}
+
+/** What ingest tells the compositor about a room's stage. */
+export interface StageSnapshot {
+  roomName: string;
+  tiles: StageTile[];
+  audioProducerIds: string[];
+  activeSpeakerPeerId: string | null;
+  /** Increases with every change, so the compositor can drop stale snapshots. */
+  version: number;
+}
+
+/** The RTP an FFmpeg session receives for one producer. */
+export interface RtpInput {
+  producerId: string;
+  kind: MediaKind;
+  /** e.g. `VP8`, `H264`, `opus`. */
+  codec: string;
+  payloadType: number;
+  clockRate: number;
+  channels?: number;
+  ssrc: number;
+  /** Codec parameters for the SDP `a=fmtp` line, if any. */
+  fmtp?: string;
+  rtpPort: number;
+  rtcpPort: number;
+}
+
+/** Redis pub/sub channel where ingest listens for compositor messages. */
+export const INGEST_CHANNEL = 'stagecast:ingest';
+/** Redis pub/sub channel where the compositor of one room listens. */
+export function compositorChannel(roomId: string): string {
+  return `stagecast:compositor:${roomId}`;
+}
+
+/**
+ * The handshake, compositor → ingest. A session is one FFmpeg run.
+ * hello → (stage) → bind → (bound) → listening → (flowing) … release.
+ */
+export type CompositorMessage =
+  /** The compositor took the job; ingest answers with `stage`. */
+  | { type: 'hello'; roomId: string; jobId: string }
+  /** FFmpeg will listen on these ports for these producers. */
+  | { type: 'bind'; roomId: string; sessionId: string; host: string; ports: { producerId: string; rtpPort: number; rtcpPort: number }[] }
+  /** FFmpeg's sockets are open; ingest resumes the consumers and asks for key frames. */
+  | { type: 'listening'; roomId: string; sessionId: string }
+  /** The session ended; ingest closes its transports. */
+  | { type: 'release'; roomId: string; sessionId: string }
+  /** The broadcast ended (stopped, or failed for good). */
+  | { type: 'ended'; roomId: string; broadcastId: string; ok: boolean; error?: string; recordingUrl?: string };
+
+/** The handshake, ingest → compositor. */
+export type IngestMessage =
+  | { type: 'stage'; roomId: string; stage: StageSnapshot }
+  | { type: 'bound'; roomId: string; sessionId: string; inputs: RtpInput[] }
+  | { type: 'flowing'; roomId: string; sessionId: string }
+  | { type: 'bindFailed'; roomId: string; sessionId: string; message: string }
+  | { type: 'stop'; roomId: string };
+
+/**
+ * JSON stored at `broadcastKey(roomId)`: what ingest wants and what viewers are told.
+ * A compositor taking over a job reads `wanted` to know whether to go on.
+ */
+export interface BroadcastRecord {
+  wanted: 'live' | 'stopped';
+  live: LiveState;
+}
+
+/** Redis key holding the wanted state of a room's broadcast, read on job takeover. */
+export function broadcastKey(roomId: string): string {
+  return `stagecast:room:${roomId}:broadcast`;
+}

@@ -1,0 +1,58 @@
+import type { LiveState, StagePeer } from './model.js';
+import type { Role } from './roles.js';
+
+/** `POST /api/rooms` */
+export interface CreateRoomRequest {
+  name: string;
+}
+export interface RoomLinks {
+  host: string;
+  cohost: string;
+  viewer: string;
+}
+export interface CreateRoomResponse {
+  id: string;
+  name: string;
+  links: RoomLinks;
+}
+
+/** `GET /api/rooms/:id` */
+export interface RoomInfo {
+  id: string;
+  name: string;
+  live: LiveState;
+  stage: StagePeer[];
+  viewers: number;
+}
+
+/** `POST /api/rooms/:id/tokens` */
+export interface CreateTokenRequest {
+  role: Role;
+  name: string;
+  ttlSeconds?: number;
+}
+
+/** `POST /api/join` (no secret): how a role link becomes a token. */
+export interface JoinRequest {
+  code: string;
+  name: string;
+}
+export interface JoinResponse {
+  token: string;
+  role: Role;
+  roomId: string;
+  roomName: string;
+}
+
+/** `GET /api/rooms/:id/recordings` */
+export interface Recording {
+  broadcastId: string;
+  startedAt: string;
+  endedAt?: string;
+  url: string;
+}
+
+/** Body of every REST error response. */
+export interface ErrorBody {
+  error: { code: string; message: string; retryAfterMs?: number };
+}

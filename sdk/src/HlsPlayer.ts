@@ -1,0 +1,307 @@
+import Hls, { ErrorDetails, ErrorTypes, Events, type ErrorData } from 'hls.js';
+import { Emitter } from './Emitter.js';
+
+/** Options of an HlsPlayer. */
+export interface HlsPlayerOptions {
+  /** Play close to the live edge: hls.js low-latency mode and a catch-up playback rate. Default true. */
+  lowLatency?: boolean;
+  /** Start playing as soon as the stream is loaded (muted if the browser demands it). Default true. */
+  autoplay?: boolean;
+  /** Fatal-error recoveries in a row before giving up with an `error` event. Default 6. */
+  maxRetries?: number;
+  /** Delay before the first retry; it doubles after each, up to 8 s. Default 1000 ms. */
+  retryDelayMs?: number;
+}
+
+/** One rendition of the stream, as offered in a quality menu. */
+export interface QualityLevel {
+  /** Pass to `setLevel()`. */
+  index: number;
+  width: number;
+  height: number;
+  /** Bits per second. */
+  bitrate: number;
+  /** e.g. `720p`. */
+  label: string;
+}
+
+/** Why playback stopped for good (after the retries). */
+export interface HlsPlayerError {
+  kind: 'network' | 'media' | 'unsupported' | 'other';
+  message: string;
+}
+
+/** Events of an HlsPlayer. */
+export interface HlsPlayerEvents extends Record<string, unknown[]> {
+  /** The renditions are known (empty with native HLS, where the browser picks them). */
+  levels: [levels: QualityLevel[]];
+  /** A new rendition is playing; `auto` tells whether adaptive selection is on. */
+  levelSwitched: [index: number, auto: boolean];
+  /** Frames are being shown. */
+  playing: [];
+  /** The browser refused sound without a user gesture: playing muted; call `unmute()` from a click. */
+  autoplayMuted: [];
+  /** Seconds behind the live edge, about once a second while playing. */
+  latency: [seconds: number];
+  /** Playback failed and the retries are used up; call `load()` again to try once more. */
+  error: [error: HlsPlayerError];
+}
+
+const MANIFEST_ERRORS: ReadonlySet<string> = new Set([
+  ErrorDetails.MANIFEST_LOAD_ERROR,
+  ErrorDetails.MANIFEST_LOAD_TIMEOUT,
+  ErrorDetails.MANIFEST_PARSING_ERROR,
+]);
+
+/**
+ * An HLS player on a `<video>` element, framework-free: hls.js where Media Source
+ * Extensions exist, the browser's own HLS otherwise (Safari, iOS).
+ */
+export class HlsPlayer extends Emitter<HlsPlayerEvents> {
+  private hls: Hls | null = null;
+  private url: string | null = null;
+  private retries = 0;
+  private mediaRecoveredAt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly latencyTimer: ReturnType<typeof setInterval>;
+  private readonly options: Required<HlsPlayerOptions>;
+  private suspendedMuted: boolean | null = null;
+  private jumpOnNextUpdate = false;
+  private destroyed = false;
+
+  constructor(
+    readonly video: HTMLVideoElement,
+    options: HlsPlayerOptions = {},
+  ) {
+    super();
+    this.options = { lowLatency: true, autoplay: true, maxRetries: 6, retryDelayMs: 1000, ...options };
+    video.addEventListener('playing', this.onPlaying);
+    video.addEventListener('error', this.onNativeError);
+    this.latencyTimer = setInterval(() => {
+      const latency = this.latency;
+      if (!video.paused && latency !== null) this.emit('latency', latency);
+    }, 1000);
+  }
+
+  /** True when the browser plays HLS itself and hls.js is not used. */
+  get native(): boolean {
+    return this.url !== null && this.hls === null;
+  }
+
+  /** The renditions; empty before the manifest is loaded and with native HLS. */
+  get levels(): QualityLevel[] {
+    return (this.hls?.levels ?? []).map((level, index) => ({
+      index,
+      width: level.width,
+      height: level.height,
+      bitrate: level.bitrate,
+      label: level.height ? `${level.height}p` : `${Math.round(level.bitrate / 1000)} kbps`,
+    }));
+  }
+
+  /** Whether hls.js picks the rendition by itself (`setLevel(-1)`). */
+  get autoLevel(): boolean {
+    return this.hls?.autoLevelEnabled ?? true;
+  }
+
+  /** Seconds behind the live edge, or null when unknown (not loaded, not live). */
+  get latency(): number | null {
+    if (this.hls) {
+      const latency = this.hls.latency;
+      return Number.isFinite(latency) && latency > 0 ? latency : null;
+    }
+    const end = this.seekableEnd();
+    return end === null ? null : Math.max(0, end - this.video.currentTime);
+  }
+
+  /**
+   * Wall-clock time of the picture on screen, from EXT-X-PROGRAM-DATE-TIME (hls.js only);
+   * `Date.now() - playingDate` is the glass-to-glass delay of the stream.
+   */
+  get playingDate(): Date | null {
+    return this.hls?.playingDate ?? null;
+  }
+
+  /** Loads a playlist (absolute or relative URL) and starts playing if `autoplay`. */
+  load(url: string): void {
+    if (this.destroyed) throw new Error('HlsPlayer was destroyed');
+    this.url = url;
+    this.retries = 0;
+    this.reload();
+  }
+
+  /** Picks a rendition by index, or -1 for automatic selection. */
+  setLevel(index: number): void {
+    // `currentLevel` switches at once (flushing the buffer): a viewer who picks expects it now.
+    if (this.hls) this.hls.currentLevel = index;
+  }
+
+  /** Seeks to where hls.js would start a live stream (a few segments behind the edge). */
+  jumpToLive(): void {
+    const target = this.hls?.liveSyncPosition ?? this.seekableEnd();
+    if (target !== null && Number.isFinite(target)) this.video.currentTime = target;
+    if (this.video.paused && this.suspendedMuted === null) void this.play();
+  }
+
+  /** Turns the sound on; call from a user gesture after `autoplayMuted`. */
+  unmute(): void {
+    this.video.muted = false;
+    if (this.video.paused) void this.play();
+  }
+
+  /**
+   * Pauses, mutes and stops downloading (e.g. while the viewer is on the WebRTC stage).
+   * `resume()` continues from the live edge, not from where it stopped.
+   */
+  suspend(): void {
+    if (this.suspendedMuted !== null) return;
+    this.suspendedMuted = this.video.muted;
+    this.video.muted = true;
+    this.video.pause();
+    this.hls?.stopLoad();
+  }
+
+  resume(): void {
+    if (this.suspendedMuted === null) return;
+    this.video.muted = this.suspendedMuted;
+    this.suspendedMuted = null;
+    if (this.hls) {
+      // The old playlist is stale: jump once a fresh one tells where the edge is now.
+      this.jumpOnNextUpdate = true;
+      this.hls.startLoad(-1);
+    } else {
+      this.jumpToLive();
+    }
+    void this.play();
+  }
+
+  /** Stops everything and releases the element; idempotent. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.latencyTimer);
+    this.video.removeEventListener('playing', this.onPlaying);
+    this.video.removeEventListener('error', this.onNativeError);
+    this.hls?.destroy();
+    this.hls = null;
+    if (this.video.getAttribute('src')) {
+      this.video.removeAttribute('src');
+      this.video.load();
+    }
+    this.removeAllListeners();
+  }
+
+  private reload(): void {
+    const url = this.url;
+    if (!url || this.destroyed) return;
+    clearTimeout(this.retryTimer);
+    this.hls?.destroy();
+    this.hls = null;
+    if (Hls.isSupported()) {
+      const hls = new Hls({
+        lowLatencyMode: this.options.lowLatency,
+        // Catch up by playing slightly faster rather than seeking: no visible jump.
+        maxLiveSyncPlaybackRate: this.options.lowLatency ? 1.15 : 1,
+        liveSyncDurationCount: this.options.lowLatency ? 2 : 3,
+        backBufferLength: 30,
+      });
+      this.hls = hls;
+      hls.on(Events.MANIFEST_PARSED, () => {
+        this.emit('levels', this.levels);
+        if (this.options.autoplay && this.suspendedMuted === null) void this.play();
+      });
+      hls.on(Events.LEVEL_SWITCHED, (_event, data) => this.emit('levelSwitched', data.level, hls.autoLevelEnabled));
+      hls.on(Events.LEVEL_UPDATED, () => {
+        if (!this.jumpOnNextUpdate) return;
+        this.jumpOnNextUpdate = false;
+        this.jumpToLive();
+      });
+      hls.on(Events.FRAG_BUFFERED, () => {
+        this.retries = 0;
+      });
+      hls.on(Events.ERROR, (_event, data) => this.onHlsError(hls, data));
+      hls.loadSource(url);
+      hls.attachMedia(this.video);
+    } else if (this.video.canPlayType('application/vnd.apple.mpegurl')) {
+      this.video.src = url;
+      this.emit('levels', []);
+      if (this.options.autoplay && this.suspendedMuted === null) void this.play();
+    } else {
+      this.emit('error', { kind: 'unsupported', message: 'This browser cannot play HLS' });
+    }
+  }
+
+  private onHlsError(hls: Hls, data: ErrorData): void {
+    if (!data.fatal || hls !== this.hls) return;
+    if (this.retries >= this.options.maxRetries) {
+      this.fail(data.type === ErrorTypes.MEDIA_ERROR ? 'media' : data.type === ErrorTypes.NETWORK_ERROR ? 'network' : 'other', data.details);
+      return;
+    }
+    this.retries += 1;
+    if (data.type === ErrorTypes.NETWORK_ERROR) {
+      // A live master playlist can 404 for a moment after the broadcast starts: load it anew.
+      const again = MANIFEST_ERRORS.has(data.details) ? () => this.reload() : () => hls.startLoad();
+      this.retryTimer = setTimeout(again, this.backoff());
+    } else if (data.type === ErrorTypes.MEDIA_ERROR) {
+      // hls.js's documented sequence: recover; if it fails again soon, swap the audio codec too.
+      if (Date.now() - this.mediaRecoveredAt > 3000) {
+        this.mediaRecoveredAt = Date.now();
+        hls.recoverMediaError();
+      } else {
+        hls.swapAudioCodec();
+        hls.recoverMediaError();
+      }
+    } else {
+      this.retryTimer = setTimeout(() => this.reload(), this.backoff());
+    }
+  }
+
+  private readonly onNativeError = (): void => {
+    if (this.hls || !this.url || this.destroyed) return;
+    if (this.retries >= this.options.maxRetries) {
+      this.fail('network', this.video.error?.message || 'The stream could not be played');
+      return;
+    }
+    this.retries += 1;
+    this.retryTimer = setTimeout(() => this.reload(), this.backoff());
+  };
+
+  private readonly onPlaying = (): void => {
+    this.retries = 0;
+    this.emit('playing');
+  };
+
+  private fail(kind: HlsPlayerError['kind'], message: string): void {
+    this.hls?.destroy();
+    this.hls = null;
+    this.emit('error', { kind, message });
+  }
+
+  private backoff(): number {
+    return Math.min(this.options.retryDelayMs * 2 ** (this.retries - 1), 8000);
+  }
+
+  private seekableEnd(): number | null {
+    const ranges = this.video.seekable;
+    if (ranges.length === 0) return null;
+    const end = ranges.end(ranges.length - 1);
+    return Number.isFinite(end) ? end : null;
+  }
+
+  /** Plays with sound if allowed, else muted (and says so). */
+  private async play(): Promise<void> {
+    try {
+      await this.video.play();
+    } catch (error) {
+      if (!(error instanceof DOMException) || error.name !== 'NotAllowedError' || this.video.muted) return;
+      this.video.muted = true;
+      try {
+        await this.video.play();
+        this.emit('autoplayMuted');
+      } catch {
+        // Even muted playback refused (e.g. data saver); the native controls remain.
+      }
+    }
+  }
+}

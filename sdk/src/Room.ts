@@ -1,0 +1,214 @@
+import { io } from 'socket.io-client';
+import type {
+  ConnectErrorData,
+  JoinSnapshot,
+  LiveState,
+  PeerIdentity,
+  ProducerInfo,
+  Role,
+  RoomClosedReason,
+  StagePeer,
+  BroadcastProgress,
+} from '@stagecast/protocol';
+import { Emitter } from './Emitter.js';
+import { StagecastClientError } from './errors.js';
+import { request, type ClientSocket, type RequestPayload, type ResponseData } from './signaling.js';
+
+export interface ConnectOptions {
+  /** Base URL of the ingest server, e.g. `https://live.example.com`. */
+  url: string;
+  /** A room token (from `POST /api/join` or `POST /api/rooms/:id/tokens`). */
+  token: string;
+  /** The room to join; a token for another room is then refused with WRONG_ROOM. */
+  roomId?: string;
+  /** Reconnect automatically after a network loss. Default true. */
+  reconnect?: boolean;
+}
+
+/** Events of a Room. */
+export interface RoomEvents extends Record<string, unknown[]> {
+  /** The connection is lost; the SDK is reconnecting. */
+  reconnecting: [];
+  /** Reconnected; state was refreshed from a new snapshot. */
+  reconnected: [snapshot: JoinSnapshot];
+  /** The server closed the room for this client (ban, deletion, expiry); no reconnection. */
+  closed: [reason: RoomClosedReason | 'disconnected', message: string];
+  /** The stage (people and their producers) changed. */
+  stageChanged: [stage: StagePeer[]];
+  activeSpeaker: [peerId: string | null];
+  /** One's own role changed: promoted on stage, moved back to the audience. */
+  roleChanged: [role: Role, reason: 'invite-accepted' | 'demoted' | 'left-stage'];
+  liveState: [state: LiveState];
+  broadcastProgress: [progress: BroadcastProgress];
+  audienceCount: [viewers: number];
+}
+
+/** A joined room: typed requests, live state kept in sync with the server's notifications. */
+export class Room extends Emitter<RoomEvents> {
+  self: PeerIdentity;
+  readonly roomId: string;
+  readonly roomName: string;
+  live: LiveState;
+  viewers: number;
+  activeSpeakerPeerId: string | null;
+  readonly maxStage: number;
+  private readonly stagePeers = new Map<string, StagePeer>();
+  private closedReason: string | null = null;
+
+  private constructor(
+    readonly socket: ClientSocket,
+    /** The snapshot received when joining (chat and hands clients start from it). */
+    public snapshot: JoinSnapshot,
+  ) {
+    super();
+    this.self = snapshot.self;
+    this.roomId = snapshot.room.id;
+    this.roomName = snapshot.room.name;
+    this.live = snapshot.live;
+    this.viewers = snapshot.audience.viewers;
+    this.activeSpeakerPeerId = snapshot.activeSpeakerPeerId;
+    this.maxStage = snapshot.maxStage;
+    this.applyStage(snapshot.stage);
+    this.listen();
+  }
+
+  /** Connects with a token and joins the room. Rejects with StagecastClientError (e.g. TOKEN_EXPIRED, BANNED). */
+  static async connect(options: ConnectOptions): Promise<Room> {
+    const socket: ClientSocket = io(options.url, {
+      auth: options.roomId ? { token: options.token, roomId: options.roomId } : { token: options.token },
+      transports: ['websocket'],
+      reconnection: options.reconnect ?? true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', (err: Error & { data?: ConnectErrorData }) => {
+          reject(new StagecastClientError({ code: err.data?.code ?? 'UNAVAILABLE', message: err.message }));
+        });
+      });
+      const snapshot = await request(socket, 'room:join', {});
+      return new Room(socket, snapshot);
+    } catch (error) {
+      socket.disconnect();
+      throw error;
+    }
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  get role(): Role {
+    return this.self.role;
+  }
+
+  /** Everyone on stage, in the order they arrived. */
+  get stage(): StagePeer[] {
+    return [...this.stagePeers.values()];
+  }
+
+  /** Sends a typed request; rejects with StagecastClientError carrying the server's code. */
+  request<E extends Parameters<typeof request>[1]>(event: E, payload: RequestPayload<E>): Promise<ResponseData<E>> {
+    return request(this.socket, event, payload);
+  }
+
+  /** Leaves the room and closes the connection. */
+  close(): void {
+    if (this.closedReason) return;
+    this.closedReason = 'left';
+    this.socket.disconnect();
+    this.emit('closed', 'disconnected', 'You left the room');
+    this.removeAllListeners();
+  }
+
+  private applyStage(stage: StagePeer[]): void {
+    this.stagePeers.clear();
+    for (const peer of stage) this.stagePeers.set(peer.peerId, peer);
+  }
+
+  private stageChanged(): void {
+    this.emit('stageChanged', this.stage);
+  }
+
+  private updateProducer(peerId: string, change: (producers: ProducerInfo[]) => ProducerInfo[]): void {
+    const peer = this.stagePeers.get(peerId);
+    if (!peer) return;
+    this.stagePeers.set(peerId, { ...peer, producers: change(peer.producers) });
+    this.stageChanged();
+  }
+
+  private listen(): void {
+    const s = this.socket;
+    s.on('peer:joined', (peer) => {
+      this.stagePeers.set(peer.peerId, peer);
+      this.stageChanged();
+    });
+    s.on('peer:updated', (peer) => {
+      this.stagePeers.set(peer.peerId, peer);
+      this.stageChanged();
+    });
+    s.on('peer:left', ({ peerId }) => {
+      if (this.stagePeers.delete(peerId)) this.stageChanged();
+    });
+    s.on('producer:new', (producer) =>
+      this.updateProducer(producer.peerId, (list) => [...list.filter((p) => p.id !== producer.id), producer]),
+    );
+    s.on('producer:closed', ({ producerId, peerId }) =>
+      this.updateProducer(peerId, (list) => list.filter((p) => p.id !== producerId)),
+    );
+    s.on('producer:paused', ({ producerId, peerId, paused }) =>
+      this.updateProducer(peerId, (list) => list.map((p) => (p.id === producerId ? { ...p, paused } : p))),
+    );
+    s.on('stage:activeSpeaker', ({ peerId }) => {
+      this.activeSpeakerPeerId = peerId;
+      this.emit('activeSpeaker', peerId);
+    });
+    s.on('self:role', ({ role, reason }) => {
+      this.self = { ...this.self, role };
+      this.emit('roleChanged', role, reason);
+    });
+    s.on('broadcast:state', (state) => {
+      this.live = state;
+      this.emit('liveState', state);
+    });
+    s.on('broadcast:progress', (progress) => this.emit('broadcastProgress', progress));
+    s.on('audience:count', ({ viewers }) => {
+      this.viewers = viewers;
+      this.emit('audienceCount', viewers);
+    });
+    s.on('room:closed', ({ reason, message }) => {
+      this.closedReason = reason;
+      this.emit('closed', reason, message);
+    });
+    s.on('disconnect', (reason) => {
+      if (this.closedReason) return;
+      // The server ended the session on purpose: no reconnection.
+      if (reason === 'io server disconnect') {
+        this.closedReason = 'disconnected';
+        this.emit('closed', 'disconnected', 'The server closed the connection');
+      } else {
+        this.emit('reconnecting');
+      }
+    });
+    s.io.on('reconnect', () => {
+      void this.request('room:join', {}).then(
+        (snapshot) => {
+          this.snapshot = snapshot;
+          this.self = snapshot.self;
+          this.live = snapshot.live;
+          this.viewers = snapshot.audience.viewers;
+          this.activeSpeakerPeerId = snapshot.activeSpeakerPeerId;
+          this.applyStage(snapshot.stage);
+          this.emit('reconnected', snapshot);
+          this.stageChanged();
+        },
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : 'Could not rejoin the room';
+          this.emit('closed', 'disconnected', message);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,57 @@
+/** What the bot sends and where: the pure input of `buildBotFfmpegArgs`. */
+export interface BotMedia {
+  name: string;
+  /** `testsrc` (a test pattern with the bot's name) or a media file path. */
+  video: string;
+  /** `sine` (a tone) or a media file path. */
+  audio: string;
+  videoTarget: { ip: string; port: number; rtcpPort: number; ssrc: number; payloadType: number };
+  audioTarget: { ip: string; port: number; rtcpPort: number; ssrc: number; payloadType: number };
+  /** Tone frequency, so several bots are told apart by ear. */
+  toneHz?: number;
+}
+
+const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
+
+function escapeDrawtext(text: string): string {
+  return text.replace(/[\\:'%]/g, (c) => `\\${c}`);
+}
+
+/** FFmpeg arguments that publish VP8 + Opus as RTP to a mediasoup PlainTransport. */
+export function buildBotFfmpegArgs(media: BotMedia): string[] {
+  const { videoTarget: v, audioTarget: a } = media;
+  const videoInput =
+    media.video === 'testsrc'
+      ? ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30']
+      : ['-re', '-stream_loop', '-1', '-i', media.video];
+  const audioInput =
+    media.audio === 'sine'
+      ? ['-re', '-f', 'lavfi', '-i', `sine=frequency=${media.toneHz ?? 440}:sample_rate=48000`]
+      : ['-re', '-stream_loop', '-1', '-i', media.audio];
+  const label = `drawtext=fontfile=${FONT}:text='${escapeDrawtext(media.name)}':fontsize=36:fontcolor=white:box=1:boxcolor=black@0.5:x=20:y=20`;
+  const rtp = (t: BotMedia['videoTarget']) => `rtp://${t.ip}:${t.port}?rtcpport=${t.rtcpPort}&pkt_size=1200`;
+  return [
+    '-hide_banner',
+    '-loglevel', 'error',
+    ...videoInput,
+    ...audioInput,
+    '-map', '0:v:0',
+    '-vf', `${label},format=yuv420p`,
+    '-c:v', 'libvpx',
+    '-deadline', 'realtime', // lowest-latency VP8 mode
+    '-cpu-used', '8', // cheapest encode: bots must leave CPU for the server under test
+    '-b:v', '600k',
+    '-g', '60',
+    '-ssrc', String(v.ssrc),
+    '-payload_type', String(v.payloadType),
+    '-f', 'rtp', rtp(v),
+    '-map', '1:a:0',
+    '-c:a', 'libopus',
+    '-ac', '2',
+    '-ar', '48000',
+    '-b:a', '48k',
+    '-ssrc', String(a.ssrc),
+    '-payload_type', String(a.payloadType),
+    '-f', 'rtp', rtp(a),
+  ];
+}

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
+import { COMPOSITE_QUEUE, type BroadcastProgress, type LiveState, type Recording, type RoomInfo } from '@stagecast/protocol';
+import { Bot } from './bot/Bot.js';
+import { TestIngest, waitFor } from './helpers/servers.js';
+import { TranscoderProcess } from './helpers/transcoderProcess.js';
+import { decodes, fetchPlaylist, PlaylistWatcher, probeStreams } from './helpers/hls.js';
+
+const SEGMENT_SECONDS = 2;
+let ingest: TestIngest;
+let transcoders: TranscoderProcess[] = [];
+const bots: Bot[] = [];
+let queue: Queue;
+let roomId = '';
+let watcher: PlaylistWatcher | undefined;
+
+beforeAll(async () => {
+  process.env.STAGECAST_SEGMENT_SECONDS = String(SEGMENT_SECONDS);
+  ingest = await TestIngest.start();
+  transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir }));
+  queue = new Queue(COMPOSITE_QUEUE, { connection: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } });
+  roomId = (await ingest.createRoom('Launch day')).id;
+}, 120_000);
+
+afterAll(async () => {
+  watcher?.stop();
+  for (const bot of bots) await bot.stop();
+  await ingest?.api('POST', `/api/rooms/${roomId}/broadcast`, { action: 'stop' }).catch(() => undefined);
+  for (const t of transcoders) await t.stop();
+  await queue?.close();
+  await ingest?.close();
+}, 60_000);
+
+async function addBot(name: string, toneHz: number): Promise<Bot> {
+  const bot = await Bot.start({ url: ingest.url, token: await ingest.token(roomId, 'cohost', name), name, toneHz });
+  bots.push(bot);
+  return bot;
+}
+
+async function live(): Promise<LiveState> {
+  return (await ingest.api<RoomInfo>('GET', `/api/rooms/${roomId}`)).body.live;
+}
+
+async function progress(): Promise<BroadcastProgress | null> {
+  const state = await live();
+  const job = await queue.getJob(`${roomId}.${state.broadcastId ?? ''}`);
+  const value: unknown = job?.progress;
+  return typeof value === 'object' && value !== null ? (value as BroadcastProgress) : null;
+}
+
+const hls = (path: string) => `${ingest.url}/hls/${roomId}/${path}`;
+
+describe('going live', () => {
+  it('two bots on stage, start: every rendition decodes with video and audio, segments match the target', async () => {
+    await addBot('Alice', 440);
+    await addBot('Bob', 660);
+    await waitFor(async () => (await ingest.api<RoomInfo>('GET', `/api/rooms/${roomId}`)).body.stage.length === 2, 'two bots on stage');
+
+    const clicks = await Promise.all([1, 2, 3].map(() => ingest.api<{ live: LiveState }>('POST', `/api/rooms/${roomId}/broadcast`, { action: 'start' })));
+    expect(clicks.map((c) => c.status)).toEqual([200, 200, 200]);
+    const ids = new Set(clicks.map((c) => c.body.live.broadcastId));
+    expect(ids.size).toBe(1);
+    const jobs = (await queue.getJobs(['waiting', 'active', 'delayed'])).filter((j) => j.id?.startsWith(`${roomId}.`));
+    expect(jobs).toHaveLength(1);
+
+    await waitFor(async () => (await live()).state === 'live', 'the broadcast to be live', 45_000);
+    const master = await waitFor(() => fetchPlaylist(hls('master.m3u8')), 'the master playlist');
+    expect(master.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+    expect(master.headers.get('access-control-allow-origin')).toBe('*');
+    const variants = master.manifest.playlists ?? [];
+    expect(variants.length).toBeGreaterThanOrEqual(3);
+    for (const variant of variants) {
+      expect(variant.attributes.BANDWIDTH).toBeGreaterThan(0);
+      expect(variant.attributes.RESOLUTION?.height).toBeGreaterThan(0);
+      expect(variant.attributes.CODECS).toMatch(/avc1\.[0-9a-f]{6}.*mp4a\.40\.2/i);
+    }
+
+    await waitFor(async () => (await progress())?.tiles === 2, 'the job to report two tiles');
+    for (const variant of variants) {
+      const url = new URL(variant.uri, hls('master.m3u8')).toString();
+      const media = await waitFor(async () => {
+        const p = await fetchPlaylist(url);
+        return p && p.manifest.segments.length >= 3 ? p : null;
+      }, `three segments of ${variant.uri}`, 30_000);
+      expect(media.manifest.targetDuration).toBeLessThanOrEqual(SEGMENT_SECONDS + 1);
+      for (const segment of media.manifest.segments.slice(1, -1)) {
+        expect(segment.duration).toBeGreaterThan(SEGMENT_SECONDS - 0.3);
+        expect(segment.duration).toBeLessThan(SEGMENT_SECONDS + 0.3);
+        expect(segment.programDateTime).toBeGreaterThan(Date.now() - 120_000);
+      }
+      const last = media.manifest.segments.at(-1);
+      if (!last) throw new Error('no segment');
+      const segmentUrl = new URL(last.uri, url).toString();
+      const streams = await probeStreams(segmentUrl);
+      expect(streams).toMatchObject({ video: 1, audio: 1 });
+      await decodes(segmentUrl);
+      const seg = await fetch(segmentUrl, { method: 'HEAD' });
+      expect(seg.headers.get('cache-control')).toContain('immutable');
+    }
+  });
+
+  it('the layout follows the stage and the playlist stays continuous', async () => {
+    const master = await fetchPlaylist(hls('master.m3u8'));
+    const firstVariant = master?.manifest.playlists?.[0];
+    if (!firstVariant) throw new Error('no master playlist');
+    watcher = new PlaylistWatcher(new URL(firstVariant.uri, hls('master.m3u8')).toString());
+    watcher.start();
+
+    const carol = await addBot('Carol', 880);
+    await waitFor(async () => (await progress())?.tiles === 3, 'three tiles after Carol joins', 20_000);
+    const alice = bots.find((b) => b.room.self.name === 'Alice');
+    await alice?.stop();
+    await waitFor(async () => (await progress())?.tiles === 2, 'two tiles after Alice leaves', 20_000);
+    const before = watcher.newestSequence;
+    await waitFor(() => watcher && watcher.newestSequence >= before + 2, 'segments after the layout change', 20_000);
+    expect(watcher.violations).toEqual([]);
+    expect(watcher.discontinuities).toBeGreaterThanOrEqual(1);
+    expect(carol.room.connected).toBe(true);
+  });
+
+  it('a transcoder killed mid-stream: another takes the job over and HLS resumes within 10 s', async () => {
+    if (!watcher) throw new Error('the continuity test must run first');
+    transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir }));
+    // Let the standby connect to Redis before the active one dies.
+    await new Promise((r) => setTimeout(r, 2000));
+    const first = transcoders[0];
+    if (!first) throw new Error('no transcoder');
+    const newestBefore = watcher.newestSequence;
+    const killedAt = Date.now();
+    await first.kill();
+    await waitFor(() => watcher && watcher.newestSequence > newestBefore + 1, 'new segments after the kill', 10_000, 200);
+    const resumedMs = Date.now() - killedAt;
+    expect(resumedMs).toBeLessThan(10_000);
+    expect(watcher.violations).toEqual([]);
+  });
+
+  it('stop: ENDLIST on every rendition and a recording that plays', async () => {
+    watcher?.stop();
+    const res = await ingest.api<{ live: LiveState }>('POST', `/api/rooms/${roomId}/broadcast`, { action: 'stop' });
+    expect(res.status).toBe(200);
+    await waitFor(async () => (await live()).state === 'ended', 'the broadcast to end', 30_000);
+    expect(watcher?.violations).toEqual([]);
+
+    const master = await fetchPlaylist(hls('master.m3u8'));
+    for (const variant of master?.manifest.playlists ?? []) {
+      const media = await fetchPlaylist(new URL(variant.uri, hls('master.m3u8')).toString());
+      expect(media?.manifest.endList).toBe(true);
+    }
+    const { body } = await ingest.api<{ recordings: Recording[] }>('GET', `/api/rooms/${roomId}/recordings`);
+    expect(body.recordings).toHaveLength(1);
+    const recording = body.recordings[0];
+    if (!recording) throw new Error('no recording');
+    const vodMaster = await fetchPlaylist(ingest.url + recording.url);
+    const vodVariant = vodMaster?.manifest.playlists?.[0];
+    if (!vodVariant) throw new Error('no VOD variant');
+    const vodMedia = await fetchPlaylist(new URL(vodVariant.uri, ingest.url + recording.url).toString());
+    expect(vodMedia?.manifest.playlistType).toBe('VOD');
+    expect(vodMedia?.manifest.endList).toBe(true);
+    const streams = await probeStreams(ingest.url + recording.url);
+    expect(streams.video).toBeGreaterThanOrEqual(1);
+    expect(streams.audio).toBeGreaterThanOrEqual(1);
+    expect(streams.duration).toBeGreaterThan(10);
+
+    const again = await ingest.api<{ error: { code: string } }>('POST', `/api/rooms/${roomId}/broadcast`, { action: 'stop' });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('NOT_LIVE');
+  });
+});

@@ -1,0 +1,389 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BroadcastProgress, ChatMessage, LiveState, RoomInfo } from '@stagecast/protocol';
+import type { Room } from '@stagecast/sdk';
+import { launchChromium } from './helpers/chromium.js';
+import { TestIngest, waitFor } from './helpers/servers.js';
+import { Bot } from './bot/Bot.js';
+
+/*
+ * The viewer app (viewer-ui/dist, served by a real ingest) in Debian's Chromium with a fake
+ * camera and microphone; hosts are SDK clients in Node. Build the UI first:
+ * `npm run build -w @stagecast/viewer-ui`.
+ */
+
+const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const ARTIFACTS = repo('tests/artifacts');
+const UI_BUILT = existsSync(repo('viewer-ui/dist/index.html'));
+
+/** Chat and hands exist on the server once Features wires their handlers (what actually runs: dist). */
+function featureWired(handlers: string): boolean {
+  const file = repo('ingest/dist/Features.js');
+  return existsSync(file) && readFileSync(file, 'utf8').includes(handlers);
+}
+const CHAT = featureWired('chatHandlers');
+const HANDS = featureWired('handHandlers');
+
+/** The compositor (`@stagecast/transcoder`, `startTranscoder`) is being written separately. */
+interface Compositor {
+  close(): Promise<void>;
+}
+type StartTranscoder = (options: Record<string, unknown>) => Promise<Compositor>;
+async function loadTranscoder(): Promise<StartTranscoder | null> {
+  try {
+    // A variable specifier: Vite must not fail the whole file at transform time while the package is unbuilt.
+    const specifier = '@stagecast/transcoder';
+    const mod = (await import(/* @vite-ignore */ specifier)) as { startTranscoder?: unknown };
+    return typeof mod.startTranscoder === 'function' ? (mod.startTranscoder as StartTranscoder) : null;
+  } catch {
+    return null;
+  }
+}
+const startTranscoder = await loadTranscoder();
+if (!startTranscoder) {
+  console.warn('\n*** viewer-ui HLS playback tests SKIPPED: @stagecast/transcoder does not export startTranscoder yet ***\n');
+}
+if (!CHAT || !HANDS) {
+  console.warn(`\n*** viewer-ui ${!CHAT ? 'chat ' : ''}${!HANDS ? 'hands/stage ' : ''}tests SKIPPED: ingest/dist/Features.js does not wire them ***\n`);
+}
+
+let ingest: TestIngest;
+let browser: Browser;
+const cleanups: (() => unknown)[] = [];
+
+beforeAll(async () => {
+  if (!UI_BUILT) throw new Error('viewer-ui is not built: run "npm run build -w @stagecast/viewer-ui"');
+  await mkdir(ARTIFACTS, { recursive: true });
+  ingest = await TestIngest.start();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+  await browser?.close();
+  await ingest?.close();
+});
+
+async function newPage(): Promise<Page> {
+  const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  cleanups.push(() => context.close());
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('[page error]', error.message));
+  return page;
+}
+
+/** Screenshots at desktop and phone sizes, back to desktop afterwards. */
+async function screenshots(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${ARTIFACTS}/viewer-${name}.png` });
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.screenshot({ path: `${ARTIFACTS}/viewer-${name}-mobile.png`, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+async function hostOf(roomId: string, name = 'Hosta'): Promise<Room> {
+  const host = await ingest.join(roomId, 'host', name);
+  cleanups.push(() => host.close());
+  return host;
+}
+
+/** Opens the viewer link, types a name and joins. */
+async function joinAsViewer(link: string, name: string): Promise<Page> {
+  const page = await newPage();
+  await page.goto(link);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+  await page.getByLabel('Chat message').waitFor();
+  return page;
+}
+
+async function peerIdOf(host: Room, name: string): Promise<string> {
+  const member = await waitFor(async () => (await host.request('audience:list', {})).find((m) => m.name === name), `${name} in the audience`);
+  return member.peerId;
+}
+
+async function roomInfo(roomId: string): Promise<RoomInfo> {
+  return (await ingest.api<RoomInfo>('GET', `/api/rooms/${roomId}`)).body;
+}
+
+describe('viewer-ui', () => {
+  it('a viewer joins with a name and sees the waiting card before the broadcast', async () => {
+    const { id, name, links } = await ingest.createRoom('Waiting room');
+    const page = await joinAsViewer(links.viewer, 'Wanda');
+    await expect(page.getByTestId('waiting').isVisible()).resolves.toBe(true);
+    await expect(page.getByTestId('waiting').textContent()).resolves.toContain('has not started');
+    await expect(page.getByRole('heading', { name }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: 'Raise hand' }).isVisible()).resolves.toBe(true);
+    await expect(page.getByTestId('hls-player').count()).resolves.toBe(0);
+    await waitFor(async () => (await roomInfo(id)).viewers >= 1, 'the viewer to be counted');
+    await screenshots(page, 'waiting');
+  });
+
+  it('embeds show only the player or only the chat', async () => {
+    const { links } = await ingest.createRoom('Embeds');
+    const code = new URL(links.viewer).pathname.split('/').pop() ?? '';
+    const player = await newPage();
+    await player.goto(`${ingest.url}/embed/watch/${code}?view=player`);
+    await player.getByTestId('waiting').waitFor();
+    await expect(player.getByLabel('Chat message').count()).resolves.toBe(0);
+    await expect(player.getByRole('banner').count()).resolves.toBe(0);
+
+    const chat = await newPage();
+    await chat.goto(`${ingest.url}/embed/watch/${code}?view=chat&name=Embedded`);
+    await chat.getByLabel('Chat message').waitFor();
+    await expect(chat.getByTestId('waiting').count()).resolves.toBe(0);
+  });
+
+  it.skipIf(!CHAT)('chats both ways with a host; text stays text; deleted and pinned messages follow the host', async () => {
+    const { id, links } = await ingest.createRoom('Chat room');
+    const host = await hostOf(id);
+    await host.request('chat:send', { clientId: 'host-hello', text: 'Welcome, everyone' });
+    const page = await joinAsViewer(links.viewer, 'Chatty');
+    // History from the snapshot.
+    await page.getByText('Welcome, everyone').waitFor();
+
+    const received = new Promise<ChatMessage>((resolve) =>
+      host.socket.on('chat:message', (m) => {
+        if (m.sender.name === 'Chatty') resolve(m);
+      }),
+    );
+    const markup = 'Hi <b>host</b> & <img src=x onerror=alert(1)>';
+    await page.getByLabel('Chat message').fill(markup);
+    await page.getByRole('button', { name: 'Send' }).click();
+    const fromViewer = await received;
+    expect(fromViewer.text).toBe(markup);
+    await page.getByText(markup, { exact: true }).waitFor();
+    await expect(page.locator('.messages b, .messages img').count()).resolves.toBe(0);
+
+    const live = await host.request('chat:send', { clientId: 'host-live', text: 'Glad you are here' });
+    await page.getByText('Glad you are here').waitFor();
+    await host.request('chat:pin', { messageId: live.id });
+    await page.getByLabel('Pinned message').getByText('Glad you are here').waitFor();
+    await host.request('chat:delete', { messageId: fromViewer.id });
+    await page.getByText(markup, { exact: true }).waitFor({ state: 'detached' });
+
+    // A moderator's mute is explained, with the time left.
+    await host.request('chat:mute', { peerId: fromViewer.sender.peerId, seconds: 60 });
+    await page.getByText('muted you in the chat').waitFor();
+    await expect(page.getByRole('button', { name: 'Send' }).isDisabled()).resolves.toBe(true);
+  });
+
+  it.skipIf(!HANDS)('raise hand → invited → backstage → on stage with camera and mic → leave → back to the player', async () => {
+    const { id, links } = await ingest.createRoom('Stage room');
+    const host = await hostOf(id);
+    const page = await joinAsViewer(links.viewer, 'Guesty');
+
+    await page.getByLabel('Question (optional)').fill('Can I show my project?');
+    await page.getByRole('button', { name: 'Raise hand' }).click();
+    await expect(page.getByTestId('hand-position').textContent()).resolves.toContain('#1');
+    await page.getByRole('button', { name: 'Lower hand' }).waitFor();
+
+    const peerId = await peerIdOf(host, 'Guesty');
+    await host.request('stage:invite', { peerId });
+    const dialog = page.getByRole('dialog', { name: 'You are invited on stage' });
+    await dialog.waitFor();
+    await expect(dialog.getByText(/Expires in \d+ s/).isVisible()).resolves.toBe(true);
+    await screenshots(page, 'invited');
+    await dialog.getByRole('button', { name: 'Accept' }).click();
+
+    const join = page.getByRole('button', { name: 'Join stage' });
+    await waitFor(() => join.isEnabled(), 'the device check to open camera and microphone');
+    await expect(page.getByRole('meter', { name: 'Microphone level' }).isVisible()).resolves.toBe(true);
+    await screenshots(page, 'backstage');
+    await join.click();
+
+    const onStage = await waitFor(async () => {
+      const peer = (await roomInfo(id)).stage.find((p) => p.peerId === peerId);
+      return peer && peer.producers.length === 2 ? peer : null;
+    }, "the guest's camera and mic producers in GET /api/rooms/:id");
+    expect(onStage.role).toBe('guest');
+    expect(onStage.producers.map((p) => p.source).sort()).toEqual(['camera', 'mic']);
+    // Host and guest, live over WebRTC.
+    await waitFor(async () => (await page.getByTestId('tile').count()) === 2, 'two stage tiles');
+    await waitFor(
+      () => page.evaluate(() => [...document.querySelectorAll<HTMLVideoElement>('[data-testid="tile"] video')].some((v) => v.videoWidth > 0)),
+      'the own tile to show the camera',
+    );
+    await screenshots(page, 'onstage');
+
+    await page.getByRole('button', { name: 'Mute microphone' }).click();
+    await page.getByRole('button', { name: 'Unmute microphone' }).waitFor();
+    await waitFor(async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.find((p) => p.source === 'mic')?.paused, 'the mic producer to be paused');
+    await page.getByRole('button', { name: 'Turn camera off' }).click();
+    await page.getByRole('button', { name: 'Turn camera on' }).waitFor();
+
+    await page.getByRole('button', { name: 'Leave stage' }).click();
+    await page.getByRole('button', { name: 'Raise hand' }).waitFor();
+    await expect(page.getByTestId('tile').count()).resolves.toBe(0);
+    await page.getByText('You left the stage').waitFor();
+    await waitFor(async () => !(await roomInfo(id)).stage.some((p) => p.peerId === peerId), 'the guest to be off stage');
+  });
+
+  it.skipIf(!HANDS)('a host moves the guest back to the audience; declining an invitation keeps the viewer watching', async () => {
+    const { id, links } = await ingest.createRoom('Demote room');
+    const host = await hostOf(id);
+    const page = await joinAsViewer(links.viewer, 'Demi');
+    const peerId = await peerIdOf(host, 'Demi');
+
+    await host.request('stage:invite', { peerId });
+    await page.getByRole('button', { name: 'Decline' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await expect(page.getByTestId('waiting').isVisible()).resolves.toBe(true);
+
+    await host.request('stage:invite', { peerId });
+    await page.getByRole('button', { name: 'Accept' }).click();
+    const join = page.getByRole('button', { name: 'Join stage' });
+    await waitFor(() => join.isEnabled(), 'the device check');
+    await join.click();
+    await page.getByRole('button', { name: 'Leave stage' }).waitFor();
+    await waitFor(async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.length === 2, 'the guest producers');
+
+    await host.request('stage:demote', { peerId });
+    await page.getByText('moved you back to the audience').waitFor();
+    await page.getByRole('button', { name: 'Raise hand' }).waitFor();
+    await expect(page.getByTestId('tile').count()).resolves.toBe(0);
+  });
+
+  describe('HLS player with an FFmpeg stand-in for the compositor', () => {
+    /** Tells the viewers of a room that the broadcast changed, as the broadcast service would. */
+    function announce(roomId: string, state: LiveState): void {
+      const room = ingest.server.ctx.rooms.get(roomId);
+      for (const peer of room?.peers.values() ?? []) ingest.server.ctx.io.sockets.sockets.get(peer.socketId)?.emit('broadcast:state', state);
+    }
+
+    /** A live two-rendition HLS ladder (720p, 360p) where the ingest serves /hls/<roomId>/. */
+    function liveHls(roomId: string): ChildProcess {
+      const dir = join(ingest.dataDir, 'hls', roomId);
+      const ffmpeg = spawn('ffmpeg', [
+        '-hide_banner', '-loglevel', 'error', '-re',
+        '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30',
+        '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+        '-filter_complex', '[0:v]split=2[hi][lo0];[lo0]scale=640:360[lo]',
+        '-map', '[hi]', '-map', '[lo]', '-map', '1:a', '-map', '1:a',
+        '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
+        '-b:v:0', '2000k', '-b:v:1', '600k', '-c:a', 'aac', '-b:a', '96k',
+        '-f', 'hls', '-hls_time', '2', '-hls_list_size', '6', '-hls_flags', 'delete_segments+independent_segments',
+        '-master_pl_name', 'master.m3u8', '-var_stream_map', 'v:0,a:0 v:1,a:1',
+        '-hls_segment_filename', `${dir}/%v/seg%d.ts`, `${dir}/%v/index.m3u8`,
+      ], { stdio: ['ignore', 'ignore', 'inherit'] });
+      cleanups.push(() => ffmpeg.kill('SIGKILL'));
+      return ffmpeg;
+    }
+
+    it('waiting card → playback when the room goes live (playlist 404s first), quality menu, paused on stage, ended card', { timeout: 120_000 }, async () => {
+      const { id, links } = await ingest.createRoom('Stand-in broadcast');
+      const page = await joinAsViewer(links.viewer, 'Watcher');
+      await page.getByTestId('waiting').waitFor();
+
+      // Live before the first segment exists: the player must keep retrying the 404.
+      announce(id, { state: 'live', broadcastId: 'b1', hlsUrl: `/hls/${id}/master.m3u8`, startedAt: new Date().toISOString() });
+      await page.getByTestId('hls-player').waitFor();
+      await new Promise((r) => setTimeout(r, 1500));
+      liveHls(id);
+
+      await page.getByTestId('waiting').waitFor({ state: 'detached', timeout: 60_000 });
+      const video = page.getByTestId('hls-player');
+      const t0 = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
+      await waitFor(() => video.evaluate((v: HTMLVideoElement, t: number) => v.currentTime > t + 1, t0), 'playback to advance');
+      await page.getByText(/\d+ s behind live/).waitFor();
+      await page.getByRole('button', { name: 'Jump to live' }).click();
+      await screenshots(page, 'playing');
+
+      const quality = page.getByLabel('Quality');
+      expect(await quality.locator('option').allTextContents()).toEqual([expect.stringMatching(/^Auto/), '720p', '360p']);
+      await quality.selectOption({ label: '360p' });
+      await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.videoHeight === 360), 'the 360p rendition', 30_000);
+      await quality.selectOption({ label: '720p' });
+      await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.videoHeight === 720), 'the 720p rendition', 30_000);
+
+      if (HANDS) {
+        // On stage the HLS copy is paused and muted (no echo); back in the audience it resumes near the edge.
+        const host = await hostOf(id);
+        await host.request('stage:invite', { peerId: await peerIdOf(host, 'Watcher') });
+        await page.getByRole('button', { name: 'Accept' }).click();
+        const join = page.getByRole('button', { name: 'Join stage' });
+        await waitFor(() => join.isEnabled(), 'the device check');
+        await join.click();
+        await page.getByRole('button', { name: 'Leave stage' }).waitFor();
+        await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.paused && v.muted), 'HLS paused and muted on stage');
+        await new Promise((r) => setTimeout(r, 4000));
+        await page.getByRole('button', { name: 'Leave stage' }).click();
+        await waitFor(() => video.evaluate((v: HTMLVideoElement) => !v.paused && !v.muted), 'HLS playing with sound again');
+        await waitFor(async () => Number(/(\d+) s behind live/.exec((await page.locator('.latency').textContent()) ?? '')?.[1] ?? 99) < 10, 'playback near the live edge');
+      }
+
+      announce(id, { state: 'ended', broadcastId: 'b1', recordingUrl: `/vod/${id}/b1/master.m3u8` });
+      await page.getByTestId('ended').waitFor();
+      await expect(page.getByTestId('hls-player').count()).resolves.toBe(0);
+      await expect(page.getByRole('button', { name: 'Watch the recording' }).isVisible()).resolves.toBe(true);
+      await screenshots(page, 'ended');
+    });
+  });
+
+  describe('HLS playback (needs the compositor)', () => {
+    const hls = it.skipIf(!startTranscoder);
+
+    /** A room with a host and a bot on stage and the compositor running. */
+    async function liveRoom(name: string): Promise<{ id: string; links: { viewer: string }; host: Room }> {
+      if (!startTranscoder) throw new Error('unreachable');
+      // TODO(transcoder): pass what startTranscoder really takes (Redis URL, data dir, concurrency).
+      const compositor = await startTranscoder({ redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', dataDir: ingest.dataDir });
+      cleanups.push(() => compositor.close());
+      const { id, links } = await ingest.createRoom(name);
+      const host = await hostOf(id);
+      const bot = await Bot.start({ url: ingest.url, token: await ingest.token(id, 'cohost', 'Robo'), name: 'Robo' });
+      cleanups.push(() => bot.stop());
+      return { id, links, host };
+    }
+
+    async function playing(page: Page): Promise<void> {
+      await page.getByTestId('waiting').waitFor({ state: 'detached', timeout: 60_000 });
+      const t0 = await page.getByTestId('hls-player').evaluate((v: HTMLVideoElement) => v.currentTime);
+      await waitFor(() => page.getByTestId('hls-player').evaluate((v: HTMLVideoElement, t: number) => v.currentTime > t + 1, t0), 'playback to advance');
+    }
+
+    hls('the waiting card turns into playback when the broadcast starts, with live controls', { timeout: 120_000 }, async () => {
+      const { links, host } = await liveRoom('Goes live');
+      const page = await joinAsViewer(links.viewer, 'Early');
+      await page.getByTestId('waiting').waitFor();
+      await host.request('broadcast:start', {});
+      await playing(page);
+      await page.getByRole('button', { name: 'Jump to live' }).waitFor();
+      await page.getByText(/\d+ s behind live/).waitFor();
+      await page.getByRole('button', { name: 'Jump to live' }).click();
+      await screenshots(page, 'playing');
+    });
+
+    hls('switches rendition from the Quality menu', { timeout: 120_000 }, async () => {
+      const { links, host } = await liveRoom('Renditions');
+      await host.request('broadcast:start', {});
+      const page = await joinAsViewer(links.viewer, 'Picky');
+      await playing(page);
+      const quality = page.getByLabel('Quality');
+      const options = await quality.locator('option').allTextContents();
+      expect(options[0]).toMatch(/^Auto/);
+      const lowest = options.at(-1) ?? '';
+      const height = Number(/(\d+)p/.exec(lowest)?.[1]);
+      await quality.selectOption({ label: lowest });
+      await waitFor(() => page.getByTestId('hls-player').evaluate((v: HTMLVideoElement, h: number) => v.videoHeight === h, height), `video height ${height}`, 30_000);
+    });
+
+    hls('the composite grows a tile when someone else steps on stage', { timeout: 120_000 }, async () => {
+      const { id, links, host } = await liveRoom('Tiles');
+      const tiles: number[] = [];
+      host.on('broadcastProgress', (p: BroadcastProgress) => tiles.push(p.tiles));
+      await host.request('broadcast:start', {});
+      const page = await joinAsViewer(links.viewer, 'Counter');
+      await playing(page);
+      const before = Math.max(...tiles, 0);
+      const bot2 = await Bot.start({ url: ingest.url, token: await ingest.token(id, 'cohost', 'Robo 2'), name: 'Robo 2' });
+      cleanups.push(() => bot2.stop());
+      await waitFor(() => tiles.some((t) => t > before), 'the compositor to report one more tile', 45_000);
+      await playing(page);
+    });
+  });
+});

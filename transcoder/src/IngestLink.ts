@@ -1,0 +1,122 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import {
+  compositorChannel,
+  INGEST_CHANNEL,
+  type CompositorMessage,
+  type IngestMessage,
+  type RtpInput,
+  type StageSnapshot,
+} from '@stagecast/protocol';
+import { ingestMessageSchema } from './schemas.js';
+
+export interface IngestLinkEvents {
+  /** Ingest sent a stage snapshot (possibly stale: compare `version`). */
+  onStage: (stage: StageSnapshot) => void;
+  /** Ingest (or a host via ingest) asked the broadcast to stop. */
+  onStop: () => void;
+  /** Ingest resumed a session's consumers and asked for key frames. */
+  onFlowing?: (sessionId: string) => void;
+}
+
+interface PendingBind {
+  resolve: (inputs: RtpInput[]) => void;
+  reject: (error: Error) => void;
+}
+
+/** Why a bind did not give RTP inputs. */
+export class BindError extends Error {
+  override readonly name = 'BindError';
+}
+
+/**
+ * The compositor's side of the handshake in protocol/jobs.ts, for one room:
+ * hello → (stage) → bind → (bound | bindFailed) → listening → (flowing) … release → ended.
+ */
+export class IngestLink {
+  private readonly pending = new Map<string, PendingBind>();
+  private closed = false;
+
+  private constructor(
+    private readonly roomId: string,
+    private readonly pub: Redis,
+    private readonly sub: Redis,
+    private readonly events: IngestLinkEvents,
+    private readonly logger: Logger,
+  ) {
+    sub.on('message', (channel: string, raw: string) => {
+      if (channel === compositorChannel(roomId)) this.onMessage(raw);
+    });
+    sub.on('error', (error: Error) => logger.warn({ err: error }, 'ingest link subscriber error'));
+  }
+
+  /** Subscribes first, so no answer to our `hello` can be missed. */
+  static async create(roomId: string, pub: Redis, events: IngestLinkEvents, logger: Logger): Promise<IngestLink> {
+    const sub = pub.duplicate();
+    const link = new IngestLink(roomId, pub, sub, events, logger);
+    await sub.subscribe(compositorChannel(roomId));
+    return link;
+  }
+
+  async send(msg: CompositorMessage): Promise<void> {
+    await this.pub.publish(INGEST_CHANNEL, JSON.stringify(msg));
+  }
+
+  /**
+   * Asks ingest to send these producers' RTP to these ports. An empty bind needs no RTP: if
+   * nobody confirms it in time it is taken as bound.
+   */
+  async bind(sessionId: string, host: string, ports: { producerId: string; rtpPort: number; rtcpPort: number }[], timeoutMs: number): Promise<RtpInput[]> {
+    const answer = new Promise<RtpInput[]>((resolve, reject) => this.pending.set(sessionId, { resolve, reject }));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<RtpInput[]>((resolve, reject) => {
+      timer = setTimeout(() => {
+        if (ports.length === 0) resolve([]);
+        else reject(new BindError(`no answer to bind within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    try {
+      await this.send({ type: 'bind', roomId: this.roomId, sessionId, host, ports });
+      return await Promise.race([answer, timeout]);
+    } finally {
+      clearTimeout(timer);
+      this.pending.delete(sessionId);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(new BindError('link closed'));
+    this.pending.clear();
+    this.sub.disconnect();
+  }
+
+  private onMessage(raw: string): void {
+    let msg: IngestMessage;
+    try {
+      msg = ingestMessageSchema.parse(JSON.parse(raw));
+    } catch {
+      this.logger.warn('ignored a malformed ingest message');
+      return;
+    }
+    if (msg.roomId !== this.roomId) return;
+    switch (msg.type) {
+      case 'stage':
+        this.events.onStage(msg.stage);
+        break;
+      case 'bound':
+        this.pending.get(msg.sessionId)?.resolve(msg.inputs);
+        break;
+      case 'bindFailed':
+        this.pending.get(msg.sessionId)?.reject(new BindError(msg.message));
+        break;
+      case 'flowing':
+        this.events.onFlowing?.(msg.sessionId);
+        break;
+      case 'stop':
+        this.events.onStop();
+        break;
+    }
+  }
+}

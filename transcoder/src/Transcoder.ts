@@ -1,0 +1,71 @@
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { COMPOSITE_QUEUE, type CompositeJobData, type CompositeJobResult } from '@stagecast/protocol';
+import type { CompositeJob } from './CompositeJob.js';
+import { configFromEnv, type TranscoderConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { OrphanRegistry } from './OrphanRegistry.js';
+import { PortPool } from './PortPool.js';
+import { createProcessor } from './processor.js';
+
+export interface TranscoderOptions extends Partial<TranscoderConfig> {
+  logger?: Logger;
+}
+
+/**
+ * Worker settings for a fast takeover: a SIGKILLed worker's lock expires after 4 s and the
+ * stalled check (every 2 s) hands the job to another worker, well within 10 s. A live
+ * broadcast may be taken over many times, so the stalled count must not fail it.
+ */
+export const WORKER_TIMINGS = { lockDuration: 4000, stalledInterval: 2000, maxStalledCount: 1000 };
+
+/** A running transcoder: a BullMQ worker on the `composite` queue. */
+export class Transcoder {
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    readonly config: TranscoderConfig,
+    private readonly worker: Worker<CompositeJobData, CompositeJobResult>,
+    private readonly redis: Redis,
+    private readonly active: Set<CompositeJob>,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(options: TranscoderOptions = {}): Promise<Transcoder> {
+    const { logger: given, ...overrides } = options;
+    const config: TranscoderConfig = { ...configFromEnv(), ...overrides };
+    const logger = given ?? createLogger(config.logLevel);
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+    const active = new Set<CompositeJob>();
+    const processor = createProcessor({ config, redis, ports: new PortPool(), orphans: new OrphanRegistry(redis, logger), logger, active });
+    const worker = new Worker<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, processor, {
+      connection: { url: config.redisUrl, maxRetriesPerRequest: null },
+      concurrency: config.concurrency,
+      ...WORKER_TIMINGS,
+    });
+    worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+    worker.on('failed', (job, error) => logger.warn({ job: job?.id, err: error }, 'composite job failed'));
+    await worker.waitUntilReady();
+    logger.info({ concurrency: config.concurrency, dataDir: config.dataDir }, 'transcoder ready');
+    return new Transcoder(config, worker, redis, active, logger);
+  }
+
+  /** Hands running broadcasts back to the queue (flushed, no ENDLIST) and closes the worker. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const job of this.active) job.handOver();
+      await this.worker.close();
+      this.redis.disconnect();
+      this.logger.info('transcoder closed');
+    })();
+    return this.closing;
+  }
+}
+
+/** Starts a transcoder in this process (tests run it in-process; `main.ts` in production). */
+export async function startTranscoder(options: TranscoderOptions = {}): Promise<{ close(): Promise<void> }> {
+  const transcoder = await Transcoder.start(options);
+  return { close: () => transcoder.close() };
+}

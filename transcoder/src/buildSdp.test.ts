@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import type { RtpInput } from '@stagecast/protocol';
+import { buildSdp } from './buildSdp.js';
+
+const vp8: RtpInput = { producerId: 'prod-v', kind: 'video', codec: 'VP8', payloadType: 101, clockRate: 90000, ssrc: 1111, rtpPort: 40000, rtcpPort: 40001 };
+const opus: RtpInput = { producerId: 'prod-a', kind: 'audio', codec: 'opus', payloadType: 100, clockRate: 48000, channels: 2, ssrc: 2222, fmtp: 'minptime=10;useinbandfec=1', rtpPort: 40002, rtcpPort: 40003 };
+
+describe('buildSdp', () => {
+  it('VP8 video', () => {
+    expect(buildSdp(vp8)).toBe(
+      ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=stagecast prod-v', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=video 40000 RTP/AVP 101', 'a=rtcp:40001', 'a=rtpmap:101 VP8/90000', 'a=recvonly', ''].join('\n'),
+    );
+  });
+
+  it('Opus audio with channels and fmtp, on another host', () => {
+    expect(buildSdp(opus, '10.0.0.5')).toBe(
+      [
+        'v=0',
+        'o=- 0 0 IN IP4 10.0.0.5',
+        's=stagecast prod-a',
+        'c=IN IP4 10.0.0.5',
+        't=0 0',
+        'm=audio 40002 RTP/AVP 100',
+        'a=rtcp:40003',
+        'a=rtpmap:100 opus/48000/2',
+        'a=fmtp:100 minptime=10;useinbandfec=1',
+        'a=recvonly',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses values that would inject SDP lines', () => {
+    expect(() => buildSdp({ ...vp8, codec: 'VP8/90000\na=evil' })).toThrow(/codec/);
+    expect(() => buildSdp({ ...opus, fmtp: 'x=1\r\nm=video 1 RTP/AVP 96' })).toThrow(/fmtp/);
+    expect(() => buildSdp({ ...vp8, rtpPort: 70000 })).toThrow(/RTP port/);
+  });
+});

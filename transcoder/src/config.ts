@@ -1,0 +1,29 @@
+import { resolve } from 'node:path';
+
+/** Transcoder settings, from the environment (see README). */
+export interface TranscoderConfig {
+  /** `REDIS_URL`, default `redis://127.0.0.1:6379`. */
+  redisUrl: string;
+  /** `STAGECAST_DATA_DIR`, default `./data`: HLS in `hls/<roomId>`, recordings in `vod/`. */
+  dataDir: string;
+  /** `STAGECAST_TRANSCODER_IP`, default `127.0.0.1`: where ingest sends RTP. */
+  host: string;
+  /** `STAGECAST_TRANSCODER_CONCURRENCY`, default 2: broadcasts one process composites at once. */
+  concurrency: number;
+  /** `LOG_LEVEL`, default `info`. */
+  logLevel: string;
+  /** `FFMPEG_PATH`, default `ffmpeg` from the PATH. */
+  ffmpegPath?: string;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): TranscoderConfig {
+  const concurrency = Number(env.STAGECAST_TRANSCODER_CONCURRENCY ?? 2);
+  return {
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    dataDir: resolve(env.STAGECAST_DATA_DIR ?? './data'),
+    host: env.STAGECAST_TRANSCODER_IP ?? '127.0.0.1',
+    concurrency: Number.isInteger(concurrency) && concurrency > 0 ? concurrency : 2,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    ...(env.FFMPEG_PATH ? { ffmpegPath: env.FFMPEG_PATH } : {}),
+  };
+}

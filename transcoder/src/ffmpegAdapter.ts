@@ -1,0 +1,118 @@
+// The only file that knows fluent-ffmpeg (archived upstream): swapping it touches nothing else.
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import ffmpeg from 'fluent-ffmpeg';
+import { ProgressParser, type FfmpegProgress } from './progress.js';
+
+export interface FfmpegExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** We asked it to stop (SIGINT / SIGKILL from `stop()`). */
+  requested: boolean;
+  message?: string;
+}
+
+export interface FfmpegRunOptions {
+  /** The full argument list (no program name), e.g. from `buildFfmpegArgs`. */
+  args: readonly string[];
+  /** FFmpeg's working directory: the relative paths in `args` start here. */
+  cwd: string;
+  /** stderr (FFmpeg's log) is appended here, never to our console. */
+  logFile: string;
+  /** Defaults to `ffmpeg` on the PATH (or FFMPEG_PATH, which fluent-ffmpeg reads). */
+  ffmpegPath?: string;
+  onProgress?: (progress: FfmpegProgress) => void;
+  onExit?: (exit: FfmpegExit) => void;
+}
+
+/** One running FFmpeg process, started with an explicit argument array (no shell). */
+export class FfmpegProcess {
+  private child: ChildProcess | undefined;
+  private stopRequested = false;
+  private exitInfo: FfmpegExit | null = null;
+  private readonly exitWaiters: ((exit: FfmpegExit) => void)[] = [];
+  private readonly started: Promise<number>;
+
+  private constructor(private readonly options: FfmpegRunOptions) {
+    const args = [...options.args];
+    const target = args.pop();
+    if (target === undefined || args.length < 2) throw new Error('ffmpeg needs arguments');
+    const log = createWriteStream(options.logFile, { flags: 'a' });
+    log.on('error', () => undefined);
+    log.write(`# ${new Date().toISOString()} ffmpeg ${options.args.join(' ')}\n`);
+    const command = ffmpeg({ cwd: options.cwd, stdoutLines: 1 });
+    if (options.ffmpegPath) command.setFfmpegPath(options.ffmpegPath);
+    // Several arguments at once: fluent-ffmpeg then never splits one at a space.
+    command.addOptions(...args).output(target);
+    const parser = new ProgressParser();
+    this.started = new Promise((resolve, reject) => {
+      command.on('start', () => {
+        // fluent-ffmpeg sets ffmpegProc right before 'start'; it is not in its typings.
+        const child = (command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
+        this.child = child;
+        child?.stdout?.setEncoding('utf8');
+        child?.stdout?.on('data', (chunk: string) => parser.push(chunk).forEach((p) => options.onProgress?.(p)));
+        child?.once('exit', (code, signal) => this.finish({ code, signal, requested: this.stopRequested }, log));
+        resolve(child?.pid ?? -1);
+      });
+      command.on('stderr', (line: string) => log.write(`${line}\n`));
+      command.on('error', (error: Error) => {
+        // Once spawned, the child's own 'exit' reports the code; this only covers failing to start.
+        if (this.child) return;
+        reject(error);
+        this.finish({ code: null, signal: null, requested: this.stopRequested, message: error.message }, log);
+      });
+    });
+    command.on('end', () => undefined);
+    command.run();
+  }
+
+  /** Starts FFmpeg; resolves once the process exists (its pid is known). */
+  static async start(options: FfmpegRunOptions): Promise<FfmpegProcess> {
+    const proc = new FfmpegProcess(options);
+    await proc.started;
+    return proc;
+  }
+
+  get pid(): number {
+    return this.child?.pid ?? -1;
+  }
+
+  get exited(): boolean {
+    return this.exitInfo !== null;
+  }
+
+  /** Resolves when the process has exited. */
+  waitExit(): Promise<FfmpegExit> {
+    if (this.exitInfo) return Promise.resolve(this.exitInfo);
+    return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
+  /**
+   * SIGINT: FFmpeg finishes the segment it is writing, writes ENDLIST and exits. SIGKILL after
+   * `graceMs` if it hangs (e.g. waiting on an input that never ends).
+   */
+  async stop(graceMs = 4000): Promise<FfmpegExit> {
+    if (this.exitInfo) return this.exitInfo;
+    this.stopRequested = true;
+    this.child?.kill('SIGINT');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    const exit = await this.waitExit();
+    clearTimeout(timer);
+    return exit;
+  }
+
+  /** SIGKILL at once. */
+  kill(): void {
+    this.stopRequested = true;
+    if (!this.exitInfo) this.child?.kill('SIGKILL');
+  }
+
+  private finish(exit: FfmpegExit, log: NodeJS.WritableStream): void {
+    if (this.exitInfo) return;
+    this.exitInfo = exit;
+    log.end(`# exit code=${String(exit.code)} signal=${String(exit.signal)}\n`);
+    this.options.onExit?.(exit);
+    for (const waiter of this.exitWaiters.splice(0)) waiter(exit);
+  }
+}

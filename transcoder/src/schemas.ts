@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { isSafeId, type CompositeJobData, type IngestMessage } from '@stagecast/protocol';
+
+const safeId = z.string().refine(isSafeId, 'not a safe id');
+const renditionName = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/);
+const evenSize = (max: number) => z.number().int().min(16).max(max).refine((n) => n % 2 === 0, 'must be even');
+
+/** Runtime check of `CompositeJobData` (types do not validate what comes out of Redis). */
+export const compositeJobSchema = z.object({
+  roomId: safeId,
+  roomName: z.string().max(200),
+  broadcastId: safeId,
+  startedAt: z.string(),
+  record: z.boolean(),
+  ladder: z
+    .array(
+      z.object({
+        name: renditionName,
+        width: evenSize(3840),
+        height: evenSize(2160),
+        videoKbps: z.number().int().min(50).max(50_000),
+        audioKbps: z.number().int().min(16).max(512),
+      }),
+    )
+    .min(1)
+    .max(6)
+    .refine((l) => new Set(l.map((r) => r.name)).size === l.length, 'rendition names must be unique'),
+  segmentSeconds: z.number().min(0.5).max(10),
+  liveWindow: z.number().int().min(2).max(1000),
+  burnClock: z.boolean(),
+  frameRate: z.number().int().min(1).max(60),
+}) satisfies z.ZodType<CompositeJobData>;
+
+const port = z.number().int().min(1).max(65535);
+const stageSchema = z.object({
+  roomName: z.string().max(200),
+  tiles: z
+    .array(
+      z.object({
+        peerId: z.string().max(128),
+        name: z.string().max(200),
+        source: z.enum(['camera', 'screen']),
+        videoProducerId: z.string().max(128).nullable(),
+      }),
+    )
+    .max(64),
+  audioProducerIds: z.array(z.string().max(128)).max(64),
+  activeSpeakerPeerId: z.string().max(128).nullable(),
+  version: z.number().int().min(0),
+});
+
+const rtpInputSchema = z.object({
+  producerId: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
+  kind: z.enum(['audio', 'video']),
+  codec: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/),
+  payloadType: z.number().int().min(0).max(127),
+  clockRate: z.number().int().min(1).max(1_000_000),
+  channels: z.number().int().min(1).max(8).optional(),
+  ssrc: z.number().int().min(0),
+  fmtp: z.string().regex(/^[\x20-\x7e]*$/).max(500).optional(),
+  rtpPort: port,
+  rtcpPort: port,
+});
+
+/** Runtime check of what ingest publishes on the compositor channel. */
+export const ingestMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('stage'), roomId: z.string(), stage: stageSchema }),
+  z.object({ type: z.literal('bound'), roomId: z.string(), sessionId: z.string(), inputs: z.array(rtpInputSchema).max(64) }),
+  z.object({ type: z.literal('flowing'), roomId: z.string(), sessionId: z.string() }),
+  z.object({ type: z.literal('bindFailed'), roomId: z.string(), sessionId: z.string(), message: z.string() }),
+  z.object({ type: z.literal('stop'), roomId: z.string() }),
+]) satisfies z.ZodType<IngestMessage>;

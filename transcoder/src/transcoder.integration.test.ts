@@ -1,0 +1,115 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  COMPOSITE_QUEUE,
+  compositorChannel,
+  DEFAULT_LADDER,
+  INGEST_CHANNEL,
+  type CompositeJobData,
+  type CompositeJobResult,
+  type CompositorMessage,
+  type IngestMessage,
+  type StageSnapshot,
+} from '@stagecast/protocol';
+import { startTranscoder } from './Transcoder.js';
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const roomId = `t${Date.now().toString(36)}`;
+const cleanup: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
+});
+
+const waitFor = async <T>(check: () => Promise<T | null | undefined | false> | T | null | undefined | false, what: string, ms = 20_000): Promise<T> => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+describe('the transcoder as a BullMQ worker', () => {
+  it('hello → stage → bind → listening; slate, then a new layout; stop → ENDLIST, VOD, ended', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'stagecast-tx-'));
+    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+    const transcoder = await startTranscoder({ dataDir, redisUrl, concurrency: 1, logger: pino({ level: 'silent' }) });
+    cleanup.push(() => transcoder.close());
+    const pub = new Redis(redisUrl);
+    const sub = new Redis(redisUrl);
+    cleanup.push(() => {
+      pub.disconnect();
+      sub.disconnect();
+      return Promise.resolve();
+    });
+    // We play ingest: answer hello with a stage, confirm (empty) binds.
+    const seen: CompositorMessage[] = [];
+    const send = (msg: IngestMessage) => pub.publish(compositorChannel(roomId), JSON.stringify(msg));
+    let stage: StageSnapshot = { roomName: 'Demo', tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, version: 1 };
+    sub.on('message', (_channel: string, raw: string) => {
+      const msg = JSON.parse(raw) as CompositorMessage;
+      if (msg.roomId !== roomId) return;
+      seen.push(msg);
+      if (msg.type === 'hello') void send({ type: 'stage', roomId, stage });
+      if (msg.type === 'bind') void send({ type: 'bound', roomId, sessionId: msg.sessionId, inputs: [] });
+      if (msg.type === 'listening') void send({ type: 'flowing', roomId, sessionId: msg.sessionId });
+    });
+    await sub.subscribe(INGEST_CHANNEL);
+
+    const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
+    const events = new QueueEvents(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
+    cleanup.push(() => queue.close(), () => events.close());
+    const bad = await queue.add('composite', { roomId: '../x' } as unknown as CompositeJobData, { attempts: 3 });
+    await waitFor(async () => (await bad.getState()) === 'failed', 'bad data to fail');
+    expect((await queue.getJob(bad.id ?? ''))?.attemptsMade).toBe(1);
+
+    const data: CompositeJobData = {
+      roomId,
+      roomName: 'Demo',
+      broadcastId: 'b1',
+      startedAt: new Date().toISOString(),
+      record: true,
+      ladder: DEFAULT_LADDER.map((r) => ({ ...r, width: r.width / 2 + ((r.width / 2) % 2), height: r.height / 2 })),
+      segmentSeconds: 1,
+      liveWindow: 6,
+      burnClock: false,
+      frameRate: 15,
+    };
+    const job = await queue.add('composite', data, { jobId: `${roomId}.b1` });
+    const hls = join(dataDir, 'hls', roomId);
+    await waitFor(async () => {
+      const fresh = await queue.getJob(job.id ?? '');
+      const progress = fresh?.progress as { state?: string } | undefined;
+      return progress?.state === 'live';
+    }, 'the job to report live');
+    const master = await readFile(join(hls, 'master.m3u8'), 'utf8');
+    expect(master.match(/#EXT-X-STREAM-INF/g)).toHaveLength(3);
+
+    // Someone joins with the camera off: a new session, joined by a discontinuity.
+    stage = { ...stage, tiles: [{ peerId: 'p1', name: 'Alice', source: 'camera', videoProducerId: null }], activeSpeakerPeerId: 'p1', version: 2 };
+    const changedAt = Date.now();
+    await send({ type: 'stage', roomId, stage });
+    await waitFor(async () => (await readFile(join(hls, data.ladder[0]!.name, 'index.m3u8'), 'utf8')).includes('#EXT-X-DISCONTINUITY\n'), 'a discontinuity');
+    console.log(`layout followed the stage in ${Date.now() - changedAt} ms`);
+    const fresh = await queue.getJob(job.id ?? '');
+    expect(fresh?.progress).toMatchObject({ tiles: 1, session: 2 });
+    expect(seen.filter((m) => m.type === 'release').length).toBeGreaterThanOrEqual(1);
+
+    await send({ type: 'stop', roomId });
+    const result = await job.waitUntilFinished(events, 30_000);
+    expect(result).toMatchObject({ broadcastId: 'b1', sessions: 2, recorded: true });
+    expect(result.segments).toBeGreaterThan(2);
+    for (const r of data.ladder) expect(await readFile(join(hls, r.name, 'index.m3u8'), 'utf8')).toContain('#EXT-X-ENDLIST');
+    const vod = await readFile(join(dataDir, 'vod', roomId, 'b1', data.ladder[1]!.name, 'index.m3u8'), 'utf8');
+    expect(vod).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
+    await waitFor(() => seen.find((m) => m.type === 'ended'), 'ended');
+    expect(seen.map((m) => m.type).slice(0, 4)).toEqual(['hello', 'bind', 'listening', 'bind']);
+    expect(seen.find((m) => m.type === 'ended')).toEqual({ type: 'ended', roomId, broadcastId: 'b1', ok: true, recordingUrl: `/vod/${roomId}/b1/master.m3u8` });
+  }, 90_000);
+});
