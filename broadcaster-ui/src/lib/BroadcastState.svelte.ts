@@ -11,15 +11,6 @@ const LABELS: Record<LiveState['state'], string> = {
   error: 'Broadcast failed',
 };
 
-/**
- * The viewer link, if the server put one in the snapshot. Hosts cannot derive it from their
- * own token, so this reads an optional `viewerLink` field that managers may receive.
- */
-function viewerLinkOf(snapshot: JoinSnapshot): string | null {
-  const extra: Partial<Record<'viewerLink', unknown>> = snapshot;
-  return typeof extra.viewerLink === 'string' ? new URL(extra.viewerLink, location.origin).href : null;
-}
-
 /** The HLS broadcast of the room: state, compositor figures, audience size, start and stop. */
 export class BroadcastState {
   live = $state.raw<LiveState>({ state: 'idle' });
@@ -80,6 +71,7 @@ export class BroadcastState {
   #apply(snapshot: JoinSnapshot): void {
     this.live = snapshot.live;
     this.viewers = snapshot.audience.viewers;
-    this.viewerLink = viewerLinkOf(snapshot);
+    // The server gives the link to those who manage the stage only (not to guests).
+    this.viewerLink = snapshot.viewerLink ? new URL(snapshot.viewerLink, location.origin).href : null;
   }
 }

@@ -17,6 +17,20 @@ const NOTICE_MS = 6000;
 /** Connection refusals that no amount of reconnecting will fix. */
 const FATAL_CODES: ReadonlySet<ErrorCode> = new Set(['TOKEN_EXPIRED', 'TOKEN_INVALID', 'BANNED', 'ROOM_NOT_FOUND', 'ROOM_CLOSED', 'WRONG_ROOM']);
 
+function refusalNotice(code: ErrorCode, message: string): EndNotice {
+  switch (code) {
+    case 'BANNED':
+      return closedNotice('banned', message);
+    case 'TOKEN_EXPIRED':
+      return closedNotice('token-expired', message);
+    case 'ROOM_NOT_FOUND':
+    case 'ROOM_CLOSED':
+      return closedNotice('deleted', message);
+    default:
+      return closedNotice('disconnected', message);
+  }
+}
+
 /**
  * One person's session in the studio: the room connection and its parts (stage, broadcast,
  * chat, hands). Components get it from context; nothing here is a module singleton.
@@ -71,13 +85,12 @@ export class HostSession {
       }),
       room.on('closed', (reason, message) => this.#end(closedNotice(reason, message))),
     );
-    // A refused reconnection (expired token, ban) is not retried by Socket.IO: end here
-    // rather than showing "Reconnecting…" forever.
+    // A refused reconnection (expired token, ban, room gone) is not retried by Socket.IO:
+    // end with the reason rather than showing "Reconnecting…" forever.
     const onConnectError = (error: Error & { data?: ConnectErrorData }) => {
       const code = error.data?.code;
-      if (code && FATAL_CODES.has(code)) {
-        this.#end(closedNotice(code === 'BANNED' ? 'banned' : code === 'TOKEN_EXPIRED' ? 'token-expired' : 'deleted', describeError(error)));
-      }
+      if (code && FATAL_CODES.has(code)) this.#end(refusalNotice(code, describeError(error)));
+      else if (!room.socket.active) this.#end(closedNotice('disconnected', describeError(error)));
     };
     room.socket.on('connect_error', onConnectError);
     this.#off.push(() => room.socket.off('connect_error', onConnectError));
