@@ -1,15 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { BroadcastProgress, ChatMessage, LiveState, RoomInfo } from '@stagecast/protocol';
+import type { BroadcastProgress, ChatMessage, HandEntry, RoomInfo } from '@stagecast/protocol';
 import type { Room } from '@stagecast/sdk';
 import { launchChromium } from './helpers/chromium.js';
 import { TestIngest, waitFor } from './helpers/servers.js';
 import { Bot } from './bot/Bot.js';
+import { startTranscoder } from '@stagecast/transcoder';
 
 /*
  * The viewer app (viewer-ui/dist, served by a real ingest) in Debian's Chromium with a fake
@@ -20,37 +19,6 @@ import { Bot } from './bot/Bot.js';
 const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const ARTIFACTS = repo('tests/artifacts');
 const UI_BUILT = existsSync(repo('viewer-ui/dist/index.html'));
-
-/** Chat and hands exist on the server once Features wires their handlers (what actually runs: dist). */
-function featureWired(handlers: string): boolean {
-  const file = repo('ingest/dist/Features.js');
-  return existsSync(file) && readFileSync(file, 'utf8').includes(handlers);
-}
-const CHAT = featureWired('chatHandlers');
-const HANDS = featureWired('handHandlers');
-
-/** The compositor (`@stagecast/transcoder`, `startTranscoder`) is being written separately. */
-interface Compositor {
-  close(): Promise<void>;
-}
-type StartTranscoder = (options: Record<string, unknown>) => Promise<Compositor>;
-async function loadTranscoder(): Promise<StartTranscoder | null> {
-  try {
-    // A variable specifier: Vite must not fail the whole file at transform time while the package is unbuilt.
-    const specifier = '@stagecast/transcoder';
-    const mod = (await import(/* @vite-ignore */ specifier)) as { startTranscoder?: unknown };
-    return typeof mod.startTranscoder === 'function' ? (mod.startTranscoder as StartTranscoder) : null;
-  } catch {
-    return null;
-  }
-}
-const startTranscoder = await loadTranscoder();
-if (!startTranscoder) {
-  console.warn('\n*** viewer-ui HLS playback tests SKIPPED: @stagecast/transcoder does not export startTranscoder yet ***\n');
-}
-if (!CHAT || !HANDS) {
-  console.warn(`\n*** viewer-ui ${!CHAT ? 'chat ' : ''}${!HANDS ? 'hands/stage ' : ''}tests SKIPPED: ingest/dist/Features.js does not wire them ***\n`);
-}
 
 let ingest: TestIngest;
 let browser: Browser;
@@ -138,7 +106,7 @@ describe('viewer-ui', () => {
     await expect(chat.getByTestId('waiting').count()).resolves.toBe(0);
   });
 
-  it.skipIf(!CHAT)('chats both ways with a host; text stays text; deleted and pinned messages follow the host', async () => {
+  it('chats both ways with a host; text stays text; deleted and pinned messages follow the host', async () => {
     const { id, links } = await ingest.createRoom('Chat room');
     const host = await hostOf(id);
     await host.request('chat:send', { clientId: 'host-hello', text: 'Welcome, everyone' });
@@ -172,7 +140,7 @@ describe('viewer-ui', () => {
     await expect(page.getByRole('button', { name: 'Send' }).isDisabled()).resolves.toBe(true);
   });
 
-  it.skipIf(!HANDS)('raise hand → invited → backstage → on stage with camera and mic → leave → back to the player', async () => {
+  it('raise hand → invited → backstage → on stage with camera and mic → leave → back to the player', async () => {
     const { id, links } = await ingest.createRoom('Stage room');
     const host = await hostOf(id);
     const page = await joinAsViewer(links.viewer, 'Guesty');
@@ -223,7 +191,7 @@ describe('viewer-ui', () => {
     await waitFor(async () => !(await roomInfo(id)).stage.some((p) => p.peerId === peerId), 'the guest to be off stage');
   });
 
-  it.skipIf(!HANDS)('a host moves the guest back to the audience; declining an invitation keeps the viewer watching', async () => {
+  it('a host moves the guest back to the audience; declining an invitation keeps the viewer watching', async () => {
     const { id, links } = await ingest.createRoom('Demote room');
     const host = await hostOf(id);
     const page = await joinAsViewer(links.viewer, 'Demi');
@@ -248,91 +216,14 @@ describe('viewer-ui', () => {
     await expect(page.getByTestId('tile').count()).resolves.toBe(0);
   });
 
-  describe('HLS player with an FFmpeg stand-in for the compositor', () => {
-    /** Tells the viewers of a room that the broadcast changed, as the broadcast service would. */
-    function announce(roomId: string, state: LiveState): void {
-      const room = ingest.server.ctx.rooms.get(roomId);
-      for (const peer of room?.peers.values() ?? []) ingest.server.ctx.io.sockets.sockets.get(peer.socketId)?.emit('broadcast:state', state);
-    }
-
-    /** A live two-rendition HLS ladder (720p, 360p) where the ingest serves /hls/<roomId>/. */
-    function liveHls(roomId: string): ChildProcess {
-      const dir = join(ingest.dataDir, 'hls', roomId);
-      const ffmpeg = spawn('ffmpeg', [
-        '-hide_banner', '-loglevel', 'error', '-re',
-        '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30',
-        '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-        '-filter_complex', '[0:v]split=2[hi][lo0];[lo0]scale=640:360[lo]',
-        '-map', '[hi]', '-map', '[lo]', '-map', '1:a', '-map', '1:a',
-        '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
-        '-b:v:0', '2000k', '-b:v:1', '600k', '-c:a', 'aac', '-b:a', '96k',
-        '-f', 'hls', '-hls_time', '2', '-hls_list_size', '6', '-hls_flags', 'delete_segments+independent_segments',
-        '-master_pl_name', 'master.m3u8', '-var_stream_map', 'v:0,a:0 v:1,a:1',
-        '-hls_segment_filename', `${dir}/%v/seg%d.ts`, `${dir}/%v/index.m3u8`,
-      ], { stdio: ['ignore', 'ignore', 'inherit'] });
-      cleanups.push(() => ffmpeg.kill('SIGKILL'));
-      return ffmpeg;
-    }
-
-    it('waiting card → playback when the room goes live (playlist 404s first), quality menu, paused on stage, ended card', { timeout: 120_000 }, async () => {
-      const { id, links } = await ingest.createRoom('Stand-in broadcast');
-      const page = await joinAsViewer(links.viewer, 'Watcher');
-      await page.getByTestId('waiting').waitFor();
-
-      // Live before the first segment exists: the player must keep retrying the 404.
-      announce(id, { state: 'live', broadcastId: 'b1', hlsUrl: `/hls/${id}/master.m3u8`, startedAt: new Date().toISOString() });
-      await page.getByTestId('hls-player').waitFor();
-      await new Promise((r) => setTimeout(r, 1500));
-      liveHls(id);
-
-      await page.getByTestId('waiting').waitFor({ state: 'detached', timeout: 60_000 });
-      const video = page.getByTestId('hls-player');
-      const t0 = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
-      await waitFor(() => video.evaluate((v: HTMLVideoElement, t: number) => v.currentTime > t + 1, t0), 'playback to advance');
-      await page.getByText(/\d+ s behind live/).waitFor();
-      await page.getByRole('button', { name: 'Jump to live' }).click();
-      await screenshots(page, 'playing');
-
-      const quality = page.getByLabel('Quality');
-      expect(await quality.locator('option').allTextContents()).toEqual([expect.stringMatching(/^Auto/), '720p', '360p']);
-      await quality.selectOption({ label: '360p' });
-      await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.videoHeight === 360), 'the 360p rendition', 30_000);
-      await quality.selectOption({ label: '720p' });
-      await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.videoHeight === 720), 'the 720p rendition', 30_000);
-
-      if (HANDS) {
-        // On stage the HLS copy is paused and muted (no echo); back in the audience it resumes near the edge.
-        const host = await hostOf(id);
-        await host.request('stage:invite', { peerId: await peerIdOf(host, 'Watcher') });
-        await page.getByRole('button', { name: 'Accept' }).click();
-        const join = page.getByRole('button', { name: 'Join stage' });
-        await waitFor(() => join.isEnabled(), 'the device check');
-        await join.click();
-        await page.getByRole('button', { name: 'Leave stage' }).waitFor();
-        await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.paused && v.muted), 'HLS paused and muted on stage');
-        await new Promise((r) => setTimeout(r, 4000));
-        await page.getByRole('button', { name: 'Leave stage' }).click();
-        await waitFor(() => video.evaluate((v: HTMLVideoElement) => !v.paused && !v.muted), 'HLS playing with sound again');
-        await waitFor(async () => Number(/(\d+) s behind live/.exec((await page.locator('.latency').textContent()) ?? '')?.[1] ?? 99) < 10, 'playback near the live edge');
-      }
-
-      announce(id, { state: 'ended', broadcastId: 'b1', recordingUrl: `/vod/${id}/b1/master.m3u8` });
-      await page.getByTestId('ended').waitFor();
-      await expect(page.getByTestId('hls-player').count()).resolves.toBe(0);
-      await expect(page.getByRole('button', { name: 'Watch the recording' }).isVisible()).resolves.toBe(true);
-      await screenshots(page, 'ended');
-    });
-  });
-
-  describe('HLS playback (needs the compositor)', () => {
-    const hls = it.skipIf(!startTranscoder);
-
-    /** A room with a host and a bot on stage and the compositor running. */
-    async function liveRoom(name: string): Promise<{ id: string; links: { viewer: string }; host: Room }> {
-      if (!startTranscoder) throw new Error('unreachable');
-      // TODO(transcoder): pass what startTranscoder really takes (Redis URL, data dir, concurrency).
+  describe('HLS playback of a real composite', () => {
+    beforeAll(async () => {
       const compositor = await startTranscoder({ redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', dataDir: ingest.dataDir });
       cleanups.push(() => compositor.close());
+    });
+
+    /** A room with a host and a bot on stage. */
+    async function stageRoom(name: string): Promise<{ id: string; links: { viewer: string }; host: Room }> {
       const { id, links } = await ingest.createRoom(name);
       const host = await hostOf(id);
       const bot = await Bot.start({ url: ingest.url, token: await ingest.token(id, 'cohost', 'Robo'), name: 'Robo' });
@@ -346,44 +237,65 @@ describe('viewer-ui', () => {
       await waitFor(() => page.getByTestId('hls-player').evaluate((v: HTMLVideoElement, t: number) => v.currentTime > t + 1, t0), 'playback to advance');
     }
 
-    hls('the waiting card turns into playback when the broadcast starts, with live controls', { timeout: 120_000 }, async () => {
-      const { links, host } = await liveRoom('Goes live');
+    it('the waiting card turns into playback when the broadcast starts; live controls; quality menu', { timeout: 120_000 }, async () => {
+      const { links, host } = await stageRoom('Goes live');
       const page = await joinAsViewer(links.viewer, 'Early');
       await page.getByTestId('waiting').waitFor();
       await host.request('broadcast:start', {});
       await playing(page);
-      await page.getByRole('button', { name: 'Jump to live' }).waitFor();
       await page.getByText(/\d+ s behind live/).waitFor();
       await page.getByRole('button', { name: 'Jump to live' }).click();
       await screenshots(page, 'playing');
-    });
 
-    hls('switches rendition from the Quality menu', { timeout: 120_000 }, async () => {
-      const { links, host } = await liveRoom('Renditions');
-      await host.request('broadcast:start', {});
-      const page = await joinAsViewer(links.viewer, 'Picky');
-      await playing(page);
+      const video = page.getByTestId('hls-player');
       const quality = page.getByLabel('Quality');
       const options = await quality.locator('option').allTextContents();
-      expect(options[0]).toMatch(/^Auto/);
-      const lowest = options.at(-1) ?? '';
-      const height = Number(/(\d+)p/.exec(lowest)?.[1]);
-      await quality.selectOption({ label: lowest });
-      await waitFor(() => page.getByTestId('hls-player').evaluate((v: HTMLVideoElement, h: number) => v.videoHeight === h, height), `video height ${height}`, 30_000);
+      expect(options).toEqual([expect.stringMatching(/^Auto/), '720p', '480p', '360p']);
+      await quality.selectOption({ label: '360p' });
+      await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.videoHeight === 360), 'the 360p rendition', 30_000);
+      await quality.selectOption({ label: '720p' });
+      await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.videoHeight === 720), 'the 720p rendition', 30_000);
+      expect(await page.getByRole('alert').count()).toBe(0);
     });
 
-    hls('the composite grows a tile when someone else steps on stage', { timeout: 120_000 }, async () => {
-      const { id, links, host } = await liveRoom('Tiles');
+    it('invited on stage: HLS paused and muted, producers listed, the composite grows a tile; back to HLS; ended card with the recording', { timeout: 180_000 }, async () => {
+      const { id, links, host } = await stageRoom('On and off stage');
       const tiles: number[] = [];
       host.on('broadcastProgress', (p: BroadcastProgress) => tiles.push(p.tiles));
       await host.request('broadcast:start', {});
-      const page = await joinAsViewer(links.viewer, 'Counter');
+      const page = await joinAsViewer(links.viewer, 'Watcher');
       await playing(page);
-      const before = Math.max(...tiles, 0);
-      const bot2 = await Bot.start({ url: ingest.url, token: await ingest.token(id, 'cohost', 'Robo 2'), name: 'Robo 2' });
-      cleanups.push(() => bot2.stop());
-      await waitFor(() => tiles.some((t) => t > before), 'the compositor to report one more tile', 45_000);
+      await waitFor(() => tiles.at(-1) === 1, 'the composite of the bot alone', 30_000);
+      const video = page.getByTestId('hls-player');
+
+      let queue: HandEntry[] = [];
+      host.socket.on('hands:queue', (q) => (queue = q));
+      await page.getByRole('button', { name: 'Raise hand' }).click();
+      const peerId = await peerIdOf(host, 'Watcher');
+      await waitFor(() => queue.some((h) => h.peerId === peerId), 'the raised hand in the queue');
+      await host.request('stage:invite', { peerId });
+      await page.getByRole('button', { name: 'Accept' }).click();
+      const join = page.getByRole('button', { name: 'Join stage' });
+      await waitFor(() => join.isEnabled(), 'the device check');
+      await join.click();
+      await page.getByRole('button', { name: 'Leave stage' }).waitFor();
+      // No echo and no delayed copy of oneself: the HLS player rests while on stage.
+      await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.paused && v.muted), 'HLS paused and muted on stage');
+      await waitFor(async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.length === 2, "the guest's producers in GET /api/rooms/:id");
+      await waitFor(() => tiles.at(-1) === 2, 'the composite to gain the guest tile', 30_000);
+      await screenshots(page, 'onstage-live');
+
+      await page.getByRole('button', { name: 'Leave stage' }).click();
+      await waitFor(() => video.evaluate((v: HTMLVideoElement) => !v.paused && !v.muted), 'HLS playing with sound again');
       await playing(page);
+      await waitFor(async () => Number(/(\d+) s behind live/.exec((await page.locator('.latency').textContent()) ?? '')?.[1] ?? 99) < 10, 'playback near the live edge');
+      await waitFor(() => tiles.at(-1) === 1, 'the composite without the guest', 30_000);
+
+      await host.request('broadcast:stop', {});
+      await page.getByTestId('ended').waitFor({ timeout: 30_000 });
+      await expect(page.getByTestId('hls-player').count()).resolves.toBe(0);
+      await page.getByRole('button', { name: 'Watch the recording' }).waitFor();
+      await screenshots(page, 'ended');
     });
   });
 });
