@@ -24,6 +24,11 @@ export interface StageEvents extends Record<string, unknown[]> {
   connectionState: [direction: 'send' | 'recv', state: string];
 }
 
+export interface StageOptions {
+  /** TURN/STUN servers for participants whose network blocks direct UDP to the server. */
+  iceServers?: RTCIceServer[];
+}
+
 const SOURCE_KIND: Record<MediaSource, 'audio' | 'video'> = { camera: 'video', screen: 'video', mic: 'audio', 'screen-audio': 'audio' };
 
 /**
@@ -40,7 +45,10 @@ export class Stage extends Emitter<StageEvents> {
   private readonly consuming = new Set<string>();
   private started = false;
 
-  constructor(private readonly room: Room) {
+  constructor(
+    private readonly room: Room,
+    private readonly options: StageOptions = {},
+  ) {
     super();
   }
 
@@ -179,7 +187,8 @@ export class Stage extends Emitter<StageEvents> {
     const device = this.device;
     if (!device) throw new StagecastClientError({ code: 'BAD_REQUEST', message: 'Call start() first' });
     const options = await this.room.request('stage:createTransport', { direction });
-    const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
+    const params = { ...options, ...(this.options.iceServers ? { iceServers: this.options.iceServers } : {}) };
+    const transport = direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.room.request('stage:connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
     });
