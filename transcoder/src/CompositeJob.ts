@@ -52,7 +52,7 @@ export interface CompositeJobOptions {
 }
 
 /** How a broadcast's run ended: finished (stopped) or handed back to the queue (shutdown). */
-export type CompositeJobOutcome = { kind: 'ended'; result: CompositeJobResult } | { kind: 'handover' };
+export type CompositeJobOutcome = { kind: 'ended'; result: CompositeJobResult } | { kind: 'handover' } | { kind: 'abandoned' };
 
 /**
  * One broadcast: follows the stage with FFmpeg sessions (make-before-break), watches them,
@@ -73,7 +73,7 @@ export class CompositeJob {
   private lastBitrateKbps = 0;
   private lastProgressAt = 0;
   private lastRecordCheck = 0;
-  private finishing: 'stop' | 'handover' | null = null;
+  private finishing: 'stop' | 'handover' | 'abandon' | null = null;
   private timers = new Set<NodeJS.Timeout>();
   private tickTimer: NodeJS.Timeout | undefined;
   private wake: () => void = () => undefined;
@@ -95,6 +95,19 @@ export class CompositeJob {
   handOver(): void {
     this.finishing ??= 'handover';
     this.wake();
+  }
+
+  /**
+   * The job's lock was lost (this process stalled): another transcoder may own the playlists
+   * now, so FFmpeg stops and nothing more is written here.
+   */
+  abandon(): void {
+    this.finishing ??= 'abandon';
+    this.wake();
+  }
+
+  get jobId(): string {
+    return this.options.jobId;
   }
 
   async run(): Promise<CompositeJobOutcome> {
@@ -144,7 +157,9 @@ export class CompositeJob {
     this.stage = stage;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    this.later(JOB_TIMINGS.debounce, () => this.applyStage());
+    // Nothing on air yet (start, takeover): every millisecond is a gap in the stream.
+    const onAir = this.current !== null || this.pending !== null;
+    this.later(onAir ? JOB_TIMINGS.debounce : 0, () => this.applyStage());
   }
 
   private layoutOf(stage: StageSnapshot): Layout {
@@ -359,8 +374,8 @@ export class CompositeJob {
     this.current = null;
     await Promise.all([this.dropPending('finishing'), current ? this.retire(current, null, 4000) : undefined]);
     const writer = this.writer;
-    let outcome: CompositeJobOutcome = { kind: 'handover' };
-    if (writer) {
+    let outcome: CompositeJobOutcome = { kind: this.finishing === 'abandon' ? 'abandoned' : 'handover' };
+    if (writer && this.finishing !== 'abandon') {
       await writer.poll();
       if (this.finishing === 'stop') {
         const end = await writer.end();

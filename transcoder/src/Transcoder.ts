@@ -14,11 +14,13 @@ export interface TranscoderOptions extends Partial<TranscoderConfig> {
 }
 
 /**
- * Worker settings for a fast takeover: a SIGKILLed worker's lock expires after 4 s and the
- * stalled check (every 2 s) hands the job to another worker, well within 10 s. A live
- * broadcast may be taken over many times, so the stalled count must not fail it.
+ * Worker settings for a fast takeover: the lock is renewed every 1.5 s, so a SIGKILLed
+ * worker's lock expires 1.5–3 s after its death, and the stalled check (every second) hands
+ * the job to another worker: 2–4 s, which leaves the new FFmpeg ~5 s for its first segment
+ * within the 10 s promise. A live broadcast may be taken over many times, so the stalled
+ * count must not fail it.
  */
-export const WORKER_TIMINGS = { lockDuration: 4000, stalledInterval: 2000, maxStalledCount: 1000 };
+export const WORKER_TIMINGS = { lockDuration: 3000, stalledInterval: 1000, maxStalledCount: 1000 };
 
 /** A running transcoder: a BullMQ worker on the `composite` queue. */
 export class Transcoder {
@@ -47,6 +49,13 @@ export class Transcoder {
     });
     worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
     worker.on('failed', (job, error) => logger.warn({ job: job?.id, err: error }, 'composite job failed'));
+    worker.on('lockRenewalFailed', (jobIds) => {
+      for (const job of active) {
+        if (!jobIds.includes(job.jobId)) continue;
+        logger.error({ job: job.jobId }, 'lost the lock of a running broadcast; stopping it here');
+        job.abandon();
+      }
+    });
     await worker.waitUntilReady();
     logger.info({ concurrency: config.concurrency, dataDir: config.dataDir }, 'transcoder ready');
     return new Transcoder(config, worker, redis, active, logger);

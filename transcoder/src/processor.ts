@@ -43,6 +43,8 @@ export function createProcessor(deps: ProcessorDeps): Processor<CompositeJobData
     try {
       const outcome = await composite.run();
       if (outcome.kind === 'ended') return outcome.result;
+      // Another transcoder holds the job now; BullMQ refuses any move without the lock.
+      if (outcome.kind === 'abandoned') throw new Error('the job lock was lost; another transcoder continues the broadcast');
       // Shutdown: back to the queue, where another transcoder continues the same playlists.
       await job.moveToWait(token);
       throw new WaitingError();

@@ -96,6 +96,8 @@ export class CompositorBridge {
     try {
       switch (msg.type) {
         case 'hello':
+          // A compositor (re)starts the room: sessions of a predecessor that died are dead too.
+          this.releaseRoom(msg.roomId);
           await this.sendStage(msg.roomId, true);
           break;
         case 'bind':
@@ -108,6 +110,7 @@ export class CompositorBridge {
           this.release(msg.sessionId);
           break;
         case 'ended':
+          this.releaseRoom(msg.roomId);
           this.onEnded(msg);
           break;
       }
@@ -224,6 +227,10 @@ export class CompositorBridge {
       if (consumer.kind === 'video') await consumer.requestKeyFrame();
     }
     await this.send(roomId, { type: 'flowing', roomId, sessionId });
+  }
+
+  private releaseRoom(roomId: string): void {
+    for (const [id, session] of [...this.sessions]) if (session.roomId === roomId) this.release(id);
   }
 
   private release(sessionId: string): void {
