@@ -219,7 +219,7 @@ export class CompositeJob {
       this.sessions++;
       this.failures = 0;
       this.writer?.addSession(id, dir);
-      log.info({ tiles: layout.boxes.length, inputs: session.inputs.length, pid: session.pid }, 'session started');
+      log.info({ tiles: layout.boxes.length, inputs: session.inputs.length, pid: session.pid, ...session.timings }, 'session started');
       if (this.finishing) {
         void this.retire(session, Number.NEGATIVE_INFINITY);
       } else if (this.current && !this.current.exited) {

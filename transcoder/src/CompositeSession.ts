@@ -50,6 +50,8 @@ export class CompositeSession {
   lastAdvance = Date.now();
   progress: FfmpegProgress = { frame: 0, fps: 0, speed: 0, bitrateKbps: 0 };
   readonly startedAt = Date.now();
+  /** ms the start took: ingest's bind answer, then FFmpeg until its sockets were bound. */
+  readonly timings = { bindMs: 0, spawnMs: 0 };
   private ffmpeg: FfmpegProcess | undefined;
 
   private constructor(
@@ -79,9 +81,11 @@ export class CompositeSession {
     const needed = neededProducers(layout, stage);
     const pairs = await options.ports.allocate(needed.length);
     let session: CompositeSession | undefined;
+    const t0 = Date.now();
     try {
       const request = needed.map((n, i) => ({ producerId: n.producerId, ...(pairs[i] as PortPair) }));
       const bound = await options.bind(request);
+      const t1 = Date.now();
       // FFmpeg's input order is ours; only inputs on the ports we asked for are taken.
       const inputs = request.flatMap((r) => bound.filter((b) => b.producerId === r.producerId && b.rtpPort === r.rtpPort && b.rtcpPort === r.rtcpPort).slice(0, 1));
       if (inputs.length < request.length) logger.warn({ asked: request.length, got: inputs.length }, 'ingest bound fewer producers than asked');
@@ -91,6 +95,8 @@ export class CompositeSession {
       for (const [i, input] of inputs.entries()) await writeFile(join(dir, sessionPaths.sdp(i)), buildSdp(input, options.host));
       for (const [file, text] of buildLabels(job, layout)) await writeFile(join(dir, file), text);
       await session.spawn(buildFfmpegArgs(job, layout, inputs));
+      session.timings.bindMs = t1 - t0;
+      session.timings.spawnMs = Date.now() - t1;
       return session;
     } catch (error) {
       session?.kill();
