@@ -192,7 +192,10 @@ export class Room extends Emitter<RoomEvents> {
         this.emit('reconnecting');
       }
     });
-    s.io.on('reconnect', () => {
+    // The socket's own `connect`, not the manager's `reconnect`: the manager reconnects first,
+    // and requests only work once the server has admitted the socket again. This listener is
+    // added after the first connection, so every call is a reconnection.
+    s.on('connect', () => {
       void this.request('room:join', {}).then(
         (snapshot) => {
           this.snapshot = snapshot;
