@@ -4,6 +4,8 @@ import './styles/base.css';
 import './styles/prejoin.css';
 import './styles/studio.css';
 import './styles/panels.css';
+import './styles/people.css';
+import './styles/broadcast.css';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('#app is missing from index.html');

@@ -251,4 +251,19 @@ describe('broadcaster-ui', () => {
     await page.getByRole('button', { name: 'Go live' }).waitFor();
     expect((await roomInfo()).live.state).toBe('ended');
   });
+
+  it('a dropped connection shows "Reconnecting…", then the studio recovers and republishes by itself', async () => {
+    const before = (await roomInfo()).stage.find((p) => p.name === 'Hosta');
+    const peer = before && ingest.server.ctx.rooms.get(room.id)?.peers.get(before.peerId);
+    if (!peer) throw new Error('the host is not on stage');
+    // Closing the transport under the socket looks like a network loss to the client.
+    ingest.server.ctx.io.sockets.sockets.get(peer.socketId)?.conn.close();
+    await page.getByRole('status').filter({ hasText: 'Connection lost. Reconnecting…' }).waitFor();
+    await page.getByTestId('reconnecting').waitFor({ state: 'detached' });
+    await waitFor(async () => {
+      const host = (await roomInfo()).stage.find((p) => p.peerId === before.peerId);
+      return host?.producers.map((p) => p.source).sort().join() === 'camera,mic';
+    }, "the host's camera and mic published again");
+    await plays(tile('Robo').locator('video'), "the co-host's tile after reconnecting");
+  });
 });

@@ -50,7 +50,10 @@ export class StageState {
 
   readonly tiles: TileView[] = $derived.by(() => {
     const selfId = this.room.self.peerId;
-    const peers = this.peers.some((p) => p.peerId === selfId) ? this.peers : [{ ...this.room.self, producers: [] }, ...this.peers];
+    // Oneself first and always there (also before the server lists us), so the own tile
+    // never jumps around, e.g. after a reconnection puts us last in the server's order.
+    const me = this.peers.find((p) => p.peerId === selfId) ?? { ...this.room.self, producers: [] };
+    const peers = [me, ...this.peers.filter((p) => p.peerId !== selfId)];
     return peers.map((peer) => {
       const self = peer.peerId === selfId;
       const live = (source: MediaSource) => peer.producers.some((p) => p.source === source && !p.paused);
