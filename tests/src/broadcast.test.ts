@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { Queue } from 'bullmq';
 import { COMPOSITE_QUEUE, type BroadcastProgress, type LiveState, type Recording, type RoomInfo } from '@stagecast/protocol';
 import { Bot } from './bot/Bot.js';
@@ -47,6 +47,13 @@ async function progress(): Promise<BroadcastProgress | null> {
   const value: unknown = job?.progress;
   return typeof value === 'object' && value !== null ? (value as BroadcastProgress) : null;
 }
+
+// A failure is explained by what the transcoders said (run with LOG_LEVEL=info for their whole story).
+beforeEach(() => {
+  onTestFailed(() => {
+    for (const [i, t] of transcoders.entries()) console.error(`--- transcoder ${i} (pid ${t.pid}) ---\n${t.output.join('')}`);
+  });
+});
 
 const hls = (path: string) => `${ingest.url}/hls/${roomId}/${path}`;
 
@@ -123,9 +130,10 @@ describe('going live', () => {
 
   it('a transcoder killed mid-stream: another takes the job over and HLS resumes within 10 s', async () => {
     if (!watcher) throw new Error('the continuity test must run first');
+    const workers = (await queue.getWorkers()).length;
     transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir }));
     // The standby must be a worker of the queue before the active one dies.
-    await waitFor(async () => (await queue.getWorkers()).length >= 2, 'the standby transcoder to listen on the queue', 30_000);
+    await waitFor(async () => (await queue.getWorkers()).length > workers, 'the standby transcoder to listen on the queue', 30_000);
     const first = transcoders[0];
     if (!first) throw new Error('no transcoder');
     const killedAt = Date.now();
@@ -134,10 +142,7 @@ describe('going live', () => {
     const polls = watcher.polls;
     await waitFor(() => watcher && watcher.polls > polls + 1, 'the watcher to poll after the kill', 5000, 50);
     const newestBefore = watcher.newestSequence;
-    await waitFor(() => watcher && watcher.newestSequence > newestBefore, 'a new segment after the kill', 10_000, 200).catch((error: unknown) => {
-      console.error(`killed at ${killedAt}; the standby transcoder said:\n${transcoders[1]?.output.join('') ?? ''}`);
-      throw error;
-    });
+    await waitFor(() => watcher && watcher.newestSequence > newestBefore, 'a new segment after the kill', 10_000, 200);
     const resumedMs = Date.now() - killedAt;
     console.log(`HLS resumed ${resumedMs} ms after the transcoder was killed`);
     expect(resumedMs).toBeLessThan(10_000);

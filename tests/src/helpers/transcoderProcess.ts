@@ -10,7 +10,7 @@ export class TranscoderProcess {
   private constructor(readonly child: ChildProcess) {
     const keep = (chunk: Buffer) => {
       this.output.push(chunk.toString());
-      if (this.output.length > 200) this.output.shift();
+      if (this.output.length > 2000) this.output.shift();
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
