@@ -14,13 +14,14 @@ export interface TranscoderOptions extends Partial<TranscoderConfig> {
 }
 
 /**
- * Worker settings for a fast takeover: the lock is renewed every 1.5 s, so a SIGKILLed
- * worker's lock expires 1.5–3 s after its death, and the stalled check (every second) hands
- * the job to another worker: 2–4 s, which leaves the new FFmpeg ~5 s for its first segment
- * within the 10 s promise. A live broadcast may be taken over many times, so the stalled
- * count must not fail it.
+ * Worker settings for a fast takeover: the lock is renewed every second, so a SIGKILLed
+ * worker's lock expires 1–2 s after its death, and the stalled check (every second) hands
+ * the job to another worker 1–3 s after it; the new FFmpeg then has ~6 s for its first
+ * segment within the 10 s promise. A process that merely stalled loses its lock too and
+ * stops writing (`lockRenewalFailed`). A live broadcast may be taken over many times, so
+ * the stalled count must not fail it.
  */
-export const WORKER_TIMINGS = { lockDuration: 3000, stalledInterval: 1000, maxStalledCount: 1000 };
+export const WORKER_TIMINGS = { lockDuration: 2000, stalledInterval: 1000, maxStalledCount: 1000 };
 
 /** A running transcoder: a BullMQ worker on the `composite` queue. */
 export class Transcoder {

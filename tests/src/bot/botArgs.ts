@@ -41,7 +41,7 @@ export function buildBotFfmpegArgs(media: BotMedia): string[] {
     '-deadline', 'realtime', // lowest-latency VP8 mode
     '-cpu-used', '8', // cheapest encode: bots must leave CPU for the server under test
     '-b:v', '600k',
-    '-g', '60',
+    '-g', '30', // FFmpeg ignores key frame requests (PLI): a 1 s GOP stands in for a browser's instant answer
     '-ssrc', String(v.ssrc),
     '-payload_type', String(v.payloadType),
     '-f', 'rtp', rtp(v),
