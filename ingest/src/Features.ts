@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { StagecastError } from '@stagecast/protocol';
 import type { IngestContext, HandlerGroup } from './signaling/context.js';
 import type { SnapshotProviders } from './signaling/Signaling.js';
 import { sendJson, type Router } from './http/router.js';
@@ -100,6 +101,13 @@ export class Features {
 
   liveState(): LiveStateSource {
     return (roomId) => this.broadcast.live(roomId);
+  }
+
+  /** A deleted room's broadcast ends (ENDLIST, recording) instead of running on with nobody. */
+  async onRoomDeleted(roomId: string): Promise<void> {
+    await this.broadcast.stop(roomId).catch((error: unknown) => {
+      if (!(error instanceof StagecastError && error.code === 'NOT_LIVE')) throw error;
+    });
   }
 
   onPresenceChange(roomId: string): void {

@@ -91,7 +91,7 @@ export class IngestServer {
       res.writeHead(200, { 'content-type': metrics.contentType });
       res.end(await metrics.metrics());
     });
-    registerRestApi(router, ctx, features.liveState());
+    registerRestApi(router, ctx, features.liveState(), (roomId) => features.onRoomDeleted(roomId));
     features.registerRoutes(router);
     registerStaticRoutes(router, `${config.dataDir}`, config.uiRoot);
     http.on('request', (req, res) => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } f
 import { Queue } from 'bullmq';
 import { COMPOSITE_QUEUE, type BroadcastProgress, type LiveState, type Recording, type RoomInfo } from '@stagecast/protocol';
 import { Bot } from './bot/Bot.js';
-import { TestIngest, waitFor } from './helpers/servers.js';
+import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
 import { decodes, fetchPlaylist, PlaylistWatcher, probeStreams } from './helpers/hls.js';
 
@@ -12,13 +12,15 @@ const transcoders: TranscoderProcess[] = [];
 const bots: Bot[] = [];
 let queue: Queue;
 let roomId = '';
+let redisUrl = '';
 let watcher: PlaylistWatcher | undefined;
 
 beforeAll(async () => {
   process.env.STAGECAST_SEGMENT_SECONDS = String(SEGMENT_SECONDS);
-  ingest = await TestIngest.start();
-  transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir }));
-  queue = new Queue(COMPOSITE_QUEUE, { connection: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } });
+  redisUrl = await ownRedisDatabase(12);
+  ingest = await TestIngest.start({ redisUrl });
+  transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl }));
+  queue = new Queue(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
   roomId = (await ingest.createRoom('Launch day')).id;
 }, 120_000);
 
@@ -131,7 +133,7 @@ describe('going live', () => {
   it('a transcoder killed mid-stream: another takes the job over and HLS resumes within 10 s', async () => {
     if (!watcher) throw new Error('the continuity test must run first');
     const workers = (await queue.getWorkers()).length;
-    transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir }));
+    transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl }));
     // The standby must be a worker of the queue before the active one dies.
     await waitFor(async () => (await queue.getWorkers()).length > workers, 'the standby transcoder to listen on the queue', 30_000);
     const first = transcoders[0];

@@ -7,7 +7,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import type { ChatMessage, CreateRoomResponse, RoomInfo, StageInvite } from '@stagecast/protocol';
 import { ChatClient, HandsClient, connect, joinWithCode, type Role, type Room } from '@stagecast/sdk';
 import { launchChromium } from './helpers/chromium.js';
-import { TestIngest, waitFor } from './helpers/servers.js';
+import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
 import { Bot } from './bot/Bot.js';
 
@@ -25,13 +25,7 @@ const UI_BUILT = existsSync(repo('broadcaster-ui/dist/index.html'));
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 360, height: 740 };
 
-/** A Redis database of its own, so a compositor of another test run cannot take this run's jobs. */
-function ownRedisDatabase(db: number): string {
-  const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  url.pathname = `/${db}`;
-  return url.href;
-}
-const REDIS_URL = ownRedisDatabase(11);
+let REDIS_URL = '';
 
 let ingest: TestIngest;
 let transcoder: TranscoderProcess;
@@ -43,6 +37,7 @@ const cleanups: (() => unknown)[] = [];
 beforeAll(async () => {
   if (!UI_BUILT) throw new Error('broadcaster-ui is not built: run "npm run build -w @stagecast/broadcaster-ui"');
   await mkdir(ARTIFACTS, { recursive: true });
+  REDIS_URL = await ownRedisDatabase(11);
   ingest = await TestIngest.start({ redisUrl: REDIS_URL });
   transcoder = TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl: REDIS_URL });
   browser = await launchChromium();
@@ -58,6 +53,7 @@ afterAll(async () => {
   await transcoder?.stop();
   if (ingest && room) await ingest.api('DELETE', `/api/rooms/${room.id}`).catch(() => undefined);
   await ingest?.close();
+  if (!REDIS_URL) return;
   const redis = new Redis(REDIS_URL);
   const keys = room ? await redis.keys(`stagecast:room:${room.id}:*`) : [];
   if (keys.length > 0) await redis.del(...keys);

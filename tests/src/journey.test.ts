@@ -7,7 +7,7 @@ import { COMPOSITE_QUEUE, type BroadcastProgress, type Recording, type RoomInfo 
 import { Bot } from './bot/Bot.js';
 import { launchChromium } from './helpers/chromium.js';
 import { decodes, probeStreams } from './helpers/hls.js';
-import { TestIngest, waitFor } from './helpers/servers.js';
+import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
 
 /*
@@ -23,10 +23,11 @@ let queue: Queue;
 
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  ingest = await TestIngest.start();
-  const transcoder = TranscoderProcess.start({ dataDir: ingest.dataDir });
+  const redisUrl = await ownRedisDatabase(14);
+  ingest = await TestIngest.start({ redisUrl });
+  const transcoder = TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl });
   cleanups.push(() => transcoder.stop());
-  queue = new Queue(COMPOSITE_QUEUE, { connection: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } });
+  queue = new Queue(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
   cleanups.push(() => queue.close());
   browser = await launchChromium();
 }, 60_000);

@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { BroadcastProgress, ChatMessage, HandEntry, RoomInfo } from '@stagecast/protocol';
 import type { Room } from '@stagecast/sdk';
 import { launchChromium } from './helpers/chromium.js';
-import { TestIngest, waitFor } from './helpers/servers.js';
+import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { Bot } from './bot/Bot.js';
 import { startTranscoder } from '@stagecast/transcoder';
 
@@ -21,13 +21,15 @@ const ARTIFACTS = repo('tests/artifacts');
 const UI_BUILT = existsSync(repo('viewer-ui/dist/index.html'));
 
 let ingest: TestIngest;
+let redisUrl = '';
 let browser: Browser;
 const cleanups: (() => unknown)[] = [];
 
 beforeAll(async () => {
   if (!UI_BUILT) throw new Error('viewer-ui is not built: run "npm run build -w @stagecast/viewer-ui"');
   await mkdir(ARTIFACTS, { recursive: true });
-  ingest = await TestIngest.start();
+  redisUrl = await ownRedisDatabase(13);
+  ingest = await TestIngest.start({ redisUrl });
   browser = await launchChromium();
 });
 
@@ -218,7 +220,7 @@ describe('viewer-ui', () => {
 
   describe('HLS playback of a real composite', () => {
     beforeAll(async () => {
-      const compositor = await startTranscoder({ redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', dataDir: ingest.dataDir });
+      const compositor = await startTranscoder({ redisUrl, dataDir: ingest.dataDir });
       cleanups.push(() => compositor.close());
     });
 
@@ -265,7 +267,8 @@ describe('viewer-ui', () => {
       await host.request('broadcast:start', {});
       const page = await joinAsViewer(links.viewer, 'Watcher');
       await playing(page);
-      await waitFor(() => tiles.at(-1) === 1, 'the composite of the bot alone', 30_000);
+      // The host (on stage without media: a name tile) and the bot.
+      await waitFor(() => tiles.at(-1) === 2, 'the composite of the host and the bot', 30_000);
       const video = page.getByTestId('hls-player');
 
       let queue: HandEntry[] = [];
@@ -282,14 +285,14 @@ describe('viewer-ui', () => {
       // No echo and no delayed copy of oneself: the HLS player rests while on stage.
       await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.paused && v.muted), 'HLS paused and muted on stage');
       await waitFor(async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.length === 2, "the guest's producers in GET /api/rooms/:id");
-      await waitFor(() => tiles.at(-1) === 2, 'the composite to gain the guest tile', 30_000);
+      await waitFor(() => tiles.at(-1) === 3, 'the composite to gain the guest tile', 30_000);
       await screenshots(page, 'onstage-live');
 
       await page.getByRole('button', { name: 'Leave stage' }).click();
       await waitFor(() => video.evaluate((v: HTMLVideoElement) => !v.paused && !v.muted), 'HLS playing with sound again');
       await playing(page);
       await waitFor(async () => Number(/(\d+) s behind live/.exec((await page.locator('.latency').textContent()) ?? '')?.[1] ?? 99) < 10, 'playback near the live edge');
-      await waitFor(() => tiles.at(-1) === 1, 'the composite without the guest', 30_000);
+      await waitFor(() => tiles.at(-1) === 2, 'the composite without the guest', 30_000);
 
       await host.request('broadcast:stop', {});
       await page.getByTestId('ended').waitFor({ timeout: 30_000 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   COMPOSITE_QUEUE,
   compositorChannel,
@@ -18,7 +18,18 @@ import {
 } from '@stagecast/protocol';
 import { startTranscoder } from './Transcoder.js';
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// A database of this file's own, emptied first: jobs left by an interrupted run must not
+// occupy the worker (pub/sub channels are shared by all databases; the room id is unique).
+const redisUrl = (() => {
+  const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  url.pathname = '/10';
+  return url.href;
+})();
+beforeAll(async () => {
+  const redis = new Redis(redisUrl);
+  await redis.flushdb();
+  await redis.quit();
+});
 const roomId = `t${Date.now().toString(36)}`;
 const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {

@@ -54,7 +54,11 @@ export function roomLinks(base: string, record: RoomRecord): CreateRoomResponse[
 }
 
 /** Management API (bearer secret) and the public join endpoint. */
-export function registerRestApi(router: Router, ctx: IngestContext, live: LiveStateSource): void {
+/**
+ * `onDeleted` runs before the room's record goes: features end what still runs for it
+ * (a live broadcast ends cleanly, with its recording).
+ */
+export function registerRestApi(router: Router, ctx: IngestContext, live: LiveStateSource, onDeleted: (roomId: string) => Promise<void>): void {
   router.add('POST', '/api/rooms', async (rc) => {
     requireSecret(ctx, rc);
     const { name } = parse(createRoomSchema, await readJson(rc.req));
@@ -96,6 +100,7 @@ export function registerRestApi(router: Router, ctx: IngestContext, live: LiveSt
   router.add('DELETE', '/api/rooms/:id', async (rc) => {
     requireSecret(ctx, rc);
     const record = await requireRoom(ctx, rc.params.id);
+    await onDeleted(record.id);
     await ctx.store.delete(record.id);
     await ctx.presence.clearRoom(record.id);
     // Reaches connections on every ingest process through the adapter.

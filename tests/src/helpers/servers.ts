@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { IngestServer, loadConfig, type IngestConfig } from '@stagecast/ingest';
 import type { CreateRoomResponse, Role } from '@stagecast/protocol';
 import { connect, type Room } from '@stagecast/sdk';
@@ -66,6 +67,19 @@ export class TestIngest {
     await this.server.close();
     if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A Redis database of the test file's own, emptied first: compositor jobs left by an
+ * interrupted run (or by another file) must not occupy this file's transcoders.
+ */
+export async function ownRedisDatabase(db: number): Promise<string> {
+  const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  url.pathname = `/${db}`;
+  const redis = new Redis(url.href);
+  await redis.flushdb();
+  await redis.quit();
+  return url.href;
 }
 
 /** Resolves when `check` returns a truthy value; polls, because the condition spans processes. */
