@@ -39,6 +39,18 @@ export async function decodes(url: string): Promise<void> {
 }
 
 /**
+ * Decodes every segment of a media playlist on its own. A whole multi-session playlist is
+ * not fed to one FFmpeg: across EXT-X-DISCONTINUITY the MPEG-TS continuity counters restart,
+ * which FFmpeg's HLS reader flags as corrupt although players reset there by design.
+ */
+export async function decodesEverySegment(mediaPlaylistUrl: string): Promise<number> {
+  const playlist = await fetchPlaylist(mediaPlaylistUrl);
+  if (!playlist) throw new Error(`no playlist at ${mediaPlaylistUrl}`);
+  for (const segment of playlist.manifest.segments) await decodes(new URL(segment.uri, mediaPlaylistUrl).toString());
+  return playlist.manifest.segments.length;
+}
+
+/**
  * Watches a live media playlist and checks, at every poll, the promises of a continuous
  * playlist: the media sequence never goes back, a sequence number always names the same
  * segment, a segment's discontinuity number never changes, and listed segments are served.
