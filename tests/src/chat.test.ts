@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { ChatMessage } from '@stagecast/protocol';
-import { ChatClient, StagecastClientError, connect, type Room } from '@stagecast/sdk';
+import { ChatClient, connect, type Room } from '@stagecast/sdk';
 import { TestIngest } from './helpers/servers.js';
+import { nextEvent, refusal } from './helpers/events.js';
 
 let ingest: TestIngest;
 let redis: Redis;
@@ -34,38 +35,6 @@ async function join(server: TestIngest, roomId: string, role: 'host' | 'cohost' 
   const room = await server.join(roomId, role, name);
   clients.push(room);
   return room;
-}
-
-/** Resolves with the arguments of the next matching event; subscribe before acting. */
-function nextEvent<A extends unknown[]>(
-  on: (listener: (...args: A) => void) => () => void,
-  match: (...args: A) => boolean = () => true,
-  timeoutMs = 10_000,
-): Promise<A> {
-  // Created here so that a timeout points at the line that waited.
-  const timeout = new Error('event did not arrive');
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(timeout);
-    }, timeoutMs);
-    const off = on((...args) => {
-      if (!match(...args)) return;
-      clearTimeout(timer);
-      off();
-      resolve(args);
-    });
-  });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<StagecastClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof StagecastClientError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 async function restHistory(server: TestIngest, roomId: string): Promise<ChatMessage[]> {

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { HandEntry, Role, StageInvite } from '@stagecast/protocol';
 import { HandsClient, StagecastClientError, type InviteEnded, type Room } from '@stagecast/sdk';
 import { TestIngest } from './helpers/servers.js';
+import { nextEvent } from './helpers/events.js';
 
 let ingest: TestIngest;
 let redis: Redis;
@@ -53,27 +54,6 @@ async function join(server: TestIngest, roomId: string, role: Role, name: string
   const room = await server.join(roomId, role, name);
   clients.push(room);
   return room;
-}
-
-function nextEvent<A extends unknown[]>(
-  on: (listener: (...args: A) => void) => () => void,
-  match: (...args: A) => boolean = () => true,
-  timeoutMs = 10_000,
-): Promise<A> {
-  // Created here so that a timeout points at the line that waited.
-  const timeout = new Error('event did not arrive');
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(timeout);
-    }, timeoutMs);
-    const off = on((...args) => {
-      if (!match(...args)) return;
-      clearTimeout(timer);
-      off();
-      resolve(args);
-    });
-  });
 }
 
 async function refusal(promise: Promise<unknown>): Promise<string> {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { ChatMessage, HandEntry, Role, StageInvite } from '@stagecast/protocol';
-import { ChatClient, HandsClient, StagecastClientError, connect, type Room } from '@stagecast/sdk';
+import { ChatClient, HandsClient, connect, type Room } from '@stagecast/sdk';
 import { TestIngest, waitFor } from './helpers/servers.js';
+import { nextEvent, refusal } from './helpers/events.js';
 
 // Two ingest processes' worth of servers sharing one Redis, as behind a load balancer.
 let a: TestIngest;
@@ -77,37 +78,6 @@ async function connectWith(server: TestIngest, token: string): Promise<Room> {
   const room = await connect({ url: server.url, token, reconnect: false });
   clients.push(room);
   return room;
-}
-
-function nextEvent<A extends unknown[]>(
-  on: (listener: (...args: A) => void) => () => void,
-  match: (...args: A) => boolean = () => true,
-  timeoutMs = 10_000,
-): Promise<A> {
-  // Created here so that a timeout points at the line that waited.
-  const timeout = new Error('event did not arrive');
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(timeout);
-    }, timeoutMs);
-    const off = on((...args) => {
-      if (!match(...args)) return;
-      clearTimeout(timer);
-      off();
-      resolve(args);
-    });
-  });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<StagecastClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof StagecastClientError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('two ingest processes', () => {
