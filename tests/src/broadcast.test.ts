@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { Queue } from 'bullmq';
 import { COMPOSITE_QUEUE, type BroadcastProgress, type LiveState, type Recording, type RoomInfo } from '@stagecast/protocol';
@@ -56,6 +57,15 @@ beforeEach(() => {
     for (const [i, t] of transcoders.entries()) console.error(`--- transcoder ${i} (pid ${t.pid}) ---\n${t.output.join('')}`);
   });
 });
+
+/** Pids of a process's children running `command`. */
+function childPids(parent: number, command: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(parent), command], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
 
 const hls = (path: string) => `${ingest.url}/hls/${roomId}/${path}`;
 
@@ -149,6 +159,35 @@ describe('going live', () => {
     console.log(`HLS resumed ${resumedMs} ms after the transcoder was killed`);
     expect(resumedMs).toBeLessThan(10_000);
     expect(watcher.violations).toEqual([]);
+  });
+
+  it('FFmpeg killed: the watchdog restarts the session and the playlist goes on', async () => {
+    if (!watcher) throw new Error('the continuity test must run first');
+    const active = transcoders[1];
+    if (!active) throw new Error('no standby took over');
+    const ffmpeg = await waitFor(() => childPids(active.pid, 'ffmpeg')[0], 'the FFmpeg of the active transcoder');
+    const discontinuities = watcher.discontinuities;
+    process.kill(ffmpeg, 'SIGKILL');
+    await waitFor(() => watcher && watcher.discontinuities > discontinuities, 'a discontinuity for the new session', 20_000);
+    const after = watcher.newestSequence;
+    await waitFor(() => watcher && watcher.newestSequence >= after + 2, 'segments of the new session', 20_000);
+    expect(watcher.violations).toEqual([]);
+  });
+
+  it('SIGTERM: the transcoder hands the broadcast to another at once', async () => {
+    if (!watcher) throw new Error('the continuity test must run first');
+    const workers = (await queue.getWorkers()).length;
+    transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl }));
+    await waitFor(async () => (await queue.getWorkers()).length > workers, 'a third transcoder to listen on the queue', 30_000);
+    const active = transcoders[1];
+    if (!active) throw new Error('no active transcoder');
+    const stoppedAt = Date.now();
+    await active.stop();
+    const newestBefore = watcher.newestSequence;
+    await waitFor(() => watcher && watcher.newestSequence > newestBefore, 'a new segment after the handover', 10_000, 200);
+    console.log(`HLS resumed ${Date.now() - stoppedAt} ms after SIGTERM`);
+    expect(watcher.violations).toEqual([]);
+    expect((await live()).state).toBe('live');
   });
 
   it('stop: ENDLIST on every rendition and a recording that plays', async () => {
