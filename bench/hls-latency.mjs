@@ -7,7 +7,7 @@
 import { launch, publishClock, sdkPage } from './browser.mjs';
 import { startIngest } from './ingestProcess.mjs';
 import { startTranscoder } from './transcoderProcess.mjs';
-import { markdownTable, percentile, saveSection } from './lib.mjs';
+import { BENCH_REDIS_URL, markdownTable, percentile, saveSection } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_HLS_SECONDS ?? 30);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -144,7 +144,7 @@ async function waitForValue(page, fn, timeoutMs) {
 /** When the live playlist first lists a segment made after the stage had `tiles` tiles. */
 async function waitForTiles(roomId, tiles, since) {
   const { Queue } = await import('bullmq');
-  const queue = new Queue('composite', { connection: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } });
+  const queue = new Queue('composite', { connection: { url: BENCH_REDIS_URL } });
   try {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {

@@ -4,6 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import { BENCH_REDIS_URL } from './lib.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 export const BENCH_SECRET = 'bench-secret-0123456789';
@@ -18,10 +20,13 @@ function freePort() {
 }
 
 export async function startIngest(extraEnv = {}) {
+  const redis = new Redis(BENCH_REDIS_URL);
+  await redis.flushdb();
+  await redis.quit();
   const port = await freePort();
   const dataDir = extraEnv.STAGECAST_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'stagecast-bench-'));
   const child = spawn(process.execPath, [join(root, 'ingest/dist/main.js')], {
-    env: { ...process.env, PORT: String(port), STAGECAST_API_SECRET: BENCH_SECRET, STAGECAST_DATA_DIR: dataDir, LOG_LEVEL: 'warn', STAGECAST_WORKERS: '1', ...extraEnv },
+    env: { ...process.env, REDIS_URL: BENCH_REDIS_URL, PORT: String(port), STAGECAST_API_SECRET: BENCH_SECRET, STAGECAST_DATA_DIR: dataDir, LOG_LEVEL: 'warn', STAGECAST_WORKERS: '1', ...extraEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -62,3 +62,13 @@ export function markdownTable(rows, columns) {
   const body = rows.map((r) => `| ${columns.map((c) => String(r[c.key] ?? '—')).join(' | ')} |`);
   return [head, sep, ...body].join('\n');
 }
+
+/**
+ * Benchmarks use a Redis database of their own, emptied when a benchmark starts its ingest:
+ * their transcoders must not take the jobs of a running Stagecast (or of the tests) on the same Redis.
+ */
+export const BENCH_REDIS_URL = (() => {
+  const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  url.pathname = '/15';
+  return url.href;
+})();

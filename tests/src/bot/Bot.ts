@@ -12,6 +12,8 @@ export interface BotOptions {
   video?: string;
   audio?: string;
   toneHz?: number;
+  /** A WebM (VP8 + Opus) to send without encoding; see BotMedia.webm. */
+  webm?: string;
   /** Receives FFmpeg's error output. */
   onLog?: (line: string) => void;
 }
@@ -44,6 +46,7 @@ export class Bot {
         video: options.video ?? 'testsrc',
         audio: options.audio ?? 'sine',
         toneHz: options.toneHz,
+        ...(options.webm ? { webm: options.webm } : {}),
         videoTarget: { ip: videoTransport.ip, port: videoTransport.port, rtcpPort: videoTransport.rtcpPort, ssrc: videoSsrc, payloadType: VIDEO_PT },
         audioTarget: { ip: audioTransport.ip, port: audioTransport.port, rtcpPort: audioTransport.rtcpPort, ssrc: audioSsrc, payloadType: AUDIO_PT },
       });

@@ -9,6 +9,8 @@ export interface BotMedia {
   audioTarget: { ip: string; port: number; rtcpPort: number; ssrc: number; payloadType: number };
   /** Tone frequency, so several bots are told apart by ear. */
   toneHz?: number;
+  /** A WebM file with VP8 + Opus, sent as it is (looped, no encoding: almost no CPU); replaces video and audio. */
+  webm?: string;
 }
 
 const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
@@ -20,6 +22,13 @@ function escapeDrawtext(text: string): string {
 /** FFmpeg arguments that publish VP8 + Opus as RTP to a mediasoup PlainTransport. */
 export function buildBotFfmpegArgs(media: BotMedia): string[] {
   const { videoTarget: v, audioTarget: a } = media;
+  const rtp = (t: BotMedia['videoTarget']) => `rtp://${t.ip}:${t.port}?rtcpport=${t.rtcpPort}&pkt_size=1200`;
+  const out = (t: BotMedia['videoTarget']) => ['-ssrc', String(t.ssrc), '-payload_type', String(t.payloadType), '-f', 'rtp', rtp(t)];
+  if (media.webm) {
+    // Benchmarks put many bots on one machine: copying packets leaves the CPU to the server under test.
+    const input = ['-re', '-stream_loop', '-1', '-i', media.webm];
+    return ['-hide_banner', '-loglevel', 'error', ...input, '-map', '0:v:0', '-c:v', 'copy', ...out(v), '-map', '0:a:0', '-c:a', 'copy', ...out(a)];
+  }
   const videoInput =
     media.video === 'testsrc'
       ? ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30']
@@ -29,7 +38,6 @@ export function buildBotFfmpegArgs(media: BotMedia): string[] {
       ? ['-re', '-f', 'lavfi', '-i', `sine=frequency=${media.toneHz ?? 440}:sample_rate=48000`]
       : ['-re', '-stream_loop', '-1', '-i', media.audio];
   const label = `drawtext=fontfile=${FONT}:text='${escapeDrawtext(media.name)}':fontsize=36:fontcolor=white:box=1:boxcolor=black@0.5:x=20:y=20`;
-  const rtp = (t: BotMedia['videoTarget']) => `rtp://${t.ip}:${t.port}?rtcpport=${t.rtcpPort}&pkt_size=1200`;
   return [
     '-hide_banner',
     '-loglevel', 'error',
@@ -42,16 +50,12 @@ export function buildBotFfmpegArgs(media: BotMedia): string[] {
     '-cpu-used', '8', // cheapest encode: bots must leave CPU for the server under test
     '-b:v', '600k',
     '-g', '30', // FFmpeg ignores key frame requests (PLI): a 1 s GOP stands in for a browser's instant answer
-    '-ssrc', String(v.ssrc),
-    '-payload_type', String(v.payloadType),
-    '-f', 'rtp', rtp(v),
+    ...out(v),
     '-map', '1:a:0',
     '-c:a', 'libopus',
     '-ac', '2',
     '-ar', '48000',
     '-b:a', '48k',
-    '-ssrc', String(a.ssrc),
-    '-payload_type', String(a.payloadType),
-    '-f', 'rtp', rtp(a),
+    ...out(a),
   ];
 }
