@@ -64,6 +64,9 @@ export class PlaylistWatcher {
   private polling = false;
   polls = 0;
   discontinuities = 0;
+  /** Wall-clock time missing at each discontinuity (ms; negative: the sessions overlapped). */
+  readonly gapsMs: number[] = [];
+  private lastEnd: number | null = null;
 
   constructor(private readonly url: string) {}
 
@@ -101,6 +104,9 @@ export class PlaylistWatcher {
         this.uriOf.set(seq, segment.uri);
         this.timelineOf.set(seq, segment.timeline);
         if (segment.discontinuity) this.discontinuities++;
+        const start = segment.programDateTime;
+        if (segment.discontinuity && start !== undefined && this.lastEnd !== null) this.gapsMs.push(start - this.lastEnd);
+        if (start !== undefined) this.lastEnd = start + segment.duration * 1000;
         const res = await fetch(new URL(segment.uri, this.url), { method: 'HEAD' });
         if (!res.ok) this.violations.push(`segment ${seq} (${segment.uri}) listed but answered ${res.status}`);
       } else {
