@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -16,6 +16,7 @@ import { CompositeSession } from './CompositeSession.js';
 import { computeLayout, layoutKey, structureKey, type Layout } from './computeLayout.js';
 import type { TranscoderConfig } from './config.js';
 import type { FfmpegExit } from './ffmpegAdapter.js';
+import { keepNewest } from './fsUtil.js';
 import { IngestLink } from './IngestLink.js';
 import type { OrphanRegistry } from './OrphanRegistry.js';
 import { PlaylistWriter } from './PlaylistWriter.js';
@@ -32,6 +33,8 @@ export const JOB_TIMINGS = {
   stall: 6000,
   /** A replacement session that has not produced a segment in this long is given up. */
   replaceTimeout: 15000,
+  /** How long the old session may take to catch up to the replacement's first segment. */
+  handoffWait: 2500,
   /** Waiting for the first stage snapshot before showing the slate. */
   firstStage: 2000,
   bindTimeout: 8000,
@@ -236,7 +239,7 @@ export class CompositeJob {
     } finally {
       this.starting = false;
     }
-    void this.pruneLogs();
+    void keepNewest(join(this.workDir, 'logs'), 20);
     if (this.restartWanted) {
       this.restartWanted = false;
       this.applyStage();
@@ -298,12 +301,19 @@ export class CompositeJob {
     const { pending, current } = this;
     if (pending && current) {
       const first = await writer.firstSegmentTime(pending.id);
-      if (first !== null && this.pending === pending && this.current === current) {
+      if (first !== null) pending.readyAt ??= now;
+      // A busy old session lags behind real time: stopped at once, its backlog would be lost.
+      // One that stopped advancing (someone it shows left: FFmpeg waits for their frames) has nothing to add.
+      const covered = first !== null ? await writer.coveredUntil(current.id) : null;
+      const stalled = now - current.lastAdvance > 2500; // progress arrives once a second
+      const caughtUp = first !== null && ((covered !== null && covered >= first) || stalled || now - (pending.readyAt ?? now) > JOB_TIMINGS.handoffWait);
+      if (first !== null && caughtUp && this.pending === pending && this.current === current) {
         // Make-before-break: the old session ends where the new one's first segment begins.
+        this.logger.info({ from: current.id, to: pending.id, cutoff: first, covered, waitedMs: now - (pending.readyAt ?? now) }, 'switching to the replacement session');
         this.current = pending;
         this.pending = null;
         void this.retire(current, first);
-      } else if (now - pending.startedAt > JOB_TIMINGS.replaceTimeout) {
+      } else if (first === null && now - pending.startedAt > JOB_TIMINGS.replaceTimeout) {
         void this.dropPending('no segment in time');
         this.failures++;
         this.later(1000, () => this.applyStageOrFallback());
@@ -387,12 +397,5 @@ export class CompositeJob {
     this.link?.close();
     this.logger.info({ outcome: outcome.kind, sessions: this.sessions }, 'broadcast finished');
     return outcome;
-  }
-
-  /** Keeps the newest FFmpeg logs of the room. */
-  private async pruneLogs(): Promise<void> {
-    const dir = join(this.workDir, 'logs');
-    const files = (await readdir(dir).catch(() => [] as string[])).sort();
-    for (const file of files.slice(0, Math.max(0, files.length - 20))) await rm(join(dir, file), { force: true });
   }
 }

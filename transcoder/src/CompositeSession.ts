@@ -50,6 +50,8 @@ export class CompositeSession {
   lastAdvance = Date.now();
   progress: FfmpegProgress = { frame: 0, fps: 0, speed: 0, bitrateKbps: 0 };
   readonly startedAt = Date.now();
+  /** When the job first saw this session's first segment complete (make-before-break). */
+  readyAt: number | null = null;
   /** ms the start took: ingest's bind answer, then FFmpeg until its sockets were bound. */
   readonly timings = { bindMs: 0, spawnMs: 0 };
   private ffmpeg: FfmpegProcess | undefined;

@@ -147,6 +147,14 @@ export class PlaylistWriter {
     return first ? (first.programDateTime ?? Date.now()) : null;
   }
 
+  /** Program date time (ms) where a session's newest segment complete in every rendition ends, if any. */
+  async coveredUntil(id: string): Promise<number | null> {
+    const feed = this.sessions.find((s) => s.id === id);
+    if (!feed) return null;
+    const last = (await this.readySegments(feed))[0]?.at(-1);
+    return last?.programDateTime != null ? last.programDateTime + last.duration * 1000 : null;
+  }
+
   /** Lists newly completed segments. Called every ~250 ms; overlapping calls share one pass. */
   poll(): Promise<void> {
     this.polling ??= this.pollOnce().finally(() => {

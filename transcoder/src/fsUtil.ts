@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, rename, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /** Readers (the HLS origin, a successor process) see the old file or the new one, never half. */
 export async function writeAtomic(file: string, content: string): Promise<void> {
@@ -46,4 +47,10 @@ export async function removeQuietly(file: string): Promise<void> {
 
 export function isNotFound(error: unknown): boolean {
   return code(error) === 'ENOENT';
+}
+
+/** Deletes all but the `count` last files of a directory, by name (names that sort by time). */
+export async function keepNewest(dir: string, count: number): Promise<void> {
+  const files = (await readdir(dir).catch(() => [] as string[])).sort();
+  for (const file of files.slice(0, Math.max(0, files.length - count))) await rm(join(dir, file), { force: true });
 }
