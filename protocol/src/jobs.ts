@@ -96,6 +96,8 @@ export function compositorChannel(roomId: string): string {
 export type CompositorMessage =
   /** The compositor took the job; ingest answers with `stage`. */
   | { type: 'hello'; roomId: string; jobId: string }
+  /** Asks again who is on stage (a periodic check that someone still holds the room). */
+  | { type: 'stageRequest'; roomId: string }
   /** FFmpeg will listen on these ports for these producers. */
   | { type: 'bind'; roomId: string; sessionId: string; host: string; ports: { producerId: string; rtpPort: number; rtcpPort: number }[] }
   /** FFmpeg's sockets are open; ingest resumes the consumers and asks for key frames. */

@@ -3,20 +3,14 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import {
-  broadcastKey,
-  type BroadcastProgress,
-  type BroadcastRecord,
-  type CompositeJobData,
-  type CompositeJobResult,
-  type StageSnapshot,
-} from '@stagecast/protocol';
+import type { BroadcastProgress, CompositeJobData, CompositeJobResult, StageSnapshot } from '@stagecast/protocol';
 import { compositeSize } from './buildFfmpegArgs.js';
 import { CompositeSession } from './CompositeSession.js';
 import { computeLayout, layoutKey, structureKey, type Layout } from './computeLayout.js';
 import type { TranscoderConfig } from './config.js';
 import type { FfmpegExit } from './ffmpegAdapter.js';
 import { keepNewest } from './fsUtil.js';
+import { EndWatch } from './EndWatch.js';
 import { IngestLink } from './IngestLink.js';
 import type { OrphanRegistry } from './OrphanRegistry.js';
 import { PlaylistWriter } from './PlaylistWriter.js';
@@ -39,7 +33,8 @@ export const JOB_TIMINGS = {
   firstStage: 2000,
   bindTimeout: 8000,
   emptyBindTimeout: 1500,
-  checkRecord: 2000,
+  /** How often ingest is asked who is on stage, to notice that nobody holds the room any more. */
+  stageRequest: 30000,
   progress: 1000,
 };
 
@@ -75,17 +70,19 @@ export class CompositeJob {
   private live = false;
   private lastBitrateKbps = 0;
   private lastProgressAt = 0;
-  private lastRecordCheck = 0;
+  private lastStageRequest = Date.now();
   private finishing: 'stop' | 'handover' | 'abandon' | null = null;
   private timers = new Set<NodeJS.Timeout>();
   private tickTimer: NodeJS.Timeout | undefined;
   private wake: () => void = () => undefined;
   private readonly logger: Logger;
   private readonly workDir: string;
+  private readonly endWatch: EndWatch;
 
   constructor(private readonly options: CompositeJobOptions) {
     this.logger = options.logger.child({ room: options.data.roomId, broadcast: options.data.broadcastId });
     this.workDir = join(options.config.dataDir, 'transcoder', options.data.roomId);
+    this.endWatch = new EndWatch(options.redis, options.data, options.config.emptyStageTimeoutMs);
   }
 
   /** Asks the broadcast to end (ENDLIST, recording, `ended`). */
@@ -128,7 +125,7 @@ export class CompositeJob {
       logger: this.logger,
       onSegment: (segment, bytes) => this.onSegment(segment.durations, bytes),
     });
-    if (this.writer.ended || (await this.stopWanted())) this.stop();
+    if (this.writer.ended || (await this.endWatch.stopWanted())) this.stop();
     this.link = await IngestLink.create(data.roomId, redis, {
       onStage: (stage) => this.onStage(stage),
       onStop: () => this.stop(),
@@ -154,6 +151,7 @@ export class CompositeJob {
   }
 
   private onStage(stage: StageSnapshot): void {
+    this.endWatch.sawStage(stage);
     // Stale or repeated snapshots (e.g. the version-0 answer of a process without the room).
     if (stage.version <= this.stageVersion && this.stage !== null) return;
     this.stageVersion = stage.version;
@@ -327,24 +325,17 @@ export class CompositeJob {
       void this.retire(active, null, 1000);
       if (!this.current && !this.starting) this.applyStageOrFallback();
     }
-    if (now - this.lastRecordCheck > JOB_TIMINGS.checkRecord) {
-      this.lastRecordCheck = now;
-      if (await this.stopWanted()) this.stop();
+    if (now - this.lastStageRequest > JOB_TIMINGS.stageRequest) {
+      this.lastStageRequest = now;
+      void this.link?.send({ type: 'stageRequest', roomId: this.options.data.roomId }).catch(() => undefined);
+    }
+    const end = await this.endWatch.check(now);
+    if (end) {
+      // 'empty stage': everyone left, or every ingest holding the room is gone; nobody is left to press "End".
+      this.logger.info({ reason: end }, 'ending the broadcast');
+      this.stop();
     }
     await this.reportProgress(false);
-  }
-
-  /** The broadcast record says stopped, or belongs to a newer broadcast. */
-  private async stopWanted(): Promise<boolean> {
-    const raw = await this.options.redis.get(broadcastKey(this.options.data.roomId));
-    if (!raw) return false;
-    try {
-      const record = JSON.parse(raw) as BroadcastRecord;
-      const other = record.live.broadcastId !== undefined && record.live.broadcastId !== this.options.data.broadcastId;
-      return record.wanted === 'stopped' || other;
-    } catch {
-      return false;
-    }
   }
 
   private onSegment(durations: Record<string, number>, bytes: number): void {

@@ -12,18 +12,25 @@ export interface TranscoderConfig {
   concurrency: number;
   /** `LOG_LEVEL`, default `info`. */
   logLevel: string;
+  /**
+   * `STAGECAST_EMPTY_STAGE_TIMEOUT_S`, default 300: a broadcast with nobody on stage (or no
+   * ingest holding its room) for this long ends by itself, recording included.
+   */
+  emptyStageTimeoutMs: number;
   /** `FFMPEG_PATH`, default `ffmpeg` from the PATH. */
   ffmpegPath?: string;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): TranscoderConfig {
   const concurrency = Number(env.STAGECAST_TRANSCODER_CONCURRENCY ?? 2);
+  const emptyStageS = Number(env.STAGECAST_EMPTY_STAGE_TIMEOUT_S ?? 300);
   return {
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     dataDir: resolve(env.STAGECAST_DATA_DIR ?? './data'),
     host: env.STAGECAST_TRANSCODER_IP ?? '127.0.0.1',
     concurrency: Number.isInteger(concurrency) && concurrency > 0 ? concurrency : 2,
     logLevel: env.LOG_LEVEL ?? 'info',
+    emptyStageTimeoutMs: (Number.isFinite(emptyStageS) && emptyStageS > 0 ? emptyStageS : 300) * 1000,
     ...(env.FFMPEG_PATH ? { ffmpegPath: env.FFMPEG_PATH } : {}),
   };
 }

@@ -122,5 +122,52 @@ describe('the transcoder as a BullMQ worker', () => {
     await waitFor(() => seen.find((m) => m.type === 'ended'), 'ended');
     expect(seen.map((m) => m.type).slice(0, 4)).toEqual(['hello', 'bind', 'listening', 'bind']);
     expect(seen.find((m) => m.type === 'ended')).toEqual({ type: 'ended', roomId, broadcastId: 'b1', ok: true, recordingUrl: `/vod/${roomId}/b1/master.m3u8` });
+    await transcoder.close();
   }, 90_000);
+
+  it('a broadcast with nobody on stage ends by itself, with ENDLIST and ended', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'stagecast-tx-'));
+    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+    const transcoder = await startTranscoder({ dataDir, redisUrl, concurrency: 1, emptyStageTimeoutMs: 4000, logger: pino({ level: 'silent' }) });
+    cleanup.push(() => transcoder.close());
+    const room = `${roomId}e`;
+    const pub = new Redis(redisUrl);
+    const sub = new Redis(redisUrl);
+    cleanup.push(() => {
+      pub.disconnect();
+      sub.disconnect();
+      return Promise.resolve();
+    });
+    const seen: CompositorMessage[] = [];
+    const send = (msg: IngestMessage) => pub.publish(compositorChannel(room), JSON.stringify(msg));
+    sub.on('message', (_channel: string, raw: string) => {
+      const msg = JSON.parse(raw) as CompositorMessage;
+      if (msg.roomId !== room) return;
+      seen.push(msg);
+      const stage: StageSnapshot = { roomName: 'Empty', tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, version: 1 };
+      if (msg.type === 'hello') void send({ type: 'stage', roomId: room, stage });
+      if (msg.type === 'bind') void send({ type: 'bound', roomId: room, sessionId: msg.sessionId, inputs: [] });
+    });
+    await sub.subscribe(INGEST_CHANNEL);
+    const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
+    const events = new QueueEvents(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
+    cleanup.push(() => queue.close(), () => events.close());
+    const data: CompositeJobData = {
+      roomId: room,
+      roomName: 'Empty',
+      broadcastId: 'b2',
+      startedAt: new Date().toISOString(),
+      record: false,
+      ladder: [{ name: '180p', width: 320, height: 180, videoKbps: 300, audioKbps: 64 }],
+      segmentSeconds: 1,
+      liveWindow: 6,
+      burnClock: false,
+      frameRate: 15,
+    };
+    const job = await queue.add('composite', data, { jobId: `${room}.b2` });
+    const result = await job.waitUntilFinished(events, 30_000);
+    expect(result).toMatchObject({ broadcastId: 'b2', recorded: false });
+    expect(await readFile(join(dataDir, 'hls', room, '180p', 'index.m3u8'), 'utf8')).toContain('#EXT-X-ENDLIST');
+    expect(seen.find((m) => m.type === 'ended')).toEqual({ type: 'ended', roomId: room, broadcastId: 'b2', ok: true });
+  }, 60_000);
 });

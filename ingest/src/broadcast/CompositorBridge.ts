@@ -19,6 +19,7 @@ import { compositorCapabilities, rtpInputOf } from './rtpInputs.js';
 const port = z.number().int().min(1).max(65535);
 const messageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), roomId: z.string(), jobId: z.string() }),
+  z.object({ type: z.literal('stageRequest'), roomId: z.string() }),
   z.object({
     type: z.literal('bind'),
     roomId: z.string(),
@@ -98,6 +99,9 @@ export class CompositorBridge {
         case 'hello':
           // A compositor (re)starts the room: sessions of a predecessor that died are dead too.
           this.releaseRoom(msg.roomId);
+          await this.sendStage(msg.roomId, true);
+          break;
+        case 'stageRequest':
           await this.sendStage(msg.roomId, true);
           break;
         case 'bind':
