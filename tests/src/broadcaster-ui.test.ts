@@ -8,6 +8,7 @@ import type { ChatMessage, CreateRoomResponse, RoomInfo, StageInvite } from '@st
 import { ChatClient, HandsClient, connect, joinWithCode, type Role, type Room } from '@stagecast/sdk';
 import { launchChromium } from './helpers/chromium.js';
 import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
+import { nextEvent } from './helpers/events.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
 import { Bot } from './bot/Bot.js';
 
@@ -93,27 +94,6 @@ async function viewer(name: string): Promise<{ room: Room; token: string }> {
   return { room: viewerRoom, token: joined.token };
 }
 
-/** The next event that matches, or a rejection naming what did not come. */
-function nextEvent<A extends unknown[]>(
-  what: string,
-  on: (listener: (...args: A) => void) => () => void,
-  match: (...args: A) => boolean = () => true,
-  timeoutMs = 20_000,
-): Promise<A> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`${what} did not happen within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = on((...args) => {
-      if (!match(...args)) return;
-      clearTimeout(timer);
-      off();
-      resolve(args);
-    });
-  });
-}
-
 async function startBot(token: string, name: string): Promise<Bot> {
   const bot = await Bot.start({ url: ingest.url, token, name });
   cleanups.push(() => bot.stop());
@@ -191,11 +171,11 @@ describe('broadcaster-ui', () => {
     await expect(hand.getByRole('button', { name: 'Dismiss Vera' }).isVisible()).resolves.toBe(true);
     await screenshots('hands');
 
-    const invited = nextEvent<[StageInvite]>('the invitation', (l) => veraHands.on('invited', l));
+    const invited = nextEvent<[StageInvite]>((l) => veraHands.on('invited', l));
     await hand.getByRole('button', { name: 'Invite Vera' }).click();
     await invited;
     await hand.getByText('Invited…').waitFor();
-    const promoted = nextEvent<[Role, string]>('the promotion', (l) => vera.room.on('roleChanged', l));
+    const promoted = nextEvent<[Role, string]>((l) => vera.room.on('roleChanged', l));
     expect(await veraHands.accept()).toBe('guest');
     await promoted;
 
@@ -205,7 +185,7 @@ describe('broadcaster-ui', () => {
     await expect(page.getByRole('figure').count()).resolves.toBe(3);
     await page.getByTestId('hand').waitFor({ state: 'detached' });
 
-    const demoted = nextEvent<[Role, string]>('the demotion', (l) => veraMedia.room.on('roleChanged', l));
+    const demoted = nextEvent<[Role, string]>((l) => veraMedia.room.on('roleChanged', l));
     await page.getByRole('button', { name: 'Move Vera to audience' }).click();
     expect(await demoted).toEqual(['viewer', 'demoted']);
     await tile('Vera').waitFor({ state: 'detached' });
@@ -225,7 +205,7 @@ describe('broadcaster-ui', () => {
     const text = 'Welcome to the Friday studio!';
 
     await page.getByRole('tab', { name: /^Chat/ }).click();
-    const arrived = nextEvent<[ChatMessage]>('the message at the viewer', (l) => chat.on('message', l), (m) => m.text === text);
+    const arrived = nextEvent<[ChatMessage]>((l) => chat.on('message', l), (m) => m.text === text);
     await page.getByRole('textbox', { name: 'Chat message' }).fill(text);
     await page.getByRole('button', { name: 'Send' }).click();
     const [message] = await arrived;
@@ -233,7 +213,7 @@ describe('broadcaster-ui', () => {
     await item.waitFor();
     await expect(page.getByRole('textbox', { name: 'Chat message' }).inputValue()).resolves.toBe('');
 
-    const deleted = nextEvent<[string]>('the deletion at the viewer', (l) => chat.on('deleted', l), (id) => id === message.id);
+    const deleted = nextEvent<[string]>((l) => chat.on('deleted', l), (id) => id === message.id);
     await item.hover();
     await item.getByRole('button', { name: 'Delete message' }).click();
     await deleted;

@@ -46,32 +46,40 @@ const waitFor = async <T>(check: () => Promise<T | null | undefined | false> | T
   }
 };
 
+/**
+ * Plays ingest for one room: answers hello with `stage()`, confirms binds (no RTP) and
+ * listening; records what the compositor sent.
+ */
+async function fakeIngest(room: string, stage: () => StageSnapshot): Promise<{ seen: CompositorMessage[]; send: (msg: IngestMessage) => Promise<number> }> {
+  const pub = new Redis(redisUrl);
+  const sub = new Redis(redisUrl);
+  cleanup.push(() => {
+    pub.disconnect();
+    sub.disconnect();
+    return Promise.resolve();
+  });
+  const seen: CompositorMessage[] = [];
+  const send = (msg: IngestMessage) => pub.publish(compositorChannel(room), JSON.stringify(msg));
+  sub.on('message', (_channel: string, raw: string) => {
+    const msg = JSON.parse(raw) as CompositorMessage;
+    if (msg.roomId !== room) return;
+    seen.push(msg);
+    if (msg.type === 'hello') void send({ type: 'stage', roomId: room, stage: stage() });
+    if (msg.type === 'bind') void send({ type: 'bound', roomId: room, sessionId: msg.sessionId, inputs: [] });
+    if (msg.type === 'listening') void send({ type: 'flowing', roomId: room, sessionId: msg.sessionId });
+  });
+  await sub.subscribe(INGEST_CHANNEL);
+  return { seen, send };
+}
+
 describe('the transcoder as a BullMQ worker', () => {
   it('hello → stage → bind → listening; slate, then a new layout; stop → ENDLIST, VOD, ended', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'stagecast-tx-'));
     cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
     const transcoder = await startTranscoder({ dataDir, redisUrl, concurrency: 1, logger: pino({ level: 'silent' }) });
     cleanup.push(() => transcoder.close());
-    const pub = new Redis(redisUrl);
-    const sub = new Redis(redisUrl);
-    cleanup.push(() => {
-      pub.disconnect();
-      sub.disconnect();
-      return Promise.resolve();
-    });
-    // We play ingest: answer hello with a stage, confirm (empty) binds.
-    const seen: CompositorMessage[] = [];
-    const send = (msg: IngestMessage) => pub.publish(compositorChannel(roomId), JSON.stringify(msg));
     let stage: StageSnapshot = { roomName: 'Demo', tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, version: 1 };
-    sub.on('message', (_channel: string, raw: string) => {
-      const msg = JSON.parse(raw) as CompositorMessage;
-      if (msg.roomId !== roomId) return;
-      seen.push(msg);
-      if (msg.type === 'hello') void send({ type: 'stage', roomId, stage });
-      if (msg.type === 'bind') void send({ type: 'bound', roomId, sessionId: msg.sessionId, inputs: [] });
-      if (msg.type === 'listening') void send({ type: 'flowing', roomId, sessionId: msg.sessionId });
-    });
-    await sub.subscribe(INGEST_CHANNEL);
+    const { seen, send } = await fakeIngest(roomId, () => stage);
 
     const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
     const events = new QueueEvents(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
@@ -131,24 +139,7 @@ describe('the transcoder as a BullMQ worker', () => {
     const transcoder = await startTranscoder({ dataDir, redisUrl, concurrency: 1, emptyStageTimeoutMs: 4000, logger: pino({ level: 'silent' }) });
     cleanup.push(() => transcoder.close());
     const room = `${roomId}e`;
-    const pub = new Redis(redisUrl);
-    const sub = new Redis(redisUrl);
-    cleanup.push(() => {
-      pub.disconnect();
-      sub.disconnect();
-      return Promise.resolve();
-    });
-    const seen: CompositorMessage[] = [];
-    const send = (msg: IngestMessage) => pub.publish(compositorChannel(room), JSON.stringify(msg));
-    sub.on('message', (_channel: string, raw: string) => {
-      const msg = JSON.parse(raw) as CompositorMessage;
-      if (msg.roomId !== room) return;
-      seen.push(msg);
-      const stage: StageSnapshot = { roomName: 'Empty', tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, version: 1 };
-      if (msg.type === 'hello') void send({ type: 'stage', roomId: room, stage });
-      if (msg.type === 'bind') void send({ type: 'bound', roomId: room, sessionId: msg.sessionId, inputs: [] });
-    });
-    await sub.subscribe(INGEST_CHANNEL);
+    const { seen } = await fakeIngest(room, () => ({ roomName: 'Empty', tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, version: 1 }));
     const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
     const events = new QueueEvents(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
     cleanup.push(() => queue.close(), () => events.close());

@@ -182,7 +182,7 @@ export class CompositorBridge {
   }
 
   private async bind(msg: Extract<CompositorMessage, { type: 'bind' }>): Promise<void> {
-    // An empty stage needs no RTP: any process may confirm it (the compositor takes the first answer).
+    // An empty stage needs no RTP, so every process may confirm it (the compositor takes the first answer).
     if (msg.ports.length === 0) {
       await this.send(msg.roomId, { type: 'bound', roomId: msg.roomId, sessionId: msg.sessionId, inputs: [] });
       return;
