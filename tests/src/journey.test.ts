@@ -2,10 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { COMPOSITE_QUEUE, type BroadcastProgress, type Recording, type RoomInfo } from '@stagecast/protocol';
 import { Bot } from './bot/Bot.js';
-import { launchChromium } from './helpers/chromium.js';
+import { launchChromium, newPage as openPage } from './helpers/chromium.js';
 import { decodesEverySegment, fetchPlaylist, probeStreams } from './helpers/hls.js';
 import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
@@ -38,13 +38,7 @@ afterAll(async () => {
   await ingest?.close();
 }, 60_000);
 
-async function newPage(): Promise<Page> {
-  const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  cleanups.push(() => context.close());
-  const page = await context.newPage();
-  page.on('pageerror', (error) => console.error('[page error]', error.message));
-  return page;
-}
+const newPage = (): Promise<Page> => openPage(browser, cleanups);
 
 let step = 0;
 async function snap(page: Page, name: string): Promise<void> {

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { BroadcastProgress, ChatMessage, HandEntry, RoomInfo } from '@stagecast/protocol';
 import type { Room } from '@stagecast/sdk';
-import { launchChromium } from './helpers/chromium.js';
+import { launchChromium, newPage as openPage } from './helpers/chromium.js';
 import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { Bot } from './bot/Bot.js';
 import { startTranscoder } from '@stagecast/transcoder';
@@ -39,13 +39,7 @@ afterAll(async () => {
   await ingest?.close();
 });
 
-async function newPage(): Promise<Page> {
-  const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  cleanups.push(() => context.close());
-  const page = await context.newPage();
-  page.on('pageerror', (error) => console.error('[page error]', error.message));
-  return page;
-}
+const newPage = (): Promise<Page> => openPage(browser, cleanups);
 
 /** Screenshots at desktop and phone sizes, back to desktop afterwards. */
 async function screenshots(page: Page, name: string): Promise<void> {
@@ -69,6 +63,15 @@ async function joinAsViewer(link: string, name: string): Promise<Page> {
   await page.getByRole('button', { name: 'Join', exact: true }).click();
   await page.getByLabel('Chat message').waitFor();
   return page;
+}
+
+/** Accepts an invitation, passes the device check and waits to be on stage. */
+async function acceptAndJoinStage(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Accept' }).click();
+  const join = page.getByRole('button', { name: 'Join stage' });
+  await waitFor(() => join.isEnabled(), 'the device check');
+  await join.click();
+  await page.getByRole('button', { name: 'Leave stage' }).waitFor();
 }
 
 async function peerIdOf(host: Room, name: string): Promise<string> {
@@ -205,11 +208,7 @@ describe('viewer-ui', () => {
     await expect(page.getByTestId('waiting').isVisible()).resolves.toBe(true);
 
     await host.request('stage:invite', { peerId });
-    await page.getByRole('button', { name: 'Accept' }).click();
-    const join = page.getByRole('button', { name: 'Join stage' });
-    await waitFor(() => join.isEnabled(), 'the device check');
-    await join.click();
-    await page.getByRole('button', { name: 'Leave stage' }).waitFor();
+    await acceptAndJoinStage(page);
     await waitFor(async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.length === 2, 'the guest producers');
 
     await host.request('stage:demote', { peerId });
@@ -277,11 +276,7 @@ describe('viewer-ui', () => {
       const peerId = await peerIdOf(host, 'Watcher');
       await waitFor(() => queue.some((h) => h.peerId === peerId), 'the raised hand in the queue');
       await host.request('stage:invite', { peerId });
-      await page.getByRole('button', { name: 'Accept' }).click();
-      const join = page.getByRole('button', { name: 'Join stage' });
-      await waitFor(() => join.isEnabled(), 'the device check');
-      await join.click();
-      await page.getByRole('button', { name: 'Leave stage' }).waitFor();
+      await acceptAndJoinStage(page);
       // No echo and no delayed copy of oneself: the HLS player rests while on stage.
       await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.paused && v.muted), 'HLS paused and muted on stage');
       await waitFor(async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.length === 2, "the guest's producers in GET /api/rooms/:id");

@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium with fake camera and microphone (never a downloaded browser). */
 export function launchChromium(): Promise<Browser> {
@@ -17,4 +17,13 @@ export function launchChromium(): Promise<Browser> {
       '--autoplay-policy=no-user-gesture-required',
     ],
   });
+}
+
+/** A page in a fresh desktop-sized context (its own storage), closed by `cleanups`; page errors are printed. */
+export async function newPage(browser: Browser, cleanups: (() => unknown)[]): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  cleanups.push(() => context.close());
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('[page error]', error.message));
+  return page;
 }
