@@ -94,7 +94,10 @@ export class Features {
   snapshotProviders(): SnapshotProviders {
     return {
       chat: (roomId) => this.chat.state(roomId),
-      hands: (session) => this.hands.snapshot(session.room.id, session.peer.identity),
+      hands: async (session) => ({
+        ...(await this.hands.snapshot(session.room.id, session.peer.identity)),
+        invite: await this.promotion.openInviteFor(session.room.id, session.peer.identity.peerId),
+      }),
       live: (roomId) => this.broadcast.live(roomId),
     };
   }

@@ -116,7 +116,8 @@ export interface JoinSnapshot {
   live: LiveState;
   chat: ChatState;
   /** The whole queue for those who manage the stage; otherwise only one's own entry. */
-  hands: { queue: HandEntry[]; mine: HandEntry | null };
+  /** `invite`: one's own open invitation on stage, so a reloaded page can still answer it. */
+  hands: { queue: HandEntry[]; mine: HandEntry | null; invite: StageInvite | null };
   audience: { viewers: number };
   /** Greatest number of people on stage at once. */
   maxStage: number;

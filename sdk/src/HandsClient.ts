@@ -60,9 +60,11 @@ export class HandsClient extends Emitter<HandsClientEvents> {
       }),
       room.on('audienceCount', (viewers) => this.emit('audienceCount', viewers)),
       room.on('reconnected', (snapshot) => {
+        const before = this.invitation?.inviteId;
         this.apply(snapshot);
         this.emit('queue', this.queueEntries);
         this.emit('mine', this.mineEntry);
+        if (this.invitation && this.invitation.inviteId !== before) this.emit('invited', this.invitation);
       }),
     );
   }
@@ -167,7 +169,7 @@ export class HandsClient extends Emitter<HandsClientEvents> {
   private apply(snapshot: JoinSnapshot): void {
     this.queueEntries = snapshot.hands.queue;
     this.mineEntry = snapshot.hands.mine;
-    // Invitations are not in the snapshot; keep an open one until its time is up.
-    if (this.invitation && this.invitation.expiresAt <= Date.now()) this.invitation = null;
+    // The server's word on one's open invitation: it may have ended while the connection was down.
+    this.invitation = snapshot.hands.invite;
   }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { HandEntry, Role, StageInvite } from '@stagecast/protocol';
-import { HandsClient, StagecastClientError, type InviteEnded, type Room } from '@stagecast/sdk';
+import { HandsClient, StagecastClientError, connect, type InviteEnded, type Room } from '@stagecast/sdk';
 import { TestIngest } from './helpers/servers.js';
 import { nextEvent } from './helpers/events.js';
 
@@ -252,6 +252,24 @@ describe('stage invitations', () => {
     expect(viewer.pendingInvite).toBeNull();
     expect(await refusal(viewer.accept(invite.inviteId))).toBe('INVITE_EXPIRED');
     expect(viewerRoom.role).toBe('viewer');
+  });
+
+  it('an open invitation survives a page reload: the new connection gets it in its snapshot', async () => {
+    const id = await newRoom(ingest, 'Reload');
+    const host = new HandsClient(await join(ingest, id, 'host', 'Host'));
+    const token = await ingest.token(id, 'viewer', 'Reloader');
+    const before = await connect({ url: ingest.url, token, reconnect: false });
+    const invite = await host.invite(before.self.peerId);
+    before.close();
+    const after = await connect({ url: ingest.url, token, reconnect: false });
+    clients.push(after);
+    const hands = new HandsClient(after);
+    expect(hands.pendingInvite?.inviteId).toBe(invite.inviteId);
+    expect(await hands.accept()).toBe('guest');
+    // Answered: a later connection is not asked again.
+    const again = await connect({ url: ingest.url, token, reconnect: false });
+    clients.push(again);
+    expect(new HandsClient(again).pendingInvite).toBeNull();
   });
 
   it('a viewer who leaves and does not come back loses their hand after the grace time', async () => {

@@ -110,6 +110,13 @@ export class StagePromotion {
     return { role: 'viewer' };
   }
 
+  /** The peer's invitation while it can still be answered. */
+  async openInviteFor(roomId: string, peerId: string): Promise<StageInvite | null> {
+    const inviteId = await this.invites.latestFor(roomId, peerId);
+    const found = inviteId ? await this.invites.get(roomId, inviteId) : null;
+    return found?.state === 'pending' && found.invite.expiresAt > Date.now() ? found.invite : null;
+  }
+
   /** Cancels the peer's open invitation, if any (disconnected for good, banned). */
   async cancelFor(roomId: string, peerId: string): Promise<void> {
     const inviteId = await this.invites.latestFor(roomId, peerId);

@@ -168,13 +168,17 @@ export class AudienceState {
 
     const hands = this.#hands;
     hands.on('mine', (entry) => (this.hand = entry));
-    hands.on('invited', (invite) => {
-      this.clearInvite();
-      this.invite = invite;
-      // The server announces expiry too; this covers a lost notification.
-      this.#expiryTimer = setTimeout(() => this.endInvite(invite.inviteId, 'expired'), Math.max(0, invite.expiresAt - Date.now()) + 2000);
-    });
+    hands.on('invited', (invite) => this.showInvite(invite));
     hands.on('inviteEnded', ({ inviteId, outcome }) => this.endInvite(inviteId, outcome));
+    // Invited before this page loaded (a reload): the invitation is still open.
+    if (hands.pendingInvite) this.showInvite(hands.pendingInvite);
+  }
+
+  private showInvite(invite: StageInvite): void {
+    this.clearInvite();
+    this.invite = invite;
+    // The server announces expiry too; this covers a lost notification.
+    this.#expiryTimer = setTimeout(() => this.endInvite(invite.inviteId, 'expired'), Math.max(0, invite.expiresAt - Date.now()) + 2000);
   }
 
   private endInvite(inviteId: string, outcome: InviteEnd): void {
