@@ -81,7 +81,24 @@ export class BroadcastService {
   }
 
   async live(roomId: string): Promise<LiveState> {
-    return (await this.record(roomId))?.live ?? { state: 'idle' };
+    const record = await this.record(roomId);
+    if (!record) return { state: 'idle' };
+    const { live } = record;
+    if (!['starting', 'live', 'stopping'].includes(live.state) || !live.broadcastId) return live;
+    // The job may have finished while no ingest process listened for its `ended` (all were down).
+    const job = await this.queue.getJob(jobIdOf(roomId, live.broadcastId));
+    const state = job ? await job.getState() : 'unknown';
+    if (!job || (state !== 'completed' && state !== 'failed')) return live;
+    const recorded = state === 'completed' && job.returnvalue.recorded;
+    await this.onEnded({
+      type: 'ended',
+      roomId,
+      broadcastId: live.broadcastId,
+      ok: state === 'completed',
+      ...(recorded ? { recordingUrl: hlsPaths.vodMaster(roomId, live.broadcastId) } : {}),
+      ...(state === 'failed' ? { error: job.failedReason || 'The compositor failed' } : {}),
+    });
+    return (await this.record(roomId))?.live ?? live;
   }
 
   /** Starts the broadcast; a second start while starting or live returns the current state. */
@@ -134,6 +151,7 @@ export class BroadcastService {
   }
 
   async recordings(roomId: string): Promise<Recording[]> {
+    await this.live(roomId); // lists a recording whose `ended` nobody heard
     const raw = await this.redis.lrange(recordingsKey(roomId), 0, -1);
     return raw.map((r) => JSON.parse(r) as Recording);
   }

@@ -16,13 +16,14 @@ export class TranscoderProcess {
     child.stderr?.on('data', keep);
   }
 
-  static start(env: { dataDir: string; redisUrl?: string }): TranscoderProcess {
+  static start(env: { dataDir: string; redisUrl?: string; extra?: Record<string, string> }): TranscoderProcess {
     const child = spawn(process.execPath, [transcoderMain], {
       env: {
         ...process.env,
         REDIS_URL: env.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
         STAGECAST_DATA_DIR: env.dataDir,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        ...env.extra,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
