@@ -297,26 +297,7 @@ export class CompositeJob {
     await writer.poll();
     const now = Date.now();
     const { pending, current } = this;
-    if (pending && current) {
-      const first = await writer.firstSegmentTime(pending.id);
-      if (first !== null) pending.readyAt ??= now;
-      // A busy old session lags behind real time: stopped at once, its backlog would be lost.
-      // One that stopped advancing (someone it shows left: FFmpeg waits for their frames) has nothing to add.
-      const covered = first !== null ? await writer.coveredUntil(current.id) : null;
-      const stalled = now - current.lastAdvance > 2500; // progress arrives once a second
-      const caughtUp = first !== null && ((covered !== null && covered >= first) || stalled || now - (pending.readyAt ?? now) > JOB_TIMINGS.handoffWait);
-      if (first !== null && caughtUp && this.pending === pending && this.current === current) {
-        // Make-before-break: the old session ends where the new one's first segment begins.
-        this.logger.info({ from: current.id, to: pending.id, cutoff: first, covered, waitedMs: now - (pending.readyAt ?? now) }, 'switching to the replacement session');
-        this.current = pending;
-        this.pending = null;
-        void this.retire(current, first);
-      } else if (first === null && now - pending.startedAt > JOB_TIMINGS.replaceTimeout) {
-        void this.dropPending('no segment in time');
-        this.failures++;
-        this.later(1000, () => this.applyStageOrFallback());
-      }
-    }
+    if (pending && current) await this.followReplacement(writer, pending, current, now);
     const active = this.current;
     if (active && !active.exited && now - active.lastAdvance > JOB_TIMINGS.stall) {
       this.logger.warn({ session: active.id, frame: active.progress.frame }, 'FFmpeg stalled; restarting the session');
@@ -336,6 +317,32 @@ export class CompositeJob {
       this.stop();
     }
     await this.reportProgress(false);
+  }
+
+  /**
+   * Make-before-break: the replacement takes over once its first segment exists and the old
+   * session has caught up to it, or cannot: the old one ends where the new one begins.
+   */
+  private async followReplacement(writer: PlaylistWriter, pending: CompositeSession, current: CompositeSession, now: number): Promise<void> {
+    const first = await writer.firstSegmentTime(pending.id);
+    if (first === null) {
+      if (now - pending.startedAt <= JOB_TIMINGS.replaceTimeout) return;
+      void this.dropPending('no segment in time');
+      this.failures++;
+      this.later(1000, () => this.applyStageOrFallback());
+      return;
+    }
+    pending.readyAt ??= now;
+    // A busy old session lags behind real time: stopped at once, its backlog would be lost.
+    // One that stopped advancing (someone it shows left: FFmpeg waits for their frames) has nothing to add.
+    const covered = await writer.coveredUntil(current.id);
+    const stalled = now - current.lastAdvance > 2500; // progress arrives once a second
+    const caughtUp = (covered !== null && covered >= first) || stalled || now - pending.readyAt > JOB_TIMINGS.handoffWait;
+    if (!caughtUp || this.pending !== pending || this.current !== current) return;
+    this.logger.info({ from: current.id, to: pending.id, cutoff: first, covered, waitedMs: now - pending.readyAt }, 'switching to the replacement session');
+    this.current = pending;
+    this.pending = null;
+    void this.retire(current, first);
   }
 
   private onSegment(durations: Record<string, number>, bytes: number): void {
