@@ -58,6 +58,13 @@ beforeEach(() => {
   });
 });
 
+/** One more transcoder process, once it listens on the queue. */
+async function startStandby(): Promise<void> {
+  const workers = (await queue.getWorkers()).length;
+  transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl }));
+  await waitFor(async () => (await queue.getWorkers()).length > workers, 'a standby transcoder to listen on the queue', 30_000);
+}
+
 /** Pids of a process's children running `command`. */
 function childPids(parent: number, command: string): number[] {
   try {
@@ -143,10 +150,8 @@ describe('going live', () => {
 
   it('a transcoder killed mid-stream: another takes the job over and HLS resumes within 10 s', async () => {
     if (!watcher) throw new Error('the continuity test must run first');
-    const workers = (await queue.getWorkers()).length;
-    transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl }));
     // The standby must be a worker of the queue before the active one dies.
-    await waitFor(async () => (await queue.getWorkers()).length > workers, 'the standby transcoder to listen on the queue', 30_000);
+    await startStandby();
     const first = transcoders[0];
     if (!first) throw new Error('no transcoder');
     const killedAt = Date.now();
@@ -177,9 +182,7 @@ describe('going live', () => {
 
   it('SIGTERM: the transcoder hands the broadcast to another at once', async () => {
     if (!watcher) throw new Error('the continuity test must run first');
-    const workers = (await queue.getWorkers()).length;
-    transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl }));
-    await waitFor(async () => (await queue.getWorkers()).length > workers, 'a third transcoder to listen on the queue', 30_000);
+    await startStandby();
     const active = transcoders[1];
     if (!active) throw new Error('no active transcoder');
     const stoppedAt = Date.now();

@@ -41,6 +41,8 @@ export function broadcastOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): B
 
 /** `.` never appears in room ids (base64url), so the job id splits back unambiguously. */
 const jobIdOf = (roomId: string, broadcastId: string) => `${roomId}.${broadcastId}`;
+/** How often `live()` checks the job of a broadcast that looks live (see there). */
+const JOB_CHECK_INTERVAL_MS = 5000;
 const roomOfJob = (jobId: string) => jobId.slice(0, jobId.indexOf('.'));
 
 const recordingsKey = (roomId: string) => `stagecast:room:${roomId}:recordings`;
@@ -51,6 +53,8 @@ const startLockKey = (roomId: string) => `stagecast:room:${roomId}:broadcast-loc
  * every ingest process), progress relayed to hosts, recordings listed at the end.
  */
 export class BroadcastService {
+  private readonly jobCheckedAt = new Map<string, number>();
+
   private constructor(
     private readonly ctx: IngestContext,
     private readonly queue: Queue<CompositeJobData, CompositeJobResult>,
@@ -84,8 +88,15 @@ export class BroadcastService {
     const record = await this.record(roomId);
     if (!record) return { state: 'idle' };
     const { live } = record;
-    if (!['starting', 'live', 'stopping'].includes(live.state) || !live.broadcastId) return live;
+    if (!['starting', 'live', 'stopping'].includes(live.state) || !live.broadcastId) {
+      this.jobCheckedAt.delete(roomId);
+      return live;
+    }
     // The job may have finished while no ingest process listened for its `ended` (all were down).
+    // Joins call this in bursts while live: ask the queue at most once per room per interval.
+    const now = Date.now();
+    if (now - (this.jobCheckedAt.get(roomId) ?? 0) < JOB_CHECK_INTERVAL_MS) return live;
+    this.jobCheckedAt.set(roomId, now);
     const job = await this.queue.getJob(jobIdOf(roomId, live.broadcastId));
     const state = job ? await job.getState() : 'unknown';
     if (!job || (state !== 'completed' && state !== 'failed')) return live;
