@@ -53,10 +53,10 @@ export function roomLinks(base: string, record: RoomRecord): CreateRoomResponse[
   };
 }
 
-/** Management API (bearer secret) and the public join endpoint. */
 /**
- * `onDeleted` runs before the room's record goes: features end what still runs for it
- * (a live broadcast ends cleanly, with its recording).
+ * Management API (bearer secret) and the public join endpoint. `onDeleted` runs before a
+ * deleted room's record goes: features end what still runs for it (a live broadcast ends
+ * cleanly, with its recording).
  */
 export function registerRestApi(router: Router, ctx: IngestContext, live: LiveStateSource, onDeleted: (roomId: string) => Promise<void>): void {
   router.add('POST', '/api/rooms', async (rc) => {
