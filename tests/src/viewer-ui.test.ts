@@ -69,7 +69,11 @@ async function joinAsViewer(link: string, name: string): Promise<Page> {
 async function acceptAndJoinStage(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Accept' }).click();
   const join = page.getByRole('button', { name: 'Join stage' });
-  await waitFor(() => join.isEnabled(), 'the device check');
+  // Opening the fake camera waits for the CPU that FFmpeg and the HLS player share.
+  await waitFor(() => join.isEnabled(), 'the device check', 30_000).catch(async (error: unknown) => {
+    const shown = await page.locator('dialog.backstage').innerText().catch(() => 'no backstage dialog');
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; the backstage shows: ${shown}`);
+  });
   await join.click();
   await page.getByRole('button', { name: 'Leave stage' }).waitFor();
 }

@@ -5,38 +5,17 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BroadcastProgress, CompositeJobData, CompositeJobResult, StageSnapshot } from '@stagecast/protocol';
 import { compositeSize } from './buildFfmpegArgs.js';
-import { CompositeSession } from './CompositeSession.js';
+import { CompositeSession, neededProducers } from './CompositeSession.js';
 import { computeLayout, layoutKey, structureKey, type Layout } from './computeLayout.js';
 import type { TranscoderConfig } from './config.js';
 import type { FfmpegExit } from './ffmpegAdapter.js';
 import { keepNewest } from './fsUtil.js';
 import { EndWatch } from './EndWatch.js';
 import { IngestLink } from './IngestLink.js';
+import { JOB_TIMINGS } from './jobTimings.js';
 import type { OrphanRegistry } from './OrphanRegistry.js';
 import { PlaylistWriter } from './PlaylistWriter.js';
 import type { PortPool } from './PortPool.js';
-
-/** Timings of one broadcast (ms); tests may shorten them. */
-export const JOB_TIMINGS = {
-  tick: 250,
-  /** Stage snapshots are gathered this long before the layout changes. */
-  debounce: 300,
-  /** A speaker-only change waits until the newest session is this old (restarts cost a hiccup). */
-  speakerRestart: 4000,
-  /** No new frame for this long: the session is restarted. */
-  stall: 6000,
-  /** A replacement session that has not produced a segment in this long is given up. */
-  replaceTimeout: 15000,
-  /** How long the old session may take to catch up to the replacement's first segment. */
-  handoffWait: 2500,
-  /** Waiting for the first stage snapshot before showing the slate. */
-  firstStage: 2000,
-  bindTimeout: 8000,
-  emptyBindTimeout: 1500,
-  /** How often ingest is asked who is on stage, to notice that nobody holds the room any more. */
-  stageRequest: 30000,
-  progress: 1000,
-};
 
 export interface CompositeJobOptions {
   data: CompositeJobData;
@@ -156,6 +135,10 @@ export class CompositeJob {
     if (stage.version <= this.stageVersion && this.stage !== null) return;
     this.stageVersion = stage.version;
     this.stage = stage;
+    // Whoever left stopped sending: their inputs end now, so the running picture does not
+    // freeze waiting for their frames until the new layout is on air.
+    const keep = new Set(neededProducers(this.layoutOf(stage), stage).map((p) => p.producerId));
+    for (const session of [this.current, this.pending]) void session?.endInputsExcept(keep).catch(() => undefined);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     // Nothing on air yet (start, takeover): every millisecond is a gap in the stream.
@@ -178,7 +161,7 @@ export class CompositeJob {
     }
     const layout = this.layoutOf(stage);
     const newest = this.pending ?? this.current;
-    if (newest && !newest.exited) {
+    if (newest && !newest.exited && !newest.lacksAny(neededProducers(layout, stage).map((p) => p.producerId))) {
       const was = newest.options;
       if (layoutKey(layout, stage.audioProducerIds) === layoutKey(was.layout, was.stage.audioProducerIds)) return;
       const speakerOnly = structureKey(layout, stage.audioProducerIds) === structureKey(was.layout, was.stage.audioProducerIds);
@@ -215,6 +198,10 @@ export class CompositeJob {
         bind: (request) => link.bind(id, config.host, request, request.length === 0 ? JOB_TIMINGS.emptyBindTimeout : JOB_TIMINGS.bindTimeout),
         listening: () => link.send({ type: 'listening', roomId: data.roomId, sessionId: id }),
         onExit: (s, exit) => this.onExit(s, exit),
+        onInputLost: (s, input) => {
+          log.warn({ producer: input.producerId, kind: input.kind }, 'an input stopped sending; replacing the session');
+          this.applyStage();
+        },
         onSpawn: (pid) => void orphans.remember(data.roomId, id, pid, dir).catch(() => undefined),
       });
       this.sessions++;
@@ -334,7 +321,7 @@ export class CompositeJob {
     }
     pending.readyAt ??= now;
     // A busy old session lags behind real time: stopped at once, its backlog would be lost.
-    // One that stopped advancing (someone it shows left: FFmpeg waits for their frames) has nothing to add.
+    // One that stopped advancing (an input froze) has nothing to add.
     const covered = await writer.coveredUntil(current.id);
     const stalled = now - current.lastAdvance > 2500; // progress arrives once a second
     const caughtUp = (covered !== null && covered >= first) || stalled || now - pending.readyAt > JOB_TIMINGS.handoffWait;

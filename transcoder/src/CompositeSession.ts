@@ -8,6 +8,7 @@ import type { Layout } from './computeLayout.js';
 import { FfmpegProcess, type FfmpegExit } from './ffmpegAdapter.js';
 import type { FfmpegProgress } from './progress.js';
 import { udpPortsBound, type PortPair, type PortPool } from './PortPool.js';
+import { sendByes } from './rtcp.js';
 
 export interface CompositeSessionOptions {
   id: string;
@@ -27,12 +28,17 @@ export interface CompositeSessionOptions {
   /** Sends `listening` (FFmpeg's sockets are bound). */
   listening: () => Promise<void>;
   onExit: (session: CompositeSession, exit: FfmpegExit) => void;
+  /** An input's RTP stopped without its producer leaving the stage (FFmpeg's read timed out). */
+  onInputLost?: (session: CompositeSession, input: RtpInput) => void;
   /** Called with the pid as soon as FFmpeg runs (recorded for orphan clean-up). */
   onSpawn?: (pid: number) => void;
 }
 
 /** How long FFmpeg may take to bind its UDP sockets. */
 const BIND_SOCKETS_MS = 5000;
+
+/** FFmpeg's log line for an input whose read failed (`sessionPaths.sdp`), e.g. `[error] input-2.sdp: Connection timed out`. */
+const INPUT_FAILED = /\binput-(\d+)\.sdp: /;
 
 /** The producers a layout needs RTP from, video first (ordered by tile), then audio. */
 export function neededProducers(layout: Layout, stage: StageSnapshot): { producerId: string; kind: 'video' | 'audio' }[] {
@@ -55,6 +61,8 @@ export class CompositeSession {
   /** ms the start took: ingest's bind answer, then FFmpeg until its sockets were bound. */
   readonly timings = { bindMs: 0, spawnMs: 0 };
   private ffmpeg: FfmpegProcess | undefined;
+  /** Producers whose input has ended in this FFmpeg: ended by us (BYE) or lost. */
+  private readonly endedInputs = new Set<string>();
 
   private constructor(
     readonly options: CompositeSessionOptions,
@@ -116,6 +124,22 @@ export class CompositeSession {
     this.ffmpeg?.kill();
   }
 
+  /**
+   * Ends at once the inputs of producers not in `keep` (they left the stage or stopped
+   * sending): FFmpeg would otherwise hold the whole picture waiting for their frames.
+   */
+  async endInputsExcept(keep: ReadonlySet<string>): Promise<void> {
+    const gone = this.inputs.filter((i) => !keep.has(i.producerId) && !this.endedInputs.has(i.producerId));
+    for (const input of gone) this.endedInputs.add(input.producerId);
+    await sendByes(this.options.host, gone);
+  }
+
+  /** Whether any of these producers' inputs has ended here: this session no longer shows them. */
+  lacksAny(producerIds: Iterable<string>): boolean {
+    for (const id of producerIds) if (this.endedInputs.has(id)) return true;
+    return false;
+  }
+
   waitExit(): Promise<FfmpegExit | null> {
     return this.ffmpeg?.waitExit() ?? Promise.resolve(null);
   }
@@ -135,6 +159,7 @@ export class CompositeSession {
         options.ports.release(this.pairs);
         options.onExit(this, exit);
       },
+      onLog: (line) => this.onLog(line),
     });
     options.onSpawn?.(this.ffmpeg.pid);
     const ports = this.inputs.flatMap((i) => [i.rtpPort, i.rtcpPort]);
@@ -148,5 +173,13 @@ export class CompositeSession {
     }
     this.lastAdvance = Date.now();
     await options.listening();
+  }
+
+  private onLog(line: string): void {
+    const match = INPUT_FAILED.exec(line);
+    const input = match ? this.inputs[Number(match[1])] : undefined;
+    if (!input || this.endedInputs.has(input.producerId)) return;
+    this.endedInputs.add(input.producerId);
+    this.options.onInputLost?.(this, input);
   }
 }

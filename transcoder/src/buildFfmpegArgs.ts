@@ -89,8 +89,9 @@ export function buildFilterGraph(job: FfmpegJobSettings, layout: Layout, inputs:
   const usedVideo = layout.boxes.filter((b) => b.tile.videoProducerId !== null && videoIndex.has(b.tile.videoProducerId));
   const chains: string[] = [];
 
-  // Without video RTP nothing paces the picture: `realtime` keeps the slate at wall-clock speed.
-  chains.push(`color=c=${BACKGROUND}:s=${width}x${height}:r=${fps}${usedVideo.length === 0 ? ',realtime' : ''}[bg]`);
+  // `realtime` keeps the picture at wall-clock speed when no video RTP paces it: a slate, or
+  // every camera input ended (its person left; the tile drops out until the next layout).
+  chains.push(`color=c=${BACKGROUND}:s=${width}x${height}:r=${fps},realtime[bg]`);
   let current = 'bg';
   const overlays: string[] = [];
   layout.boxes.forEach((box, k) => {
@@ -100,8 +101,9 @@ export function buildFilterGraph(job: FfmpegJobSettings, layout: Layout, inputs:
       `[${index}:v]scale=w=${box.w}:h=${box.h}:force_original_aspect_ratio=decrease:force_divisible_by=2,` +
         `pad=w=${box.w}:h=${box.h}:x=(ow-iw)/2:y=(oh-ih)/2:color=black,setsar=1[t${k}]`,
     );
-    // endall: when one input's RTP times out the whole run ends and the watchdog starts a fresh one.
-    overlays.push(`[${current}][t${k}]overlay=x=${box.x}:y=${box.y}:eof_action=endall[o${k}]`);
+    // pass: an input that ends (RTCP BYE when its producer leaves, or its read timeout) drops
+    // out while everyone else keeps moving, until the replacement session takes over.
+    overlays.push(`[${current}][t${k}]overlay=x=${box.x}:y=${box.y}:eof_action=pass[o${k}]`);
     current = `o${k}`;
   });
   chains.push(...overlays);
@@ -128,15 +130,17 @@ export function buildFilterGraph(job: FfmpegJobSettings, layout: Layout, inputs:
 
   const audioOut = renditions.map((_, i) => `[a${i}]`).join('');
   const audioTail = `aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,asplit=${renditions.length}${audioOut}`;
+  // Silence at wall-clock pace under the mix: the stream never lacks audio, and it goes on
+  // when every microphone input has ended.
+  const silence = 'anullsrc=r=48000:cl=stereo,arealtime';
   if (audioIndexes.length === 0) {
-    // Silence, paced like the slate, so the stream never lacks audio.
-    chains.push(`anullsrc=r=48000:cl=stereo,arealtime,${audioTail}`);
+    chains.push(`${silence},${audioTail}`);
   } else {
+    chains.push(`${silence}[quiet]`);
     // async: stretch/fill around lost packets so audio stays on its timestamps.
     audioIndexes.forEach((index, j) => chains.push(`[${index}:a]aresample=async=1000[m${j}]`));
     const mixIn = audioIndexes.map((_, j) => `[m${j}]`).join('');
-    const mix = audioIndexes.length > 1 ? `amix=inputs=${audioIndexes.length}:normalize=0:dropout_transition=0,` : 'anull,';
-    chains.push(`${mixIn}${mix}${audioTail}`);
+    chains.push(`${mixIn}[quiet]amix=inputs=${audioIndexes.length + 1}:normalize=0:dropout_transition=0,${audioTail}`);
   }
   return chains.join(';');
 }
@@ -165,7 +169,7 @@ export function buildFfmpegArgs(job: FfmpegJobSettings, layout: Layout, inputs: 
       '-reorder_queue_size', '1000', // generous: a busy machine reads late and packets arrive out of order
       '-max_delay', '500000', // µs of jitter the reorder queue may hold
       '-buffer_size', '4194304', // UDP receive buffer, so a CPU spike does not drop packets
-      '-listen_timeout', '5', // s without packets before the input ends: an orphan FFmpeg exits
+      '-listen_timeout', '5', // s without packets before the input ends (and the job replaces the session)
       '-thread_queue_size', '1024',
     );
     // A camera changing resolution must not rebuild the graph (that restarts its timestamps).
@@ -196,7 +200,6 @@ export function buildFfmpegArgs(job: FfmpegJobSettings, layout: Layout, inputs: 
       '-b:a', `${rendition.audioKbps}k`,
       '-ac', '2',
       '-ar', '48000',
-      '-shortest', // when RTP stops (audio-only stage), end instead of running on silence
       '-f', 'hls',
       '-hls_time', String(job.segmentSeconds),
       '-hls_list_size', '0', // keep every segment: the PlaylistWriter owns the public window

@@ -1,6 +1,6 @@
 // The only file that knows fluent-ffmpeg (archived upstream): swapping it touches nothing else.
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import ffmpeg from 'fluent-ffmpeg';
 import { ProgressParser, type FfmpegProgress } from './progress.js';
 
@@ -19,10 +19,45 @@ export interface FfmpegRunOptions {
   cwd: string;
   /** stderr (FFmpeg's log) is appended here, never to our console. */
   logFile: string;
-  /** Defaults to `ffmpeg` on the PATH (or FFMPEG_PATH, which fluent-ffmpeg reads). */
+  /** Defaults to `ffmpeg` on the PATH (or FFMPEG_PATH). */
   ffmpegPath?: string;
   onProgress?: (progress: FfmpegProgress) => void;
+  /** Each line FFmpeg logs (stderr). */
+  onLog?: (line: string) => void;
   onExit?: (exit: FfmpegExit) => void;
+}
+
+/**
+ * Linux's setpriv starts FFmpeg with a parent-death signal: a transcoder that is killed
+ * (SIGKILL, OOM) takes its FFmpeg processes with it, on whatever host it ran.
+ */
+const SETPRIV = '/usr/bin/setpriv';
+const withParentDeath = existsSync(SETPRIV);
+
+let capabilitiesKnown: Promise<void> | undefined;
+
+/**
+ * fluent-ffmpeg checks formats and encoders by running its binary with `-formats` and
+ * `-encoders`, and caches the answers for the process; setpriv cannot answer those, so the
+ * real binary is asked first.
+ */
+function knowCapabilities(binary: string): Promise<void> {
+  const ask = (query: 'availableFormats' | 'availableEncoders') =>
+    new Promise<void>((resolve, reject) => {
+      const command = ffmpeg().setFfmpegPath(binary);
+      command[query]((error) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+    });
+  capabilitiesKnown ??= ask('availableFormats')
+    .then(() => ask('availableEncoders'))
+    .catch((error: unknown) => {
+      capabilitiesKnown = undefined;
+      throw error;
+    });
+  return capabilitiesKnown;
+}
+
+function binaryOf(options: FfmpegRunOptions): string {
+  return options.ffmpegPath ?? process.env.FFMPEG_PATH ?? 'ffmpeg';
 }
 
 /** One running FFmpeg process, started with an explicit argument array (no shell). */
@@ -41,9 +76,17 @@ export class FfmpegProcess {
     log.on('error', () => undefined);
     log.write(`# ${new Date().toISOString()} ffmpeg ${options.args.join(' ')}\n`);
     const command = ffmpeg({ cwd: options.cwd, stdoutLines: 1 });
-    if (options.ffmpegPath) command.setFfmpegPath(options.ffmpegPath);
-    // Several arguments at once: fluent-ffmpeg then never splits one at a space.
-    command.addOptions(...args).output(target);
+    const binary = binaryOf(options);
+    if (withParentDeath) {
+      command.setFfmpegPath(SETPRIV);
+      // Several arguments at once: fluent-ffmpeg then never splits one at a space.
+      command.addOptions('--pdeathsig', 'KILL', binary, ...args);
+      // `file:` stops fluent-ffmpeg from putting its own `-y` before setpriv's options (ours has one).
+      command.output(`file:${target}`);
+    } else {
+      command.setFfmpegPath(binary);
+      command.addOptions(...args).output(target);
+    }
     const parser = new ProgressParser();
     this.started = new Promise((resolve, reject) => {
       command.on('start', () => {
@@ -55,7 +98,10 @@ export class FfmpegProcess {
         child?.once('exit', (code, signal) => this.finish({ code, signal, requested: this.stopRequested }, log));
         resolve(child?.pid ?? -1);
       });
-      command.on('stderr', (line: string) => log.write(`${line}\n`));
+      command.on('stderr', (line: string) => {
+        log.write(`${line}\n`);
+        options.onLog?.(line);
+      });
       command.on('error', (error: Error) => {
         // Once spawned, the child's own 'exit' reports the code; this only covers failing to start.
         if (this.child) return;
@@ -69,6 +115,7 @@ export class FfmpegProcess {
 
   /** Starts FFmpeg; resolves once the process exists (its pid is known). */
   static async start(options: FfmpegRunOptions): Promise<FfmpegProcess> {
+    if (withParentDeath) await knowCapabilities(binaryOf(options));
     const proc = new FfmpegProcess(options);
     await proc.started;
     return proc;

@@ -17,7 +17,8 @@ export {
 } from './playlist.js';
 export { PlaylistWriter, STATE_FILE, type PlaylistWriterOptions } from './PlaylistWriter.js';
 export { CompositeSession, type CompositeSessionOptions } from './CompositeSession.js';
-export { CompositeJob, JOB_TIMINGS, type CompositeJobOptions } from './CompositeJob.js';
+export { CompositeJob, type CompositeJobOptions } from './CompositeJob.js';
+export { JOB_TIMINGS } from './jobTimings.js';
 export { IngestLink } from './IngestLink.js';
 export { PortPool, udpPortsBound, type PortPair } from './PortPool.js';
 export { parseJobData } from './processor.js';
