@@ -175,4 +175,61 @@ describe('a real FFmpeg session', () => {
       expect(stderr.trim()).toBe('');
     }
   }, 90_000);
+
+  it('inputs that end do not stop the picture: a BYE ends one at once, silence ends one after the read timeout and is reported', async () => {
+    dataDir ||= await mkdtemp(join(tmpdir(), 'stagecast-ffmpeg-'));
+    const stage: StageSnapshot = {
+      roomName: job.roomName,
+      tiles: [{ peerId: 'p1', name: 'Alice', source: 'camera', videoProducerId: 'v1' }],
+      audioProducerIds: ['a1'],
+      activeSpeakerPeerId: null,
+      version: 1,
+    };
+    let bound: RtpInput[] = [];
+    const lost: string[] = [];
+    const session = await CompositeSession.start({
+      job: { ...job, ladder: DEFAULT_LADDER.slice(2) },
+      host: '127.0.0.1',
+      ports: new PortPool(),
+      logger,
+      onExit: () => undefined,
+      onInputLost: (_s, input) => lost.push(input.producerId),
+      id: 'ends',
+      stage,
+      layout: computeLayout(stage, 640, 360),
+      dir: join(dataDir, 'work', 'ends'),
+      logFile: join(dataDir, 'work', 'ends.log'),
+      bind: (request) => {
+        bound = request.map((r, i): RtpInput =>
+          r.producerId === 'v1'
+            ? { ...r, kind: 'video', codec: 'VP8', payloadType: 101, clockRate: 90000, ssrc: 2000 + i }
+            : { ...r, kind: 'audio', codec: 'opus', payloadType: 100, clockRate: 48000, channels: 2, ssrc: 2000 + i },
+        );
+        return Promise.resolve(bound);
+      },
+      listening: () => {
+        const [video, audio] = [bound.find((b) => b.kind === 'video'), bound.find((b) => b.kind === 'audio')];
+        if (video && audio) sender = startSender(video, audio);
+        return Promise.resolve();
+      },
+    });
+    const advancing = async (): Promise<boolean> => {
+      const frame = session.progress.frame;
+      await new Promise((r) => setTimeout(r, 1500));
+      return session.progress.frame > frame;
+    };
+    await waitUntil(() => Promise.resolve(session.progress.frame > 30), 20_000);
+
+    // Alice's camera left the stage: its input ends now, and no one calls that a loss.
+    await session.endInputsExcept(new Set(['a1']));
+    expect(await advancing()).toBe(true);
+    expect(session.lacksAny(['v1'])).toBe(true);
+
+    // Her microphone stops sending without leaving: FFmpeg's read timeout ends it, and it is reported.
+    sender?.kill('SIGKILL');
+    await waitUntil(() => Promise.resolve(lost.includes('a1')), 15_000);
+    expect(lost).toEqual(['a1']);
+    expect(await advancing()).toBe(true);
+    await session.stop();
+  }, 60_000);
 });
