@@ -60,6 +60,7 @@ export interface BroadcastProgress {
   fps: number;
   speed: number;
   bitrateKbps: number;
+  /** Tiles in the picture on air (a replacement's layout counts once it has taken over). */
   tiles: number;
   /** Number of FFmpeg sessions so far in this broadcast (restarts + 1). */
   session: number;

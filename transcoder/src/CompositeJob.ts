@@ -286,8 +286,8 @@ export class CompositeJob {
     const { pending, current } = this;
     if (pending && current) await this.followReplacement(writer, pending, current, now);
     const active = this.current;
-    if (active && !active.exited && now - active.lastAdvance > JOB_TIMINGS.stall) {
-      this.logger.warn({ session: active.id, frame: active.progress.frame }, 'FFmpeg stalled; restarting the session');
+    if (active && !active.exited && (now - active.lastAdvance > JOB_TIMINGS.stall || active.silent)) {
+      this.logger.warn({ session: active.id, frame: active.progress.frame, silent: active.silent }, 'FFmpeg stalled; restarting the session');
       this.current = this.pending;
       this.pending = null;
       void this.retire(active, null, 1000);
@@ -323,13 +323,14 @@ export class CompositeJob {
     // A busy old session lags behind real time: stopped at once, its backlog would be lost.
     // One that stopped advancing (an input froze) has nothing to add.
     const covered = await writer.coveredUntil(current.id);
-    const stalled = now - current.lastAdvance > 2500; // progress arrives once a second
+    const stalled = now - current.lastAdvance > 2500 || current.silent; // progress arrives once a second
     const caughtUp = (covered !== null && covered >= first) || stalled || now - pending.readyAt > JOB_TIMINGS.handoffWait;
     if (!caughtUp || this.pending !== pending || this.current !== current) return;
     this.logger.info({ from: current.id, to: pending.id, cutoff: first, covered, waitedMs: now - pending.readyAt }, 'switching to the replacement session');
     this.current = pending;
     this.pending = null;
     void this.retire(current, first);
+    void this.reportProgress(true);
   }
 
   private onSegment(durations: Record<string, number>, bytes: number): void {
@@ -353,7 +354,7 @@ export class CompositeJob {
       fps: session?.progress.fps ?? 0,
       speed: session?.progress.speed ?? 0,
       bitrateKbps: this.lastBitrateKbps,
-      tiles: (this.pending ?? session)?.tiles ?? 0,
+      tiles: session?.tiles ?? 0,
       session: this.sessions,
     };
     await this.options.reportProgress(progress).catch((error: unknown) => this.logger.warn({ err: error }, 'progress update failed'));

@@ -127,11 +127,20 @@ export class CompositeSession {
   /**
    * Ends at once the inputs of producers not in `keep` (they left the stage or stopped
    * sending): FFmpeg would otherwise hold the whole picture waiting for their frames.
+   * Microphones pace the output (cameras may all be gone), so the last one is not ended:
+   * the session then stalls and is replaced, as when everyone leaves.
    */
   async endInputsExcept(keep: ReadonlySet<string>): Promise<void> {
     const gone = this.inputs.filter((i) => !keep.has(i.producerId) && !this.endedInputs.has(i.producerId));
+    const mics = this.inputs.filter((i) => i.kind === 'audio' && !this.endedInputs.has(i.producerId));
+    if (mics.length > 0 && mics.every((mic) => gone.includes(mic))) return;
     for (const input of gone) this.endedInputs.add(input.producerId);
     await sendByes(this.options.host, gone);
+  }
+
+  /** Every input has ended (lost): nothing paces FFmpeg any more. */
+  get silent(): boolean {
+    return this.inputs.length > 0 && this.endedInputs.size >= this.inputs.length;
   }
 
   /** Whether any of these producers' inputs has ended here: this session no longer shows them. */

@@ -89,9 +89,9 @@ export function buildFilterGraph(job: FfmpegJobSettings, layout: Layout, inputs:
   const usedVideo = layout.boxes.filter((b) => b.tile.videoProducerId !== null && videoIndex.has(b.tile.videoProducerId));
   const chains: string[] = [];
 
-  // `realtime` keeps the picture at wall-clock speed when no video RTP paces it: a slate, or
-  // every camera input ended (its person left; the tile drops out until the next layout).
-  chains.push(`color=c=${BACKGROUND}:s=${width}x${height}:r=${fps},realtime[bg]`);
+  // Without video RTP nothing paces the picture: `realtime` keeps the slate at wall-clock
+  // speed. Not with RTP: after a lag (busy CPU) it would hold the picture back for good.
+  chains.push(`color=c=${BACKGROUND}:s=${width}x${height}:r=${fps}${usedVideo.length === 0 ? ',realtime' : ''}[bg]`);
   let current = 'bg';
   const overlays: string[] = [];
   layout.boxes.forEach((box, k) => {
@@ -102,7 +102,7 @@ export function buildFilterGraph(job: FfmpegJobSettings, layout: Layout, inputs:
         `pad=w=${box.w}:h=${box.h}:x=(ow-iw)/2:y=(oh-ih)/2:color=black,setsar=1[t${k}]`,
     );
     // pass: an input that ends (RTCP BYE when its producer leaves, or its read timeout) drops
-    // out while everyone else keeps moving, until the replacement session takes over.
+    // out while the others keep moving, until the replacement session takes over.
     overlays.push(`[${current}][t${k}]overlay=x=${box.x}:y=${box.y}:eof_action=pass[o${k}]`);
     current = `o${k}`;
   });
@@ -130,17 +130,15 @@ export function buildFilterGraph(job: FfmpegJobSettings, layout: Layout, inputs:
 
   const audioOut = renditions.map((_, i) => `[a${i}]`).join('');
   const audioTail = `aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,asplit=${renditions.length}${audioOut}`;
-  // Silence at wall-clock pace under the mix: the stream never lacks audio, and it goes on
-  // when every microphone input has ended.
-  const silence = 'anullsrc=r=48000:cl=stereo,arealtime';
   if (audioIndexes.length === 0) {
-    chains.push(`${silence},${audioTail}`);
+    // Silence, paced like the slate, so the stream never lacks audio.
+    chains.push(`anullsrc=r=48000:cl=stereo,arealtime,${audioTail}`);
   } else {
-    chains.push(`${silence}[quiet]`);
     // async: stretch/fill around lost packets so audio stays on its timestamps.
     audioIndexes.forEach((index, j) => chains.push(`[${index}:a]aresample=async=1000[m${j}]`));
     const mixIn = audioIndexes.map((_, j) => `[m${j}]`).join('');
-    chains.push(`${mixIn}[quiet]amix=inputs=${audioIndexes.length + 1}:normalize=0:dropout_transition=0,${audioTail}`);
+    const mix = audioIndexes.length > 1 ? `amix=inputs=${audioIndexes.length}:normalize=0:dropout_transition=0,` : 'anull,';
+    chains.push(`${mixIn}${mix}${audioTail}`);
   }
   return chains.join(';');
 }
@@ -200,6 +198,7 @@ export function buildFfmpegArgs(job: FfmpegJobSettings, layout: Layout, inputs: 
       '-b:a', `${rendition.audioKbps}k`,
       '-ac', '2',
       '-ar', '48000',
+      '-shortest', // every microphone input ended (RTP stopped): end, and the job starts afresh
       '-f', 'hls',
       '-hls_time', String(job.segmentSeconds),
       '-hls_list_size', '0', // keep every segment: the PlaylistWriter owns the public window

@@ -65,7 +65,7 @@ export class TestIngest {
 
   async close(): Promise<void> {
     await this.server.close();
-    if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
+    if (this.ownsDataDir && !process.env.KEEP_TEST_DATA) await rm(this.dataDir, { recursive: true, force: true });
   }
 }
 

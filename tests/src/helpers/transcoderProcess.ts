@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -27,6 +28,12 @@ export class TranscoderProcess {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // KEEP_TEST_DATA=1 keeps the data directory, and with it what each transcoder said.
+    if (process.env.KEEP_TEST_DATA) {
+      const log = createWriteStream(join(env.dataDir, `transcoder-${String(child.pid)}.log`));
+      child.stdout?.pipe(log);
+      child.stderr?.pipe(log);
+    }
     return new TranscoderProcess(child);
   }
 
