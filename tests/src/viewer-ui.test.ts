@@ -228,12 +228,12 @@ describe('viewer-ui', () => {
     });
 
     /** A room with a host and a bot on stage. */
-    async function stageRoom(name: string): Promise<{ id: string; links: { viewer: string }; host: Room }> {
+    async function stageRoom(name: string): Promise<{ id: string; links: { viewer: string }; host: Room; bot: Bot }> {
       const { id, links } = await ingest.createRoom(name);
       const host = await hostOf(id);
       const bot = await Bot.start({ url: ingest.url, token: await ingest.token(id, 'cohost', 'Robo'), name: 'Robo' });
       cleanups.push(() => bot.stop());
-      return { id, links, host };
+      return { id, links, host, bot };
     }
 
     async function playing(page: Page): Promise<void> {
@@ -243,7 +243,7 @@ describe('viewer-ui', () => {
     }
 
     it('the waiting card turns into playback when the broadcast starts; live controls; quality menu', { timeout: 120_000 }, async () => {
-      const { links, host } = await stageRoom('Goes live');
+      const { links, host, bot } = await stageRoom('Goes live');
       const page = await joinAsViewer(links.viewer, 'Early');
       await page.getByTestId('waiting').waitFor();
       await host.request('broadcast:start', {});
@@ -261,6 +261,9 @@ describe('viewer-ui', () => {
       await quality.selectOption({ label: '720p' });
       await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.videoHeight === 720), 'the 720p rendition', 30_000);
       expect(await page.getByRole('alert').count()).toBe(0);
+      // Two cores: this broadcast, its bot and its player must not run on under the next test's.
+      await host.request('broadcast:stop', {});
+      await Promise.all([page.close(), bot.stop()]);
     });
 
     it('invited on stage: HLS paused and muted, producers listed, the composite grows a tile; back to HLS; ended card with the recording', { timeout: 180_000 }, async () => {

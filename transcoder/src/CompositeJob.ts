@@ -166,8 +166,9 @@ export class CompositeJob {
       if (layoutKey(layout, stage.audioProducerIds) === layoutKey(was.layout, was.stage.audioProducerIds)) return;
       const speakerOnly = structureKey(layout, stage.audioProducerIds) === structureKey(was.layout, was.stage.audioProducerIds);
       const wait = newest.startedAt + JOB_TIMINGS.speakerRestart - Date.now();
-      if (speakerOnly && wait > 0) {
-        this.later(wait, () => this.applyStage());
+      // A highlight never drops a replacement on its way: it waits until that one is on air.
+      if (speakerOnly && (wait > 0 || this.pending)) {
+        this.later(Math.max(wait, 1000), () => this.applyStage());
         return;
       }
     }
