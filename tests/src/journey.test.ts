@@ -7,7 +7,7 @@ import { COMPOSITE_QUEUE, type BroadcastProgress, type Recording, type RoomInfo 
 import { Bot } from './bot/Bot.js';
 import { launchChromium, newPage as openPage } from './helpers/chromium.js';
 import { decodesEverySegment, fetchPlaylist, probeStreams } from './helpers/hls.js';
-import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
+import { ON_AIR_MS, ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
 
 /*
@@ -123,7 +123,7 @@ describe('the journey of a webinar', () => {
     await joinStage.click();
     await waitFor(async () => (await tiles.count()) === 3, "the guest's tile at the host");
     await waitFor(async () => (await roomInfo(id)).stage.some((p) => p.name === 'Vera Viewer' && p.producers.length === 2), 'the guest producers');
-    await waitFor(async () => (await compositeTiles(id)) === 3, 'the guest in the composite', 30_000);
+    await waitFor(async () => (await compositeTiles(id)) === 3, 'the guest in the composite', ON_AIR_MS);
     await snap(host, 'host-guest-on-stage');
     await snap(viewer, 'viewer-on-stage');
 
@@ -132,7 +132,7 @@ describe('the journey of a webinar', () => {
     await viewer.getByText('moved you back to the audience').waitFor();
     await waitFor(async () => (await tiles.count()) === 2, 'the guest tile gone at the host');
     await hlsAdvances(viewer, 'hls-player');
-    await waitFor(async () => (await compositeTiles(id)) === 2, 'the composite without the guest', 30_000);
+    await waitFor(async () => (await compositeTiles(id)) === 2, 'the composite without the guest', ON_AIR_MS);
     await snap(viewer, 'viewer-back-on-hls');
 
     // End: the recording is listed and plays.

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { BroadcastProgress, ChatMessage, HandEntry, RoomInfo } from '@stagecast/protocol';
 import type { Room } from '@stagecast/sdk';
 import { launchChromium, newPage as openPage } from './helpers/chromium.js';
-import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
+import { ON_AIR_MS, ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { Bot } from './bot/Bot.js';
 import { startTranscoder } from '@stagecast/transcoder';
 
@@ -287,14 +287,14 @@ describe('viewer-ui', () => {
       // No echo and no delayed copy of oneself: the HLS player rests while on stage.
       await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.paused && v.muted), 'HLS paused and muted on stage');
       await waitFor(async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.length === 2, "the guest's producers in GET /api/rooms/:id");
-      await waitFor(() => tiles.at(-1) === 3, 'the composite to gain the guest tile', 30_000);
+      await waitFor(() => tiles.at(-1) === 3, 'the composite to gain the guest tile', ON_AIR_MS);
       await screenshots(page, 'onstage-live');
 
       await page.getByRole('button', { name: 'Leave stage' }).click();
       await waitFor(() => video.evaluate((v: HTMLVideoElement) => !v.paused && !v.muted), 'HLS playing with sound again');
       await playing(page);
       await waitFor(async () => Number(/(\d+) s behind live/.exec((await page.locator('.latency').textContent()) ?? '')?.[1] ?? 99) < 10, 'playback near the live edge');
-      await waitFor(() => tiles.at(-1) === 2, 'the composite without the guest', 30_000);
+      await waitFor(() => tiles.at(-1) === 2, 'the composite without the guest', ON_AIR_MS);
 
       await host.request('broadcast:stop', {});
       await page.getByTestId('ended').waitFor({ timeout: 30_000 });

@@ -82,6 +82,12 @@ export async function ownRedisDatabase(db: number): Promise<string> {
   return url.href;
 }
 
+/**
+ * How long a stage change may take to reach the picture on air when browsers, bots and two
+ * FFmpeg runs share 2 cores: the replacement starts, then waits up to 8 s for the old run.
+ */
+export const ON_AIR_MS = 60_000;
+
 /** Resolves when `check` returns a truthy value; polls, because the condition spans processes. */
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000, intervalMs = 100): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
