@@ -138,9 +138,11 @@ export class CompositeSession {
     await sendByes(this.options.host, gone);
   }
 
-  /** Every input has ended (lost): nothing paces FFmpeg any more. */
+  /** Every microphone input (without any, every input) was lost: nothing paces FFmpeg any more. */
   get silent(): boolean {
-    return this.inputs.length > 0 && this.endedInputs.size >= this.inputs.length;
+    const mics = this.inputs.filter((i) => i.kind === 'audio');
+    const pacing = mics.length > 0 ? mics : this.inputs;
+    return pacing.length > 0 && pacing.every((i) => this.endedInputs.has(i.producerId));
   }
 
   /** Whether any of these producers' inputs has ended here: this session no longer shows them. */

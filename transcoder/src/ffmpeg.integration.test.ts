@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LADDER, type CompositeJobData, type RtpInput, type StageSnapshot } from '@stagecast/protocol';
-import { CompositeSession } from './CompositeSession.js';
+import { CompositeSession, type CompositeSessionOptions } from './CompositeSession.js';
 import { computeLayout } from './computeLayout.js';
 import { parseSessionPlaylist } from './playlist.js';
 import { PlaylistWriter } from './PlaylistWriter.js';
@@ -48,6 +48,29 @@ function startSender(video: RtpInput, audio: RtpInput): ChildProcess {
   ], { stdio: 'ignore' });
 }
 
+/**
+ * We play ingest for one publisher (video `v1`, audio `a1`): `bind` answers with the ports
+ * asked for, `listening` starts a sender on them.
+ */
+function fakeIngest(ssrcBase: number): Pick<CompositeSessionOptions, 'bind' | 'listening'> {
+  let bound: RtpInput[] = [];
+  return {
+    bind: (request) => {
+      bound = request.map((r, i): RtpInput =>
+        r.producerId === 'v1'
+          ? { ...r, kind: 'video', codec: 'VP8', payloadType: 101, clockRate: 90000, ssrc: ssrcBase + i }
+          : { ...r, kind: 'audio', codec: 'opus', payloadType: 100, clockRate: 48000, channels: 2, ssrc: ssrcBase + i },
+      );
+      return Promise.resolve(bound);
+    },
+    listening: () => {
+      const [video, audio] = [bound.find((b) => b.kind === 'video'), bound.find((b) => b.kind === 'audio')];
+      if (video && audio) senders.push(startSender(video, audio));
+      return Promise.resolve();
+    },
+  };
+}
+
 async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -87,8 +110,6 @@ describe('a real FFmpeg session', () => {
       logger,
       onExit: () => undefined,
     };
-    // We play ingest: `bound` answers with the ports asked for, `listening` starts the bot.
-    let bound: RtpInput[] = [];
     const first = await CompositeSession.start({
       ...base,
       id: 's1',
@@ -96,20 +117,7 @@ describe('a real FFmpeg session', () => {
       layout: computeLayout(stage, 1280, 720),
       dir: join(dataDir, 'work', 's1'),
       logFile: join(dataDir, 'work', 's1.log'),
-      bind: (request) => {
-        bound = request.map((r, i): RtpInput =>
-          r.producerId === 'v1'
-            ? { ...r, kind: 'video', codec: 'VP8', payloadType: 101, clockRate: 90000, ssrc: 1000 + i }
-            : { ...r, kind: 'audio', codec: 'opus', payloadType: 100, clockRate: 48000, channels: 2, ssrc: 1000 + i },
-        );
-        return Promise.resolve(bound);
-      },
-      listening: () => {
-        const video = bound.find((b) => b.kind === 'video');
-        const audio = bound.find((b) => b.kind === 'audio');
-        if (video && audio) senders.push(startSender(video, audio));
-        return Promise.resolve();
-      },
+      ...fakeIngest(1000),
     });
     writer.addSession('s1', join(dataDir, 'work', 's1'));
     const startedAt = Date.now();
@@ -185,7 +193,6 @@ describe('a real FFmpeg session', () => {
       activeSpeakerPeerId: null,
       version: 1,
     };
-    let bound: RtpInput[] = [];
     const lost: string[] = [];
     const session = await CompositeSession.start({
       job: { ...job, ladder: DEFAULT_LADDER.slice(2) },
@@ -199,19 +206,7 @@ describe('a real FFmpeg session', () => {
       layout: computeLayout(stage, 640, 360),
       dir: join(dataDir, 'work', 'ends'),
       logFile: join(dataDir, 'work', 'ends.log'),
-      bind: (request) => {
-        bound = request.map((r, i): RtpInput =>
-          r.producerId === 'v1'
-            ? { ...r, kind: 'video', codec: 'VP8', payloadType: 101, clockRate: 90000, ssrc: 2000 + i }
-            : { ...r, kind: 'audio', codec: 'opus', payloadType: 100, clockRate: 48000, channels: 2, ssrc: 2000 + i },
-        );
-        return Promise.resolve(bound);
-      },
-      listening: () => {
-        const [video, audio] = [bound.find((b) => b.kind === 'video'), bound.find((b) => b.kind === 'audio')];
-        if (video && audio) senders.push(startSender(video, audio));
-        return Promise.resolve();
-      },
+      ...fakeIngest(2000),
     });
     const advancing = async (): Promise<boolean> => {
       const frame = session.progress.frame;
