@@ -21,7 +21,8 @@ node -e '
 
 # 2. Debian packages (commands we need → the package that provides them).
 packages=(ffmpeg redis-server libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev
-  libflatbuffers-dev flatbuffers-compiler meson ninja-build pkg-config g++ make fonts-dejavu-core)
+  libflatbuffers-dev flatbuffers-compiler meson ninja-build pkg-config g++ make fonts-dejavu-core
+  util-linux)  # setpriv: FFmpeg dies with its transcoder
 if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
 
 missing=()

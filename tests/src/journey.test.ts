@@ -7,6 +7,7 @@ import { COMPOSITE_QUEUE, type BroadcastProgress, type Recording, type RoomInfo 
 import { Bot } from './bot/Bot.js';
 import { launchChromium, newPage as openPage } from './helpers/chromium.js';
 import { decodesEverySegment, fetchPlaylist, probeStreams } from './helpers/hls.js';
+import { botClip } from './helpers/botClip.js';
 import { ON_AIR_MS, ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
 
@@ -79,7 +80,7 @@ describe('the journey of a webinar', () => {
     await waitFor(async () => (await tiles.count()) === 1, 'the host tile');
 
     // A bot co-host joins.
-    const bot = await Bot.start({ url: ingest.url, token: await ingest.token(id, 'cohost', 'Cody Cohost'), name: 'Cody Cohost' });
+    const bot = await Bot.start({ url: ingest.url, token: await ingest.token(id, 'cohost', 'Cody Cohost'), name: 'Cody Cohost', webm: await botClip('Cody Cohost') });
     cleanups.push(() => bot.stop());
     await waitFor(async () => (await tiles.count()) === 2, 'the co-host tile');
     await snap(host, 'host-stage');

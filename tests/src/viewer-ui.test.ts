@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { BroadcastProgress, ChatMessage, HandEntry, RoomInfo } from '@stagecast/protocol';
 import type { Room } from '@stagecast/sdk';
 import { launchChromium, newPage as openPage } from './helpers/chromium.js';
+import { botClip } from './helpers/botClip.js';
 import { ON_AIR_MS, ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { Bot } from './bot/Bot.js';
 import { startTranscoder } from '@stagecast/transcoder';
@@ -231,7 +232,7 @@ describe('viewer-ui', () => {
     async function stageRoom(name: string): Promise<{ id: string; links: { viewer: string }; host: Room; bot: Bot }> {
       const { id, links } = await ingest.createRoom(name);
       const host = await hostOf(id);
-      const bot = await Bot.start({ url: ingest.url, token: await ingest.token(id, 'cohost', 'Robo'), name: 'Robo' });
+      const bot = await Bot.start({ url: ingest.url, token: await ingest.token(id, 'cohost', 'Robo'), name: 'Robo', webm: await botClip('Robo') });
       cleanups.push(() => bot.stop());
       return { id, links, host, bot };
     }
