@@ -1,11 +1,8 @@
 // Going live: time from "start" to the first playable segment, and the compositor's CPU
 // (core-seconds per second of FFmpeg) for 1, 2, 4 and 9 tiles with the 3-rung ladder.
 // Bots publishing on the same machine cost CPU too: their share is reported separately.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Bot } from '../tests/dist/bot/Bot.js';
+import { botClip } from '../tests/dist/helpers/botClip.js';
 import { startIngest } from './ingestProcess.mjs';
 import { startTranscoder } from './transcoderProcess.mjs';
 import { cpuSecondsOf, markdownTable, saveSection } from './lib.mjs';
@@ -13,13 +10,7 @@ import { cpuSecondsOf, markdownTable, saveSection } from './lib.mjs';
 const TILES = (process.env.BENCH_TILES ?? '1,2,4,9').split(',').map(Number);
 // Every bot sends the same pre-encoded WebM without re-encoding it: nine encoding bots would
 // take the two cores this bench means to give to the compositor.
-const WEBM = join(mkdtempSync(join(tmpdir(), 'stagecast-bench-')), 'bot.webm');
-execFileSync('ffmpeg', [
-  '-hide_banner', '-loglevel', 'error', '-y',
-  '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-  '-t', '20', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '600k', '-g', '30',
-  '-c:a', 'libopus', '-ac', '2', '-ar', '48000', '-b:a', '48k', WEBM,
-]);
+const WEBM = await botClip('Bot');
 const MEASURE_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 15);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
