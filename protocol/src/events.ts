@@ -6,6 +6,7 @@ import type {
   ConsumerOptions,
   HandEntry,
   JoinSnapshot,
+  LayoutChoice,
   LiveState,
   MediaKind,
   MediaSource,
@@ -86,6 +87,8 @@ export interface ClientToServerEvents {
 
   'broadcast:start': Request<Empty, LiveState>;
   'broadcast:stop': Request<Empty, LiveState>;
+  /** Choose the composite's layout, live or before going live (`manageStage`: hosts and co-hosts). */
+  'broadcast:layout': Request<LayoutChoice, LayoutChoice>;
 }
 
 /** Notifications from the server. */
@@ -130,6 +133,8 @@ export interface ServerToClientEvents {
   'audience:count': (payload: { viewers: number }) => void;
 
   'broadcast:state': (state: LiveState) => void;
+  /** The layout hosts chose, to everyone in the room. */
+  'broadcast:layout': (choice: LayoutChoice) => void;
   /** Compositor figures, to hosts and co-hosts. */
   'broadcast:progress': (progress: BroadcastProgress) => void;
 }

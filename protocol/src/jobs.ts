@@ -1,4 +1,4 @@
-import type { BroadcastProgress, LiveState, MediaKind } from './model.js';
+import type { BroadcastProgress, LayoutChoice, LiveState, MediaKind } from './model.js';
 
 /** BullMQ queue that runs one compositing job per live room. */
 export const COMPOSITE_QUEUE = 'composite';
@@ -35,6 +35,11 @@ export interface CompositeJobData {
   /** Burn the wall clock into the picture (benchmarks). */
   burnClock: boolean;
   frameRate: number;
+  /**
+   * Fixed inputs of the compositor's one FFmpeg: video slots (tiles with a picture) and audio
+   * slots (microphones and shared-screen audio mixed). Ingest sets them from its stage cap.
+   */
+  slots: { video: number; audio: number };
 }
 
 export interface CompositeJobResult {
@@ -62,11 +67,13 @@ export interface StageSnapshot {
   tiles: StageTile[];
   audioProducerIds: string[];
   activeSpeakerPeerId: string | null;
+  /** The layout hosts chose. */
+  layout: LayoutChoice;
   /** Increases with every change, so the compositor can drop stale snapshots. */
   version: number;
 }
 
-/** The RTP an FFmpeg session receives for one producer. */
+/** The RTP the compositor receives for one producer (one feed). */
 export interface RtpInput {
   producerId: string;
   kind: MediaKind;
@@ -90,29 +97,30 @@ export function compositorChannel(roomId: string): string {
 }
 
 /**
- * The handshake, compositor → ingest. A session is one FFmpeg run.
- * hello → (stage) → bind → (bound) → listening → (flowing) … release.
+ * The handshake, compositor → ingest. A feed is one producer's RTP, sent by ingest to the
+ * compositor's relay for as long as the compositor wants it (FFmpeg never sees a feed
+ * directly: the relay puts feeds into its fixed input slots).
+ * hello → (stage) → bind → (bound | bindFailed) → keyFrame … release → ended.
  */
 export type CompositorMessage =
   /** The compositor took the job; ingest answers with `stage`. */
   | { type: 'hello'; roomId: string; jobId: string }
   /** Asks again who is on stage (a periodic check that someone still holds the room). */
   | { type: 'stageRequest'; roomId: string }
-  /** FFmpeg will listen on these ports for these producers. */
-  | { type: 'bind'; roomId: string; sessionId: string; host: string; ports: { producerId: string; rtpPort: number; rtcpPort: number }[] }
-  /** FFmpeg's sockets are open; ingest resumes the consumers and asks for key frames. */
-  | { type: 'listening'; roomId: string; sessionId: string }
-  /** The session ended; ingest closes its transports. */
-  | { type: 'release'; roomId: string; sessionId: string }
+  /** The relay listens on these ports (already bound) for this producer's RTP; send it now. */
+  | { type: 'bind'; roomId: string; feedId: string; host: string; producerId: string; rtpPort: number; rtcpPort: number }
+  /** The relay needs a key frame on this feed (a slot switched to it, or FFmpeg restarted). */
+  | { type: 'keyFrame'; roomId: string; feedId: string }
+  /** The feed is no longer wanted; ingest closes its transport. */
+  | { type: 'release'; roomId: string; feedId: string }
   /** The broadcast ended (stopped, or failed for good). */
   | { type: 'ended'; roomId: string; broadcastId: string; ok: boolean; error?: string; recordingUrl?: string };
 
 /** The handshake, ingest → compositor. */
 export type IngestMessage =
   | { type: 'stage'; roomId: string; stage: StageSnapshot }
-  | { type: 'bound'; roomId: string; sessionId: string; inputs: RtpInput[] }
-  | { type: 'flowing'; roomId: string; sessionId: string }
-  | { type: 'bindFailed'; roomId: string; sessionId: string; message: string }
+  | { type: 'bound'; roomId: string; feedId: string; input: RtpInput }
+  | { type: 'bindFailed'; roomId: string; feedId: string; message: string }
   | { type: 'stop'; roomId: string };
 
 /**

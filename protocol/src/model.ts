@@ -40,6 +40,50 @@ export interface RoomSummary {
 export const LIVE_STATES = ['idle', 'starting', 'live', 'stopping', 'ended', 'error'] as const;
 export type LiveStateName = (typeof LIVE_STATES)[number];
 
+/**
+ * How hosts want the stage laid out in the composite.
+ * - `auto`: screen share when someone shares, otherwise the active speaker large once two or
+ *   more are on air, otherwise the grid;
+ * - `grid`: equal tiles (1–9);
+ * - `speaker`: the active speaker large, everyone else in a strip (the speaker changes after
+ *   holding the floor for 2 s, so the picture does not flicker between voices);
+ * - `spotlight`: the pinned person large, everyone else in a strip;
+ * - `share`: the screen share large, cameras in a strip (grid when nobody shares).
+ */
+export const LAYOUT_MODES = ['auto', 'grid', 'speaker', 'spotlight', 'share'] as const;
+export type LayoutMode = (typeof LAYOUT_MODES)[number];
+
+/** The layout hosts chose for a room (kept while the room exists, live or not). */
+export interface LayoutChoice {
+  mode: LayoutMode;
+  /** The person `spotlight` shows large; ignored by the other modes. */
+  pinnedPeerId: string | null;
+}
+
+export const DEFAULT_LAYOUT: LayoutChoice = { mode: 'auto', pinnedPeerId: null };
+
+/** What the picture on air shows now (after the compositor applied it). */
+export interface OnAirLayout {
+  /** `slate`: nobody on stage; otherwise the arrangement the chosen mode resolved to. */
+  kind: 'slate' | 'grid' | 'speaker' | 'spotlight' | 'share';
+  /** Tiles in the picture. */
+  tiles: number;
+  /** The people with a tile, in tile order (a screen share and its sharer's camera count once). */
+  peerIds: string[];
+}
+
+/**
+ * The compositor's deliberate quality steps when the machine cannot keep up: each step is
+ * cheaper (preset, frame rate), never later. 0 is full quality.
+ */
+export interface BroadcastQuality {
+  level: number;
+  /** Frames per second on air now. */
+  frameRate: number;
+  /** Why quality was lowered, for the host; null at full quality. */
+  reason: string | null;
+}
+
 /** The broadcast (stage → HLS) of a room. */
 export interface LiveState {
   state: LiveStateName;
@@ -52,6 +96,12 @@ export interface LiveState {
   error?: string;
   /** Set when `state` is `ended` and the broadcast was recorded. */
   recordingUrl?: string;
+  /** While live: the picture on air (from the compositor's last report). */
+  layout?: OnAirLayout;
+  /** While live: FFmpeg's speed over the last seconds (1 = real time). */
+  speed?: number;
+  /** While live: the compositor's quality step. */
+  quality?: BroadcastQuality;
 }
 
 /** Live figures of the compositor, relayed to hosts. */
@@ -60,10 +110,17 @@ export interface BroadcastProgress {
   fps: number;
   speed: number;
   bitrateKbps: number;
-  /** Tiles in the picture on air (a replacement's layout counts once it has taken over). */
+  /** Tiles in the picture on air. */
   tiles: number;
-  /** Number of FFmpeg sessions so far in this broadcast (restarts + 1). */
+  /** Number of FFmpeg runs so far in this broadcast (restarts + 1). */
   session: number;
+  /** The picture on air. */
+  layout: OnAirLayout;
+  /** The layout hosts chose. */
+  choice: LayoutChoice;
+  quality: BroadcastQuality;
+  /** How far the output is behind real time (s), measured from FFmpeg's progress. */
+  behindSeconds: number;
 }
 
 export interface ChatMessage {
@@ -122,6 +179,8 @@ export interface JoinSnapshot {
   audience: { viewers: number };
   /** Greatest number of people on stage at once. */
   maxStage: number;
+  /** The layout hosts chose for the composite. */
+  layout: LayoutChoice;
   /** The viewer link to share; given to those who manage the stage only. */
   viewerLink?: string;
 }
