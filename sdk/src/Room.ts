@@ -1,7 +1,9 @@
 import { io } from 'socket.io-client';
+import { DEFAULT_LAYOUT } from '@stagecast/protocol';
 import type {
   ConnectErrorData,
   JoinSnapshot,
+  LayoutChoice,
   LiveState,
   PeerIdentity,
   ProducerInfo,
@@ -39,6 +41,8 @@ export interface RoomEvents extends Record<string, unknown[]> {
   /** One's own role changed: promoted on stage, moved back to the audience. */
   roleChanged: [role: Role, reason: 'invite-accepted' | 'demoted' | 'left-stage'];
   liveState: [state: LiveState];
+  /** The layout hosts chose for the composite changed (by anyone: a host, a co-host, the REST API). */
+  layoutChanged: [choice: LayoutChoice];
   broadcastProgress: [progress: BroadcastProgress];
   audienceCount: [viewers: number];
 }
@@ -49,11 +53,18 @@ export class Room extends Emitter<RoomEvents> {
   readonly roomId: string;
   readonly roomName: string;
   live: LiveState;
+  /**
+   * The layout hosts chose for the composite, kept while the room exists, live or not (what
+   * is on air now comes with `broadcastProgress`).
+   */
+  layout: LayoutChoice;
   viewers: number;
   activeSpeakerPeerId: string | null;
   readonly maxStage: number;
   private readonly stagePeers = new Map<string, StagePeer>();
   private closedReason: string | null = null;
+  /** Counts `broadcast:layout` notifications, so a late request answer cannot undo a newer one. */
+  private layoutUpdates = 0;
 
   private constructor(
     readonly socket: ClientSocket,
@@ -65,6 +76,7 @@ export class Room extends Emitter<RoomEvents> {
     this.roomId = snapshot.room.id;
     this.roomName = snapshot.room.name;
     this.live = snapshot.live;
+    this.layout = layoutOf(snapshot);
     this.viewers = snapshot.audience.viewers;
     this.activeSpeakerPeerId = snapshot.activeSpeakerPeerId;
     this.maxStage = snapshot.maxStage;
@@ -114,6 +126,21 @@ export class Room extends Emitter<RoomEvents> {
     return request(this.socket, event, payload);
   }
 
+  /**
+   * Chooses the composite's layout, live or before going live (hosts and co-hosts). Resolves
+   * with the choice the server kept; everyone in the room then gets `layoutChanged`.
+   * Rejects with StagecastClientError: FORBIDDEN (guests), BAD_REQUEST (an invalid choice),
+   * UNAVAILABLE (not connected, or no answer).
+   */
+  async setLayout(choice: LayoutChoice): Promise<LayoutChoice> {
+    const seen = this.layoutUpdates;
+    const kept = await this.request('broadcast:layout', choice);
+    // A notification that arrived meanwhile is at least as new as this answer (another host
+    // may have chosen after us); only without one does the answer update the room.
+    if (this.layoutUpdates === seen) this.setLayoutChoice(kept);
+    return kept;
+  }
+
   /** Leaves the room and closes the connection. */
   close(): void {
     if (this.closedReason) return;
@@ -126,6 +153,13 @@ export class Room extends Emitter<RoomEvents> {
   private applyStage(stage: StagePeer[]): void {
     this.stagePeers.clear();
     for (const peer of stage) this.stagePeers.set(peer.peerId, peer);
+  }
+
+  /** Updates `layout` and emits `layoutChanged` when the choice differs. */
+  private setLayoutChoice(choice: LayoutChoice): void {
+    if (sameLayout(choice, this.layout)) return;
+    this.layout = choice;
+    this.emit('layoutChanged', choice);
   }
 
   private stageChanged(): void {
@@ -173,6 +207,10 @@ export class Room extends Emitter<RoomEvents> {
       this.live = state;
       this.emit('liveState', state);
     });
+    s.on('broadcast:layout', (choice) => {
+      this.layoutUpdates++;
+      this.setLayoutChoice(choice);
+    });
     s.on('broadcast:progress', (progress) => this.emit('broadcastProgress', progress));
     s.on('audience:count', ({ viewers }) => {
       this.viewers = viewers;
@@ -198,14 +236,19 @@ export class Room extends Emitter<RoomEvents> {
     s.on('connect', () => {
       void this.request('room:join', {}).then(
         (snapshot) => {
+          const layoutBefore = this.layout;
           this.snapshot = snapshot;
           this.self = snapshot.self;
           this.live = snapshot.live;
+          this.layout = layoutOf(snapshot);
+          this.layoutUpdates++;
           this.viewers = snapshot.audience.viewers;
           this.activeSpeakerPeerId = snapshot.activeSpeakerPeerId;
           this.applyStage(snapshot.stage);
           this.emit('reconnected', snapshot);
           this.stageChanged();
+          // Another host may have changed the layout while we were away.
+          if (!sameLayout(layoutBefore, this.layout)) this.emit('layoutChanged', this.layout);
         },
         (error: unknown) => {
           const message = error instanceof Error ? error.message : 'Could not rejoin the room';
@@ -214,4 +257,13 @@ export class Room extends Emitter<RoomEvents> {
       );
     });
   }
+}
+
+/** The snapshot's layout choice; a server from before layouts sends none, which means the default. */
+function layoutOf(snapshot: JoinSnapshot): LayoutChoice {
+  return (snapshot as Partial<JoinSnapshot>).layout ?? DEFAULT_LAYOUT;
+}
+
+function sameLayout(a: LayoutChoice, b: LayoutChoice): boolean {
+  return a.mode === b.mode && a.pinnedPeerId === b.pinnedPeerId;
 }
