@@ -6,6 +6,7 @@ import './styles/studio.css';
 import './styles/panels.css';
 import './styles/people.css';
 import './styles/broadcast.css';
+import './styles/layout.css';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('#app is missing from index.html');

@@ -1,4 +1,4 @@
-import type { BroadcastProgress, JoinSnapshot, LiveState, Room } from '@stagecast/sdk';
+import type { BroadcastProgress, BroadcastQuality, JoinSnapshot, LiveState, OnAirLayout, Room } from '@stagecast/sdk';
 import { describeError } from './errors.js';
 
 /** Header label of each broadcast state; "Live" is what people (and the tests) look for. */
@@ -10,6 +10,14 @@ const LABELS: Record<LiveState['state'], string> = {
   ended: 'Ended',
   error: 'Broadcast failed',
 };
+
+/** What the picture on air shows while live, and how the compositor keeps up. */
+export interface OnAir {
+  layout: OnAirLayout;
+  /** FFmpeg's speed (1 = real time); null until the compositor reports it. */
+  speed: number | null;
+  quality: BroadcastQuality | null;
+}
 
 /** The HLS broadcast of the room: state, compositor figures, audience size, start and stop. */
 export class BroadcastState {
@@ -26,6 +34,21 @@ export class BroadcastState {
   readonly canStart: boolean = $derived(['idle', 'ended', 'error'].includes(this.live.state));
   readonly hlsUrl: string | null = $derived(this.live.hlsUrl ? new URL(this.live.hlsUrl, location.origin).href : null);
   readonly startedAt: number | null = $derived(this.live.startedAt ? Date.parse(this.live.startedAt) : null);
+  /**
+   * The last progress report, else the live state's copy (which is all there is right after
+   * joining a running broadcast). A compositor from before layouts reports no layout: null.
+   */
+  readonly onAir: OnAir | null = $derived.by(() => {
+    if (!this.isLive) return null;
+    const report: Partial<BroadcastProgress> = this.progress ?? {};
+    const layout = report.layout ?? this.live.layout;
+    if (!layout) return null;
+    return { layout, speed: report.speed ?? this.live.speed ?? null, quality: report.quality ?? this.live.quality ?? null };
+  });
+  /** Set while the compositor runs below full quality on purpose (to stay live). */
+  readonly reducedQuality: BroadcastQuality | null = $derived(
+    this.onAir?.quality && this.onAir.quality.level > 0 ? this.onAir.quality : null,
+  );
 
   readonly #off: (() => void)[] = [];
 

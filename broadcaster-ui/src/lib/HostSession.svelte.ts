@@ -4,6 +4,7 @@ import { BroadcastState } from './BroadcastState.svelte.js';
 import { ChatState } from './ChatState.svelte.js';
 import { closedNotice, describeError, type EndNotice } from './errors.js';
 import { HandsState } from './HandsState.svelte.js';
+import { LayoutState } from './LayoutState.svelte.js';
 import type { LocalSetup } from './media.js';
 import { StageState } from './StageState.svelte.js';
 
@@ -33,7 +34,7 @@ function refusalNotice(code: ErrorCode, message: string): EndNotice {
 
 /**
  * One person's session in the studio: the room connection and its parts (stage, broadcast,
- * chat, hands). Components get it from context; nothing here is a module singleton.
+ * layout, chat, hands). Components get it from context; nothing here is a module singleton.
  */
 export class HostSession {
   role = $state<Role>('viewer');
@@ -48,6 +49,7 @@ export class HostSession {
 
   readonly stage: StageState;
   readonly broadcast: BroadcastState;
+  readonly layout: LayoutState;
   readonly chat: ChatState;
   readonly hands: HandsState;
 
@@ -60,6 +62,10 @@ export class HostSession {
     const notify = (text: string) => this.notify(text);
     this.stage = new StageState(room, notify);
     this.broadcast = new BroadcastState(room);
+    this.layout = new LayoutState(room, () => ({
+      peerIds: this.stage.tiles.map((t) => t.peerId),
+      speaker: this.stage.activeSpeaker,
+    }));
     this.chat = new ChatState(room, notify);
     this.hands = new HandsState(room, notify, () => this.canManage);
 
@@ -127,6 +133,7 @@ export class HostSession {
     for (const off of this.#off.splice(0)) off();
     this.stage.stop();
     this.broadcast.close();
+    this.layout.close();
     this.chat.close();
     this.hands.close();
     this.room.close();
