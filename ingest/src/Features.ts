@@ -15,6 +15,9 @@ import { BroadcastService } from './broadcast/BroadcastService.js';
 import { CompositorBridge } from './broadcast/CompositorBridge.js';
 import { broadcastHandlers } from './broadcast/broadcastHandlers.js';
 import { registerBroadcastRoutes } from './broadcast/broadcastRoutes.js';
+import { LayoutService } from './broadcast/LayoutService.js';
+import { LayoutStore } from './broadcast/LayoutStore.js';
+import { ProgressStore } from './broadcast/ProgressStore.js';
 
 /** Tunables of chat, hands and promotion; each has an environment variable (see {@link featureOptionsFromEnv}). */
 export type FeatureOptions = ChatOptions & HandOptions & PromotionOptions;
@@ -55,6 +58,8 @@ export class Features {
     private readonly ctx: IngestContext,
     options: FeatureOptions,
     private readonly broadcast: BroadcastService,
+    private readonly progress: ProgressStore,
+    private readonly layouts: LayoutService,
     private readonly bridge: CompositorBridge,
     private readonly bridgeSub: Redis,
   ) {
@@ -71,24 +76,29 @@ export class Features {
   }
 
   static async create(ctx: IngestContext, options: FeatureOptions = featureOptionsFromEnv()): Promise<Features> {
-    const broadcast = await BroadcastService.create(ctx);
+    const progress = new ProgressStore(ctx.redis, ctx.logger);
+    const broadcast = await BroadcastService.create(ctx, progress);
+    const layoutStore = new LayoutStore(ctx.redis, ctx.logger);
     const bridgeSub = ctx.redis.duplicate();
     bridgeSub.on('error', (error) => ctx.logger.warn({ err: error }, 'compositor channel error'));
-    const bridge = new CompositorBridge(
-      ctx.rooms,
-      ctx.store,
-      ctx.redis,
-      bridgeSub,
-      ctx.config.listenIp,
-      (msg) => void broadcast.onEnded(msg).catch((error: unknown) => ctx.logger.error({ err: error }, 'ending a broadcast failed')),
-      ctx.logger.child({ component: 'compositor-bridge' }),
-    );
+    const bridge = new CompositorBridge({
+      rooms: ctx.rooms,
+      store: ctx.store,
+      layouts: layoutStore,
+      pub: ctx.redis,
+      sub: bridgeSub,
+      listenIp: ctx.config.listenIp,
+      onEnded: (msg) => void broadcast.onEnded(msg).catch((error: unknown) => ctx.logger.error({ err: error }, 'ending a broadcast failed')),
+      logger: ctx.logger.child({ component: 'compositor-bridge' }),
+    });
+    // The snapshot carries the choice: a new choice is a stage change for the compositor.
+    const layouts = new LayoutService(ctx, layoutStore, (roomId) => bridge.stageChanged(roomId));
     await bridge.start();
-    return new Features(ctx, options, broadcast, bridge, bridgeSub);
+    return new Features(ctx, options, broadcast, progress, layouts, bridge, bridgeSub);
   }
 
   handlerGroups(): HandlerGroup[] {
-    return [chatHandlers(this.chat), handHandlers(this.hands, this.promotion, this.audience), broadcastHandlers(this.broadcast)];
+    return [chatHandlers(this.chat), handHandlers(this.hands, this.promotion, this.audience), broadcastHandlers(this.broadcast, this.layouts)];
   }
 
   snapshotProviders(): SnapshotProviders {
@@ -99,18 +109,24 @@ export class Features {
         invite: await this.promotion.openInviteFor(session.room.id, session.peer.identity.peerId),
       }),
       live: (roomId) => this.broadcast.live(roomId),
+      layout: (roomId) => this.layouts.get(roomId),
     };
   }
 
+  /** For REST: while live, with the picture on air, speed and quality the compositor reported. */
   liveState(): LiveStateSource {
-    return (roomId) => this.broadcast.live(roomId);
+    return (roomId) => this.broadcast.liveOnAir(roomId);
   }
 
-  /** A deleted room's broadcast ends (ENDLIST, recording) instead of running on with nobody. */
+  /**
+   * A deleted room's broadcast ends (ENDLIST, recording) instead of running on with nobody;
+   * its layout choice and last figures go (a room is never recreated under the same id).
+   */
   async onRoomDeleted(roomId: string): Promise<void> {
     await this.broadcast.stop(roomId).catch((error: unknown) => {
       if (!(error instanceof StagecastError && error.code === 'NOT_LIVE')) throw error;
     });
+    await Promise.all([this.layouts.delete(roomId), this.progress.delete(roomId)]);
   }
 
   onPresenceChange(roomId: string): void {
@@ -124,7 +140,7 @@ export class Features {
       const { messages } = await this.chat.state(record.id);
       sendJson(rc.res, 200, { messages });
     });
-    registerBroadcastRoutes(router, this.ctx, this.broadcast);
+    registerBroadcastRoutes(router, this.ctx, this.broadcast, this.layouts);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */

@@ -18,6 +18,8 @@ import {
 } from '@stagecast/protocol';
 import type { IngestContext } from '../signaling/context.js';
 import { channels } from '../signaling/types.js';
+import type { ProgressStore } from './ProgressStore.js';
+import { broadcastProgressSchema, progressStateSchema } from './schemas.js';
 
 /** Broadcast settings (environment variables in the README). */
 export interface BroadcastOptions {
@@ -48,31 +50,39 @@ const roomOfJob = (jobId: string) => jobId.slice(0, jobId.indexOf('.'));
 const recordingsKey = (roomId: string) => `stagecast:room:${roomId}:recordings`;
 const startLockKey = (roomId: string) => `stagecast:room:${roomId}:broadcast-lock`;
 
+/** Tiles the composite's picture holds at most (a 3×3 grid). */
+const MAX_VIDEO_SLOTS = 9;
+
 /**
  * Going live: one `composite` job per broadcast, the broadcast's state in Redis (shared by
- * every ingest process), progress relayed to hosts, recordings listed at the end.
+ * every ingest process), progress relayed to hosts and kept for the REST API, recordings
+ * listed at the end.
  */
 export class BroadcastService {
   private readonly jobCheckedAt = new Map<string, number>();
+  private malformedProgressJob: string | null = null;
 
   private constructor(
     private readonly ctx: IngestContext,
     private readonly queue: Queue<CompositeJobData, CompositeJobResult>,
     private readonly events: QueueEvents,
+    private readonly progress: ProgressStore,
     private readonly options: BroadcastOptions,
   ) {
-    events.on('progress', ({ jobId, data }) => void this.onProgress(jobId, data as BroadcastProgress));
+    events.on('progress', ({ jobId, data }) => {
+      this.onProgress(jobId, data).catch((error: unknown) => ctx.logger.warn({ err: error, jobId }, 'handling progress failed'));
+    });
     events.on('failed', ({ jobId, failedReason }) => void this.onFailed(jobId, failedReason));
     events.on('error', (error) => ctx.logger.warn({ err: error }, 'queue events error'));
     queue.on('error', (error) => ctx.logger.warn({ err: error }, 'composite queue error'));
   }
 
-  static async create(ctx: IngestContext, options = broadcastOptionsFromEnv()): Promise<BroadcastService> {
+  static async create(ctx: IngestContext, progress: ProgressStore, options = broadcastOptionsFromEnv()): Promise<BroadcastService> {
     const connection = { url: ctx.config.redisUrl };
     const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, { connection });
     const events = new QueueEvents(COMPOSITE_QUEUE, { connection });
     await events.waitUntilReady();
-    return new BroadcastService(ctx, queue, events, options);
+    return new BroadcastService(ctx, queue, events, progress, options);
   }
 
   private get redis(): Redis {
@@ -112,6 +122,18 @@ export class BroadcastService {
     return (await this.record(roomId))?.live ?? live;
   }
 
+  /**
+   * The live state with, while live, what the compositor last reported of the picture on air
+   * (gone once its report is older than the progress store's TTL).
+   */
+  async liveOnAir(roomId: string): Promise<LiveState> {
+    const live = await this.live(roomId);
+    if (live.state !== 'live' || !live.broadcastId) return live;
+    const progress = await this.progress.get(roomId, live.broadcastId);
+    if (!progress) return live;
+    return { ...live, layout: progress.layout, speed: progress.speed, quality: progress.quality };
+  }
+
   /** Starts the broadcast; a second start while starting or live returns the current state. */
   async start(roomId: string): Promise<LiveState> {
     const room = await this.ctx.store.get(roomId);
@@ -142,6 +164,9 @@ export class BroadcastService {
         liveWindow: this.options.liveWindow,
         burnClock: this.options.burnClock,
         frameRate: this.options.frameRate,
+        // +1 audio and video: a screen share (with its audio) besides everyone on stage; the
+        // picture itself holds at most MAX_VIDEO_SLOTS tiles.
+        slots: { video: Math.min(MAX_VIDEO_SLOTS, this.ctx.config.maxStage + 1), audio: this.ctx.config.maxStage + 1 },
       };
       await this.queue.add('composite', data, { jobId: jobIdOf(roomId, broadcastId), removeOnComplete: 100, removeOnFail: 100, attempts: 1 });
       this.announce(roomId, live);
@@ -189,13 +214,25 @@ export class BroadcastService {
     await this.queue.close();
   }
 
-  private async onProgress(jobId: string, progress: BroadcastProgress): Promise<void> {
+  private async onProgress(jobId: string, data: unknown): Promise<void> {
     const roomId = roomOfJob(jobId);
     const current = await this.record(roomId);
-    if (!current || jobId !== jobIdOf(roomId, current.live.broadcastId ?? '')) return;
-    // Every ingest process hears QueueEvents: each tells only its own sockets.
-    this.ctx.io.local.to(channels.managers(roomId)).emit('broadcast:progress', progress);
-    if (progress.state === 'live' && current.live.state === 'starting') {
+    const broadcastId = current?.live.broadcastId;
+    if (!current || !broadcastId || jobId !== jobIdOf(roomId, broadcastId)) return;
+    const full = broadcastProgressSchema.safeParse(data);
+    // A compositor of another version may report less: its state still takes the broadcast live.
+    const state = full.success ? full.data.state : progressStateSchema.safeParse(data).data?.state;
+    if (full.success) {
+      const progress: BroadcastProgress = full.data;
+      await this.progress.save(roomId, broadcastId, progress);
+      // Every ingest process hears QueueEvents: each tells only its own sockets.
+      this.ctx.io.local.to(channels.managers(roomId)).emit('broadcast:progress', progress);
+    } else if (this.malformedProgressJob !== jobId) {
+      // Reports come every second: one warning per broadcast is enough.
+      this.malformedProgressJob = jobId;
+      this.ctx.logger.warn({ room: roomId, issue: full.error.issues[0]?.message }, 'ignored malformed compositor figures');
+    }
+    if (state === 'live' && current.live.state === 'starting') {
       const live: LiveState = { ...current.live, state: 'live' };
       // The process that swaps the record tells everyone.
       if (await this.compareAndSave(roomId, current, { ...current, live })) this.announce(roomId, live);

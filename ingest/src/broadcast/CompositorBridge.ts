@@ -1,103 +1,109 @@
 import type { types } from 'mediasoup';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 import {
+  assertUnreachable,
   compositorChannel,
   INGEST_CHANNEL,
   type CompositorMessage,
   type IngestMessage,
   type RtpInput,
-  type StageSnapshot,
-  type StageTile,
 } from '@stagecast/protocol';
 import type { Logger } from '../logger.js';
 import type { Room } from '../rooms/Room.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
 import type { RoomStore } from '../rooms/RoomStore.js';
+import { parseJsonOrUndefined } from '../validation.js';
+import type { LayoutStore } from './LayoutStore.js';
 import { compositorCapabilities, rtpInputOf } from './rtpInputs.js';
+import { compositorMessageSchema } from './schemas.js';
+import { stageSnapshot } from './stageSnapshot.js';
 
-const port = z.number().int().min(1).max(65535);
-const messageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('hello'), roomId: z.string(), jobId: z.string() }),
-  z.object({ type: z.literal('stageRequest'), roomId: z.string() }),
-  z.object({
-    type: z.literal('bind'),
-    roomId: z.string(),
-    sessionId: z.string(),
-    host: z.string().min(1),
-    ports: z.array(z.object({ producerId: z.string(), rtpPort: port, rtcpPort: port })).max(64),
-  }),
-  z.object({ type: z.literal('listening'), roomId: z.string(), sessionId: z.string() }),
-  z.object({ type: z.literal('release'), roomId: z.string(), sessionId: z.string() }),
-  z.object({
-    type: z.literal('ended'),
-    roomId: z.string(),
-    broadcastId: z.string(),
-    ok: z.boolean(),
-    error: z.string().optional(),
-    recordingUrl: z.string().optional(),
-  }),
-]);
+type Message<T extends CompositorMessage['type']> = Extract<CompositorMessage, { type: T }>;
 
-interface Session {
-  roomId: string;
-  transports: types.PlainTransport[];
-  consumers: types.Consumer[];
+/** One producer's RTP, sent to the compositor's relay for as long as it wants it. */
+interface Feed {
+  transport: types.PlainTransport;
+  consumer: types.Consumer | null;
+}
+
+export interface CompositorBridgeOptions {
+  rooms: RoomManager;
+  store: RoomStore;
+  layouts: LayoutStore;
+  /** Publishes to the compositor and runs commands (stage versions). */
+  pub: Redis;
+  /** A connection of its own, in subscriber mode. */
+  sub: Redis;
+  /** IP the plain transports towards the compositor bind. */
+  listenIp: string;
+  /** Called for `ended` messages (the broadcast service updates the live state). */
+  onEnded: (msg: Message<'ended'>) => void;
+  logger: Logger;
 }
 
 /** How long stage changes are gathered before the compositor hears of them. */
 const STAGE_DEBOUNCE_MS = 150;
 
 /**
- * The ingest side of the compositor handshake (see protocol/jobs.ts): tells the compositor
- * who is on stage, and feeds each FFmpeg session RTP from paused consumers that are resumed
- * (with a key frame request) only once FFmpeg listens.
+ * The ingest side of the compositor handshake (see protocol/jobs.ts): tells the compositor who
+ * is on stage and which layout hosts chose, and sends each feed it binds one producer's RTP.
+ * Feeds live on the process that holds the room's router; every other process ignores them.
  */
 export class CompositorBridge {
-  private readonly sessions = new Map<string, Session>();
+  /** Feeds by room, then by the compositor's feed id (ids need only be unique per room). */
+  private readonly feeds = new Map<string, Map<string, Feed>>();
   private readonly pendingStage = new Map<string, NodeJS.Timeout>();
   private readonly wired = new WeakSet<Room>();
+  private readonly rooms: RoomManager;
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly rooms: RoomManager,
-    private readonly store: RoomStore,
-    private readonly pub: Redis,
-    private readonly sub: Redis,
-    private readonly listenIp: string,
-    /** Called for `ended` messages (the broadcast service updates the live state). */
-    private readonly onEnded: (msg: Extract<CompositorMessage, { type: 'ended' }>) => void,
-    private readonly logger: Logger,
-  ) {
-    sub.on('message', (channel: string, raw: string) => {
+  constructor(private readonly options: CompositorBridgeOptions) {
+    this.rooms = options.rooms;
+    this.logger = options.logger;
+    options.sub.on('message', (channel: string, raw: string) => {
       if (channel !== INGEST_CHANNEL) return;
       void this.onMessage(raw);
     });
-    rooms.on('roomOpened', (room) => this.wireRoom(room));
-    for (const room of rooms.all()) this.wireRoom(room);
+    this.rooms.on('roomOpened', (room) => this.wireRoom(room));
+    for (const room of this.rooms.all()) this.wireRoom(room);
   }
 
   async start(): Promise<void> {
-    await this.sub.subscribe(INGEST_CHANNEL);
+    await this.options.sub.subscribe(INGEST_CHANNEL);
   }
 
   close(): void {
     for (const timer of this.pendingStage.values()) clearTimeout(timer);
     this.pendingStage.clear();
-    for (const id of [...this.sessions.keys()]) this.release(id);
+    for (const roomId of [...this.feeds.keys()]) this.releaseRoom(roomId);
+  }
+
+  /**
+   * The stage or the layout choice of a room changed: the compositor hears of it shortly (a
+   * burst of changes, such as someone joining with camera and microphone, makes one snapshot).
+   */
+  stageChanged(roomId: string): void {
+    if (this.pendingStage.has(roomId)) return;
+    this.pendingStage.set(
+      roomId,
+      setTimeout(() => {
+        this.pendingStage.delete(roomId);
+        void this.sendStage(roomId).catch((error: unknown) => this.logger.warn({ err: error, room: roomId }, 'stage update failed'));
+      }, STAGE_DEBOUNCE_MS),
+    );
   }
 
   private async onMessage(raw: string): Promise<void> {
-    let msg: CompositorMessage;
-    try {
-      msg = messageSchema.parse(JSON.parse(raw));
-    } catch {
-      this.logger.warn('ignored a malformed compositor message');
+    const parsed = compositorMessageSchema.safeParse(parseJsonOrUndefined(raw));
+    if (!parsed.success) {
+      this.logger.warn({ issue: parsed.error.issues[0]?.message }, 'ignored a malformed compositor message');
       return;
     }
+    const msg: CompositorMessage = parsed.data;
     try {
       switch (msg.type) {
         case 'hello':
-          // A compositor (re)starts the room: sessions of a predecessor that died are dead too.
+          // A compositor (re)starts the room: feeds of a predecessor that died are dead too.
           this.releaseRoom(msg.roomId);
           await this.sendStage(msg.roomId, true);
           break;
@@ -107,16 +113,18 @@ export class CompositorBridge {
         case 'bind':
           await this.bind(msg);
           break;
-        case 'listening':
-          await this.resume(msg.roomId, msg.sessionId);
+        case 'keyFrame':
+          await this.requestKeyFrame(msg.roomId, msg.feedId);
           break;
         case 'release':
-          this.release(msg.sessionId);
+          this.release(msg.roomId, msg.feedId);
           break;
         case 'ended':
           this.releaseRoom(msg.roomId);
-          this.onEnded(msg);
+          this.options.onEnded(msg);
           break;
+        default:
+          assertUnreachable(msg);
       }
     } catch (error) {
       this.logger.error({ err: error, type: msg.type, room: msg.roomId }, 'compositor handshake step failed');
@@ -124,36 +132,30 @@ export class CompositorBridge {
   }
 
   private async send(roomId: string, msg: IngestMessage): Promise<void> {
-    await this.pub.publish(compositorChannel(roomId), JSON.stringify(msg));
-  }
-
-  /** The stage as the compositor lays it out. Camera-less people still get a tile. */
-  private snapshot(room: Room, version: number): StageSnapshot {
-    const tiles: StageTile[] = [];
-    const audioProducerIds: string[] = [];
-    for (const peer of room.stage()) {
-      const live = (source: string) => peer.producers.find((p) => p.source === source && !p.paused);
-      const screen = live('screen');
-      if (screen) tiles.push({ peerId: peer.peerId, name: peer.name, source: 'screen', videoProducerId: screen.id });
-      tiles.push({ peerId: peer.peerId, name: peer.name, source: 'camera', videoProducerId: live('camera')?.id ?? null });
-      for (const p of peer.producers) if (p.kind === 'audio' && !p.paused) audioProducerIds.push(p.id);
-    }
-    return { roomName: room.name, tiles, audioProducerIds, activeSpeakerPeerId: room.activeSpeaker, version };
+    await this.options.pub.publish(compositorChannel(roomId), JSON.stringify(msg));
   }
 
   /**
-   * Sends the stage of a room held by this process. On `hello`, a process without the room
-   * answers with an empty stage at version 0, which any real snapshot supersedes.
+   * Sends the stage of a room held by this process. On `hello` (and `stageRequest`), a process
+   * without the room answers with an empty stage at version 0, which any real snapshot
+   * supersedes: so a compositor learns the room exists even while nobody is connected.
    */
   private async sendStage(roomId: string, answeringHello = false): Promise<void> {
-    const room = this.rooms.get(roomId);
-    if (room) {
-      const version = await this.pub.incr(`stagecast:room:${roomId}:stage-version`);
-      await this.send(roomId, { type: 'stage', roomId, stage: this.snapshot(room, version) });
+    if (this.rooms.get(roomId)) {
+      // The version first, the layout after: a snapshot with a higher version then never
+      // carries an older choice than one with a lower version (same connection, in order).
+      const version = await this.options.pub.incr(`stagecast:room:${roomId}:stage-version`);
+      const layout = await this.options.layouts.get(roomId);
+      // Read after the awaits, so the snapshot is the stage as it is now.
+      const room = this.rooms.get(roomId);
+      if (!room) return;
+      const stage = stageSnapshot({ roomName: room.name, stage: room.stage(), activeSpeakerPeerId: room.activeSpeaker, layout, version });
+      await this.send(roomId, { type: 'stage', roomId, stage });
     } else if (answeringHello) {
-      const record = await this.store.get(roomId);
+      const record = await this.options.store.get(roomId);
       if (!record) return;
-      const stage: StageSnapshot = { roomName: record.name, tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, version: 0 };
+      const layout = await this.options.layouts.get(roomId);
+      const stage = stageSnapshot({ roomName: record.name, stage: [], activeSpeakerPeerId: null, layout, version: 0 });
       await this.send(roomId, { type: 'stage', roomId, stage });
     }
   }
@@ -170,77 +172,91 @@ export class CompositorBridge {
     room.on('activeSpeaker', changed);
   }
 
-  private stageChanged(roomId: string): void {
-    if (this.pendingStage.has(roomId)) return;
-    this.pendingStage.set(
-      roomId,
-      setTimeout(() => {
-        this.pendingStage.delete(roomId);
-        void this.sendStage(roomId).catch((error: unknown) => this.logger.warn({ err: error }, 'stage update failed'));
-      }, STAGE_DEBOUNCE_MS),
-    );
-  }
-
-  private async bind(msg: Extract<CompositorMessage, { type: 'bind' }>): Promise<void> {
-    // An empty stage needs no RTP, so every process may confirm it (the compositor takes the first answer).
-    if (msg.ports.length === 0) {
-      await this.send(msg.roomId, { type: 'bound', roomId: msg.roomId, sessionId: msg.sessionId, inputs: [] });
-      return;
-    }
-    const room = this.rooms.get(msg.roomId);
-    // Only a process that holds the room answers.
+  /**
+   * Sends one producer's RTP to the relay's ports. The relay already listens, so the consumer
+   * starts unpaused and a video feed asks its producer for a key frame at once.
+   */
+  private async bind(msg: Message<'bind'>): Promise<void> {
+    const { roomId, feedId } = msg;
+    const room = this.rooms.get(roomId);
+    // Only the process that holds the room (its router and producers) answers.
     if (!room) return;
-    if (!msg.ports.every((p) => room.findProducer(p.producerId))) {
-      const message = 'a producer left the stage; wait for the next stage snapshot';
-      await this.send(msg.roomId, { type: 'bindFailed', roomId: msg.roomId, sessionId: msg.sessionId, message });
+    const fail = (message: string) => this.send(roomId, { type: 'bindFailed', roomId, feedId, message });
+    // A repeated bind (a retry) replaces the feed instead of sending the relay RTP twice.
+    this.release(roomId, feedId);
+    if (!room.findProducer(msg.producerId)) {
+      await fail('That producer is not in the room (any more); wait for the next stage snapshot');
       return;
     }
-    const session: Session = { roomId: msg.roomId, transports: [], consumers: [] };
-    this.sessions.set(msg.sessionId, session);
-    const inputs: RtpInput[] = [];
+    let feed: Feed | undefined;
+    let input: RtpInput;
     try {
-      const caps = compositorCapabilities(room.router);
-      for (const ports of msg.ports) {
-        const transport = await room.router.createPlainTransport({
-          listenInfo: { protocol: 'udp', ip: this.listenIp },
-          rtcpMux: false,
-          comedia: false,
-        });
-        session.transports.push(transport);
-        await transport.connect({ ip: msg.host, port: ports.rtpPort, rtcpPort: ports.rtcpPort });
-        const consumer = await transport.consume({ producerId: ports.producerId, rtpCapabilities: caps, paused: true });
-        session.consumers.push(consumer);
-        inputs.push(rtpInputOf(consumer, ports));
-      }
+      const transport = await room.router.createPlainTransport({
+        listenInfo: { protocol: 'udp', ip: this.options.listenIp },
+        rtcpMux: false,
+        comedia: false,
+      });
+      const created: Feed = { transport, consumer: null };
+      feed = created;
+      this.feedsOf(roomId).set(feedId, created);
+      // Whatever closes the transport (release, router closed, producer gone) forgets the feed.
+      transport.observer.once('close', () => this.forget(roomId, feedId, created));
+      await transport.connect({ ip: msg.host, port: msg.rtpPort, rtcpPort: msg.rtcpPort });
+      const consumer = await transport.consume({
+        producerId: msg.producerId,
+        rtpCapabilities: compositorCapabilities(room.router),
+        paused: false,
+      });
+      created.consumer = consumer;
+      // The relay fills the slot on its own; a transport sending nothing is only a leak.
+      consumer.on('producerclose', () => transport.close());
+      consumer.on('transportclose', () => this.forget(roomId, feedId, created));
+      if (consumer.kind === 'video') await consumer.requestKeyFrame();
+      input = rtpInputOf(consumer, msg);
     } catch (error) {
-      this.release(msg.sessionId);
-      const message = error instanceof Error ? error.message : 'bind failed';
-      await this.send(msg.roomId, { type: 'bindFailed', roomId: msg.roomId, sessionId: msg.sessionId, message });
+      // Released (or replaced by a newer bind) while being set up: nobody waits for an answer.
+      const superseded = feed !== undefined && this.feeds.get(roomId)?.get(feedId) !== feed;
+      feed?.transport.close();
+      if (superseded) return;
+      await fail(error instanceof Error ? error.message : 'bind failed');
       return;
     }
-    await this.send(msg.roomId, { type: 'bound', roomId: msg.roomId, sessionId: msg.sessionId, inputs });
+    if (feed.transport.closed) return;
+    await this.send(roomId, { type: 'bound', roomId, feedId, input });
   }
 
-  private async resume(roomId: string, sessionId: string): Promise<void> {
-    const session = this.sessions.get(sessionId);
-    if (!session) return;
-    for (const consumer of session.consumers) {
-      if (consumer.closed) continue;
-      await consumer.resume();
-      // FFmpeg can decode nothing until a key frame arrives.
-      if (consumer.kind === 'video') await consumer.requestKeyFrame();
+  private async requestKeyFrame(roomId: string, feedId: string): Promise<void> {
+    const consumer = this.feeds.get(roomId)?.get(feedId)?.consumer;
+    // Unknown feeds belong to another process (or were released): not ours to answer.
+    if (!consumer || consumer.closed || consumer.kind !== 'video') return;
+    await consumer.requestKeyFrame();
+  }
+
+  private feedsOf(roomId: string): Map<string, Feed> {
+    let feeds = this.feeds.get(roomId);
+    if (!feeds) {
+      feeds = new Map();
+      this.feeds.set(roomId, feeds);
     }
-    await this.send(roomId, { type: 'flowing', roomId, sessionId });
+    return feeds;
+  }
+
+  /** Drops a feed from the maps if it is still the one registered under its id. */
+  private forget(roomId: string, feedId: string, feed: Feed): void {
+    const feeds = this.feeds.get(roomId);
+    if (feeds?.get(feedId) !== feed) return;
+    feeds.delete(feedId);
+    if (feeds.size === 0) this.feeds.delete(roomId);
+  }
+
+  private release(roomId: string, feedId: string): void {
+    const feed = this.feeds.get(roomId)?.get(feedId);
+    if (!feed) return;
+    this.forget(roomId, feedId, feed);
+    feed.transport.close();
   }
 
   private releaseRoom(roomId: string): void {
-    for (const [id, session] of [...this.sessions]) if (session.roomId === roomId) this.release(id);
-  }
-
-  private release(sessionId: string): void {
-    const session = this.sessions.get(sessionId);
-    if (!session) return;
-    this.sessions.delete(sessionId);
-    for (const transport of session.transports) transport.close();
+    for (const feedId of [...(this.feeds.get(roomId)?.keys() ?? [])]) this.release(roomId, feedId);
   }
 }

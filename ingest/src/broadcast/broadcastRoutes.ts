@@ -4,11 +4,16 @@ import { parse } from '../validation.js';
 import { readJson, sendJson, type Router } from '../http/router.js';
 import { requireRoom, requireSecret } from '../http/restApi.js';
 import type { BroadcastService } from './BroadcastService.js';
+import type { LayoutService } from './LayoutService.js';
+import { layoutChoiceSchema } from './schemas.js';
 
 const actionSchema = z.object({ action: z.enum(['start', 'stop']) });
 
-/** `POST /api/rooms/:id/broadcast` and `GET /api/rooms/:id/recordings`. */
-export function registerBroadcastRoutes(router: Router, ctx: IngestContext, broadcast: BroadcastService): void {
+/**
+ * `POST /api/rooms/:id/broadcast`, `GET /api/rooms/:id/recordings`, and the layout choice:
+ * `GET /api/rooms/:id/layout` and `PUT /api/rooms/:id/layout` (body and answer a `LayoutChoice`).
+ */
+export function registerBroadcastRoutes(router: Router, ctx: IngestContext, broadcast: BroadcastService, layouts: LayoutService): void {
   router.add('POST', '/api/rooms/:id/broadcast', async (rc) => {
     requireSecret(ctx, rc);
     const record = await requireRoom(ctx, rc.params.id);
@@ -20,5 +25,16 @@ export function registerBroadcastRoutes(router: Router, ctx: IngestContext, broa
     requireSecret(ctx, rc);
     const record = await requireRoom(ctx, rc.params.id);
     sendJson(rc.res, 200, { recordings: await broadcast.recordings(record.id) });
+  });
+  router.add('GET', '/api/rooms/:id/layout', async (rc) => {
+    requireSecret(ctx, rc);
+    const record = await requireRoom(ctx, rc.params.id);
+    sendJson(rc.res, 200, await layouts.get(record.id));
+  });
+  router.add('PUT', '/api/rooms/:id/layout', async (rc) => {
+    requireSecret(ctx, rc);
+    const record = await requireRoom(ctx, rc.params.id);
+    const choice = parse(layoutChoiceSchema, await readJson(rc.req));
+    sendJson(rc.res, 200, await layouts.choose(record.id, choice));
   });
 }

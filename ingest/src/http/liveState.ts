@@ -1,4 +1,7 @@
 import type { LiveState } from '@stagecast/protocol';
 
-/** Where the REST API and the join snapshot read a room's broadcast state from. */
+/**
+ * Where the REST API reads a room's broadcast state from: while live, it also carries the
+ * picture on air, speed and quality from the compositor's last report.
+ */
 export type LiveStateSource = (roomId: string) => Promise<LiveState>;

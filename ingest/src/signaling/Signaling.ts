@@ -1,4 +1,4 @@
-import { can, isStageRole, StagecastError, type JoinSnapshot } from '@stagecast/protocol';
+import { can, isStageRole, StagecastError, type JoinSnapshot, type LayoutChoice } from '@stagecast/protocol';
 import type { IngestContext, HandlerGroup, PeerSession } from './context.js';
 import { handle } from './handle.js';
 import { channels, type StagecastSocket } from './types.js';
@@ -11,6 +11,8 @@ export interface SnapshotProviders {
   chat: (roomId: string) => Promise<JoinSnapshot['chat']>;
   hands: (session: PeerSession) => Promise<JoinSnapshot['hands']>;
   live: (roomId: string) => Promise<JoinSnapshot['live']>;
+  /** The layout hosts chose for the composite. */
+  layout: (roomId: string) => Promise<LayoutChoice>;
 }
 
 /**
@@ -113,10 +115,11 @@ export class Signaling {
 
   private async buildSnapshot(session: PeerSession): Promise<JoinSnapshot> {
     const { room, peer } = session;
-    const [chat, hands, live, viewers] = await Promise.all([
+    const [chat, hands, live, layout, viewers] = await Promise.all([
       this.snapshot.chat(room.id),
       this.snapshot.hands(session),
       this.snapshot.live(room.id),
+      this.snapshot.layout(room.id),
       this.ctx.presence.countViewers(room.id),
     ]);
     const snapshot: JoinSnapshot = {
@@ -129,6 +132,7 @@ export class Signaling {
       hands,
       audience: { viewers },
       maxStage: this.ctx.config.maxStage,
+      layout,
     };
     if (can(peer.role, 'manageStage')) {
       const record = await this.ctx.store.get(room.id);

@@ -18,6 +18,8 @@ export interface InterServerEvents {
   setRole: (roomId: string, peerId: string, role: Role, reason: 'invite-accepted' | 'demoted' | 'left-stage') => void;
   /** Disconnect a banned peer wherever it is connected. */
   kick: (roomId: string, peerId: string, message: string) => void;
+  /** A room's layout choice changed: the process holding its stage re-sends the snapshot. */
+  layoutChanged: (roomId: string) => void;
 }
 
 export type StagecastServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
