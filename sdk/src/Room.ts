@@ -122,14 +122,18 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   /** Sends a typed request; rejects with StagecastClientError carrying the server's code. */
-  request<E extends Parameters<typeof request>[1]>(event: E, payload: RequestPayload<E>): Promise<ResponseData<E>> {
+  request<E extends Parameters<typeof request>[1]>(
+    event: E,
+    payload: RequestPayload<E>,
+  ): Promise<ResponseData<E>> {
     return request(this.socket, event, payload);
   }
 
   /**
    * Chooses the composite's layout, live or before going live (hosts and co-hosts). Resolves
    * with the choice the server kept; everyone in the room then gets `layoutChanged`.
-   * Rejects with StagecastClientError: FORBIDDEN (guests), BAD_REQUEST (an invalid choice),
+   * Rejects with StagecastClientError: FORBIDDEN (guests), BAD_REQUEST (an invalid choice, or
+   * `spotlight` without `pinnedPeerId`), NOT_FOUND (the pinned person is not on stage),
    * UNAVAILABLE (not connected, or no answer).
    */
   async setLayout(choice: LayoutChoice): Promise<LayoutChoice> {

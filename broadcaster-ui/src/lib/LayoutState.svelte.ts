@@ -1,5 +1,5 @@
 import type { LayoutChoice, LayoutMode, Room } from '@stagecast/sdk';
-import { describeError } from './errors.js';
+import { describeError, errorCode } from './errors.js';
 import { defaultPin } from './layouts.js';
 
 /** Who is on stage now, in tile order, and who is talking (read from the stage state). */
@@ -69,7 +69,10 @@ export class LayoutState {
       // The room's choice, not the answer: a newer change by another host may have come first.
       this.choice = this.room.layout;
     } catch (error) {
-      this.error = `Could not change the layout: ${describeError(error)}`;
+      // NOT_FOUND here is about the person to pin, not the room (the generic message says room).
+      const reason =
+        errorCode(error) === 'NOT_FOUND' ? 'That person is no longer on stage.' : describeError(error);
+      this.error = `Could not change the layout: ${reason}`;
     } finally {
       this.pending = null;
     }
