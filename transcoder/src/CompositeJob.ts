@@ -3,19 +3,25 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { BroadcastProgress, CompositeJobData, CompositeJobResult, StageSnapshot } from '@stagecast/protocol';
+import { DEFAULT_LAYOUT, type BroadcastProgress, type CompositeJobData, type CompositeJobResult, type StageSnapshot } from '@stagecast/protocol';
 import { compositeSize } from './buildFfmpegArgs.js';
-import { CompositeSession, neededProducers } from './CompositeSession.js';
-import { computeLayout, layoutKey, structureKey, type Layout } from './computeLayout.js';
+import { CompositeRun } from './CompositeRun.js';
+import { computeLayout, onAirOf, type Layout } from './computeLayout.js';
 import type { TranscoderConfig } from './config.js';
+import { EndWatch } from './EndWatch.js';
 import type { FfmpegExit } from './ffmpegAdapter.js';
 import { keepNewest } from './fsUtil.js';
-import { EndWatch } from './EndWatch.js';
 import { IngestLink } from './IngestLink.js';
 import { JOB_TIMINGS } from './jobTimings.js';
+import { LiveGovernor } from './LiveGovernor.js';
 import type { OrphanRegistry } from './OrphanRegistry.js';
 import { PlaylistWriter } from './PlaylistWriter.js';
 import type { PortPool } from './PortPool.js';
+import { describeQuality, qualitySteps, type QualityStep } from './quality.js';
+import { SlotRelay } from './relay/SlotRelay.js';
+import { buildScene, sceneCommands, type Scene } from './scene.js';
+import { SpeakerHold } from './SpeakerHold.js';
+import { StageFeeds } from './StageFeeds.js';
 
 export interface CompositeJobOptions {
   data: CompositeJobData;
@@ -31,37 +37,53 @@ export interface CompositeJobOptions {
 /** How a broadcast's run ended: finished (stopped) or handed back to the queue (shutdown). */
 export type CompositeJobOutcome = { kind: 'ended'; result: CompositeJobResult } | { kind: 'handover' } | { kind: 'abandoned' };
 
+const EMPTY_STAGE = (roomName: string): StageSnapshot => ({ roomName, tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, layout: DEFAULT_LAYOUT, version: 0 });
+
 /**
- * One broadcast: follows the stage with FFmpeg sessions (make-before-break), watches them,
- * feeds the PlaylistWriter, and ends with ENDLIST, the recording and `ended`.
+ * One broadcast: one FFmpeg for its whole life (restarted only when it dies, stalls, or must
+ * step quality down), fed by the slot relay. Stage changes become filter commands on the
+ * running FFmpeg; the PlaylistWriter turns its segments into the public playlists.
  */
 export class CompositeJob {
   private link: IngestLink | undefined;
   private writer: PlaylistWriter | undefined;
-  private current: CompositeSession | null = null;
-  private pending: CompositeSession | null = null;
+  private relay: SlotRelay | undefined;
+  private feeds: StageFeeds | undefined;
+  private current: CompositeRun | null = null;
   private starting = false;
-  private restartWanted = false;
-  private stage: StageSnapshot | null = null;
+  private stage: StageSnapshot;
   private stageVersion = -1;
-  private sessions = 0;
+  private layout: Layout;
+  /** The layout FFmpeg shows (its last command batch was answered). */
+  private onAir: Layout;
+  private applying = false;
+  private applyAgain = false;
+  private runs = 0;
   private failures = 0;
   private live = false;
+  private stepIndex = 0;
+  private stepReason: string | null = null;
   private lastBitrateKbps = 0;
   private lastProgressAt = 0;
   private lastStageRequest = Date.now();
   private finishing: 'stop' | 'handover' | 'abandon' | null = null;
-  private timers = new Set<NodeJS.Timeout>();
   private tickTimer: NodeJS.Timeout | undefined;
+  private speakerTimer: NodeJS.Timeout | undefined;
   private wake: () => void = () => undefined;
   private readonly logger: Logger;
   private readonly workDir: string;
   private readonly endWatch: EndWatch;
+  private readonly speaker = new SpeakerHold(JOB_TIMINGS.speakerHold);
+  private readonly governor = new LiveGovernor();
+  private readonly steps: QualityStep[];
 
   constructor(private readonly options: CompositeJobOptions) {
     this.logger = options.logger.child({ room: options.data.roomId, broadcast: options.data.broadcastId });
     this.workDir = join(options.config.dataDir, 'transcoder', options.data.roomId);
     this.endWatch = new EndWatch(options.redis, options.data, options.config.emptyStageTimeoutMs);
+    this.steps = qualitySteps(options.data.frameRate);
+    this.stage = EMPTY_STAGE(options.data.roomName);
+    this.layout = this.onAir = this.layoutOf(this.stage);
   }
 
   /** Asks the broadcast to end (ENDLIST, recording, `ended`). */
@@ -76,10 +98,7 @@ export class CompositeJob {
     this.wake();
   }
 
-  /**
-   * The job's lock was lost (this process stalled): another transcoder may own the playlists
-   * now, so FFmpeg stops and nothing more is written here.
-   */
+  /** The job's lock was lost (this process stalled): another transcoder may own the playlists now. */
   abandon(): void {
     this.finishing ??= 'abandon';
     this.wake();
@@ -95,7 +114,7 @@ export class CompositeJob {
     if (this.finishing) this.wake();
     // A predecessor killed with SIGKILL may have left FFmpeg running here.
     await orphans.killOrphans(data.roomId);
-    await rm(join(this.workDir, 'sessions'), { recursive: true, force: true });
+    await rm(join(this.workDir, 'runs'), { recursive: true, force: true });
     await mkdir(join(this.workDir, 'logs'), { recursive: true });
     this.writer = await PlaylistWriter.open({
       job: data,
@@ -105,178 +124,192 @@ export class CompositeJob {
       onSegment: (segment, bytes) => this.onSegment(segment.durations, bytes),
     });
     if (this.writer.ended || (await this.endWatch.stopWanted())) this.stop();
-    this.link = await IngestLink.create(data.roomId, redis, {
-      onStage: (stage) => this.onStage(stage),
-      onStop: () => this.stop(),
-      onFlowing: (sessionId) => this.logger.debug({ session: sessionId }, 'RTP flowing'),
-    }, this.logger);
-    await this.link.send({ type: 'hello', roomId: data.roomId, jobId: this.options.jobId });
+    const link = await IngestLink.create(data.roomId, redis, { onStage: (stage) => this.onStage(stage), onStop: () => this.stop() }, this.logger);
+    this.link = link;
+    this.relay = await SlotRelay.create(
+      config.host,
+      data.slots,
+      {
+        onSlotLive: () => this.update(),
+        onSlotQuiet: (kind, index) => {
+          this.logger.info({ kind, slot: index }, 'a source went quiet; its slot shows filler');
+          this.update();
+        },
+        onKeyFrameWanted: (feedId) => this.feeds?.keyFrameWanted(feedId),
+      },
+      this.logger,
+    );
+    this.feeds = new StageFeeds(this.relay, link, config.host, this.logger, () => this.update());
+    await link.send({ type: 'hello', roomId: data.roomId, jobId: this.options.jobId });
     // Nobody answers (no ingest holds the room yet): the slate keeps the stream going.
-    this.later(JOB_TIMINGS.firstStage, () => {
-      if (this.stage === null) this.onStage({ roomName: data.roomName, tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, version: 0 });
-    });
+    const firstStage = setTimeout(() => void this.startRun(), JOB_TIMINGS.firstStage);
     this.tickTimer = setInterval(() => void this.tick().catch((error: unknown) => this.logger.error({ err: error }, 'tick failed')), JOB_TIMINGS.tick);
     await this.reportProgress(true);
     await done;
+    clearTimeout(firstStage);
     return this.finish();
   }
 
-  private later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.finishing) fn();
-    }, ms);
-    this.timers.add(timer);
+  private layoutOf(stage: StageSnapshot): Layout {
+    const { width, height } = compositeSize(this.options.data.ladder);
+    const onStage = new Set(stage.tiles.map((t) => t.peerId));
+    const speaker = this.speaker.follow(stage.activeSpeakerPeerId, onStage, Date.now());
+    return computeLayout(stage, width, height, speaker);
   }
 
   private onStage(stage: StageSnapshot): void {
     this.endWatch.sawStage(stage);
     // Stale or repeated snapshots (e.g. the version-0 answer of a process without the room).
-    if (stage.version <= this.stageVersion && this.stage !== null) return;
+    if (stage.version <= this.stageVersion) return;
     this.stageVersion = stage.version;
     this.stage = stage;
-    // Whoever left stopped sending: their inputs end now, so the running picture does not
-    // freeze waiting for their frames until the new layout is on air.
-    const keep = new Set(neededProducers(this.layoutOf(stage), stage).map((p) => p.producerId));
-    for (const session of [this.current, this.pending]) void session?.endInputsExcept(keep).catch(() => undefined);
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    // Nothing on air yet (start, takeover): every millisecond is a gap in the stream.
-    const onAir = this.current !== null || this.pending !== null;
-    this.later(onAir ? JOB_TIMINGS.debounce : 0, () => this.applyStage());
+    this.update();
+    if (!this.current && !this.starting) void this.startRun();
   }
 
-  private layoutOf(stage: StageSnapshot): Layout {
-    const { width, height } = compositeSize(this.options.data.ladder);
-    return computeLayout(stage, width, height);
+  /** Brings feeds, slots and the picture in line with the newest stage. Cheap; called on every event. */
+  private update(): void {
+    if (this.finishing || !this.feeds) return;
+    this.layout = this.layoutOf(this.stage);
+    const video = this.layout.boxes.flatMap((b) => (b.tile.videoProducerId === null ? [] : [b.tile.videoProducerId]));
+    this.feeds.sync({ video, audio: this.stage.audioProducerIds });
+    // A speaker waiting to take the large tile: look again when the hold is over.
+    clearTimeout(this.speakerTimer);
+    const pending = this.speaker.pendingUntil;
+    if (pending !== null) this.speakerTimer = setTimeout(() => this.update(), Math.max(0, pending - Date.now()) + 10);
+    void this.applyScene();
   }
 
-  /** Starts a session for the newest stage if its picture differs from the newest session's. */
-  private applyStage(): void {
-    const stage = this.stage;
-    if (!stage || this.finishing) return;
-    if (this.starting) {
-      this.restartWanted = true;
+  private scene(): Scene {
+    const feeds = this.feeds;
+    const relay = this.relay;
+    return buildScene(this.layout, {
+      videoSlots: this.options.data.slots.video,
+      videoSlotOf: (producerId) => feeds?.videoSlotOf(producerId),
+      isLive: (slot) => relay?.isLive('video', slot) ?? false,
+    });
+  }
+
+  /** Sends the commands that turn the running picture into the current scene; one batch at a time. */
+  private async applyScene(): Promise<void> {
+    const run = this.current;
+    if (!run || run.exited) return;
+    if (this.applying) {
+      this.applyAgain = true;
       return;
     }
-    const layout = this.layoutOf(stage);
-    const newest = this.pending ?? this.current;
-    if (newest && !newest.exited && !newest.lacksAny(neededProducers(layout, stage).map((p) => p.producerId))) {
-      const was = newest.options;
-      if (layoutKey(layout, stage.audioProducerIds) === layoutKey(was.layout, was.stage.audioProducerIds)) return;
-      const speakerOnly = structureKey(layout, stage.audioProducerIds) === structureKey(was.layout, was.stage.audioProducerIds);
-      const wait = newest.startedAt + JOB_TIMINGS.speakerRestart - Date.now();
-      // A highlight never drops a replacement on its way: it waits until that one is on air.
-      if (speakerOnly && (wait > 0 || this.pending)) {
-        this.later(Math.max(wait, 1000), () => this.applyStage());
-        return;
-      }
+    this.applying = true;
+    try {
+      do {
+        this.applyAgain = false;
+        const layout = this.layout;
+        const scene = this.scene();
+        const commands = sceneCommands(run.scene, scene);
+        if (commands.length === 0) continue;
+        const failures = await run.apply(commands, scene);
+        if (failures.length > 0) this.logger.warn({ failures }, 'FFmpeg refused filter commands');
+        if (this.onAir !== layout) {
+          this.onAir = layout;
+          this.logger.info({ kind: layout.kind, tiles: layout.boxes.length, commands: commands.length }, 'layout on air');
+          void this.reportProgress(true);
+        }
+      } while (this.applyAgain && this.current === run && !run.exited);
+    } catch (error) {
+      this.logger.warn({ err: error, run: run.id }, 'layout commands failed; restarting FFmpeg');
+      this.restart(run, 'commands failed');
+    } finally {
+      this.applying = false;
     }
-    void this.startSession(stage, layout);
   }
 
-  private async startSession(stage: StageSnapshot, layout: Layout): Promise<void> {
+  private async startRun(): Promise<void> {
     const { data, config, ports, orphans } = this.options;
-    const link = this.link;
-    if (!link) return;
+    const relay = this.relay;
+    if (this.current || this.starting || this.finishing || !relay) return;
     this.starting = true;
-    if (this.pending) void this.dropPending('superseded by a newer stage');
     const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-    const dir = join(this.workDir, 'sessions', id);
-    const log = this.logger.child({ session: id });
+    const dir = join(this.workDir, 'runs', id);
+    const step = this.steps[this.stepIndex] ?? this.steps[0]!;
+    relay.untarget();
+    const scene = this.scene();
+    const log = this.logger.child({ run: id });
     try {
-      const session = await CompositeSession.start({
+      const run = await CompositeRun.start({
         id,
         job: data,
-        stage,
-        layout,
+        quality: step,
+        scene,
         dir,
         logFile: join(this.workDir, 'logs', `${id}.log`),
         host: config.host,
         ports,
+        ssrcs: { video: relay.ssrcs('video'), audio: relay.ssrcs('audio') },
         logger: log,
         ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
-        bind: (request) => link.bind(id, config.host, request, request.length === 0 ? JOB_TIMINGS.emptyBindTimeout : JOB_TIMINGS.bindTimeout),
-        listening: () => link.send({ type: 'listening', roomId: data.roomId, sessionId: id }),
-        onExit: (s, exit) => this.onExit(s, exit),
-        onInputLost: (s, input) => {
-          log.warn({ producer: input.producerId, kind: input.kind }, 'an input stopped sending; replacing the session');
-          this.applyStage();
-        },
+        onExit: (r, exit) => this.onExit(r, exit),
+        onProgress: (r, p) => this.onProgress(r, p.outTimeMs),
         onSpawn: (pid) => void orphans.remember(data.roomId, id, pid, dir).catch(() => undefined),
       });
-      this.sessions++;
+      this.runs++;
       this.failures = 0;
+      this.current = run;
+      this.onAir = this.layout;
+      relay.target(run.slotPorts);
+      this.governor.startRun(run.startedAt);
       this.writer?.addSession(id, dir);
-      log.info({ tiles: layout.boxes.length, inputs: session.inputs.length, pid: session.pid, ...session.timings }, 'session started');
-      if (this.finishing) {
-        void this.retire(session, Number.NEGATIVE_INFINITY);
-      } else if (this.current && !this.current.exited) {
-        this.pending = session;
-      } else {
-        this.current = session;
-      }
+      log.info({ pid: run.pid, quality: step.level, frameRate: step.frameRate, tiles: this.layout.boxes.length }, 'FFmpeg started');
+      if (this.finishing) void this.retire(run, 4000);
+      else this.update();
+      void this.reportProgress(true);
     } catch (error) {
       this.failures++;
-      log.warn({ err: error, failures: this.failures }, 'session failed to start');
-      void link.send({ type: 'release', roomId: data.roomId, sessionId: id }).catch(() => undefined);
+      log.warn({ err: error, failures: this.failures }, 'FFmpeg failed to start');
       void rm(dir, { recursive: true, force: true });
-      this.later(Math.min(5000, 500 * 2 ** Math.min(this.failures, 4)), () => this.applyStageOrFallback());
+      setTimeout(() => void this.startRun(), Math.min(3000, 250 * 2 ** Math.min(this.failures, 4)));
     } finally {
       this.starting = false;
     }
     void keepNewest(join(this.workDir, 'logs'), 20);
-    if (this.restartWanted) {
-      this.restartWanted = false;
-      this.applyStage();
-    }
   }
 
-  /** After repeated failures with nothing on air, a picture without RTP (names only) keeps the stream up. */
-  private applyStageOrFallback(): void {
-    const stage = this.stage;
-    if (stage && this.failures >= 2 && !this.current) {
-      const names: StageSnapshot = { ...stage, tiles: stage.tiles.map((t) => ({ ...t, videoProducerId: null })), audioProducerIds: [] };
-      void this.startSession(names, this.layoutOf(names));
-      return;
-    }
-    this.applyStage();
+  private onExit(run: CompositeRun, exit: FfmpegExit): void {
+    if (exit.requested || run !== this.current) return;
+    this.logger.warn({ run: run.id, code: exit.code, signal: exit.signal }, 'FFmpeg exited unexpectedly; starting it again');
+    this.release(run);
+    this.current = null;
+    if (!this.finishing) void this.startRun();
   }
 
-  private onExit(session: CompositeSession, exit: FfmpegExit): void {
-    if (exit.requested) return;
-    this.logger.warn({ session: session.id, code: exit.code, signal: exit.signal }, 'FFmpeg exited unexpectedly');
-    this.release(session, null);
-    if (session === this.pending) this.pending = null;
-    if (session === this.current) {
-      this.current = null;
-      // A replacement already on its way takes over at once.
-      if (this.pending) {
-        this.current = this.pending;
-        this.pending = null;
-      }
-    }
-    if (!this.current && !this.starting && !this.finishing) this.applyStageOrFallback();
+  /** Replaces a running FFmpeg (stalled, refused commands, or a quality step): one discontinuity. */
+  private restart(run: CompositeRun, reason: string): void {
+    if (run !== this.current) return;
+    this.logger.warn({ run: run.id, reason }, 'restarting FFmpeg');
+    this.current = null;
+    void this.retire(run, 1000).then(() => this.startRun());
   }
 
-  private release(session: CompositeSession, cutoff: number | null): void {
-    const { data, orphans } = this.options;
-    this.writer?.finishSession(session.id, cutoff);
-    void this.link?.send({ type: 'release', roomId: data.roomId, sessionId: session.id }).catch(() => undefined);
-    void orphans.forget(data.roomId, session.id).catch(() => undefined);
+  private release(run: CompositeRun): void {
+    this.relay?.untarget();
+    this.writer?.finishSession(run.id);
+    void this.options.orphans.forget(this.options.data.roomId, run.id).catch(() => undefined);
   }
 
-  /** Stops a session gracefully and lists its segments up to `cutoff` (ms; null: all). */
-  private retire(session: CompositeSession, cutoff: number | null, graceMs = 3000): Promise<void> {
-    return session.stop(graceMs).then(() => this.release(session, cutoff));
+  /** Stops a run gracefully; its segments are listed up to its end. */
+  private async retire(run: CompositeRun, graceMs: number): Promise<void> {
+    await run.stop(graceMs);
+    this.release(run);
   }
 
-  private dropPending(reason: string): Promise<void> {
-    const pending = this.pending;
-    if (!pending) return Promise.resolve();
-    this.pending = null;
-    this.logger.info({ session: pending.id, reason }, 'dropping a replacement session');
-    return this.retire(pending, Number.NEGATIVE_INFINITY, 500);
+  private onProgress(run: CompositeRun, outTimeMs: number): void {
+    if (run !== this.current) return;
+    const verdict = this.governor.observe(outTimeMs, Date.now(), this.stepIndex, this.steps.length - 1);
+    if (verdict === 'keep') return;
+    const behind = this.governor.behindS.toFixed(1);
+    this.stepIndex += verdict === 'lower' ? 1 : -1;
+    this.stepReason = verdict === 'lower' ? `the machine could not keep up (${behind} s behind live)` : this.stepReason;
+    const step = this.steps[this.stepIndex];
+    this.logger.warn({ verdict, level: this.stepIndex, frameRate: step?.frameRate, behind }, verdict === 'lower' ? 'stepping quality down to stay live' : 'trying one quality step up');
+    this.restart(run, `quality step ${verdict}`);
   }
 
   private async tick(): Promise<void> {
@@ -284,16 +317,8 @@ export class CompositeJob {
     if (!writer || this.finishing) return;
     await writer.poll();
     const now = Date.now();
-    const { pending, current } = this;
-    if (pending && current) await this.followReplacement(writer, pending, current, now);
-    const active = this.current;
-    if (active && !active.exited && (now - active.lastAdvance > JOB_TIMINGS.stall || active.silent)) {
-      this.logger.warn({ session: active.id, frame: active.progress.frame, silent: active.silent }, 'FFmpeg stalled; restarting the session');
-      this.current = this.pending;
-      this.pending = null;
-      void this.retire(active, null, 1000);
-      if (!this.current && !this.starting) this.applyStageOrFallback();
-    }
+    const run = this.current;
+    if (run && !run.exited && now - run.lastAdvance > JOB_TIMINGS.stall) this.restart(run, `no frame for ${JOB_TIMINGS.stall} ms`);
     if (now - this.lastStageRequest > JOB_TIMINGS.stageRequest) {
       this.lastStageRequest = now;
       void this.link?.send({ type: 'stageRequest', roomId: this.options.data.roomId }).catch(() => undefined);
@@ -305,33 +330,6 @@ export class CompositeJob {
       this.stop();
     }
     await this.reportProgress(false);
-  }
-
-  /**
-   * Make-before-break: the replacement takes over once its first segment exists and the old
-   * session has caught up to it, or cannot: the old one ends where the new one begins.
-   */
-  private async followReplacement(writer: PlaylistWriter, pending: CompositeSession, current: CompositeSession, now: number): Promise<void> {
-    const first = await writer.firstSegmentTime(pending.id);
-    if (first === null) {
-      if (now - pending.startedAt <= JOB_TIMINGS.replaceTimeout) return;
-      void this.dropPending('no segment in time');
-      this.failures++;
-      this.later(1000, () => this.applyStageOrFallback());
-      return;
-    }
-    pending.readyAt ??= now;
-    // A busy old session lags behind real time: stopped at once, its backlog would be lost.
-    // One that stopped advancing (an input froze) has nothing to add.
-    const covered = await writer.coveredUntil(current.id);
-    const stalled = now - current.lastAdvance > 2500 || current.silent; // progress arrives once a second
-    const caughtUp = (covered !== null && covered >= first) || stalled || now - pending.readyAt > JOB_TIMINGS.handoffWait;
-    if (!caughtUp || this.pending !== pending || this.current !== current) return;
-    this.logger.info({ from: current.id, to: pending.id, cutoff: first, covered, waitedMs: now - pending.readyAt }, 'switching to the replacement session');
-    this.current = pending;
-    this.pending = null;
-    void this.retire(current, first);
-    void this.reportProgress(true);
   }
 
   private onSegment(durations: Record<string, number>, bytes: number): void {
@@ -348,15 +346,20 @@ export class CompositeJob {
     const now = Date.now();
     if (!force && now - this.lastProgressAt < JOB_TIMINGS.progress) return;
     this.lastProgressAt = now;
-    const session = this.current;
-    const onAir = session !== null && !session.exited;
+    const run = this.current;
+    const running = run !== null && !run.exited;
+    const step = run?.quality ?? this.steps[this.stepIndex] ?? this.steps[0]!;
     const progress: BroadcastProgress = {
-      state: !this.live ? 'starting' : onAir ? 'live' : 'restarting',
-      fps: session?.progress.fps ?? 0,
-      speed: session?.progress.speed ?? 0,
+      state: !this.live ? 'starting' : running ? 'live' : 'restarting',
+      fps: run?.progress.fps ?? 0,
+      speed: running ? this.governor.speed : 0,
       bitrateKbps: this.lastBitrateKbps,
-      tiles: session?.tiles ?? 0,
-      session: this.sessions,
+      tiles: this.onAir.boxes.length,
+      session: this.runs,
+      layout: onAirOf(this.onAir),
+      choice: this.stage.layout,
+      quality: describeQuality(step, this.stepReason),
+      behindSeconds: Math.round(this.governor.behindS * 10) / 10,
     };
     await this.options.reportProgress(progress).catch((error: unknown) => this.logger.warn({ err: error }, 'progress update failed'));
   }
@@ -364,25 +367,26 @@ export class CompositeJob {
   private async finish(): Promise<CompositeJobOutcome> {
     const { data } = this.options;
     clearInterval(this.tickTimer);
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    clearTimeout(this.speakerTimer);
     while (this.starting) await new Promise((r) => setTimeout(r, 50));
-    const current = this.current;
+    const run = this.current;
     this.current = null;
-    await Promise.all([this.dropPending('finishing'), current ? this.retire(current, null, 4000) : undefined]);
+    if (run) await this.retire(run, 4000);
+    this.feeds?.close();
+    this.relay?.close();
     const writer = this.writer;
     let outcome: CompositeJobOutcome = { kind: this.finishing === 'abandon' ? 'abandoned' : 'handover' };
     if (writer && this.finishing !== 'abandon') {
       await writer.poll();
       if (this.finishing === 'stop') {
         const end = await writer.end();
-        const result: CompositeJobResult = { broadcastId: data.broadcastId, segments: end.segments, sessions: this.sessions, recorded: end.recordingUrl !== undefined };
+        const result: CompositeJobResult = { broadcastId: data.broadcastId, segments: end.segments, sessions: this.runs, recorded: end.recordingUrl !== undefined };
         await this.link?.send({ type: 'ended', roomId: data.roomId, broadcastId: data.broadcastId, ok: true, ...(end.recordingUrl ? { recordingUrl: end.recordingUrl } : {}) });
         outcome = { kind: 'ended', result };
       }
     }
     this.link?.close();
-    this.logger.info({ outcome: outcome.kind, sessions: this.sessions }, 'broadcast finished');
+    this.logger.info({ outcome: outcome.kind, runs: this.runs }, 'broadcast finished');
     return outcome;
   }
 }

@@ -9,18 +9,17 @@ import {
   type StageSnapshot,
 } from '@stagecast/protocol';
 import { ingestMessageSchema } from './schemas.js';
+import { assertUnreachable } from '@stagecast/protocol';
 
 export interface IngestLinkEvents {
   /** Ingest sent a stage snapshot (possibly stale: compare `version`). */
   onStage: (stage: StageSnapshot) => void;
   /** Ingest (or a host via ingest) asked the broadcast to stop. */
   onStop: () => void;
-  /** Ingest resumed a session's consumers and asked for key frames. */
-  onFlowing?: (sessionId: string) => void;
 }
 
 interface PendingBind {
-  resolve: (inputs: RtpInput[]) => void;
+  resolve: (input: RtpInput) => void;
   reject: (error: Error) => void;
 }
 
@@ -31,14 +30,14 @@ export class BindError extends Error {
 
 /**
  * The compositor's side of the handshake in protocol/jobs.ts, for one room:
- * hello → (stage) → bind → (bound | bindFailed) → listening → (flowing) … release → ended.
+ * hello → (stage) → bind → (bound | bindFailed) → keyFrame … release → ended.
  */
 export class IngestLink {
   private readonly pending = new Map<string, PendingBind>();
   private closed = false;
 
   private constructor(
-    private readonly roomId: string,
+    readonly roomId: string,
     private readonly pub: Redis,
     private readonly sub: Redis,
     private readonly events: IngestLinkEvents,
@@ -62,25 +61,19 @@ export class IngestLink {
     await this.pub.publish(INGEST_CHANNEL, JSON.stringify(msg));
   }
 
-  /**
-   * Asks ingest to send these producers' RTP to these ports. An empty bind needs no RTP: if
-   * nobody confirms it in time it is taken as bound.
-   */
-  async bind(sessionId: string, host: string, ports: { producerId: string; rtpPort: number; rtcpPort: number }[], timeoutMs: number): Promise<RtpInput[]> {
-    const answer = new Promise<RtpInput[]>((resolve, reject) => this.pending.set(sessionId, { resolve, reject }));
+  /** Asks ingest to send one producer's RTP (a feed) to the relay's ports, bound already. */
+  async bind(feedId: string, host: string, producerId: string, ports: { rtpPort: number; rtcpPort: number }, timeoutMs: number): Promise<RtpInput> {
+    const answer = new Promise<RtpInput>((resolve, reject) => this.pending.set(feedId, { resolve, reject }));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<RtpInput[]>((resolve, reject) => {
-      timer = setTimeout(() => {
-        if (ports.length === 0) resolve([]);
-        else reject(new BindError(`no answer to bind within ${timeoutMs} ms`));
-      }, timeoutMs);
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BindError(`no answer to bind within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      await this.send({ type: 'bind', roomId: this.roomId, sessionId, host, ports });
+      await this.send({ type: 'bind', roomId: this.roomId, feedId, host, producerId, ...ports });
       return await Promise.race([answer, timeout]);
     } finally {
       clearTimeout(timer);
-      this.pending.delete(sessionId);
+      this.pending.delete(feedId);
     }
   }
 
@@ -106,17 +99,16 @@ export class IngestLink {
         this.events.onStage(msg.stage);
         break;
       case 'bound':
-        this.pending.get(msg.sessionId)?.resolve(msg.inputs);
+        this.pending.get(msg.feedId)?.resolve(msg.input);
         break;
       case 'bindFailed':
-        this.pending.get(msg.sessionId)?.reject(new BindError(msg.message));
-        break;
-      case 'flowing':
-        this.events.onFlowing?.(msg.sessionId);
+        this.pending.get(msg.feedId)?.reject(new BindError(msg.message));
         break;
       case 'stop':
         this.events.onStop();
         break;
+      default:
+        assertUnreachable(msg);
     }
   }
 }

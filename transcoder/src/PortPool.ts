@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 
 /** The RTP and RTCP ports of one input (`rtcpPort = rtpPort + 1`, RTP even, as RFC 3550 asks). */
 export interface PortPair {
@@ -107,4 +108,16 @@ export async function udpPortsBound(ports: readonly number[]): Promise<boolean> 
     }
   }
   return true;
+}
+
+/** A TCP port free on 127.0.0.1 right now (for FFmpeg's zmq filter, which binds it itself). */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no TCP port'))));
+    });
+  });
 }

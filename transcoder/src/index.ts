@@ -1,8 +1,11 @@
 export { startTranscoder, Transcoder, WORKER_TIMINGS, type TranscoderOptions } from './Transcoder.js';
 export { configFromEnv, type TranscoderConfig } from './config.js';
-export { buildFfmpegArgs, buildFilterGraph, buildLabels, compositeSize, sessionPaths, type FfmpegJobSettings, type SessionPaths } from './buildFfmpegArgs.js';
+export { buildFfmpegArgs, buildFilterGraph, compositeSize, runPaths, type FfmpegJobSettings } from './buildFfmpegArgs.js';
 export { buildSdp } from './buildSdp.js';
-export { computeLayout, layoutKey, MAX_TILES, type Layout, type Rect, type TileBox } from './computeLayout.js';
+export { computeLayout, MAX_TILES, onAirOf, type Layout, type Rect, type TileBox } from './computeLayout.js';
+export { buildScene, sceneCommands, type Scene } from './scene.js';
+export { SlotRelay } from './relay/SlotRelay.js';
+export { RtpSlot } from './relay/RtpSlot.js';
 export { h264Profile, type H264Profile } from './h264.js';
 export {
   appendSegment,
@@ -16,7 +19,7 @@ export {
   type PublicSegment,
 } from './playlist.js';
 export { PlaylistWriter, STATE_FILE, type PlaylistWriterOptions } from './PlaylistWriter.js';
-export { CompositeSession, type CompositeSessionOptions } from './CompositeSession.js';
+export { CompositeRun, type CompositeRunOptions } from './CompositeRun.js';
 export { CompositeJob, type CompositeJobOptions } from './CompositeJob.js';
 export { JOB_TIMINGS } from './jobTimings.js';
 export { IngestLink } from './IngestLink.js';

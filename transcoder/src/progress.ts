@@ -5,6 +5,8 @@ export interface FfmpegProgress {
   fps: number;
   speed: number;
   bitrateKbps: number;
+  /** Media time written so far (ms): with the wall clock it tells how far behind live the output is. */
+  outTimeMs: number;
 }
 
 /**
@@ -47,5 +49,6 @@ function toProgress(block: Map<string, string>): FfmpegProgress {
     speed: num(block.get('speed')?.replace(/x$/, '')),
     // "2510.3kbits/s", or N/A while HLS writes through its own files.
     bitrateKbps: num(block.get('bitrate')?.replace(/kbits\/s$/, '')),
+    outTimeMs: num(block.get('out_time_us')) / 1000,
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isSafeId, type CompositeJobData, type IngestMessage } from '@stagecast/protocol';
+import { isSafeId, LAYOUT_MODES, type CompositeJobData, type IngestMessage } from '@stagecast/protocol';
+import { MAX_TILES } from './computeLayout.js';
 
 const safeId = z.string().refine(isSafeId, 'not a safe id');
 const renditionName = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/);
@@ -29,6 +30,7 @@ export const compositeJobSchema = z.object({
   liveWindow: z.number().int().min(2).max(1000),
   burnClock: z.boolean(),
   frameRate: z.number().int().min(1).max(60),
+  slots: z.object({ video: z.number().int().min(1).max(MAX_TILES), audio: z.number().int().min(1).max(32) }),
 }) satisfies z.ZodType<CompositeJobData>;
 
 const port = z.number().int().min(1).max(65535);
@@ -46,6 +48,7 @@ const stageSchema = z.object({
     .max(64),
   audioProducerIds: z.array(z.string().max(128)).max(64),
   activeSpeakerPeerId: z.string().max(128).nullable(),
+  layout: z.object({ mode: z.enum(LAYOUT_MODES), pinnedPeerId: z.string().max(128).nullable() }),
   version: z.number().int().min(0),
 });
 
@@ -65,8 +68,7 @@ const rtpInputSchema = z.object({
 /** Runtime check of what ingest publishes on the compositor channel. */
 export const ingestMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stage'), roomId: z.string(), stage: stageSchema }),
-  z.object({ type: z.literal('bound'), roomId: z.string(), sessionId: z.string(), inputs: z.array(rtpInputSchema).max(64) }),
-  z.object({ type: z.literal('flowing'), roomId: z.string(), sessionId: z.string() }),
-  z.object({ type: z.literal('bindFailed'), roomId: z.string(), sessionId: z.string(), message: z.string() }),
+  z.object({ type: z.literal('bound'), roomId: z.string(), feedId: z.string(), input: rtpInputSchema }),
+  z.object({ type: z.literal('bindFailed'), roomId: z.string(), feedId: z.string(), message: z.string() }),
   z.object({ type: z.literal('stop'), roomId: z.string() }),
 ]) satisfies z.ZodType<IngestMessage>;

@@ -1,0 +1,161 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CompositeJobData, RtpInput } from '@stagecast/protocol';
+import type { Logger } from 'pino';
+import { buildFfmpegArgs, CLOCK_TEXT, runPaths } from './buildFfmpegArgs.js';
+import { buildSdp } from './buildSdp.js';
+import { FfmpegProcess, type FfmpegExit } from './ffmpegAdapter.js';
+import { FilterCommander, type CommandFailure } from './FilterCommander.js';
+import { freeTcpPort, udpPortsBound, type PortPair, type PortPool } from './PortPool.js';
+import type { FfmpegProgress } from './progress.js';
+import type { QualityStep } from './quality.js';
+import { SLOT_PAYLOAD_TYPES } from './relay/SlotRelay.js';
+import type { SlotKind } from './relay/RtpSlot.js';
+import type { Scene } from './scene.js';
+
+export interface CompositeRunOptions {
+  id: string;
+  job: CompositeJobData;
+  quality: QualityStep;
+  /** The picture FFmpeg starts with. */
+  scene: Scene;
+  /** FFmpeg's working directory: SDP files, its playlists and segments. */
+  dir: string;
+  logFile: string;
+  /** Address FFmpeg listens on for the relay's RTP. */
+  host: string;
+  ports: PortPool;
+  /** The relay's SSRC of each slot. */
+  ssrcs: Record<SlotKind, number[]>;
+  logger: Logger;
+  ffmpegPath?: string;
+  onExit: (run: CompositeRun, exit: FfmpegExit) => void;
+  onProgress: (run: CompositeRun, progress: FfmpegProgress) => void;
+  /** Called with the pid as soon as FFmpeg runs (recorded for orphan clean-up). */
+  onSpawn?: (pid: number) => void;
+}
+
+/** How long FFmpeg may take to bind its UDP sockets. */
+const BIND_SOCKETS_MS = 5000;
+
+function slotInput(kind: SlotKind, index: number, ssrc: number, ports: PortPair): RtpInput {
+  const codec = kind === 'video' ? { codec: 'VP8', clockRate: 90000 } : { codec: 'opus', clockRate: 48000, channels: 2 };
+  return { producerId: `slot-${kind}-${index}`, kind, payloadType: SLOT_PAYLOAD_TYPES[kind], ssrc, ...ports, ...codec };
+}
+
+/**
+ * One FFmpeg process of a broadcast, for as long as it lives: fixed slot inputs, the graph
+ * built from a scene, and a zmq commander to change the picture while it runs.
+ */
+export class CompositeRun {
+  /** ms since the epoch of the last frame-count increase (or of the start). */
+  lastAdvance = Date.now();
+  progress: FfmpegProgress = { frame: 0, fps: 0, speed: 0, bitrateKbps: 0, outTimeMs: 0 };
+  /** When FFmpeg's sockets were bound and the relay began sending: media time 0. */
+  startedAt = 0;
+  /** The scene FFmpeg shows (after the last command batch it took). */
+  scene: Scene;
+  private ffmpeg: FfmpegProcess | undefined;
+  private commander: FilterCommander | undefined;
+
+  private constructor(
+    readonly options: CompositeRunOptions,
+    readonly slotPorts: Record<SlotKind, PortPair[]>,
+  ) {
+    this.scene = options.scene;
+  }
+
+  get id(): string {
+    return this.options.id;
+  }
+
+  get exited(): boolean {
+    return this.ffmpeg?.exited ?? false;
+  }
+
+  get pid(): number {
+    return this.ffmpeg?.pid ?? -1;
+  }
+
+  get quality(): QualityStep {
+    return this.options.quality;
+  }
+
+  static async start(options: CompositeRunOptions): Promise<CompositeRun> {
+    const { job, dir, ports } = options;
+    const video = await ports.allocate(job.slots.video);
+    const audio = await ports.allocate(job.slots.audio).catch((error: unknown) => {
+      ports.release(video);
+      throw error;
+    });
+    const run = new CompositeRun(options, { video, audio });
+    try {
+      await mkdir(dir, { recursive: true });
+      for (const r of job.ladder) await mkdir(join(dir, runPaths.rendition(r.name)), { recursive: true });
+      for (const [k, pair] of video.entries()) await writeFile(join(dir, runPaths.videoSdp(k)), buildSdp(slotInput('video', k, options.ssrcs.video[k] ?? 0, pair), options.host));
+      for (const [k, pair] of audio.entries()) await writeFile(join(dir, runPaths.audioSdp(k)), buildSdp(slotInput('audio', k, options.ssrcs.audio[k] ?? 0, pair), options.host));
+      if (job.burnClock) await writeFile(join(dir, runPaths.clock), CLOCK_TEXT);
+      const zmqPort = await freeTcpPort();
+      await run.spawn(buildFfmpegArgs(job, options.quality, options.scene, zmqPort));
+      run.commander = new FilterCommander(zmqPort);
+      return run;
+    } catch (error) {
+      run.kill();
+      ports.release([...video, ...audio]);
+      throw error;
+    }
+  }
+
+  /**
+   * Applies a change of picture (commands from `sceneCommands`); resolves with the commands
+   * FFmpeg refused. `scene` becomes the run's scene once FFmpeg answered.
+   */
+  async apply(commands: readonly string[], scene: Scene, timeoutMs = 3000): Promise<CommandFailure[]> {
+    if (!this.commander || this.exited) throw new Error('FFmpeg is not running');
+    const failures = commands.length === 0 ? [] : await this.commander.send(commands, timeoutMs);
+    this.scene = scene;
+    return failures;
+  }
+
+  /** SIGINT and wait: FFmpeg completes its current segments. */
+  async stop(graceMs?: number): Promise<FfmpegExit | null> {
+    this.commander?.close();
+    return (await this.ffmpeg?.stop(graceMs)) ?? null;
+  }
+
+  kill(): void {
+    this.commander?.close();
+    this.ffmpeg?.kill();
+  }
+
+  private async spawn(args: string[]): Promise<void> {
+    const { options } = this;
+    this.ffmpeg = await FfmpegProcess.start({
+      args,
+      cwd: options.dir,
+      logFile: options.logFile,
+      ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
+      onProgress: (p) => {
+        if (p.frame > this.progress.frame) this.lastAdvance = Date.now();
+        this.progress = p;
+        options.onProgress(this, p);
+      },
+      onExit: (exit) => {
+        this.commander?.close();
+        options.ports.release([...this.slotPorts.video, ...this.slotPorts.audio]);
+        options.onExit(this, exit);
+      },
+    });
+    options.onSpawn?.(this.ffmpeg.pid);
+    const ports = [...this.slotPorts.video, ...this.slotPorts.audio].flatMap((p) => [p.rtpPort, p.rtcpPort]);
+    // A real check, not a sleep: packets sent before the sockets exist are lost.
+    const deadline = Date.now() + BIND_SOCKETS_MS;
+    while (!(await udpPortsBound(ports))) {
+      if (this.ffmpeg.exited) throw new Error('FFmpeg exited before binding its ports');
+      if (Date.now() > deadline) throw new Error('FFmpeg did not bind its RTP ports');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.startedAt = Date.now();
+    this.lastAdvance = this.startedAt;
+  }
+}

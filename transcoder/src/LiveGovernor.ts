@@ -1,0 +1,73 @@
+/** What the governor asks of the job. */
+export type GovernorVerdict = 'keep' | 'lower' | 'raise';
+
+/** Output more than this far behind the wall clock (s) is falling behind. */
+export const BEHIND_LIMIT_S = 0.6;
+/** Seconds of being behind before quality steps down. */
+const BEHIND_FOR_S = 2;
+/** A run's first seconds are warm-up (encoders start, first key frames): not judged. */
+const WARM_UP_S = 3;
+/** First wait at a lowered step before trying one step up (doubles after each failed try). */
+const RAISE_AFTER_S = 60;
+
+/**
+ * Keeps the broadcast live when the machine cannot keep up. FFmpeg's media time should grow
+ * with the wall clock; when it lags by more than BEHIND_LIMIT_S for a few seconds, the job
+ * steps quality down (a restart drops the backlog, the cheaper step keeps up). After a calm
+ * while it tries one step up again; a step up that fails makes the next try wait twice as long.
+ */
+export class LiveGovernor {
+  private runStart = 0;
+  /** Smallest (wall − media) seen this run: the pipeline's own delay. */
+  private baseline = Number.POSITIVE_INFINITY;
+  private behindSince: number | null = null;
+  private calmSince = 0;
+  private raiseAfterS = RAISE_AFTER_S;
+  private raisedAt: number | null = null;
+  private samples: { wall: number; media: number }[] = [];
+  /** Seconds behind live at the last sample. */
+  behindS = 0;
+
+  /** A new FFmpeg run starts (its media time starts at 0). */
+  startRun(now: number): void {
+    this.runStart = now;
+    this.baseline = Number.POSITIVE_INFINITY;
+    this.behindSince = null;
+    this.calmSince = now;
+    this.samples = [];
+    this.behindS = 0;
+  }
+
+  /** Speed over the last five seconds (1 = real time). */
+  get speed(): number {
+    const first = this.samples[0];
+    const last = this.samples.at(-1);
+    if (!first || !last || last.wall - first.wall < 500) return 0;
+    return Math.round(((last.media - first.media) / (last.wall - first.wall)) * 100) / 100;
+  }
+
+  /** One progress report of the running FFmpeg. */
+  observe(outTimeMs: number, now: number, level: number, lowest: number): GovernorVerdict {
+    this.samples.push({ wall: now, media: outTimeMs });
+    while ((this.samples[0]?.wall ?? now) < now - 5000) this.samples.shift();
+    const lag = (now - this.runStart - outTimeMs) / 1000;
+    if (outTimeMs > 0) this.baseline = Math.min(this.baseline, lag);
+    this.behindS = Number.isFinite(this.baseline) ? Math.max(0, lag - this.baseline) : 0;
+    if ((now - this.runStart) / 1000 < WARM_UP_S) return 'keep';
+    if (this.behindS > BEHIND_LIMIT_S) {
+      this.calmSince = now;
+      this.behindSince ??= now;
+      if ((now - this.behindSince) / 1000 < BEHIND_FOR_S || level >= lowest) return 'keep';
+      // A step up that did not hold: wait longer before the next one.
+      if (this.raisedAt !== null && now - this.raisedAt < 60_000) this.raiseAfterS *= 2;
+      this.raisedAt = null;
+      return 'lower';
+    }
+    this.behindSince = null;
+    if (level > 0 && (now - this.calmSince) / 1000 >= this.raiseAfterS) {
+      this.raisedAt = now;
+      return 'raise';
+    }
+    return 'keep';
+  }
+}

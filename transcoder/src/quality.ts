@@ -1,0 +1,33 @@
+import type { BroadcastQuality } from '@stagecast/protocol';
+
+/** x264 presets the steps use, fastest last. */
+export type X264Preset = 'veryfast' | 'superfast' | 'ultrafast';
+
+/** How one FFmpeg run encodes: each step down costs less CPU and keeps every rung. */
+export interface QualityStep {
+  level: number;
+  frameRate: number;
+  /** Preset of the top rung. */
+  topPreset: X264Preset;
+  /** Preset of the other rungs. */
+  lowerPreset: X264Preset;
+}
+
+/**
+ * The steps, full quality first. Rungs are never dropped: a player on any rung keeps its
+ * playlist. Presets go first (cheap in quality), then the frame rate (halves the filter graph
+ * and the encoders' work), so a busy machine stays live instead of falling behind.
+ */
+export function qualitySteps(frameRate: number): QualityStep[] {
+  return [
+    { level: 0, frameRate, topPreset: 'veryfast', lowerPreset: 'superfast' },
+    { level: 1, frameRate, topPreset: 'superfast', lowerPreset: 'ultrafast' },
+    { level: 2, frameRate: Math.max(10, Math.round(frameRate / 2)), topPreset: 'ultrafast', lowerPreset: 'ultrafast' },
+    { level: 3, frameRate: Math.max(8, Math.round(frameRate / 3)), topPreset: 'ultrafast', lowerPreset: 'ultrafast' },
+  ];
+}
+
+/** The step as hosts are told of it. */
+export function describeQuality(step: QualityStep, reason: string | null): BroadcastQuality {
+  return { level: step.level, frameRate: step.frameRate, reason: step.level === 0 ? null : reason };
+}

@@ -1,0 +1,165 @@
+import { randomInt } from 'node:crypto';
+import { AUDIO_FILLER_MS, OPUS_SILENCE_PAYLOAD, VIDEO_FILLER_FPS, VP8_FILLER_PAYLOAD } from './fillers.js';
+import { buildRtp, isVp8KeyFrameStart, parseRtp, rewriteRtp } from './rtp.js';
+
+export type SlotKind = 'video' | 'audio';
+
+/** A live source that sent nothing for this long is treated as gone: filler resumes. */
+export const QUIET_MS = 600;
+/** While a video slot waits for its source's key frame, it asks again this often. */
+export const KEY_FRAME_RETRY_MS = 1000;
+
+/** What one step of a slot asks the relay to do. */
+export interface SlotOutput {
+  /** Packets to send to FFmpeg, in order. */
+  packets: Buffer[];
+  /** The source's first usable packet went out: the slot shows it from now on. */
+  becameLive?: boolean;
+  /** The source stopped sending (or a restart needs a fresh decoder start). */
+  wentQuiet?: boolean;
+  /** Ask the source for a key frame. */
+  wantKeyFrame?: boolean;
+}
+
+const NONE: SlotOutput = { packets: [] };
+
+/** Whether 16-bit sequence number `a` comes after `b`. */
+const seqAfter = (a: number, b: number): boolean => ((a - b) & 0xffff) !== 0 && ((a - b) & 0xffff) < 0x8000;
+
+/**
+ * One fixed FFmpeg input: one SSRC, sequence numbers and timestamps that never jump back,
+ * whoever the source is. Pure (time is passed in), so every switch is unit-tested.
+ *
+ * Timestamps follow the wall clock across switches: a new source's first packet is mapped to
+ * the time elapsed since the last packet sent, so all slots stay on one timeline and the
+ * composite's PROGRAM-DATE-TIME stays the capture time. A video source is taken only from
+ * a key frame on (a decoder cannot start anywhere else); until then, and whenever the slot is
+ * empty, it sends filler: black key frames, or Opus silence.
+ */
+export class RtpSlot {
+  readonly ssrc = randomInt(1, 2 ** 32 - 1);
+  private feedId: string | null = null;
+  private state: 'filler' | 'waiting' | 'live' = 'filler';
+  private lastSeq = randomInt(0, 0xffff);
+  private lastTs = randomInt(0, 2 ** 31);
+  /** Wall time (ms) that `lastTs` stands for. */
+  private lastWall: number;
+  private seqOffset = 0;
+  private tsOffset = 0;
+  private lastSourceAt = 0;
+  private lastKeyFrameAsk = 0;
+
+  constructor(
+    readonly kind: SlotKind,
+    /** The payload type FFmpeg's SDP names for this slot. */
+    readonly payloadType: number,
+    now: number,
+  ) {
+    this.lastWall = now;
+  }
+
+  get clockRate(): number {
+    return this.kind === 'video' ? 90000 : 48000;
+  }
+
+  /** The feed this slot shows, or null (filler). */
+  get source(): string | null {
+    return this.feedId;
+  }
+
+  /** The source's media goes out (not filler). */
+  get live(): boolean {
+    return this.state === 'live';
+  }
+
+  /** Puts a feed (or nothing) into the slot; true when that changed anything. */
+  assign(feedId: string | null, now: number): SlotOutput & { changed: boolean } {
+    if (feedId === this.feedId) return { ...NONE, changed: false };
+    this.feedId = feedId;
+    this.state = feedId === null ? 'filler' : 'waiting';
+    this.lastKeyFrameAsk = now;
+    return { packets: [], changed: true, wantKeyFrame: feedId !== null && this.kind === 'video' };
+  }
+
+  /**
+   * FFmpeg restarted: its decoders start afresh, so a video source must be taken again from
+   * its next key frame (filler until then). Audio needs no such start.
+   */
+  resync(now: number): SlotOutput {
+    if (this.kind !== 'video' || this.state !== 'live') return NONE;
+    this.state = 'waiting';
+    this.lastKeyFrameAsk = now;
+    return { packets: [], wantKeyFrame: true };
+  }
+
+  /** A packet from a feed: rewritten for FFmpeg, or dropped (another feed, or no key frame yet). */
+  onPacket(feedId: string, packet: Uint8Array, now: number): SlotOutput {
+    if (feedId !== this.feedId || this.state === 'filler') return NONE;
+    const header = parseRtp(packet);
+    if (!header) return NONE;
+    let becameLive = false;
+    if (this.state === 'waiting') {
+      if (this.kind === 'video' && !isVp8KeyFrameStart(packet, header)) return NONE;
+      const frame = this.kind === 'video' ? 90000 / 30 : (48000 * AUDIO_FILLER_MS) / 1000;
+      const target = Math.max(this.wallTs(now), this.lastTs + frame);
+      this.tsOffset = target - header.timestamp;
+      this.seqOffset = this.lastSeq + 1 - header.sequence;
+      this.state = 'live';
+      becameLive = true;
+    }
+    this.lastSourceAt = now;
+    const sequence = (header.sequence + this.seqOffset) & 0xffff;
+    const timestamp = (header.timestamp + this.tsOffset) >>> 0;
+    // A late (reordered) packet goes out as it is; only newer ones move the slot's clock.
+    if (becameLive || seqAfter(sequence, this.lastSeq)) {
+      if (timestamp !== this.lastTs) this.lastWall = now;
+      this.lastSeq = sequence;
+      this.lastTs = timestamp;
+    }
+    return { packets: [rewriteRtp(packet, { payloadType: this.payloadType, sequence, timestamp, ssrc: this.ssrc })], becameLive };
+  }
+
+  /** Called every few ms: filler that is due, a live source that went quiet, key frame retries. */
+  tick(now: number): SlotOutput {
+    if (this.state === 'live') {
+      if (now - this.lastSourceAt <= QUIET_MS) return NONE;
+      this.state = 'waiting';
+      this.lastKeyFrameAsk = now;
+      return { packets: this.filler(now), wentQuiet: true, wantKeyFrame: this.kind === 'video' };
+    }
+    const wantKeyFrame = this.state === 'waiting' && this.kind === 'video' && now - this.lastKeyFrameAsk >= KEY_FRAME_RETRY_MS;
+    if (wantKeyFrame) this.lastKeyFrameAsk = now;
+    return { packets: this.filler(now), wantKeyFrame };
+  }
+
+  /** The timestamp that stands for wall time `now` on this slot's timeline. */
+  private wallTs(now: number): number {
+    return this.lastTs + Math.round(((now - this.lastWall) * this.clockRate) / 1000);
+  }
+
+  private filler(now: number): Buffer[] {
+    if (this.kind === 'video') {
+      if (now - this.lastWall < 1000 / VIDEO_FILLER_FPS) return [];
+      return [this.fillerPacket(this.wallTs(now), now, VP8_FILLER_PAYLOAD)];
+    }
+    // Audio: whole 20 ms packets up to now, so the mix gets an unbroken timeline; after a
+    // long stall (a busy machine), skip ahead rather than send a burst.
+    const step = (48000 * AUDIO_FILLER_MS) / 1000;
+    let due = Math.floor((now - this.lastWall) / AUDIO_FILLER_MS);
+    if (due > 10) {
+      this.lastTs += (due - 10) * step;
+      this.lastWall += (due - 10) * AUDIO_FILLER_MS;
+      due = 10;
+    }
+    const packets: Buffer[] = [];
+    for (let i = 0; i < due; i++) packets.push(this.fillerPacket(this.lastTs + step, this.lastWall + AUDIO_FILLER_MS, OPUS_SILENCE_PAYLOAD));
+    return packets;
+  }
+
+  private fillerPacket(timestamp: number, wall: number, payload: Buffer): Buffer {
+    this.lastSeq = (this.lastSeq + 1) & 0xffff;
+    this.lastTs = timestamp >>> 0;
+    this.lastWall = wall;
+    return buildRtp({ payloadType: this.payloadType, marker: true, sequence: this.lastSeq, timestamp: this.lastTs, ssrc: this.ssrc }, payload);
+  }
+}

@@ -1,0 +1,144 @@
+import type { Layout, TileBox } from './computeLayout.js';
+import { MAX_TILES } from './computeLayout.js';
+
+/**
+ * Every runtime parameter of the compositor's filter graph, as `"<filter> <param>"` →
+ * value. FFmpeg starts with a scene baked into its graph (`buildFilterGraph`); a stage change
+ * is the difference between two scenes, sent as zmq commands (`sceneCommands`).
+ */
+export type Scene = Map<string, string>;
+
+/** Names of the graph's commandable filters (FFmpeg's `filter@name` instances). */
+export const FILTERS = {
+  /** Scales video slot `k` into its tile. */
+  slotScale: (k: number) => `scale@vs${k}`,
+  /** Places video slot `k` on the picture. */
+  slotOverlay: (k: number) => `overlay@vo${k}`,
+  /** The tile background of box `b`, shown while it has no picture. */
+  card: (b: number) => `drawbox@card${b}`,
+  /** The name of box `b`. */
+  label: (b: number) => `drawtext@label${b}`,
+  /** The speaker's border. */
+  highlight: 'drawbox@hl',
+  /** The room name on an empty stage. */
+  slate: 'drawtext@slate',
+} as const;
+
+/** Off the picture: hidden filters still run, but draw nothing (overlay and drawbox clip). */
+const HIDDEN = -4000;
+/** What a hidden slot is scaled to (its filler or stale picture is never seen). */
+const HIDDEN_SLOT = 16;
+/** The speaker's border colour. */
+export const HIGHLIGHT_COLOR = '0x3fb950';
+
+const even = (n: number): number => Math.max(2, Math.floor(n / 2) * 2);
+
+/** Names are user input: one line, printable, short. */
+export function cleanLabel(text: string, fallback: string): string {
+  const clean = Array.from(text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, ' ').replace(/\s+/g, ' ').trim());
+  return clean.length === 0 ? fallback : clean.length > 40 ? `${clean.slice(0, 39).join('')}…` : clean.join('');
+}
+
+/** Escapes a value inside a filter's option string (`key=value:key=value`). */
+export const escapeOption = (value: string): string => value.replace(/[\\':]/g, (c) => `\\${c}`);
+
+/** What the scene needs to know about the slots: which one carries a producer, and whether its picture is there. */
+export interface SlotView {
+  videoSlotOf(producerId: string): number | undefined;
+  isLive(slot: number): boolean;
+  videoSlots: number;
+}
+
+function drawtext(text: string, size: number, x: string, y: string, boxed: boolean): string {
+  const box = boxed ? `1:boxborderw=${even(size / 4)}` : '0';
+  return `text=${escapeOption(text)}:fontsize=${size}:x=${x}:y=${y}:box=${box}`;
+}
+
+function hide(scene: Scene, target: string, ...params: string[]): void {
+  for (const p of params) scene.set(`${target} ${p}`, String(HIDDEN));
+}
+
+function placeBox(scene: Scene, target: string, r: { x: number; y: number; w: number; h: number }): void {
+  scene.set(`${target} x`, String(r.x));
+  scene.set(`${target} y`, String(r.y));
+  scene.set(`${target} w`, String(r.w));
+  scene.set(`${target} h`, String(r.h));
+}
+
+/** The label of a tile: bottom-left over a picture, centred on a card. */
+function label(box: TileBox, withPicture: boolean): string {
+  const name = cleanLabel(box.tile.name, 'Guest');
+  if (withPicture) {
+    const size = even(Math.min(32, Math.max(14, box.h / 12)));
+    const pad = even(size / 2);
+    return drawtext(name, size, String(box.x + pad), String(box.y + box.h - size - 2 * pad), true);
+  }
+  const size = even(Math.min(64, Math.max(18, box.h / 7)));
+  return drawtext(name, size, `${box.x}+(${box.w}-text_w)/2`, `${box.y}+(${box.h}-text_h)/2`, false);
+}
+
+/**
+ * The scene of a layout. A tile shows its picture once its slot is live (the first key frame
+ * reached FFmpeg); until then it shows its card and name, so nobody appears as a black box.
+ */
+export function buildScene(layout: Layout, slots: SlotView): Scene {
+  const scene: Scene = new Map();
+  const shown = new Map<number, TileBox>();
+  layout.boxes.forEach((box) => {
+    const slot = box.tile.videoProducerId === null ? undefined : slots.videoSlotOf(box.tile.videoProducerId);
+    if (slot !== undefined && slots.isLive(slot)) shown.set(slot, box);
+  });
+  for (let k = 0; k < slots.videoSlots; k++) {
+    const box = shown.get(k);
+    scene.set(`${FILTERS.slotScale(k)} w`, String(box ? box.w : HIDDEN_SLOT));
+    scene.set(`${FILTERS.slotScale(k)} h`, String(box ? box.h : HIDDEN_SLOT));
+    // Centred in the tile whatever the source's shape (overlay_w is the scaled picture's width).
+    scene.set(`${FILTERS.slotOverlay(k)} x`, box ? `${box.x}+(${box.w}-overlay_w)/2` : String(HIDDEN));
+    scene.set(`${FILTERS.slotOverlay(k)} y`, box ? `${box.y}+(${box.h}-overlay_h)/2` : String(HIDDEN));
+  }
+  const withPicture = new Set(shown.values());
+  for (let b = 0; b < MAX_TILES; b++) {
+    const box = layout.boxes[b];
+    if (box && !withPicture.has(box)) placeBox(scene, FILTERS.card(b), box);
+    else hide(scene, FILTERS.card(b), 'x', 'y', 'w', 'h');
+    scene.set(`${FILTERS.label(b)} reinit`, box ? label(box, withPicture.has(box)) : `x=${HIDDEN}:y=${HIDDEN}`);
+  }
+  const speaker = layout.boxes.find((b) => b.highlighted);
+  if (speaker) {
+    placeBox(scene, FILTERS.highlight, speaker);
+    scene.set(`${FILTERS.highlight} t`, String(even(Math.max(4, speaker.w / 120))));
+  } else {
+    hide(scene, FILTERS.highlight, 'x', 'y', 'w', 'h');
+    scene.set(`${FILTERS.highlight} t`, '4');
+  }
+  const roomSize = even(layout.height / 12);
+  scene.set(
+    `${FILTERS.slate} reinit`,
+    layout.kind === 'slate'
+      ? drawtext(cleanLabel(layout.roomName, 'Stagecast'), roomSize, '(w-text_w)/2', '(h-text_h)/2', false)
+      : `x=${HIDDEN}:y=${HIDDEN}`,
+  );
+  return scene;
+}
+
+/** The value of one scene parameter (every scene has them all). */
+export function sceneValue(scene: Scene, target: string, param: string): string {
+  const value = scene.get(`${target} ${param}`);
+  if (value === undefined) throw new Error(`scene lacks ${target} ${param}`);
+  return value;
+}
+
+/**
+ * The zmq commands that turn scene `from` into `to`, in a fixed order. The zmq filter reads
+ * its whole queue on each frame, so commands sent together land on one frame. A command's
+ * argument is one token for the zmq filter: spaces, quotes and backslashes are escaped once
+ * more (on top of the option escaping inside drawtext's `reinit`).
+ */
+export function sceneCommands(from: Scene | null, to: Scene): string[] {
+  const commands: string[] = [];
+  for (const [key, value] of to) {
+    if (from?.get(key) === value) continue;
+    commands.push(`${key} ${value.replace(/[\\' ]/g, (c) => `\\${c}`)}`);
+  }
+  return commands;
+}
