@@ -3,11 +3,11 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import type { Browser, Locator, Page } from 'playwright-core';
-import type { ChatMessage, CreateRoomResponse, RoomInfo, StageInvite } from '@stagecast/protocol';
+import type { Browser, Locator, Page, WebSocketRoute } from 'playwright-core';
+import type { ChatMessage, CreateRoomResponse, LayoutChoice, RoomInfo, StageInvite } from '@stagecast/protocol';
 import { ChatClient, HandsClient, connect, joinWithCode, type Role, type Room } from '@stagecast/sdk';
 import { launchChromium } from './helpers/chromium.js';
-import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
+import { ON_AIR_MS, ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { nextEvent } from './helpers/events.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
 import { Bot } from './bot/Bot.js';
@@ -62,11 +62,11 @@ afterAll(async () => {
 });
 
 /** Screenshots at desktop and phone sizes, back to desktop afterwards. */
-async function screenshots(name: string): Promise<void> {
-  await page.screenshot({ path: `${ARTIFACTS}/broadcaster-${name}.png` });
-  await page.setViewportSize(PHONE);
-  await page.screenshot({ path: `${ARTIFACTS}/broadcaster-${name}-mobile.png`, fullPage: true });
-  await page.setViewportSize(DESKTOP);
+async function screenshots(name: string, on: Page = page): Promise<void> {
+  await on.screenshot({ path: `${ARTIFACTS}/broadcaster-${name}.png` });
+  await on.setViewportSize(PHONE);
+  await on.screenshot({ path: `${ARTIFACTS}/broadcaster-${name}-mobile.png`, fullPage: true });
+  await on.setViewportSize(DESKTOP);
 }
 
 async function roomInfo(): Promise<RoomInfo> {
@@ -92,6 +92,60 @@ async function viewer(name: string): Promise<{ room: Room; token: string }> {
   const viewerRoom = await connect({ url: ingest.url, token: joined.token, roomId: joined.roomId, reconnect: false });
   cleanups.push(() => viewerRoom.close());
   return { room: viewerRoom, token: joined.token };
+}
+
+async function layoutOnServer(): Promise<LayoutChoice> {
+  return (await ingest.api<LayoutChoice>('GET', `/api/rooms/${room.id}/layout`)).body;
+}
+
+/** The layout control's button for a mode, by its visible label. */
+function layoutButton(on: Page, label: string): Locator {
+  return on.getByRole('group', { name: 'Layout' }).getByRole('button', { name: label, exact: true });
+}
+
+async function pressed(button: Locator, what: string): Promise<void> {
+  await waitFor(async () => (await button.getAttribute('aria-pressed')) === 'true', what);
+}
+
+/**
+ * A second studio page whose Socket.IO traffic passes through the test, which can change it on
+ * the way: the compositor's progress reports say it lowered quality, and layout requests pin
+ * someone who is not on stage (so the real server refuses them).
+ */
+interface TamperedPage {
+  page: Page;
+  degrade: boolean;
+  pinNobody: boolean;
+}
+
+/** Socket.IO event packets (`42["event",payload]`, `42<ackId>[...]` for requests), as text frames. */
+function tamper(ws: WebSocketRoute, flags: TamperedPage): void {
+  const server = ws.connectToServer();
+  const rewrite = (message: string | Buffer, change: (event: string, payload: Record<string, unknown>) => boolean) => {
+    if (typeof message !== 'string') return message;
+    const packet = /^42(\d*)(\[.*)$/s.exec(message);
+    if (!packet) return message;
+    const [event, payload, ...rest] = JSON.parse(packet[2] ?? '[]') as [string, Record<string, unknown>, ...unknown[]];
+    return change(event, payload) ? `42${packet[1] ?? ''}${JSON.stringify([event, payload, ...rest])}` : message;
+  };
+  ws.onMessage((message) =>
+    server.send(
+      rewrite(message, (event, payload) => {
+        if (!flags.pinNobody || event !== 'broadcast:layout') return false;
+        Object.assign(payload, { mode: 'spotlight', pinnedPeerId: 'nobody-on-stage' });
+        return true;
+      }),
+    ),
+  );
+  server.onMessage((message) =>
+    ws.send(
+      rewrite(message, (event, payload) => {
+        if (!flags.degrade || event !== 'broadcast:progress') return false;
+        payload.quality = { level: 2, frameRate: 20, reason: 'The machine is short of CPU: 20 fps and a faster preset' };
+        return true;
+      }),
+    ),
+  );
 }
 
 async function startBot(token: string, name: string): Promise<Bot> {
@@ -141,6 +195,57 @@ describe('broadcaster-ui', () => {
     await screenshots('stage');
   });
 
+  it('before going live, the host picks a layout; the choice reaches the server and follows changes made elsewhere', async () => {
+    await page.getByRole('tab', { name: 'Broadcast' }).click();
+    const panel = page.getByRole('tabpanel', { name: 'Broadcast' });
+    await pressed(layoutButton(page, 'Auto'), 'Auto to be the first choice');
+    await expect(layoutButton(page, 'Grid').getAttribute('title')).resolves.toMatch(/equal tiles/);
+    await panel.getByText('Kept for when you go live.').waitFor();
+
+    await layoutButton(page, 'Speaker').click();
+    await pressed(layoutButton(page, 'Speaker'), 'Speaker to be chosen');
+    await expect(layoutButton(page, 'Auto').getAttribute('aria-pressed')).resolves.toBe('false');
+    expect(await layoutOnServer()).toEqual({ mode: 'speaker', pinnedPeerId: null });
+
+    // Spotlight pins someone by itself; the picker then names who, and can change it.
+    const robo = (await roomInfo()).stage.find((p) => p.name === 'Robo');
+    if (!robo) throw new Error('Robo is not on stage');
+    await layoutButton(page, 'Spotlight').click();
+    await pressed(layoutButton(page, 'Spotlight'), 'Spotlight to be chosen');
+    const picker = panel.getByRole('combobox', { name: 'Person in the spotlight' });
+    await picker.waitFor();
+    await picker.selectOption({ label: 'Robo' });
+    await waitFor(async () => (await layoutOnServer()).pinnedPeerId === robo.peerId, 'Robo to be pinned on the server');
+    await waitFor(async () => (await picker.inputValue()) === robo.peerId, 'the picker to name Robo');
+    await pressed(tile('Robo').getByRole('button', { name: 'Pin Robo to air' }), "Robo's tile to show the pin");
+
+    // Someone joining now gets the choice in their join snapshot.
+    const watcher = await viewer('Layout watcher');
+    expect(watcher.room.layout).toEqual({ mode: 'spotlight', pinnedPeerId: robo.peerId });
+    watcher.room.close();
+
+    // A change through the REST API shows in the studio.
+    await ingest.api('PUT', `/api/rooms/${room.id}/layout`, { mode: 'grid', pinnedPeerId: null });
+    await pressed(layoutButton(page, 'Grid'), 'Grid, chosen through REST, to show');
+    await picker.waitFor({ state: 'detached' });
+
+    // "Pin to air" on a tile is the shortcut to the spotlight.
+    await tile('Robo').getByRole('button', { name: 'Pin Robo to air' }).click();
+    await pressed(layoutButton(page, 'Spotlight'), 'the tile pin to choose Spotlight');
+    expect(await layoutOnServer()).toEqual({ mode: 'spotlight', pinnedPeerId: robo.peerId });
+    await expect(page.getByRole('alert').count()).resolves.toBe(0);
+    await screenshots('layout');
+    await page.setViewportSize(PHONE);
+    await panel.locator('.layout-control').scrollIntoViewIfNeeded();
+    await panel.locator('.layout-control').screenshot({ path: `${ARTIFACTS}/broadcaster-layout-control-mobile.png` });
+    await page.setViewportSize(DESKTOP);
+
+    // Pressing the pin again goes back to the automatic layout for the steps that follow.
+    await tile('Robo').getByRole('button', { name: 'Pin Robo to air' }).click();
+    await pressed(layoutButton(page, 'Auto'), 'Auto again');
+    expect(await layoutOnServer()).toEqual({ mode: 'auto', pinnedPeerId: null });
+  });
+
   it('"Go live" goes through starting to live; the links are offered and the HLS preview plays', { timeout: 120_000 }, async () => {
     await page.getByRole('button', { name: 'Go live' }).click();
     await page.getByRole('button', { name: 'End broadcast' }).waitFor();
@@ -155,6 +260,53 @@ describe('broadcaster-ui', () => {
     await plays(panel.getByLabel('Preview of the broadcast'), 'the HLS preview', 60_000);
     await expect(panel.locator('.bc-state').textContent()).resolves.toMatch(/^Live · \d+:\d\d$/);
     await screenshots('live');
+  });
+
+  it('live: a co-host changes the layout, the host sees the choice and the picture on air follow; reduced quality and refusals show', { timeout: 150_000 }, async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    cleanups.push(() => context.close());
+    const cohost: TamperedPage = { page: await context.newPage(), degrade: false, pinNobody: false };
+    await context.routeWebSocket(/\/socket\.io\//, (ws) => tamper(ws, cohost));
+    const co = cohost.page;
+    co.on('pageerror', (error) => console.error('[co-host page error]', error.message));
+    await co.goto(room.links.cohost);
+    await co.getByLabel('Your name').fill('Cora');
+    await co.getByRole('button', { name: 'Join stage' }).click();
+    await co.getByRole('figure', { name: /^Cora\b/ }).waitFor();
+    await co.getByRole('tab', { name: 'Broadcast' }).click();
+    await pressed(layoutButton(co, 'Auto'), "Auto on the co-host's page");
+
+    // Whatever Auto resolves to, the host sees what is on air.
+    const onAir = page.getByTestId('on-air');
+    await waitFor(async () => /^On air: (grid|speaker|spotlight|screen share) · \d+ tiles?$/.test((await onAir.textContent())?.trim() ?? ''), 'what is on air', ON_AIR_MS);
+
+    await layoutButton(co, 'Grid').click();
+    await pressed(layoutButton(co, 'Grid'), 'Grid on the co-host page');
+    await pressed(layoutButton(page, 'Grid'), "the co-host's Grid on the host page");
+    await waitFor(async () => (await onAir.textContent())?.trim() === 'On air: grid · 3 tiles', 'the grid of three on air', ON_AIR_MS);
+
+    // The compositor's quality step, as the co-host's page hears it.
+    cohost.degrade = true;
+    const warning = co.getByTestId('quality');
+    await expect(warning.getAttribute('aria-live')).resolves.toBe('polite');
+    await waitFor(async () => (await warning.textContent())?.includes('Reduced quality to stay live: The machine is short of CPU: 20 fps and a faster preset. Now 20 fps.'), 'the reduced-quality warning');
+
+    // A refusal: the request goes out pinning someone who is not on stage, and the server says no.
+    cohost.pinNobody = true;
+    await layoutButton(co, 'Speaker').click();
+    await co.getByRole('alert').filter({ hasText: 'Could not change the layout: That person is no longer on stage.' }).waitFor();
+    await pressed(layoutButton(co, 'Grid'), 'Grid to stay chosen after the refusal');
+    expect(await layoutOnServer()).toEqual({ mode: 'grid', pinnedPeerId: null });
+    await screenshots('layout-live', co);
+    await screenshots('layout-live-host');
+
+    cohost.pinNobody = false;
+    cohost.degrade = false;
+    await layoutButton(co, 'Auto').click();
+    await pressed(layoutButton(page, 'Auto'), 'Auto again on the host page');
+    await co.getByRole('button', { name: 'Leave', exact: true }).click();
+    await tile('Cora').waitFor({ state: 'detached' });
+    await context.close();
   });
 
   it('a viewer raises a hand, is invited from the queue, accepts and appears on stage; "Move to audience" takes them off', { timeout: 90_000 }, async () => {
