@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import type { LayoutChoice, ProducerInfo, StagePeer } from '@stagecast/protocol';
+import { stageSnapshot } from './stageSnapshot.js';
+
+const producer = (peerId: string, id: string, source: ProducerInfo['source'], paused = false): ProducerInfo => ({
+  id,
+  peerId,
+  kind: source === 'camera' || source === 'screen' ? 'video' : 'audio',
+  source,
+  paused,
+});
+const peer = (peerId: string, producers: ProducerInfo[]): StagePeer => ({ peerId, name: peerId.toUpperCase(), role: 'cohost', producers });
+const spotlight: LayoutChoice = { mode: 'spotlight', pinnedPeerId: 'b' };
+
+describe('stageSnapshot', () => {
+  it('gives everyone a camera tile, a share its own tile before it, and live microphones the mix', () => {
+    const stage = [
+      peer('a', [producer('a', 'a-cam', 'camera'), producer('a', 'a-mic', 'mic')]),
+      peer('b', [producer('b', 'b-screen', 'screen'), producer('b', 'b-screen-audio', 'screen-audio'), producer('b', 'b-mic', 'mic', true)]),
+      peer('c', [producer('c', 'c-cam', 'camera', true)]),
+    ];
+    const snapshot = stageSnapshot({ roomName: 'Room', stage, activeSpeakerPeerId: 'a', layout: spotlight, version: 7 });
+    expect(snapshot).toEqual({
+      roomName: 'Room',
+      tiles: [
+        { peerId: 'a', name: 'A', source: 'camera', videoProducerId: 'a-cam' },
+        { peerId: 'b', name: 'B', source: 'screen', videoProducerId: 'b-screen' },
+        // No camera, and a paused camera: a name tile.
+        { peerId: 'b', name: 'B', source: 'camera', videoProducerId: null },
+        { peerId: 'c', name: 'C', source: 'camera', videoProducerId: null },
+      ],
+      audioProducerIds: ['a-mic', 'b-screen-audio'],
+      activeSpeakerPeerId: 'a',
+      layout: spotlight,
+      version: 7,
+    });
+  });
+
+  it('describes an empty stage', () => {
+    const snapshot = stageSnapshot({ roomName: 'Room', stage: [], activeSpeakerPeerId: null, layout: spotlight, version: 0 });
+    expect(snapshot).toEqual({ roomName: 'Room', tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, layout: spotlight, version: 0 });
+  });
+});
