@@ -26,7 +26,8 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got "${raw}"`);
   return value;
 }
 
@@ -38,7 +39,11 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 export function featureOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): FeatureOptions {
   return {
     ratePoints: positiveInt(env, 'STAGECAST_CHAT_RATE_POINTS', DEFAULT_CHAT_OPTIONS.ratePoints),
-    rateWindowSeconds: positiveInt(env, 'STAGECAST_CHAT_RATE_WINDOW_S', DEFAULT_CHAT_OPTIONS.rateWindowSeconds),
+    rateWindowSeconds: positiveInt(
+      env,
+      'STAGECAST_CHAT_RATE_WINDOW_S',
+      DEFAULT_CHAT_OPTIONS.rateWindowSeconds,
+    ),
     inviteTtlMs: positiveInt(env, 'STAGECAST_INVITE_TTL_MS', DEFAULT_PROMOTION_OPTIONS.inviteTtlMs),
     disconnectGraceMs: positiveInt(env, 'STAGECAST_HAND_GRACE_MS', DEFAULT_HAND_OPTIONS.disconnectGraceMs),
   };
@@ -75,7 +80,10 @@ export class Features {
     });
   }
 
-  static async create(ctx: IngestContext, options: FeatureOptions = featureOptionsFromEnv()): Promise<Features> {
+  static async create(
+    ctx: IngestContext,
+    options: FeatureOptions = featureOptionsFromEnv(),
+  ): Promise<Features> {
     const progress = new ProgressStore(ctx.redis, ctx.logger);
     const broadcast = await BroadcastService.create(ctx, progress);
     const layoutStore = new LayoutStore(ctx.redis, ctx.logger);
@@ -88,7 +96,10 @@ export class Features {
       pub: ctx.redis,
       sub: bridgeSub,
       listenIp: ctx.config.listenIp,
-      onEnded: (msg) => void broadcast.onEnded(msg).catch((error: unknown) => ctx.logger.error({ err: error }, 'ending a broadcast failed')),
+      onEnded: (msg) =>
+        void broadcast
+          .onEnded(msg)
+          .catch((error: unknown) => ctx.logger.error({ err: error }, 'ending a broadcast failed')),
       logger: ctx.logger.child({ component: 'compositor-bridge' }),
     });
     // The snapshot carries the choice: a new choice is a stage change for the compositor.
@@ -98,7 +109,11 @@ export class Features {
   }
 
   handlerGroups(): HandlerGroup[] {
-    return [chatHandlers(this.chat), handHandlers(this.hands, this.promotion, this.audience), broadcastHandlers(this.broadcast, this.layouts)];
+    return [
+      chatHandlers(this.chat),
+      handHandlers(this.hands, this.promotion, this.audience),
+      broadcastHandlers(this.broadcast, this.layouts),
+    ];
   }
 
   snapshotProviders(): SnapshotProviders {

@@ -36,11 +36,15 @@ export class IngestServer {
     private readonly redisClients: Redis[],
   ) {}
 
-  static async create(config: IngestConfig, logger: Logger = createLogger(config.logLevel)): Promise<IngestServer> {
+  static async create(
+    config: IngestConfig,
+    logger: Logger = createLogger(config.logLevel),
+  ): Promise<IngestServer> {
     const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
     const pub = redis.duplicate();
     const sub = redis.duplicate();
-    for (const client of [redis, pub, sub]) client.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
+    for (const client of [redis, pub, sub])
+      client.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
     // A (P)SUBSCRIBE sent before ioredis is ready is lost when its ready check fails and it
     // reconnects; the adapter would then silently miss other processes' messages.
     await Promise.all(
@@ -53,8 +57,17 @@ export class IngestServer {
             }),
       ),
     );
-    const pool = await WorkerPool.create({ numWorkers: config.numWorkers, rtcMinPort: config.rtcMinPort, rtcMaxPort: config.rtcMaxPort, logger });
-    const rooms = new RoomManager(pool, { listenIp: config.listenIp, announcedIp: config.announcedIp, maxStage: config.maxStage }, logger);
+    const pool = await WorkerPool.create({
+      numWorkers: config.numWorkers,
+      rtcMinPort: config.rtcMinPort,
+      rtcMaxPort: config.rtcMaxPort,
+      logger,
+    });
+    const rooms = new RoomManager(
+      pool,
+      { listenIp: config.listenIp, announcedIp: config.announcedIp, maxStage: config.maxStage },
+      logger,
+    );
     pool.on('workerDied', () => {
       // Routers of a dead worker are closed by mediasoup; Room reacts to that and tells its clients.
       for (const room of rooms.all()) if (room.router.closed) room.close('worker-died');
@@ -103,7 +116,8 @@ export class IngestServer {
         },
         (error: unknown) => {
           logger.error({ err: error }, 'unhandled request error');
-          if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
+          if (!res.headersSent)
+            sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
         },
       );
     });

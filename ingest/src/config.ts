@@ -32,11 +32,15 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   return value;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<IngestConfig> = {}): IngestConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<IngestConfig> = {},
+): IngestConfig {
   const apiSecret = overrides.apiSecret ?? env.STAGECAST_API_SECRET;
   if (!apiSecret) throw new Error('STAGECAST_API_SECRET is required (npm start generates one on first run)');
   const config: IngestConfig = {
@@ -56,7 +60,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL ?? 'info',
     ...overrides,
   };
-  if (config.rtcMinPort > config.rtcMaxPort) throw new Error('STAGECAST_RTC_MIN_PORT must not exceed STAGECAST_RTC_MAX_PORT');
+  if (config.rtcMinPort > config.rtcMaxPort)
+    throw new Error('STAGECAST_RTC_MIN_PORT must not exceed STAGECAST_RTC_MAX_PORT');
   if (config.numWorkers < 1) config.numWorkers = 1;
   return config;
 }

@@ -78,16 +78,27 @@ function rtpPacket(payloadType: number, seq: number, ssrc: number, payload: Buff
 
 // A VP8 key frame's first packet (payload descriptor S=1, frame tag P=0, start code, 640x360):
 // mediasoup forwards video to a new consumer only from a key frame on.
-const VP8_KEY_FRAME = Buffer.from([0x10, 0x10, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01, 0, 0, 0, 0, 0]);
+const VP8_KEY_FRAME = Buffer.from([
+  0x10, 0x10, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01, 0, 0, 0, 0, 0,
+]);
 const OPUS_FRAME = Buffer.from([0xfc, 0xff, 0xfe]);
 
 const send = (msg: CompositorMessage) => pub.publish(INGEST_CHANNEL, JSON.stringify(msg));
 
 /** The next message of `type` heard from now on. */
-function next<T extends IngestMessage['type']>(type: T, match: (msg: Extract<IngestMessage, { type: T }>) => boolean = () => true) {
+function next<T extends IngestMessage['type']>(
+  type: T,
+  match: (msg: Extract<IngestMessage, { type: T }>) => boolean = () => true,
+) {
   const from = heard.length;
   return waitFor(
-    () => heard.slice(from).find((m): m is Extract<IngestMessage, { type: T }> => m.type === type && match(m as Extract<IngestMessage, { type: T }>)),
+    () =>
+      heard
+        .slice(from)
+        .find(
+          (m): m is Extract<IngestMessage, { type: T }> =>
+            m.type === type && match(m as Extract<IngestMessage, { type: T }>),
+        ),
     `a ${type} message`,
     10_000,
     20,
@@ -128,8 +139,14 @@ beforeAll(async () => {
       source: kind === 'audio' ? 'mic' : 'camera',
       rtpParameters:
         kind === 'audio'
-          ? { codecs: [{ mimeType: 'audio/opus', payloadType: PT.audio, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: SSRC.audio }] }
-          : { codecs: [{ mimeType: 'video/VP8', payloadType: PT.video, clockRate: 90000 }], encodings: [{ ssrc: SSRC.video }] },
+          ? {
+              codecs: [{ mimeType: 'audio/opus', payloadType: PT.audio, clockRate: 48000, channels: 2 }],
+              encodings: [{ ssrc: SSRC.audio }],
+            }
+          : {
+              codecs: [{ mimeType: 'video/VP8', payloadType: PT.video, clockRate: 90000 }],
+              encodings: [{ ssrc: SSRC.video }],
+            },
     });
     if (!produced.ok) throw new Error(produced.error.code);
     producers[kind] = (produced.data as { producerId: string }).producerId;
@@ -161,7 +178,9 @@ describe('compositor handshake (ingest side)', () => {
     const { stage: snapshot } = await stage;
     expect(snapshot.version).toBeGreaterThan(0);
     expect(snapshot.layout).toEqual(DEFAULT_LAYOUT);
-    expect(snapshot.tiles).toEqual([{ peerId: host.snapshot.self.peerId, name: 'Host', source: 'camera', videoProducerId: producers.video }]);
+    expect(snapshot.tiles).toEqual([
+      { peerId: host.snapshot.self.peerId, name: 'Host', source: 'camera', videoProducerId: producers.video },
+    ]);
     expect(snapshot.audioProducerIds).toEqual([producers.audio]);
   });
 
@@ -170,9 +189,21 @@ describe('compositor handshake (ingest side)', () => {
     const audioRelay = await Relay.open();
     const videoRelay = await Relay.open();
     const audio = await bind('a1', producers.audio, audioRelay);
-    expect(audio).toMatchObject({ producerId: producers.audio, kind: 'audio', codec: 'opus', clockRate: 48000, ...audioRelay.ports });
+    expect(audio).toMatchObject({
+      producerId: producers.audio,
+      kind: 'audio',
+      codec: 'opus',
+      clockRate: 48000,
+      ...audioRelay.ports,
+    });
     const video = await bind('v1', producers.video, videoRelay);
-    expect(video).toMatchObject({ producerId: producers.video, kind: 'video', codec: 'VP8', clockRate: 90000, ...videoRelay.ports });
+    expect(video).toMatchObject({
+      producerId: producers.video,
+      kind: 'video',
+      codec: 'VP8',
+      clockRate: 90000,
+      ...videoRelay.ports,
+    });
     expect(await transportCount()).toBe(base + 2);
 
     // No `listening` step: the consumers are not paused.
@@ -200,7 +231,14 @@ describe('compositor handshake (ingest side)', () => {
     const base = await transportCount();
     const relay = await Relay.open();
     const failed = next('bindFailed', (m) => m.feedId === 'gone');
-    await send({ type: 'bind', roomId, feedId: 'gone', host: '127.0.0.1', producerId: 'no-such-producer', ...relay.ports });
+    await send({
+      type: 'bind',
+      roomId,
+      feedId: 'gone',
+      host: '127.0.0.1',
+      producerId: 'no-such-producer',
+      ...relay.ports,
+    });
     expect((await failed).message).toMatch(/producer/);
     expect(await transportCount()).toBe(base);
 
@@ -208,7 +246,10 @@ describe('compositor handshake (ingest side)', () => {
     // the old version elsewhere on this machine would answer an empty bind for any room.)
     const from = heard.length;
     const ports = [{ producerId: producers.audio, ...relay.ports }];
-    await pub.publish(INGEST_CHANNEL, JSON.stringify({ type: 'bind', roomId, sessionId: 's1', host: '127.0.0.1', ports }));
+    await pub.publish(
+      INGEST_CHANNEL,
+      JSON.stringify({ type: 'bind', roomId, sessionId: 's1', host: '127.0.0.1', ports }),
+    );
     await pub.publish(INGEST_CHANNEL, JSON.stringify({ type: 'listening', roomId, sessionId: 's1' }));
     await pub.publish(INGEST_CHANNEL, '{not json');
     await new Promise((r) => setTimeout(r, 300));

@@ -42,7 +42,10 @@ async function join(roomId: string, role: Role, name: string): Promise<RawClient
 
 const layoutPath = (roomId: string) => `/api/rooms/${roomId}/layout`;
 
-async function putLayout(roomId: string, body: unknown): Promise<{ status: number; body: LayoutChoice & Partial<ErrorBody> }> {
+async function putLayout(
+  roomId: string,
+  body: unknown,
+): Promise<{ status: number; body: LayoutChoice & Partial<ErrorBody> }> {
   return ingest.api<LayoutChoice & Partial<ErrorBody>>('PUT', layoutPath(roomId), body);
 }
 
@@ -76,7 +79,14 @@ describe('layout choice over REST', () => {
     const speaker: LayoutChoice = { mode: 'speaker', pinnedPeerId: null };
     expect((await putLayout(id, speaker)).status).toBe(200);
 
-    for (const body of [{}, { mode: 'mosaic', pinnedPeerId: null }, { mode: 'grid' }, { mode: 'grid', pinnedPeerId: 7 }, { mode: 'grid', pinnedPeerId: '' }, []]) {
+    for (const body of [
+      {},
+      { mode: 'mosaic', pinnedPeerId: null },
+      { mode: 'grid' },
+      { mode: 'grid', pinnedPeerId: 7 },
+      { mode: 'grid', pinnedPeerId: '' },
+      [],
+    ]) {
       const res = await putLayout(id, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error?.code).toBe('BAD_REQUEST');
@@ -104,7 +114,9 @@ describe('layout choice over REST', () => {
     const noRoom = await ingest.api<ErrorBody>('GET', layoutPath('no-such-room'));
     expect(noRoom.status).toBe(404);
     expect(noRoom.body.error.code).toBe('ROOM_NOT_FOUND');
-    expect((await ingest.api<ErrorBody>('PUT', layoutPath('no-such-room'), speaker)).body.error.code).toBe('ROOM_NOT_FOUND');
+    expect((await ingest.api<ErrorBody>('PUT', layoutPath('no-such-room'), speaker)).body.error.code).toBe(
+      'ROOM_NOT_FOUND',
+    );
 
     expect((await ingest.api('GET', layoutPath(id))).body).toEqual(speaker);
   });
@@ -147,13 +159,22 @@ describe('broadcast:layout request', () => {
     const grid: LayoutChoice = { mode: 'grid', pinnedPeerId: null };
     expect(await cohost.request('broadcast:layout', grid)).toEqual({ ok: true, data: grid });
 
-    for (const payload of [{ mode: 'mosaic', pinnedPeerId: null }, { mode: 'grid' }, { mode: 'grid', pinnedPeerId: false }, 'grid', undefined]) {
+    for (const payload of [
+      { mode: 'mosaic', pinnedPeerId: null },
+      { mode: 'grid' },
+      { mode: 'grid', pinnedPeerId: false },
+      'grid',
+      undefined,
+    ]) {
       const res = await host.request('broadcast:layout', payload);
       expect(res.ok ? 'accepted' : res.error.code, JSON.stringify(payload)).toBe('BAD_REQUEST');
     }
     const noPin = await host.request('broadcast:layout', { mode: 'spotlight', pinnedPeerId: null });
     expect(noPin.ok ? 'accepted' : noPin.error.code).toBe('BAD_REQUEST');
-    const offStage = await host.request('broadcast:layout', { mode: 'spotlight', pinnedPeerId: viewer.snapshot.self.peerId });
+    const offStage = await host.request('broadcast:layout', {
+      mode: 'spotlight',
+      pinnedPeerId: viewer.snapshot.self.peerId,
+    });
     expect(offStage.ok ? 'accepted' : offStage.error.code).toBe('NOT_FOUND');
 
     expect((await ingest.api('GET', layoutPath(id))).body).toEqual(grid);
@@ -168,7 +189,10 @@ describe('broadcast:layout request', () => {
     const pin: LayoutChoice = { mode: 'spotlight', pinnedPeerId: guest.snapshot.self.peerId };
     expect((await host.request('broadcast:layout', pin)).ok).toBe(true);
     guest.close();
-    await waitFor(async () => (await ingest.api<RoomInfo>('GET', `/api/rooms/${id}`)).body.stage.length === 1, 'the guest to leave');
+    await waitFor(
+      async () => (await ingest.api<RoomInfo>('GET', `/api/rooms/${id}`)).body.stage.length === 1,
+      'the guest to leave',
+    );
     expect((await ingest.api('GET', layoutPath(id))).body).toEqual(pin);
   });
 });
@@ -190,7 +214,9 @@ describe('the picture on air in GET /api/rooms/:id', () => {
   it('adds layout, speed and quality from the last report while live, and sizes the job slots', async () => {
     const { id } = await ingest.createRoom('On air');
     const live = async () => (await ingest.api<RoomInfo>('GET', `/api/rooms/${id}`)).body.live;
-    const started = await ingest.api<{ live: LiveState }>('POST', `/api/rooms/${id}/broadcast`, { action: 'start' });
+    const started = await ingest.api<{ live: LiveState }>('POST', `/api/rooms/${id}/broadcast`, {
+      action: 'start',
+    });
     expect(started.status).toBe(200);
     const jobId = `${id}.${started.body.live.broadcastId ?? ''}`;
     const job = await waitFor(() => Job.fromId<CompositeJobData>(queue, jobId), 'the composite job');
@@ -218,13 +244,23 @@ describe('the picture on air in GET /api/rooms/:id', () => {
     // What Redis holds is validated: a broken record shows no figures (and no error).
     const key = `stagecast:room:${id}:progress`;
     expect(await redis.pttl(key)).toBeGreaterThan(20_000);
-    await redis.set(key, JSON.stringify({ broadcastId: started.body.live.broadcastId, progress: { speed: 'x' } }), 'PX', 30_000);
+    await redis.set(
+      key,
+      JSON.stringify({ broadcastId: started.body.live.broadcastId, progress: { speed: 'x' } }),
+      'PX',
+      30_000,
+    );
     const plain = await live();
     expect(plain.state).toBe('live');
     expect(plain.layout).toBeUndefined();
     expect(plain.speed).toBeUndefined();
     // Another broadcast's figures are not this one's.
-    await redis.set(key, JSON.stringify({ broadcastId: 'earlier', progress: progress('live') }), 'PX', 30_000);
+    await redis.set(
+      key,
+      JSON.stringify({ broadcastId: 'earlier', progress: progress('live') }),
+      'PX',
+      30_000,
+    );
     expect((await live()).layout).toBeUndefined();
 
     // Once stopping, the figures are no longer the picture on air.

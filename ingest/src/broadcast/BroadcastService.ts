@@ -70,14 +70,20 @@ export class BroadcastService {
     private readonly options: BroadcastOptions,
   ) {
     events.on('progress', ({ jobId, data }) => {
-      this.onProgress(jobId, data).catch((error: unknown) => ctx.logger.warn({ err: error, jobId }, 'handling progress failed'));
+      this.onProgress(jobId, data).catch((error: unknown) =>
+        ctx.logger.warn({ err: error, jobId }, 'handling progress failed'),
+      );
     });
     events.on('failed', ({ jobId, failedReason }) => void this.onFailed(jobId, failedReason));
     events.on('error', (error) => ctx.logger.warn({ err: error }, 'queue events error'));
     queue.on('error', (error) => ctx.logger.warn({ err: error }, 'composite queue error'));
   }
 
-  static async create(ctx: IngestContext, progress: ProgressStore, options = broadcastOptionsFromEnv()): Promise<BroadcastService> {
+  static async create(
+    ctx: IngestContext,
+    progress: ProgressStore,
+    options = broadcastOptionsFromEnv(),
+  ): Promise<BroadcastService> {
     const connection = { url: ctx.config.redisUrl };
     const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, { connection });
     const events = new QueueEvents(COMPOSITE_QUEUE, { connection });
@@ -146,12 +152,21 @@ export class BroadcastService {
     }
     try {
       const current = await this.record(roomId);
-      if (current?.wanted === 'live' && ['starting', 'live'].includes(current.live.state)) return current.live;
+      if (current?.wanted === 'live' && ['starting', 'live'].includes(current.live.state))
+        return current.live;
       if (current?.live.state === 'stopping') {
-        throw new StagecastError('CONFLICT', 'The previous broadcast is still stopping; try again in a few seconds');
+        throw new StagecastError(
+          'CONFLICT',
+          'The previous broadcast is still stopping; try again in a few seconds',
+        );
       }
       const broadcastId = `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
-      const live: LiveState = { state: 'starting', broadcastId, hlsUrl: hlsPaths.master(roomId), startedAt: new Date().toISOString() };
+      const live: LiveState = {
+        state: 'starting',
+        broadcastId,
+        hlsUrl: hlsPaths.master(roomId),
+        startedAt: new Date().toISOString(),
+      };
       await this.save(roomId, { wanted: 'live', live });
       const data: CompositeJobData = {
         roomId,
@@ -166,9 +181,17 @@ export class BroadcastService {
         frameRate: this.options.frameRate,
         // +1 audio and video: a screen share (with its audio) besides everyone on stage; the
         // picture itself holds at most MAX_VIDEO_SLOTS tiles.
-        slots: { video: Math.min(MAX_VIDEO_SLOTS, this.ctx.config.maxStage + 1), audio: this.ctx.config.maxStage + 1 },
+        slots: {
+          video: Math.min(MAX_VIDEO_SLOTS, this.ctx.config.maxStage + 1),
+          audio: this.ctx.config.maxStage + 1,
+        },
       };
-      await this.queue.add('composite', data, { jobId: jobIdOf(roomId, broadcastId), removeOnComplete: 100, removeOnFail: 100, attempts: 1 });
+      await this.queue.add('composite', data, {
+        jobId: jobIdOf(roomId, broadcastId),
+        removeOnComplete: 100,
+        removeOnFail: 100,
+        attempts: 1,
+      });
       this.announce(roomId, live);
       return live;
     } finally {
@@ -203,7 +226,12 @@ export class BroadcastService {
     const swapped = await this.compareAndSave(msg.roomId, current, { wanted: 'stopped', live });
     if (!swapped) return;
     if (msg.ok && msg.recordingUrl) {
-      const recording: Recording = { broadcastId: msg.broadcastId, startedAt: current.live.startedAt ?? '', endedAt: new Date().toISOString(), url: msg.recordingUrl };
+      const recording: Recording = {
+        broadcastId: msg.broadcastId,
+        startedAt: current.live.startedAt ?? '',
+        endedAt: new Date().toISOString(),
+        url: msg.recordingUrl,
+      };
       await this.redis.rpush(recordingsKey(msg.roomId), JSON.stringify(recording));
     }
     this.announce(msg.roomId, live);
@@ -230,7 +258,10 @@ export class BroadcastService {
     } else if (this.malformedProgressJob !== jobId) {
       // Reports come every second: one warning per broadcast is enough.
       this.malformedProgressJob = jobId;
-      this.ctx.logger.warn({ room: roomId, issue: full.error.issues[0]?.message }, 'ignored malformed compositor figures');
+      this.ctx.logger.warn(
+        { room: roomId, issue: full.error.issues[0]?.message },
+        'ignored malformed compositor figures',
+      );
     }
     if (state === 'live' && current.live.state === 'starting') {
       const live: LiveState = { ...current.live, state: 'live' };
@@ -242,7 +273,12 @@ export class BroadcastService {
   private async onFailed(jobId: string, reason: string): Promise<void> {
     const roomId = roomOfJob(jobId);
     const current = await this.record(roomId);
-    if (!current || jobId !== jobIdOf(roomId, current.live.broadcastId ?? '') || current.live.state === 'ended') return;
+    if (
+      !current ||
+      jobId !== jobIdOf(roomId, current.live.broadcastId ?? '') ||
+      current.live.state === 'ended'
+    )
+      return;
     const live: LiveState = { ...current.live, state: 'error', error: reason };
     if (await this.compareAndSave(roomId, current, { wanted: 'stopped', live })) this.announce(roomId, live);
   }
@@ -256,7 +292,11 @@ export class BroadcastService {
   }
 
   /** Writes `next` only if the stored record is still `expected` (WATCH/MULTI). */
-  private async compareAndSave(roomId: string, expected: BroadcastRecord, next: BroadcastRecord): Promise<boolean> {
+  private async compareAndSave(
+    roomId: string,
+    expected: BroadcastRecord,
+    next: BroadcastRecord,
+  ): Promise<boolean> {
     const key = broadcastKey(roomId);
     const conn = this.redis.duplicate();
     try {

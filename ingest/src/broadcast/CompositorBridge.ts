@@ -88,7 +88,9 @@ export class CompositorBridge {
       roomId,
       setTimeout(() => {
         this.pendingStage.delete(roomId);
-        void this.sendStage(roomId).catch((error: unknown) => this.logger.warn({ err: error, room: roomId }, 'stage update failed'));
+        void this.sendStage(roomId).catch((error: unknown) =>
+          this.logger.warn({ err: error, room: roomId }, 'stage update failed'),
+        );
       }, STAGE_DEBOUNCE_MS),
     );
   }
@@ -149,13 +151,25 @@ export class CompositorBridge {
       // Read after the awaits, so the snapshot is the stage as it is now.
       const room = this.rooms.get(roomId);
       if (!room) return;
-      const stage = stageSnapshot({ roomName: room.name, stage: room.stage(), activeSpeakerPeerId: room.activeSpeaker, layout, version });
+      const stage = stageSnapshot({
+        roomName: room.name,
+        stage: room.stage(),
+        activeSpeakerPeerId: room.activeSpeaker,
+        layout,
+        version,
+      });
       await this.send(roomId, { type: 'stage', roomId, stage });
     } else if (answeringHello) {
       const record = await this.options.store.get(roomId);
       if (!record) return;
       const layout = await this.options.layouts.get(roomId);
-      const stage = stageSnapshot({ roomName: record.name, stage: [], activeSpeakerPeerId: null, layout, version: 0 });
+      const stage = stageSnapshot({
+        roomName: record.name,
+        stage: [],
+        activeSpeakerPeerId: null,
+        layout,
+        version: 0,
+      });
       await this.send(roomId, { type: 'stage', roomId, stage });
     }
   }

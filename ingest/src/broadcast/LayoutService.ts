@@ -30,7 +30,10 @@ export class LayoutService {
   async choose(roomId: string, choice: LayoutChoice): Promise<LayoutChoice> {
     if (choice.mode === 'spotlight') {
       if (choice.pinnedPeerId === null) {
-        throw new StagecastError('BAD_REQUEST', 'Invalid request: pinnedPeerId: spotlight needs the person to show large');
+        throw new StagecastError(
+          'BAD_REQUEST',
+          'Invalid request: pinnedPeerId: spotlight needs the person to show large',
+        );
       }
       if (!(await this.isOnStage(roomId, choice.pinnedPeerId))) {
         throw new StagecastError('NOT_FOUND', 'pinnedPeerId: that person is not on stage');
@@ -56,7 +59,13 @@ export class LayoutService {
    * still being written).
    */
   private async isOnStage(roomId: string, peerId: string): Promise<boolean> {
-    if (this.ctx.rooms.get(roomId)?.stage().some((p) => p.peerId === peerId)) return true;
+    if (
+      this.ctx.rooms
+        .get(roomId)
+        ?.stage()
+        .some((p) => p.peerId === peerId)
+    )
+      return true;
     const entry = await this.ctx.presence.get(roomId, peerId);
     return entry !== null && isStageRole(entry.role);
   }

@@ -21,7 +21,12 @@ export class ProgressStore {
   ) {}
 
   async save(roomId: string, broadcastId: string, progress: BroadcastProgress): Promise<void> {
-    await this.redis.set(progressKey(roomId), JSON.stringify({ broadcastId, progress }), 'PX', PROGRESS_TTL_MS);
+    await this.redis.set(
+      progressKey(roomId),
+      JSON.stringify({ broadcastId, progress }),
+      'PX',
+      PROGRESS_TTL_MS,
+    );
   }
 
   /** The last report of that broadcast, or null (none, expired, or another broadcast's). */

@@ -13,7 +13,8 @@ const empty = z.object({}).strict().or(z.undefined());
 export function broadcastHandlers(broadcast: BroadcastService, layouts: LayoutService): HandlerGroup {
   return (_ctx, { socket, room, peer, logger }) => {
     const requireHost = () => {
-      if (!can(peer.role, 'broadcast')) throw new StagecastError('FORBIDDEN', 'Only the host can start or stop the broadcast');
+      if (!can(peer.role, 'broadcast'))
+        throw new StagecastError('FORBIDDEN', 'Only the host can start or stop the broadcast');
     };
     handle(socket, logger, 'broadcast:start', empty, () => {
       requireHost();
@@ -25,7 +26,8 @@ export function broadcastHandlers(broadcast: BroadcastService, layouts: LayoutSe
     });
     // The payload is parsed after the permission check: whoever may not choose hears only that.
     handle(socket, logger, 'broadcast:layout', z.unknown(), (payload) => {
-      if (!can(peer.role, 'manageStage')) throw new StagecastError('FORBIDDEN', 'Only hosts and co-hosts choose the layout');
+      if (!can(peer.role, 'manageStage'))
+        throw new StagecastError('FORBIDDEN', 'Only hosts and co-hosts choose the layout');
       return layouts.choose(room.id, parse(layoutChoiceSchema, payload));
     });
   };

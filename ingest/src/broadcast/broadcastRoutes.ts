@@ -13,7 +13,12 @@ const actionSchema = z.object({ action: z.enum(['start', 'stop']) });
  * `POST /api/rooms/:id/broadcast`, `GET /api/rooms/:id/recordings`, and the layout choice:
  * `GET /api/rooms/:id/layout` and `PUT /api/rooms/:id/layout` (body and answer a `LayoutChoice`).
  */
-export function registerBroadcastRoutes(router: Router, ctx: IngestContext, broadcast: BroadcastService, layouts: LayoutService): void {
+export function registerBroadcastRoutes(
+  router: Router,
+  ctx: IngestContext,
+  broadcast: BroadcastService,
+  layouts: LayoutService,
+): void {
   router.add('POST', '/api/rooms/:id/broadcast', async (rc) => {
     requireSecret(ctx, rc);
     const record = await requireRoom(ctx, rc.params.id);

@@ -10,16 +10,16 @@ export function compositorCapabilities(router: types.Router): types.RtpCapabilit
   return {
     codecs: (caps.codecs ?? [])
       .filter((c) => c.mimeType.toLowerCase() !== 'video/rtx')
-      .map((c) => ({ ...c, rtcpFeedback: (c.rtcpFeedback ?? []).filter((fb) => fb.type === 'nack' && fb.parameter === 'pli') })),
+      .map((c) => ({
+        ...c,
+        rtcpFeedback: (c.rtcpFeedback ?? []).filter((fb) => fb.type === 'nack' && fb.parameter === 'pli'),
+      })),
     headerExtensions: [],
   };
 }
 
 /** What FFmpeg needs to receive one consumer's RTP (payload type, codec, SSRC, ports). */
-export function rtpInputOf(
-  consumer: types.Consumer,
-  ports: { rtpPort: number; rtcpPort: number },
-): RtpInput {
+export function rtpInputOf(consumer: types.Consumer, ports: { rtpPort: number; rtcpPort: number }): RtpInput {
   const codec = consumer.rtpParameters.codecs[0];
   const ssrc = consumer.rtpParameters.encodings?.[0]?.ssrc;
   if (!codec || ssrc === undefined) throw new Error(`consumer ${consumer.id} has no codec or SSRC`);

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { LAYOUT_MODES, type BroadcastProgress, type CompositorMessage, type LayoutChoice } from '@stagecast/protocol';
+import {
+  LAYOUT_MODES,
+  type BroadcastProgress,
+  type CompositorMessage,
+  type LayoutChoice,
+} from '@stagecast/protocol';
 
 /**
  * Runtime schemas of what the broadcast feature receives from outside this process: requests,

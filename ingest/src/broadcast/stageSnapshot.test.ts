@@ -2,24 +2,44 @@ import { describe, expect, it } from 'vitest';
 import type { LayoutChoice, ProducerInfo, StagePeer } from '@stagecast/protocol';
 import { stageSnapshot } from './stageSnapshot.js';
 
-const producer = (peerId: string, id: string, source: ProducerInfo['source'], paused = false): ProducerInfo => ({
+const producer = (
+  peerId: string,
+  id: string,
+  source: ProducerInfo['source'],
+  paused = false,
+): ProducerInfo => ({
   id,
   peerId,
   kind: source === 'camera' || source === 'screen' ? 'video' : 'audio',
   source,
   paused,
 });
-const peer = (peerId: string, producers: ProducerInfo[]): StagePeer => ({ peerId, name: peerId.toUpperCase(), role: 'cohost', producers });
+const peer = (peerId: string, producers: ProducerInfo[]): StagePeer => ({
+  peerId,
+  name: peerId.toUpperCase(),
+  role: 'cohost',
+  producers,
+});
 const spotlight: LayoutChoice = { mode: 'spotlight', pinnedPeerId: 'b' };
 
 describe('stageSnapshot', () => {
   it('gives everyone a camera tile, a share its own tile before it, and live microphones the mix', () => {
     const stage = [
       peer('a', [producer('a', 'a-cam', 'camera'), producer('a', 'a-mic', 'mic')]),
-      peer('b', [producer('b', 'b-screen', 'screen'), producer('b', 'b-screen-audio', 'screen-audio'), producer('b', 'b-mic', 'mic', true)]),
+      peer('b', [
+        producer('b', 'b-screen', 'screen'),
+        producer('b', 'b-screen-audio', 'screen-audio'),
+        producer('b', 'b-mic', 'mic', true),
+      ]),
       peer('c', [producer('c', 'c-cam', 'camera', true)]),
     ];
-    const snapshot = stageSnapshot({ roomName: 'Room', stage, activeSpeakerPeerId: 'a', layout: spotlight, version: 7 });
+    const snapshot = stageSnapshot({
+      roomName: 'Room',
+      stage,
+      activeSpeakerPeerId: 'a',
+      layout: spotlight,
+      version: 7,
+    });
     expect(snapshot).toEqual({
       roomName: 'Room',
       tiles: [
@@ -37,7 +57,20 @@ describe('stageSnapshot', () => {
   });
 
   it('describes an empty stage', () => {
-    const snapshot = stageSnapshot({ roomName: 'Room', stage: [], activeSpeakerPeerId: null, layout: spotlight, version: 0 });
-    expect(snapshot).toEqual({ roomName: 'Room', tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, layout: spotlight, version: 0 });
+    const snapshot = stageSnapshot({
+      roomName: 'Room',
+      stage: [],
+      activeSpeakerPeerId: null,
+      layout: spotlight,
+      version: 0,
+    });
+    expect(snapshot).toEqual({
+      roomName: 'Room',
+      tiles: [],
+      audioProducerIds: [],
+      activeSpeakerPeerId: null,
+      layout: spotlight,
+      version: 0,
+    });
   });
 });

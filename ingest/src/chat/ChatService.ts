@@ -1,5 +1,11 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { can, StagecastError, type ChatMessage, type ChatState, type PeerIdentity } from '@stagecast/protocol';
+import {
+  can,
+  StagecastError,
+  type ChatMessage,
+  type ChatState,
+  type PeerIdentity,
+} from '@stagecast/protocol';
 import type { IngestContext } from '../signaling/context.js';
 import { channels } from '../signaling/types.js';
 import type { PresenceEntry } from '../rooms/PresenceStore.js';
@@ -64,14 +70,19 @@ export class ChatService {
     const slowSeconds = can(sender.role, 'moderate') ? 0 : await this.store.slowModeSeconds(roomId);
     if (slowSeconds > 0) {
       const waitMs = await this.store.claimSlowSlot(roomId, sender.peerId, slowSeconds);
-      if (waitMs > 0) throw new StagecastError('SLOW_MODE', `Slow mode: one message every ${slowSeconds} s`, waitMs);
+      if (waitMs > 0)
+        throw new StagecastError('SLOW_MODE', `Slow mode: one message every ${slowSeconds} s`, waitMs);
     }
     try {
       await this.limiter.consume(`${roomId}:${sender.peerId}`);
     } catch (error) {
       if (slowSeconds > 0) await this.store.releaseSlowSlot(roomId, sender.peerId);
       if (error instanceof RateLimiterRes) {
-        throw new StagecastError('RATE_LIMITED', 'You are sending messages too fast', Math.max(1, Math.ceil(error.msBeforeNext)));
+        throw new StagecastError(
+          'RATE_LIMITED',
+          'You are sending messages too fast',
+          Math.max(1, Math.ceil(error.msBeforeNext)),
+        );
       }
       throw error;
     }
@@ -93,7 +104,8 @@ export class ChatService {
   async pin(roomId: string, by: PeerIdentity, messageId: string | null): Promise<void> {
     requirePermission(by, 'moderate', 'Only hosts and co-hosts can pin messages');
     const message = messageId === null ? null : await this.store.get(roomId, messageId);
-    if (messageId !== null && !message) throw new StagecastError('NOT_FOUND', 'No such message (deleted or too old)');
+    if (messageId !== null && !message)
+      throw new StagecastError('NOT_FOUND', 'No such message (deleted or too old)');
     await this.store.setPinned(roomId, message);
     this.ctx.io.to(channels.room(roomId)).emit('chat:pinned', { message });
   }
@@ -122,7 +134,11 @@ export class ChatService {
     const target = await this.moderationTarget(roomId, by, peerId);
     await this.ctx.store.ban(roomId, target.peerId, target.name);
     await this.onBanned(roomId, target.peerId);
-    this.ctx.roles.kick(roomId, target.peerId, reason ? `You were removed from this room: ${reason}` : 'You were removed from this room');
+    this.ctx.roles.kick(
+      roomId,
+      target.peerId,
+      reason ? `You were removed from this room: ${reason}` : 'You were removed from this room',
+    );
     this.ctx.logger.info({ room: roomId, peer: target.peerId, by: by.peerId }, 'peer banned');
   }
 
@@ -131,7 +147,8 @@ export class ChatService {
     if (peerId === by.peerId) throw new StagecastError('BAD_REQUEST', 'You cannot do that to yourself');
     const target = await this.ctx.presence.get(roomId, peerId);
     if (!target) throw new StagecastError('NOT_FOUND', 'That person is not in this room');
-    if (can(target.role, 'moderate')) throw new StagecastError('FORBIDDEN', 'Hosts and co-hosts cannot be muted or banned');
+    if (can(target.role, 'moderate'))
+      throw new StagecastError('FORBIDDEN', 'Hosts and co-hosts cannot be muted or banned');
     return target;
   }
 }

@@ -14,7 +14,8 @@ export const chatKeys = {
   /** Stream of messages; entry id = message id, field `m` = {@link StoredBody} JSON. */
   stream: (roomId: string) => base(roomId),
   /** `<entryId> <body JSON>` of a sender's message with this clientId (idempotent sends). */
-  clientId: (roomId: string, peerId: string, clientId: string) => `${base(roomId)}:client:${peerId}:${clientId}`,
+  clientId: (roomId: string, peerId: string, clientId: string) =>
+    `${base(roomId)}:client:${peerId}:${clientId}`,
   /** The pinned message, as ChatMessage JSON. */
   pinned: (roomId: string) => `${base(roomId)}:pinned`,
   /** Slow mode seconds (absent = off). */
@@ -63,7 +64,13 @@ return {n, unpinned}
 
 function toMessage(entryId: string, bodyJson: string): ChatMessage {
   const body = JSON.parse(bodyJson) as StoredBody;
-  return { id: entryId, clientId: body.clientId, text: body.text, ts: Number(entryId.split('-')[0]), sender: body.sender };
+  return {
+    id: entryId,
+    clientId: body.clientId,
+    text: body.text,
+    ts: Number(entryId.split('-')[0]),
+    sender: body.sender,
+  };
 }
 
 function fromRecord(record: string): ChatMessage {
@@ -107,19 +114,25 @@ export class ChatStore {
       this.history(roomId),
       this.redis.mget(chatKeys.pinned(roomId), chatKeys.slowMode(roomId)),
     ]);
-    return { messages, pinned: pinned ? (JSON.parse(pinned) as ChatMessage) : null, slowModeSeconds: Number(slow ?? 0) };
+    return {
+      messages,
+      pinned: pinned ? (JSON.parse(pinned) as ChatMessage) : null,
+      slowModeSeconds: Number(slow ?? 0),
+    };
   }
 
   async delete(roomId: string, messageId: string): Promise<{ deleted: boolean; unpinned: boolean }> {
-    const [n, unpinned] = (await DELETE.run(this.redis, [chatKeys.stream(roomId), chatKeys.pinned(roomId)], [messageId])) as [
-      number,
-      number,
-    ];
+    const [n, unpinned] = (await DELETE.run(
+      this.redis,
+      [chatKeys.stream(roomId), chatKeys.pinned(roomId)],
+      [messageId],
+    )) as [number, number];
     return { deleted: n === 1, unpinned: unpinned === 1 };
   }
 
   async setPinned(roomId: string, message: ChatMessage | null): Promise<void> {
-    if (message) await this.redis.set(chatKeys.pinned(roomId), JSON.stringify(message), 'PX', ROOM_CHAT_TTL_MS);
+    if (message)
+      await this.redis.set(chatKeys.pinned(roomId), JSON.stringify(message), 'PX', ROOM_CHAT_TTL_MS);
     else await this.redis.del(chatKeys.pinned(roomId));
   }
 

@@ -36,8 +36,12 @@ export class AudienceService {
   }
 
   async list(roomId: string, by: PeerIdentity): Promise<AudienceMember[]> {
-    if (!can(by.role, 'seeAudience')) throw new StagecastError('FORBIDDEN', 'Only hosts and co-hosts see the audience');
-    const [present, raised] = await Promise.all([this.ctx.presence.list(roomId), this.hands.raisedPeerIds(roomId)]);
+    if (!can(by.role, 'seeAudience'))
+      throw new StagecastError('FORBIDDEN', 'Only hosts and co-hosts see the audience');
+    const [present, raised] = await Promise.all([
+      this.ctx.presence.list(roomId),
+      this.hands.raisedPeerIds(roomId),
+    ]);
     return present
       .filter((p) => p.role === 'viewer')
       .map((p) => ({ peerId: p.peerId, name: p.name, handRaised: raised.has(p.peerId) }));

@@ -66,13 +66,22 @@ export class HandQueue {
   constructor(private readonly redis: Redis) {}
 
   private keys(roomId: string): string[] {
-    return [handKeys.order(roomId), handKeys.entries(roomId), handKeys.questions(roomId), handKeys.seq(roomId)];
+    return [
+      handKeys.order(roomId),
+      handKeys.entries(roomId),
+      handKeys.questions(roomId),
+      handKeys.seq(roomId),
+    ];
   }
 
   /** Returns true if the hand was not up before. */
   async raise(roomId: string, peerId: string, name: string, question: string | undefined): Promise<boolean> {
     const stored: StoredHand = { name, raisedAt: Date.now() };
-    const added = await RAISE.run(this.redis, this.keys(roomId), [peerId, JSON.stringify(stored), question ?? '']);
+    const added = await RAISE.run(this.redis, this.keys(roomId), [
+      peerId,
+      JSON.stringify(stored),
+      question ?? '',
+    ]);
     return added === 1;
   }
 
@@ -93,7 +102,12 @@ export class HandQueue {
       const [peerId, raw, question] = [flat[i] ?? '', flat[i + 1] ?? '', flat[i + 2] ?? ''];
       if (!raw) continue;
       const stored = JSON.parse(raw) as StoredHand;
-      const entry: HandEntry = { peerId, name: stored.name, raisedAt: stored.raisedAt, position: queue.length + 1 };
+      const entry: HandEntry = {
+        peerId,
+        name: stored.name,
+        raisedAt: stored.raisedAt,
+        position: queue.length + 1,
+      };
       if (question) entry.question = question;
       queue.push(entry);
     }

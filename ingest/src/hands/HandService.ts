@@ -53,7 +53,8 @@ export class HandService {
 
   async dismiss(roomId: string, by: PeerIdentity, peerId: string): Promise<void> {
     requireManager(by);
-    if (!(await this.remove(roomId, peerId))) throw new StagecastError('NOT_FOUND', 'That hand is not raised');
+    if (!(await this.remove(roomId, peerId)))
+      throw new StagecastError('NOT_FOUND', 'That hand is not raised');
   }
 
   async lowerAll(roomId: string, by: PeerIdentity): Promise<void> {
@@ -112,11 +113,13 @@ export class HandService {
   private publish(roomId: string, queue: HandEntry[], notify: Set<string>, lowered: string[]): void {
     const { io } = this.ctx;
     io.to(channels.managers(roomId)).emit('hands:queue', queue);
-    for (const entry of queue) if (notify.has(entry.peerId)) io.to(channels.peer(roomId, entry.peerId)).emit('hand:mine', entry);
+    for (const entry of queue)
+      if (notify.has(entry.peerId)) io.to(channels.peer(roomId, entry.peerId)).emit('hand:mine', entry);
     for (const peerId of lowered) io.to(channels.peer(roomId, peerId)).emit('hand:mine', null);
   }
 }
 
 function requireManager(who: PeerIdentity): void {
-  if (!can(who.role, 'manageStage')) throw new StagecastError('FORBIDDEN', 'Only hosts and co-hosts manage the stage');
+  if (!can(who.role, 'manageStage'))
+    throw new StagecastError('FORBIDDEN', 'Only hosts and co-hosts manage the stage');
 }

@@ -58,14 +58,25 @@ return 0
 export class InviteStore {
   constructor(private readonly redis: Redis) {}
 
-  async create(roomId: string, invite: Omit<StageInvite, 'inviteId'>): Promise<{ invite: StageInvite; created: boolean }> {
+  async create(
+    roomId: string,
+    invite: Omit<StageInvite, 'inviteId'>,
+  ): Promise<{ invite: StageInvite; created: boolean }> {
     const inviteId = randomBytes(12).toString('base64url');
     const full: StageInvite = { inviteId, ...invite };
     const keepMs = Math.max(1, invite.expiresAt - Date.now()) + TOMBSTONE_MS;
     const [created, json] = (await CREATE.run(
       this.redis,
       [inviteKeys.byPeer(roomId)],
-      [invite.peerId, Date.now(), inviteId, JSON.stringify(full), invite.expiresAt, keepMs, invitePrefix(roomId)],
+      [
+        invite.peerId,
+        Date.now(),
+        inviteId,
+        JSON.stringify(full),
+        invite.expiresAt,
+        keepMs,
+        invitePrefix(roomId),
+      ],
     )) as [number, string];
     return { created: created === 1, invite: JSON.parse(json) as StageInvite };
   }
@@ -82,7 +93,11 @@ export class InviteStore {
   }
 
   /** Returns 'claimed' if this call ended the invitation, otherwise the state it already had. */
-  async claim(roomId: string, invite: StageInvite, outcome: InviteOutcome): Promise<'claimed' | InviteState | 'missing'> {
+  async claim(
+    roomId: string,
+    invite: StageInvite,
+    outcome: InviteOutcome,
+  ): Promise<'claimed' | InviteState | 'missing'> {
     return (await CLAIM.run(
       this.redis,
       [inviteKeys.invite(roomId, invite.inviteId), inviteKeys.byPeer(roomId)],

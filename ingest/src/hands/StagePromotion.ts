@@ -1,4 +1,11 @@
-import { can, isStageRole, StagecastError, type PeerIdentity, type Role, type StageInvite } from '@stagecast/protocol';
+import {
+  can,
+  isStageRole,
+  StagecastError,
+  type PeerIdentity,
+  type Role,
+  type StageInvite,
+} from '@stagecast/protocol';
 import type { IngestContext } from '../signaling/context.js';
 import { channels } from '../signaling/types.js';
 import type { HandService } from './HandService.js';
@@ -35,7 +42,8 @@ export class StagePromotion {
     requireManager(by);
     const target = await this.ctx.presence.get(roomId, peerId);
     if (!target) throw new StagecastError('NOT_FOUND', 'That person is not connected to this room');
-    if (target.role !== 'viewer') throw new StagecastError('BAD_REQUEST', 'Only viewers can be invited on stage');
+    if (target.role !== 'viewer')
+      throw new StagecastError('BAD_REQUEST', 'Only viewers can be invited on stage');
     await this.requireStageRoom(roomId);
     const { invite, created } = await this.invites.create(roomId, {
       peerId,
@@ -49,10 +57,16 @@ export class StagePromotion {
   }
 
   /** The invitee answers. Accepting promotes to guest; returns the role one has afterwards. */
-  async respond(roomId: string, who: PeerIdentity, inviteId: string, accept: boolean): Promise<{ role: Role }> {
+  async respond(
+    roomId: string,
+    who: PeerIdentity,
+    inviteId: string,
+    accept: boolean,
+  ): Promise<{ role: Role }> {
     const found = await this.invites.get(roomId, inviteId);
     // Someone else's invitation is indistinguishable from a missing one.
-    if (!found || found.invite.peerId !== who.peerId) throw new StagecastError('NO_INVITE', 'You have no such invitation');
+    if (!found || found.invite.peerId !== who.peerId)
+      throw new StagecastError('NO_INVITE', 'You have no such invitation');
     const { invite, state } = found;
     if (state === 'expired' || (state === 'pending' && Date.now() >= invite.expiresAt)) {
       // The process that made it may be gone with its timer: expire it here.
@@ -133,7 +147,8 @@ export class StagePromotion {
   /** Ends a pending invitation; only the caller that wins the claim tells anyone. */
   private async end(roomId: string, invite: StageInvite, outcome: InviteOutcome): Promise<void> {
     this.clearExpiry(invite.inviteId);
-    if ((await this.invites.claim(roomId, invite, outcome)) === 'claimed') this.notifyEnded(invite, outcome, roomId);
+    if ((await this.invites.claim(roomId, invite, outcome)) === 'claimed')
+      this.notifyEnded(invite, outcome, roomId);
   }
 
   private notifyEnded(invite: StageInvite, outcome: InviteOutcome, roomId: string): void {
@@ -173,5 +188,6 @@ export class StagePromotion {
 }
 
 function requireManager(who: PeerIdentity): void {
-  if (!can(who.role, 'manageStage')) throw new StagecastError('FORBIDDEN', 'Only hosts and co-hosts manage the stage');
+  if (!can(who.role, 'manageStage'))
+    throw new StagecastError('FORBIDDEN', 'Only hosts and co-hosts manage the stage');
 }

@@ -19,8 +19,12 @@ export function createMetrics(rooms: RoomManager, pool: WorkerPool): Registry {
   const peers = () => rooms.all().flatMap((r) => [...r.peers.values()]);
   gauge('stagecast_rooms', 'Live rooms on this ingest process', () => rooms.all().length);
   gauge('stagecast_peers', 'Connected peers on this ingest process', () => peers().length);
-  gauge('stagecast_producers', 'mediasoup producers', () => peers().reduce((n, p) => n + p.producers.size, 0));
-  gauge('stagecast_consumers', 'mediasoup consumers of connected peers', () => peers().reduce((n, p) => n + p.consumers.size, 0));
+  gauge('stagecast_producers', 'mediasoup producers', () =>
+    peers().reduce((n, p) => n + p.producers.size, 0),
+  );
+  gauge('stagecast_consumers', 'mediasoup consumers of connected peers', () =>
+    peers().reduce((n, p) => n + p.consumers.size, 0),
+  );
   gauge('stagecast_mediasoup_workers', 'Running mediasoup workers', () => pool.size);
   return registry;
 }

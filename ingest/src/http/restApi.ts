@@ -1,6 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { ROLES, StagecastError, type CreateRoomResponse, type JoinResponse, type RoomInfo } from '@stagecast/protocol';
+import {
+  ROLES,
+  StagecastError,
+  type CreateRoomResponse,
+  type JoinResponse,
+  type RoomInfo,
+} from '@stagecast/protocol';
 import type { IngestContext } from '../signaling/context.js';
 import { channels } from '../signaling/types.js';
 import { parse } from '../validation.js';
@@ -17,7 +23,12 @@ const createRoomSchema = z.object({ name: displayName });
 const createTokenSchema = z.object({
   role: z.enum(ROLES),
   name: displayName,
-  ttlSeconds: z.number().int().min(60).max(7 * 24 * 3600).optional(),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .optional(),
 });
 const joinSchema = z.object({ code: z.string().min(1).max(64), name: displayName });
 
@@ -29,7 +40,10 @@ export function requireSecret(ctx: IngestContext, { req }: RequestContext): void
   const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
   const expected = Buffer.from(ctx.config.apiSecret);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new StagecastError('UNAUTHORIZED', 'Send the API secret as "Authorization: Bearer <STAGECAST_API_SECRET>"');
+    throw new StagecastError(
+      'UNAUTHORIZED',
+      'Send the API secret as "Authorization: Bearer <STAGECAST_API_SECRET>"',
+    );
   }
 }
 
@@ -58,12 +72,21 @@ export function roomLinks(base: string, record: RoomRecord): CreateRoomResponse[
  * deleted room's record goes: features end what still runs for it (a live broadcast ends
  * cleanly, with its recording).
  */
-export function registerRestApi(router: Router, ctx: IngestContext, live: LiveStateSource, onDeleted: (roomId: string) => Promise<void>): void {
+export function registerRestApi(
+  router: Router,
+  ctx: IngestContext,
+  live: LiveStateSource,
+  onDeleted: (roomId: string) => Promise<void>,
+): void {
   router.add('POST', '/api/rooms', async (rc) => {
     requireSecret(ctx, rc);
     const { name } = parse(createRoomSchema, await readJson(rc.req));
     const record = await ctx.store.create(name);
-    const body: CreateRoomResponse = { id: record.id, name: record.name, links: roomLinks(publicBase(ctx, rc), record) };
+    const body: CreateRoomResponse = {
+      id: record.id,
+      name: record.name,
+      links: roomLinks(publicBase(ctx, rc), record),
+    };
     sendJson(rc.res, 201, body);
   });
 
@@ -104,7 +127,9 @@ export function registerRestApi(router: Router, ctx: IngestContext, live: LiveSt
     await ctx.store.delete(record.id);
     await ctx.presence.clearRoom(record.id);
     // Reaches connections on every ingest process through the adapter.
-    ctx.io.in(channels.room(record.id)).emit('room:closed', { reason: 'deleted', message: 'The host closed this room' });
+    ctx.io
+      .in(channels.room(record.id))
+      .emit('room:closed', { reason: 'deleted', message: 'The host closed this room' });
     ctx.io.in(channels.room(record.id)).disconnectSockets(true);
     ctx.rooms.get(record.id)?.close('deleted');
     rc.res.writeHead(204).end();
@@ -114,7 +139,8 @@ export function registerRestApi(router: Router, ctx: IngestContext, live: LiveSt
     const { code, name } = parse(joinSchema, await readJson(rc.req));
     const resolved = await ctx.store.resolveCode(code);
     const record = resolved && (await ctx.store.get(resolved.roomId));
-    if (!resolved || !record) throw new StagecastError('NOT_FOUND', 'This link is not valid; ask the host for a new one');
+    if (!resolved || !record)
+      throw new StagecastError('NOT_FOUND', 'This link is not valid; ask the host for a new one');
     const token = await ctx.tokens.sign({ roomId: record.id, role: resolved.role, name });
     const body: JoinResponse = { token, role: resolved.role, roomId: record.id, roomName: record.name };
     sendJson(rc.res, 200, body);

@@ -63,14 +63,19 @@ export class Router {
         await route.handler({ req, res, params, url });
       } catch (error) {
         const err = toStagecastError(error);
-        if (!(error instanceof StagecastError)) this.logger.error({ err: error, path: url.pathname }, 'request failed');
+        if (!(error instanceof StagecastError))
+          this.logger.error({ err: error, path: url.pathname }, 'request failed');
         if (!res.headersSent) sendError(res, err);
         else res.end();
       }
       return true;
     }
     if (pathMatched) {
-      sendError(res, new StagecastError('BAD_REQUEST', `Method ${req.method ?? ''} is not allowed here`), 405);
+      sendError(
+        res,
+        new StagecastError('BAD_REQUEST', `Method ${req.method ?? ''} is not allowed here`),
+        405,
+      );
       return true;
     }
     return false;
@@ -91,7 +96,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, error: StagecastError, status = HTTP_STATUS[error.code]): void {
+export function sendError(
+  res: ServerResponse,
+  error: StagecastError,
+  status = HTTP_STATUS[error.code],
+): void {
   const body: ErrorBody = { error: error.toWire() };
   sendJson(res, status, body);
 }
@@ -103,7 +112,8 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > MAX_BODY_BYTES) throw new StagecastError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new StagecastError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
     chunks.push(buf);
   }
   if (size === 0) return {};

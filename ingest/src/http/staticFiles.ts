@@ -32,9 +32,19 @@ function notFound(): StagecastError {
  * Streams `rest` (a relative path) from under `base`, refusing anything that could leave it.
  * Returns the file's extension.
  */
-export async function sendFile(res: ServerResponse, base: string, rest: string, headers: Record<string, string>, head = false): Promise<void> {
+export async function sendFile(
+  res: ServerResponse,
+  base: string,
+  rest: string,
+  headers: Record<string, string>,
+  head = false,
+): Promise<void> {
   const segments = rest.split('/');
-  if (segments.length === 0 || segments.length > 6 || !segments.every((s) => SAFE_SEGMENT.test(s) && !s.includes('..'))) {
+  if (
+    segments.length === 0 ||
+    segments.length > 6 ||
+    !segments.every((s) => SAFE_SEGMENT.test(s) && !s.includes('..'))
+  ) {
     throw notFound();
   }
   const root = resolve(base);
@@ -73,7 +83,13 @@ export function registerStaticRoutes(router: Router, dataDir: string, uiRoot: st
   router.add('GET', '/hls/:roomId/*', async ({ req, res, params }) => {
     if (!isSafeId(params.roomId ?? '')) throw notFound();
     const rest = params.rest ?? '';
-    await sendFile(res, join(dataDir, 'hls', params.roomId ?? ''), rest, hlsHeaders(rest), req.method === 'HEAD');
+    await sendFile(
+      res,
+      join(dataDir, 'hls', params.roomId ?? ''),
+      rest,
+      hlsHeaders(rest),
+      req.method === 'HEAD',
+    );
   });
   router.add('GET', '/vod/:roomId/:broadcastId/*', async ({ req, res, params }) => {
     if (!isSafeId(params.roomId ?? '') || !isSafeId(params.broadcastId ?? '')) throw notFound();
@@ -94,10 +110,22 @@ export function registerStaticRoutes(router: Router, dataDir: string, uiRoot: st
     router.add('GET', `/${prefix}/:code`, page);
     router.add('GET', `/embed/${prefix}/:code`, page);
     router.add('GET', `/app/${prefix}/*`, ({ req, res, params }) =>
-      sendFile(res, dir, params.rest ?? '', { 'cache-control': 'public, max-age=3600' }, req.method === 'HEAD'),
+      sendFile(
+        res,
+        dir,
+        params.rest ?? '',
+        { 'cache-control': 'public, max-age=3600' },
+        req.method === 'HEAD',
+      ),
     );
   }
   router.add('OPTIONS', '/hls/*', ({ res }) => {
-    res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, HEAD', 'access-control-max-age': '86400' }).end();
+    res
+      .writeHead(204, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, HEAD',
+        'access-control-max-age': '86400',
+      })
+      .end();
   });
 }

@@ -87,7 +87,10 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
 
   private respawn(): void {
     this.spawn().catch((error: unknown) => {
-      this.options.logger.error({ err: error }, 'could not start a replacement mediasoup worker; retrying in 1 s');
+      this.options.logger.error(
+        { err: error },
+        'could not start a replacement mediasoup worker; retrying in 1 s',
+      );
       if (!this.closed) setTimeout(() => this.respawn(), 1000).unref();
     });
   }

@@ -43,7 +43,12 @@ interface RoomEvents extends Record<string, unknown[]> {
   closed: [reason: RoomClosedReason];
 }
 
-const SOURCE_KIND: Record<MediaSource, MediaKind> = { camera: 'video', screen: 'video', mic: 'audio', 'screen-audio': 'audio' };
+const SOURCE_KIND: Record<MediaSource, MediaKind> = {
+  camera: 'video',
+  screen: 'video',
+  mic: 'audio',
+  'screen-audio': 'audio',
+};
 
 /** A room's stage on this ingest process: a mediasoup router, its peers and their media. */
 export class Room extends TypedEmitter<RoomEvents> {
@@ -67,7 +72,13 @@ export class Room extends TypedEmitter<RoomEvents> {
     router.observer.once('close', () => this.close('worker-died'));
   }
 
-  static async create(opts: { id: string; name: string; pool: WorkerPool; media: RoomMediaOptions; logger: Logger }): Promise<Room> {
+  static async create(opts: {
+    id: string;
+    name: string;
+    pool: WorkerPool;
+    media: RoomMediaOptions;
+    logger: Logger;
+  }): Promise<Room> {
     const router = await opts.pool.createRouter(MEDIA_CODECS);
     const observer = await router.createActiveSpeakerObserver({ interval: 400 });
     return new Room(opts.id, opts.name, router, observer, opts.media, opts.logger.child({ room: opts.id }));
@@ -130,7 +141,11 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   async createWebRtcTransport(peer: Peer, direction: 'send' | 'recv'): Promise<TransportOptions> {
     // Viewers watch HLS: the WebRTC stage is for those who may publish.
-    this.require(peer, 'publish', direction === 'send' ? 'Only people on stage can publish' : 'Viewers watch the HLS stream');
+    this.require(
+      peer,
+      'publish',
+      direction === 'send' ? 'Only people on stage can publish' : 'Viewers watch the HLS stream',
+    );
     const transport = await this.router.createWebRtcTransport({
       listenInfos: [
         { protocol: 'udp', ip: this.options.listenIp, announcedAddress: this.options.announcedIp },
@@ -172,9 +187,13 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   async connectTransport(peer: Peer, transportId: string, dtlsParameters: DtlsParameters): Promise<void> {
     const transport = this.transportOf(peer, transportId);
-    if (!('iceParameters' in transport)) throw new StagecastError('BAD_REQUEST', 'Plain transports need no connect');
+    if (!('iceParameters' in transport))
+      throw new StagecastError('BAD_REQUEST', 'Plain transports need no connect');
     await transport.connect({ dtlsParameters }).catch((error: unknown) => {
-      throw new StagecastError('BAD_REQUEST', `Cannot connect: ${error instanceof Error ? error.message : 'invalid DTLS parameters'}`);
+      throw new StagecastError(
+        'BAD_REQUEST',
+        `Cannot connect: ${error instanceof Error ? error.message : 'invalid DTLS parameters'}`,
+      );
     });
   }
 
@@ -186,11 +205,19 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   async produce(
     peer: Peer,
-    req: { transportId: string; kind: MediaKind; source: MediaSource; rtpParameters: RtpParameters; paused?: boolean },
+    req: {
+      transportId: string;
+      kind: MediaKind;
+      source: MediaSource;
+      rtpParameters: RtpParameters;
+      paused?: boolean;
+    },
   ): Promise<ProducerInfo> {
     this.require(peer, 'publish', 'Only people on stage can publish');
-    if (SOURCE_KIND[req.source] !== req.kind) throw new StagecastError('BAD_REQUEST', `A ${req.source} producer must be ${SOURCE_KIND[req.source]}`);
-    if (peer.hasSource(req.source)) throw new StagecastError('CONFLICT', `You already publish a ${req.source}; close it first`);
+    if (SOURCE_KIND[req.source] !== req.kind)
+      throw new StagecastError('BAD_REQUEST', `A ${req.source} producer must be ${SOURCE_KIND[req.source]}`);
+    if (peer.hasSource(req.source))
+      throw new StagecastError('CONFLICT', `You already publish a ${req.source}; close it first`);
     const transport = this.transportOf(peer, req.transportId);
     let producer: types.Producer<ProducerAppData>;
     try {
@@ -201,7 +228,10 @@ export class Room extends TypedEmitter<RoomEvents> {
         appData: { peerId: peer.id, source: req.source },
       });
     } catch (error) {
-      throw new StagecastError('BAD_REQUEST', `Cannot produce: ${error instanceof Error ? error.message : 'invalid parameters'}`);
+      throw new StagecastError(
+        'BAD_REQUEST',
+        `Cannot produce: ${error instanceof Error ? error.message : 'invalid parameters'}`,
+      );
     }
     // The role may have changed while mediasoup was working (demoted mid-request).
     if (!this.peers.has(peer.id) || !can(peer.role, 'publish') || transport.closed) {
@@ -234,7 +264,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.safeEmit('producerPaused', producer.id, peer.id, paused);
   }
 
-  async consume(peer: Peer, req: { transportId: string; producerId: string; rtpCapabilities: RtpCapabilities }): Promise<ConsumerOptions> {
+  async consume(
+    peer: Peer,
+    req: { transportId: string; producerId: string; rtpCapabilities: RtpCapabilities },
+  ): Promise<ConsumerOptions> {
     this.require(peer, 'publish', 'Viewers watch the HLS stream');
     const transport = this.transportOf(peer, req.transportId);
     const producer = this.findProducer(req.producerId);

@@ -67,7 +67,11 @@ export class RoomStore {
   }
 
   async isBanned(id: string, peerId: string, name: string): Promise<boolean> {
-    const [byPeer, byName] = await this.redis.smismember(bansKey(id), `peer:${peerId}`, `name:${name.trim().toLowerCase()}`);
+    const [byPeer, byName] = await this.redis.smismember(
+      bansKey(id),
+      `peer:${peerId}`,
+      `name:${name.trim().toLowerCase()}`,
+    );
     return byPeer === 1 || byName === 1;
   }
 }

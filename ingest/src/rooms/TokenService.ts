@@ -14,7 +14,13 @@ export class TokenService {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async sign(opts: { roomId: string; role: Role; name: string; peerId?: string; ttlSeconds?: number }): Promise<string> {
+  async sign(opts: {
+    roomId: string;
+    role: Role;
+    name: string;
+    peerId?: string;
+    ttlSeconds?: number;
+  }): Promise<string> {
     const ttl = Math.min(opts.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, MAX_TTL_SECONDS);
     return new SignJWT({ room: opts.roomId, role: opts.role, name: opts.name })
       .setProtectedHeader({ alg: 'HS256' })
@@ -31,7 +37,10 @@ export class TokenService {
     }
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }));
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        requiredClaims: ['exp', 'sub'],
+      }));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) {
         throw new StagecastError('TOKEN_EXPIRED', 'The room token has expired; ask for a new link');
@@ -39,7 +48,13 @@ export class TokenService {
       throw new StagecastError('TOKEN_INVALID', 'The room token is not valid');
     }
     const { room, role, name, sub, exp } = payload;
-    if (typeof room !== 'string' || !isRole(role) || typeof name !== 'string' || typeof sub !== 'string' || typeof exp !== 'number') {
+    if (
+      typeof room !== 'string' ||
+      !isRole(role) ||
+      typeof name !== 'string' ||
+      typeof sub !== 'string' ||
+      typeof exp !== 'number'
+    ) {
       throw new StagecastError('TOKEN_INVALID', 'The room token lacks required claims');
     }
     if (expectedRoomId !== undefined && room !== expectedRoomId) {

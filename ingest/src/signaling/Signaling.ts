@@ -33,7 +33,10 @@ export class Signaling {
       this.authenticate(socket).then(
         () => next(),
         (error: unknown) => {
-          const err = error instanceof StagecastError ? error : new StagecastError('INTERNAL', 'Could not verify the token');
+          const err =
+            error instanceof StagecastError
+              ? error
+              : new StagecastError('INTERNAL', 'Could not verify the token');
           next(Object.assign(new Error(err.message), { data: { code: err.code } }));
         },
       );
@@ -62,13 +65,25 @@ export class Signaling {
     // may arrive right after it connects, and handlers must already be listening.
     const role = await this.ctx.presence.effectiveRole(claims.room, claims.sub, claims.role);
     await this.ctx.rooms.open(claims.room, record.name);
-    socket.data = { roomId: claims.room, peerId: claims.sub, name: claims.name, tokenRole: claims.role, role };
+    socket.data = {
+      roomId: claims.room,
+      peerId: claims.sub,
+      name: claims.name,
+      tokenRole: claims.role,
+      role,
+    };
     // Expiry during a session: the token no longer admits this connection.
     const msLeft = claims.exp * 1000 - Date.now();
-    const timer = setTimeout(() => {
-      socket.emit('room:closed', { reason: 'token-expired', message: 'Your session expired; open the link again' });
-      socket.disconnect(true);
-    }, Math.min(msLeft, 2 ** 31 - 1));
+    const timer = setTimeout(
+      () => {
+        socket.emit('room:closed', {
+          reason: 'token-expired',
+          message: 'Your session expired; open the link again',
+        });
+        socket.disconnect(true);
+      },
+      Math.min(msLeft, 2 ** 31 - 1),
+    );
     timer.unref();
     socket.once('disconnect', () => clearTimeout(timer));
   }
@@ -94,7 +109,9 @@ export class Signaling {
     void socket.join(rooms);
 
     const session: PeerSession = { socket, room, peer, logger };
-    handle(socket, logger, 'room:join', z.object({}).passthrough().or(z.undefined()), async () => this.buildSnapshot(session));
+    handle(socket, logger, 'room:join', z.object({}).passthrough().or(z.undefined()), async () =>
+      this.buildSnapshot(session),
+    );
     for (const group of this.groups) group(ctx, session);
 
     socket.on('disconnect', () => {
@@ -137,7 +154,9 @@ export class Signaling {
     if (can(peer.role, 'manageStage')) {
       const record = await this.ctx.store.get(room.id);
       const headers = session.socket.handshake.headers;
-      const base = this.ctx.config.publicUrl?.replace(/\/$/, '') ?? `${headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${headers.host ?? 'localhost'}`;
+      const base =
+        this.ctx.config.publicUrl?.replace(/\/$/, '') ??
+        `${headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${headers.host ?? 'localhost'}`;
       if (record) snapshot.viewerLink = `${base}/watch/${record.codes.viewer}`;
     }
     return snapshot;
@@ -152,7 +171,9 @@ export class Signaling {
     room.on('stageJoined', (peer) => everyone().emit('peer:joined', peer));
     room.on('stageLeft', (peerId) => everyone().emit('peer:left', { peerId }));
     room.on('producerNew', (producer) => stage().emit('producer:new', producer));
-    room.on('producerClosed', (producerId, peerId) => stage().emit('producer:closed', { producerId, peerId }));
+    room.on('producerClosed', (producerId, peerId) =>
+      stage().emit('producer:closed', { producerId, peerId }),
+    );
     room.on('producerPaused', (producerId, peerId, paused) =>
       everyone().emit('producer:paused', { producerId, peerId, paused }),
     );
@@ -163,7 +184,9 @@ export class Signaling {
     room.on('activeSpeaker', (peerId) => everyone().emit('stage:activeSpeaker', { peerId }));
     room.on('closed', (reason) => {
       const message =
-        reason === 'worker-died' ? 'The media server restarted; reconnect to continue' : 'The room was closed';
+        reason === 'worker-died'
+          ? 'The media server restarted; reconnect to continue'
+          : 'The room was closed';
       everyone().emit('room:closed', { reason, message });
       this.ctx.io.local.in(channels.room(room.id)).disconnectSockets(true);
     });

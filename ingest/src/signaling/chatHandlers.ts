@@ -45,14 +45,26 @@ export function chatHandlers(chat: ChatService): HandlerGroup {
       (p) => chat.mute(room.id, peer.identity, p.peerId, p.seconds),
     );
 
-    handle(socket, logger, 'chat:slowMode', z.object({ seconds: z.number().int().min(0).max(MAX_SLOW_MODE_SECONDS) }), async (p) => {
-      await chat.setSlowMode(room.id, peer.identity, p.seconds);
-      return {};
-    });
+    handle(
+      socket,
+      logger,
+      'chat:slowMode',
+      z.object({ seconds: z.number().int().min(0).max(MAX_SLOW_MODE_SECONDS) }),
+      async (p) => {
+        await chat.setSlowMode(room.id, peer.identity, p.seconds);
+        return {};
+      },
+    );
 
-    handle(socket, logger, 'room:ban', z.object({ peerId, reason: z.string().max(200).optional() }), async (p) => {
-      await chat.ban(room.id, peer.identity, p.peerId, p.reason);
-      return {};
-    });
+    handle(
+      socket,
+      logger,
+      'room:ban',
+      z.object({ peerId, reason: z.string().max(200).optional() }),
+      async (p) => {
+        await chat.ban(room.id, peer.identity, p.peerId, p.reason);
+        return {};
+      },
+    );
   };
 }

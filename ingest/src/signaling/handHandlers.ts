@@ -7,7 +7,11 @@ import { sanitizeChatText } from '../chat/sanitizeChatText.js';
 import type { HandlerGroup } from './context.js';
 import { handle } from './handle.js';
 
-const empty = z.object({}).strict().or(z.undefined()).transform(() => ({}));
+const empty = z
+  .object({})
+  .strict()
+  .or(z.undefined())
+  .transform(() => ({}));
 const peerId = z.string().min(1).max(64);
 /** A question is cleaned like chat text; an empty one counts as none. */
 const question = z
@@ -21,7 +25,11 @@ const question = z
  * Raise hand, stage invitations, demotion and the audience list. Permissions are checked by
  * the services against the role of the server's Peer, re-read on every request.
  */
-export function handHandlers(hands: HandService, promotion: StagePromotion, audience: AudienceService): HandlerGroup {
+export function handHandlers(
+  hands: HandService,
+  promotion: StagePromotion,
+  audience: AudienceService,
+): HandlerGroup {
   return (_ctx, { socket, room, peer, logger }) => {
     handle(socket, logger, 'hand:raise', z.object({ question }), (p) =>
       hands.raise(room.id, peer.identity, p.question === '' ? undefined : p.question),
@@ -42,10 +50,16 @@ export function handHandlers(hands: HandService, promotion: StagePromotion, audi
       return {};
     });
 
-    handle(socket, logger, 'stage:invite', z.object({ peerId }), (p) => promotion.invite(room.id, peer.identity, p.peerId));
+    handle(socket, logger, 'stage:invite', z.object({ peerId }), (p) =>
+      promotion.invite(room.id, peer.identity, p.peerId),
+    );
 
-    handle(socket, logger, 'stage:respondInvite', z.object({ inviteId: z.string().min(1).max(64), accept: z.boolean() }), (p) =>
-      promotion.respond(room.id, peer.identity, p.inviteId, p.accept),
+    handle(
+      socket,
+      logger,
+      'stage:respondInvite',
+      z.object({ inviteId: z.string().min(1).max(64), accept: z.boolean() }),
+      (p) => promotion.respond(room.id, peer.identity, p.inviteId, p.accept),
     );
 
     handle(socket, logger, 'stage:demote', z.object({ peerId }), async (p) => {

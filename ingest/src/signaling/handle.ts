@@ -7,8 +7,11 @@ import type { StagecastSocket } from './types.js';
 
 type EventName = keyof ClientToServerEvents;
 /** The `data` type of an event's successful ack. */
-export type AckData<E extends EventName> =
-  Parameters<ClientToServerEvents[E]>[1] extends (result: AckResult<infer R>) => void ? R : never;
+export type AckData<E extends EventName> = Parameters<ClientToServerEvents[E]>[1] extends (
+  result: AckResult<infer R>,
+) => void
+  ? R
+  : never;
 
 /**
  * Registers a request handler: validates the payload, runs `fn`, and always acks with an
@@ -34,7 +37,10 @@ export function handle<E extends EventName, S extends z.ZodType>(
       reply({ ok: false, error: wire.toWire() });
     }
   };
-  (socket.on as (event: string, listener: (payload: unknown, ack: unknown) => void) => void)(event, (payload, ack) => {
-    void listener(payload, ack);
-  });
+  (socket.on as (event: string, listener: (payload: unknown, ack: unknown) => void) => void)(
+    event,
+    (payload, ack) => {
+      void listener(payload, ack);
+    },
+  );
 }

@@ -4,7 +4,11 @@ import type { HandlerGroup } from './context.js';
 import { handle } from './handle.js';
 
 const id = z.string().min(1).max(64);
-const empty = z.object({}).strict().or(z.undefined()).transform(() => ({}));
+const empty = z
+  .object({})
+  .strict()
+  .or(z.undefined())
+  .transform(() => ({}));
 // mediasoup validates DTLS/RTP parameters and capabilities in depth (Room turns its
 // errors into BAD_REQUEST); here only their shape is checked.
 const jsonObject = z.record(z.string(), z.unknown());
@@ -13,14 +17,24 @@ const jsonObject = z.record(z.string(), z.unknown());
 export const stageHandlers: HandlerGroup = (_ctx, { socket, room, peer, logger }) => {
   handle(socket, logger, 'stage:capabilities', empty, () => room.router.rtpCapabilities);
 
-  handle(socket, logger, 'stage:createTransport', z.object({ direction: z.enum(['send', 'recv']) }), ({ direction }) =>
-    room.createWebRtcTransport(peer, direction),
+  handle(
+    socket,
+    logger,
+    'stage:createTransport',
+    z.object({ direction: z.enum(['send', 'recv']) }),
+    ({ direction }) => room.createWebRtcTransport(peer, direction),
   );
 
-  handle(socket, logger, 'stage:connectTransport', z.object({ transportId: id, dtlsParameters: jsonObject }), async (p) => {
-    await room.connectTransport(peer, p.transportId, p.dtlsParameters as unknown as DtlsParameters);
-    return {};
-  });
+  handle(
+    socket,
+    logger,
+    'stage:connectTransport',
+    z.object({ transportId: id, dtlsParameters: jsonObject }),
+    async (p) => {
+      await room.connectTransport(peer, p.transportId, p.dtlsParameters as unknown as DtlsParameters);
+      return {};
+    },
+  );
 
   handle(socket, logger, 'stage:restartIce', z.object({ transportId: id }), async ({ transportId }) => ({
     iceParameters: await room.restartIce(peer, transportId),
@@ -40,7 +54,10 @@ export const stageHandlers: HandlerGroup = (_ctx, { socket, room, peer, logger }
       paused: z.boolean().optional(),
     }),
     async (p) => {
-      const producer = await room.produce(peer, { ...p, rtpParameters: p.rtpParameters as unknown as RtpParameters });
+      const producer = await room.produce(peer, {
+        ...p,
+        rtpParameters: p.rtpParameters as unknown as RtpParameters,
+      });
       return { producerId: producer.id };
     },
   );
@@ -50,10 +67,16 @@ export const stageHandlers: HandlerGroup = (_ctx, { socket, room, peer, logger }
     return {};
   });
 
-  handle(socket, logger, 'stage:setProducerPaused', z.object({ producerId: id, paused: z.boolean() }), async (p) => {
-    await room.setProducerPaused(peer, p.producerId, p.paused);
-    return {};
-  });
+  handle(
+    socket,
+    logger,
+    'stage:setProducerPaused',
+    z.object({ producerId: id, paused: z.boolean() }),
+    async (p) => {
+      await room.setProducerPaused(peer, p.producerId, p.paused);
+      return {};
+    },
+  );
 
   handle(
     socket,

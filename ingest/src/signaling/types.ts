@@ -15,15 +15,30 @@ export interface SocketData {
 /** Events between ingest processes (through the Socket.IO Redis adapter). */
 export interface InterServerEvents {
   /** Apply a role change to a peer connected to whichever process has it. */
-  setRole: (roomId: string, peerId: string, role: Role, reason: 'invite-accepted' | 'demoted' | 'left-stage') => void;
+  setRole: (
+    roomId: string,
+    peerId: string,
+    role: Role,
+    reason: 'invite-accepted' | 'demoted' | 'left-stage',
+  ) => void;
   /** Disconnect a banned peer wherever it is connected. */
   kick: (roomId: string, peerId: string, message: string) => void;
   /** A room's layout choice changed: the process holding its stage re-sends the snapshot. */
   layoutChanged: (roomId: string) => void;
 }
 
-export type StagecastServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-export type StagecastSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type StagecastServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;
+export type StagecastSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;
 
 /** Socket.IO room names. */
 export const channels = {

@@ -1,5 +1,10 @@
 import { io, type Socket } from 'socket.io-client';
-import type { AckResult, ClientToServerEvents, JoinSnapshot, ServerToClientEvents } from '@stagecast/protocol';
+import type {
+  AckResult,
+  ClientToServerEvents,
+  JoinSnapshot,
+  ServerToClientEvents,
+} from '@stagecast/protocol';
 
 type ServerEvent = keyof ServerToClientEvents;
 
@@ -37,7 +42,12 @@ export class RawClient {
   /** Every notification of `event` from now on. */
   record<E extends ServerEvent>(event: E): Parameters<ServerToClientEvents[E]>[0][] {
     const seen: Parameters<ServerToClientEvents[E]>[0][] = [];
-    (this.socket.on as (event: string, listener: (payload: Parameters<ServerToClientEvents[E]>[0]) => void) => void)(event, (payload) => {
+    (
+      this.socket.on as (
+        event: string,
+        listener: (payload: Parameters<ServerToClientEvents[E]>[0]) => void,
+      ) => void
+    )(event, (payload) => {
       seen.push(payload);
     });
     return seen;
