@@ -8,6 +8,8 @@ import { TranscoderProcess } from './helpers/transcoderProcess.js';
 import { decodes, fetchPlaylist, PlaylistWatcher, probeStreams } from './helpers/hls.js';
 
 const SEGMENT_SECONDS = 2;
+/** The promise: a stage change is on air within 4 s (commands, not a new FFmpeg). */
+const ON_AIR_MS = 4000;
 let ingest: TestIngest;
 const transcoders: TranscoderProcess[] = [];
 const bots: Bot[] = [];
@@ -125,7 +127,7 @@ describe('going live', () => {
     }
   });
 
-  it('the layout follows the stage and the playlist stays continuous', async () => {
+  it('joins, leaves and a host layout change are commands to the same FFmpeg: on air within 4 s, no discontinuity', async () => {
     const master = await fetchPlaylist(hls('master.m3u8'));
     const firstVariant = master?.manifest.playlists?.[0];
     if (!firstVariant) throw new Error('no master playlist');
@@ -133,22 +135,52 @@ describe('going live', () => {
     watcher.start();
     await waitFor(() => watcher && watcher.polls > 0, 'the first poll of the playlist');
     const discontinuitiesBefore = watcher.discontinuities;
+    const active = transcoders[0];
+    if (!active) throw new Error('no transcoder');
+    const ffmpeg = await waitFor(() => childPids(active.pid, 'ffmpeg')[0], 'the FFmpeg of the transcoder');
+    const progressBefore = await waitFor(() => progress(), 'progress');
 
+    /** ms from the stage change (seen in the API) until the picture on air reports `check`. */
+    const onAirAfter = async (stageCheck: (info: RoomInfo) => boolean, check: (live: LiveState) => boolean, what: string): Promise<number> => {
+      await waitFor(async () => stageCheck((await ingest.api<RoomInfo>('GET', `/api/rooms/${roomId}`)).body), `the stage: ${what}`, 30_000, 50);
+      const changedAt = Date.now();
+      await waitFor(async () => check(await live()), `on air: ${what}`, ON_AIR_MS, 100);
+      return Date.now() - changedAt;
+    };
+    const timings: Record<string, number> = {};
     const carol = await addBot('Carol', 880);
-    await waitFor(async () => (await progress())?.tiles === 3, 'three tiles after Carol joins', 20_000);
+    timings.join = await onAirAfter((i) => i.stage.length === 3, (l) => l.layout?.tiles === 3 && (l.layout.peerIds.includes(carol.room.self.peerId) ?? false), 'Carol joined');
     const alice = bots.find((b) => b.room.self.name === 'Alice');
+    const alicePeer = alice?.room.self.peerId ?? '';
     await alice?.stop();
-    await waitFor(async () => (await progress())?.tiles === 2, 'two tiles after Alice leaves', 20_000);
-    // The new picture enters the playlist after a discontinuity, and the playlist goes on.
-    await waitFor(() => watcher && watcher.discontinuities > discontinuitiesBefore, 'a discontinuity for the new layout', 30_000);
+    timings.leave = await onAirAfter((i) => i.stage.length === 2, (l) => l.layout?.tiles === 2 && !(l.layout.peerIds.includes(alicePeer) ?? true), 'Alice left');
+    const put = await ingest.api('PUT', `/api/rooms/${roomId}/layout`, { mode: 'spotlight', pinnedPeerId: carol.room.self.peerId });
+    expect(put.status).toBe(200);
+    const chosenAt = Date.now();
+    await waitFor(async () => (await live()).layout?.kind === 'spotlight', 'the spotlight on air', ON_AIR_MS, 100);
+    timings.hostLayout = Date.now() - chosenAt;
+    console.log(`stage change → on air (ms): ${JSON.stringify(timings)}`);
+    for (const ms of Object.values(timings)) expect(ms).toBeLessThan(ON_AIR_MS);
+
+    // Two more segments, then: the same FFmpeg, no discontinuity, the sequence only grew.
     const before = watcher.newestSequence;
-    await waitFor(() => watcher && watcher.newestSequence >= before + 2, 'segments after the layout change', 20_000);
+    await waitFor(() => watcher && watcher.newestSequence >= before + 2, 'segments after the layout changes', 20_000);
+    const progressAfter = await waitFor(() => progress(), 'progress');
+    const restarts = progressAfter.session - progressBefore.session;
+    if (restarts === 0) {
+      expect(childPids(active.pid, 'ffmpeg')).toEqual([ffmpeg]);
+    } else {
+      // Layout changes never restart FFmpeg. A machine too busy to keep up may make it step
+      // quality down (one restart each, reported), which is not what this test is about.
+      console.log(`FFmpeg restarted ${restarts} time(s) for quality steps (now ${JSON.stringify(progressAfter.quality)})`);
+      expect(progressAfter.quality.level).toBeGreaterThan(progressBefore.quality.level);
+    }
+    expect(watcher.discontinuities - discontinuitiesBefore).toBe(restarts);
     expect(watcher.violations).toEqual([]);
-    console.log(`wall-clock gaps at layout changes (ms): ${watcher.gapsMs.join(', ')}`);
     expect(carol.room.connected).toBe(true);
   });
 
-  it('a transcoder killed mid-stream: another takes the job over and HLS resumes within 10 s', async () => {
+  it('a transcoder killed mid-stream: another takes the job over and HLS resumes within 5 s', async () => {
     if (!watcher) throw new Error('the continuity test must run first');
     // The standby must be a worker of the queue before the active one dies.
     await startStandby();
@@ -160,21 +192,24 @@ describe('going live', () => {
     const polls = watcher.polls;
     await waitFor(() => watcher && watcher.polls > polls + 1, 'the watcher to poll after the kill', 5000, 50);
     const newestBefore = watcher.newestSequence;
-    await waitFor(() => watcher && watcher.newestSequence > newestBefore, 'a new segment after the kill', 10_000, 200);
+    await waitFor(() => watcher && watcher.newestSequence > newestBefore, 'a new segment after the kill', 15_000, 200);
     const resumedMs = Date.now() - killedAt;
     console.log(`HLS resumed ${resumedMs} ms after the transcoder was killed; wall-clock gaps so far (ms): ${watcher.gapsMs.join(', ')}`);
-    expect(resumedMs).toBeLessThan(10_000);
+    expect(resumedMs).toBeLessThan(5000 + SEGMENT_SECONDS * 1000); // the promise, plus the segment being written when the watcher looked
     expect(watcher.violations).toEqual([]);
   });
 
-  it('FFmpeg killed: the watchdog restarts the session and the playlist goes on', async () => {
+  it('FFmpeg killed: it restarts within 3 s, with one discontinuity, and the playlist goes on', async () => {
     if (!watcher) throw new Error('the continuity test must run first');
     const active = transcoders[1];
     if (!active) throw new Error('no standby took over');
     const ffmpeg = await waitFor(() => childPids(active.pid, 'ffmpeg')[0], 'the FFmpeg of the active transcoder');
     const discontinuities = watcher.discontinuities;
     process.kill(ffmpeg, 'SIGKILL');
-    await waitFor(() => watcher && watcher.discontinuities > discontinuities, 'a discontinuity for the new session', 20_000);
+    const killedAt = Date.now();
+    await waitFor(() => childPids(active.pid, 'ffmpeg').some((pid) => pid !== ffmpeg), 'a new FFmpeg', 3000, 50);
+    console.log(`FFmpeg restarted ${Date.now() - killedAt} ms after it was killed`);
+    await waitFor(() => watcher && watcher.discontinuities > discontinuities, 'a discontinuity for the new run', 20_000);
     const after = watcher.newestSequence;
     await waitFor(() => watcher && watcher.newestSequence >= after + 2, 'segments of the new session', 20_000);
     expect(watcher.violations).toEqual([]);

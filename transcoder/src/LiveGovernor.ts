@@ -2,11 +2,11 @@
 export type GovernorVerdict = 'keep' | 'lower' | 'raise';
 
 /** Output more than this far behind the wall clock (s) is falling behind. */
-export const BEHIND_LIMIT_S = 0.6;
+export const BEHIND_LIMIT_S = 0.75;
 /** Seconds of being behind before quality steps down. */
-const BEHIND_FOR_S = 2;
+const BEHIND_FOR_S = 3;
 /** A run's first seconds are warm-up (encoders start, first key frames): not judged. */
-const WARM_UP_S = 3;
+const WARM_UP_S = 5;
 /** First wait at a lowered step before trying one step up (doubles after each failed try). */
 const RAISE_AFTER_S = 60;
 

@@ -22,6 +22,7 @@ const job: CompositeJobData = {
   liveWindow: 3,
   burnClock: false,
   frameRate: 30,
+  slots: { video: 2, audio: 2 },
 };
 
 let dataDir = '';

@@ -14,6 +14,7 @@ const good: CompositeJobData = {
   liveWindow: 10,
   burnClock: false,
   frameRate: 30,
+  slots: { video: 2, audio: 2 },
 };
 
 describe('composite job data', () => {
