@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Browser, Locator, Page, WebSocketRoute } from 'playwright-core';
-import type { ChatMessage, CreateRoomResponse, LayoutChoice, RoomInfo, StageInvite } from '@stagecast/protocol';
+import type {
+  ChatMessage,
+  CreateRoomResponse,
+  LayoutChoice,
+  RoomInfo,
+  StageInvite,
+} from '@stagecast/protocol';
 import { ChatClient, HandsClient, connect, joinWithCode, type Role, type Room } from '@stagecast/sdk';
 import { launchChromium } from './helpers/chromium.js';
 import { ON_AIR_MS, ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
@@ -121,12 +127,21 @@ interface TamperedPage {
 /** Socket.IO event packets (`42["event",payload]`, `42<ackId>[...]` for requests), as text frames. */
 function tamper(ws: WebSocketRoute, flags: TamperedPage): void {
   const server = ws.connectToServer();
-  const rewrite = (message: string | Buffer, change: (event: string, payload: Record<string, unknown>) => boolean) => {
+  const rewrite = (
+    message: string | Buffer,
+    change: (event: string, payload: Record<string, unknown>) => boolean,
+  ) => {
     if (typeof message !== 'string') return message;
     const packet = /^42(\d*)(\[.*)$/s.exec(message);
     if (!packet) return message;
-    const [event, payload, ...rest] = JSON.parse(packet[2] ?? '[]') as [string, Record<string, unknown>, ...unknown[]];
-    return change(event, payload) ? `42${packet[1] ?? ''}${JSON.stringify([event, payload, ...rest])}` : message;
+    const [event, payload, ...rest] = JSON.parse(packet[2] ?? '[]') as [
+      string,
+      Record<string, unknown>,
+      ...unknown[],
+    ];
+    return change(event, payload)
+      ? `42${packet[1] ?? ''}${JSON.stringify([event, payload, ...rest])}`
+      : message;
   };
   ws.onMessage((message) =>
     server.send(
@@ -141,7 +156,11 @@ function tamper(ws: WebSocketRoute, flags: TamperedPage): void {
     ws.send(
       rewrite(message, (event, payload) => {
         if (!flags.degrade || event !== 'broadcast:progress') return false;
-        payload.quality = { level: 2, frameRate: 20, reason: 'The machine is short of CPU: 20 fps and a faster preset' };
+        payload.quality = {
+          level: 2,
+          frameRate: 20,
+          reason: 'The machine is short of CPU: 20 fps and a faster preset',
+        };
         return true;
       }),
     ),
@@ -215,9 +234,15 @@ describe('broadcaster-ui', () => {
     const picker = panel.getByRole('combobox', { name: 'Person in the spotlight' });
     await picker.waitFor();
     await picker.selectOption({ label: 'Robo' });
-    await waitFor(async () => (await layoutOnServer()).pinnedPeerId === robo.peerId, 'Robo to be pinned on the server');
+    await waitFor(
+      async () => (await layoutOnServer()).pinnedPeerId === robo.peerId,
+      'Robo to be pinned on the server',
+    );
     await waitFor(async () => (await picker.inputValue()) === robo.peerId, 'the picker to name Robo');
-    await pressed(tile('Robo').getByRole('button', { name: 'Pin Robo to air' }), "Robo's tile to show the pin");
+    await pressed(
+      tile('Robo').getByRole('button', { name: 'Pin Robo to air' }),
+      "Robo's tile to show the pin",
+    );
 
     // Someone joining now gets the choice in their join snapshot.
     const watcher = await viewer('Layout watcher');
@@ -237,7 +262,9 @@ describe('broadcaster-ui', () => {
     await screenshots('layout');
     await page.setViewportSize(PHONE);
     await panel.locator('.layout-control').scrollIntoViewIfNeeded();
-    await panel.locator('.layout-control').screenshot({ path: `${ARTIFACTS}/broadcaster-layout-control-mobile.png` });
+    await panel
+      .locator('.layout-control')
+      .screenshot({ path: `${ARTIFACTS}/broadcaster-layout-control-mobile.png` });
     await page.setViewportSize(DESKTOP);
 
     // Pressing the pin again goes back to the automatic layout for the steps that follow.
@@ -262,43 +289,66 @@ describe('broadcaster-ui', () => {
     await screenshots('live');
   });
 
-  it('live: a co-host changes the layout, the host sees the choice and the picture on air follow; reduced quality and refusals show', { timeout: 150_000 }, async () => {
-    const context = await browser.newContext({ viewport: DESKTOP });
-    cleanups.push(() => context.close());
-    const cohost: TamperedPage = { page: await context.newPage(), degrade: false, pinNobody: false };
-    await context.routeWebSocket(/\/socket\.io\//, (ws) => tamper(ws, cohost));
-    const co = cohost.page;
-    co.on('pageerror', (error) => console.error('[co-host page error]', error.message));
-    await co.goto(room.links.cohost);
-    await co.getByLabel('Your name').fill('Cora');
-    await co.getByRole('button', { name: 'Join stage' }).click();
-    await co.getByRole('figure', { name: /^Cora\b/ }).waitFor();
-    await co.getByRole('tab', { name: 'Broadcast' }).click();
-    await pressed(layoutButton(co, 'Auto'), "Auto on the co-host's page");
+  it(
+    'live: a co-host picks a layout; the host page and the picture on air follow; reduced quality and a refusal show',
+    { timeout: 150_000 },
+    async () => {
+      const context = await browser.newContext({ viewport: DESKTOP });
+      cleanups.push(() => context.close());
+      const cohost: TamperedPage = { page: await context.newPage(), degrade: false, pinNobody: false };
+      await context.routeWebSocket(/\/socket\.io\//, (ws) => tamper(ws, cohost));
+      const co = cohost.page;
+      co.on('pageerror', (error) => console.error('[co-host page error]', error.message));
+      await co.goto(room.links.cohost);
+      await co.getByLabel('Your name').fill('Cora');
+      await co.getByRole('button', { name: 'Join stage' }).click();
+      await co.getByRole('figure', { name: /^Cora\b/ }).waitFor();
+      await co.getByRole('tab', { name: 'Broadcast' }).click();
+      await pressed(layoutButton(co, 'Auto'), "Auto on the co-host's page");
 
-    // Whatever Auto resolves to, the host sees what is on air.
-    const onAir = page.getByTestId('on-air');
-    await waitFor(async () => /^On air: (grid|speaker|spotlight|screen share) · \d+ tiles?$/.test((await onAir.textContent())?.trim() ?? ''), 'what is on air', ON_AIR_MS);
+      // Whatever Auto resolves to, the host sees what is on air.
+      const onAir = page.getByTestId('on-air');
+      await waitFor(
+        async () =>
+          /^On air: (grid|speaker|spotlight|screen share) · \d+ tiles?$/.test(
+            (await onAir.textContent())?.trim() ?? '',
+          ),
+        'what is on air',
+        ON_AIR_MS,
+      );
 
-    await layoutButton(co, 'Grid').click();
-    await pressed(layoutButton(co, 'Grid'), 'Grid on the co-host page');
-    await pressed(layoutButton(page, 'Grid'), "the co-host's Grid on the host page");
-    await waitFor(async () => (await onAir.textContent())?.trim() === 'On air: grid · 3 tiles', 'the grid of three on air', ON_AIR_MS);
+      await layoutButton(co, 'Grid').click();
+      await pressed(layoutButton(co, 'Grid'), 'Grid on the co-host page');
+      await pressed(layoutButton(page, 'Grid'), "the co-host's Grid on the host page");
+      await waitFor(
+        async () => (await onAir.textContent())?.trim() === 'On air: grid · 3 tiles',
+        'the grid of three on air',
+        ON_AIR_MS,
+      );
 
-    // The compositor's quality step, as the co-host's page hears it.
-    cohost.degrade = true;
-    const warning = co.getByTestId('quality');
-    await expect(warning.getAttribute('aria-live')).resolves.toBe('polite');
-    await waitFor(async () => (await warning.textContent())?.includes('Reduced quality to stay live: The machine is short of CPU: 20 fps and a faster preset. Now 20 fps.'), 'the reduced-quality warning');
+      // The compositor's quality step, as the co-host's page hears it.
+      cohost.degrade = true;
+      const warning = co.getByTestId('quality');
+      await expect(warning.getAttribute('aria-live')).resolves.toBe('polite');
+      await waitFor(
+        async () =>
+          (await warning.textContent())?.includes(
+            'Reduced quality to stay live: The machine is short of CPU: 20 fps and a faster preset. Now 20 fps.',
+          ),
+        'the reduced-quality warning',
+      );
 
-    // A refusal: the request goes out pinning someone who is not on stage, and the server says no.
-    cohost.pinNobody = true;
-    await layoutButton(co, 'Speaker').click();
-    await co.getByRole('alert').filter({ hasText: 'Could not change the layout: That person is no longer on stage.' }).waitFor();
-    await pressed(layoutButton(co, 'Grid'), 'Grid to stay chosen after the refusal');
-    expect(await layoutOnServer()).toEqual({ mode: 'grid', pinnedPeerId: null });
-    await screenshots('layout-live', co);
-    await screenshots('layout-live-host');
+      // A refusal: the request goes out pinning someone who is not on stage, and the server says no.
+      cohost.pinNobody = true;
+      await layoutButton(co, 'Speaker').click();
+      await co
+        .getByRole('alert')
+        .filter({ hasText: 'Could not change the layout: That person is no longer on stage.' })
+        .waitFor();
+      await pressed(layoutButton(co, 'Grid'), 'Grid to stay chosen after the refusal');
+      expect(await layoutOnServer()).toEqual({ mode: 'grid', pinnedPeerId: null });
+      await screenshots('layout-live', co);
+      await screenshots('layout-live-host');
 
     cohost.pinNobody = false;
     cohost.degrade = false;
