@@ -120,7 +120,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       } catch (error) {
         // Only a lost answer is retried: the message may or may not be stored, and the
         // same clientId makes the retry safe either way.
-        if (!(error instanceof StagecastClientError) || error.code !== 'UNAVAILABLE' || attempt >= retries) throw error;
+        if (!(error instanceof StagecastClientError) || error.code !== 'UNAVAILABLE' || attempt >= retries)
+          throw error;
         await this.untilConnected();
       }
     }
@@ -179,7 +180,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.ids.add(message.id);
     this.list.push(message);
     if (this.list.length > this.maxMessages) {
-      for (const dropped of this.list.splice(0, this.list.length - this.maxMessages)) this.ids.delete(dropped.id);
+      for (const dropped of this.list.splice(0, this.list.length - this.maxMessages))
+        this.ids.delete(dropped.id);
     }
     this.emit('message', message);
   }
@@ -203,7 +205,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 }
 
 /** Adds a typed socket listener; returns its remover. */
-export function subscribe<E extends keyof ServerToClientEvents>(room: Room, event: E, listener: ServerToClientEvents[E]): () => void {
+export function subscribe<E extends keyof ServerToClientEvents>(
+  room: Room,
+  event: E,
+  listener: ServerToClientEvents[E],
+): () => void {
   // Socket.IO's typed `on` cannot take a generic event name; the listener type is checked above.
   const socket = room.socket as unknown as {
     on(event: string, listener: ServerToClientEvents[E]): void;

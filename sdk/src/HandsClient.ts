@@ -1,4 +1,11 @@
-import type { AudienceMember, HandEntry, JoinSnapshot, Role, ServerToClientEvents, StageInvite } from '@stagecast/protocol';
+import type {
+  AudienceMember,
+  HandEntry,
+  JoinSnapshot,
+  Role,
+  ServerToClientEvents,
+  StageInvite,
+} from '@stagecast/protocol';
 import { Emitter } from './Emitter.js';
 import { subscribe } from './ChatClient.js';
 import type { Room } from './Room.js';

@@ -211,7 +211,9 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
         this.emit('levels', this.levels);
         if (this.options.autoplay && this.suspendedMuted === null) void this.play();
       });
-      hls.on(Events.LEVEL_SWITCHED, (_event, data) => this.emit('levelSwitched', data.level, hls.autoLevelEnabled));
+      hls.on(Events.LEVEL_SWITCHED, (_event, data) =>
+        this.emit('levelSwitched', data.level, hls.autoLevelEnabled),
+      );
       hls.on(Events.LEVEL_UPDATED, () => {
         if (!this.jumpOnNextUpdate) return;
         this.jumpOnNextUpdate = false;
@@ -235,7 +237,14 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
   private onHlsError(hls: Hls, data: ErrorData): void {
     if (!data.fatal || hls !== this.hls) return;
     if (this.retries >= this.options.maxRetries) {
-      this.fail(data.type === ErrorTypes.MEDIA_ERROR ? 'media' : data.type === ErrorTypes.NETWORK_ERROR ? 'network' : 'other', data.details);
+      this.fail(
+        data.type === ErrorTypes.MEDIA_ERROR
+          ? 'media'
+          : data.type === ErrorTypes.NETWORK_ERROR
+            ? 'network'
+            : 'other',
+        data.details,
+      );
       return;
     }
     this.retries += 1;

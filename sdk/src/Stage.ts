@@ -29,7 +29,12 @@ export interface StageOptions {
   iceServers?: RTCIceServer[];
 }
 
-const SOURCE_KIND: Record<MediaSource, 'audio' | 'video'> = { camera: 'video', screen: 'video', mic: 'audio', 'screen-audio': 'audio' };
+const SOURCE_KIND: Record<MediaSource, 'audio' | 'video'> = {
+  camera: 'video',
+  screen: 'video',
+  mic: 'audio',
+  'screen-audio': 'audio',
+};
 
 /**
  * The WebRTC stage in a browser (mediasoup-client): publish camera, microphone and screen,
@@ -84,9 +89,17 @@ export class Stage extends Emitter<StageEvents> {
   }
 
   /** Publishes a track as `source`; replaces the track if that source is already published. */
-  async publish(source: MediaSource, track: MediaStreamTrack, opts: { paused?: boolean } = {}): Promise<string> {
+  async publish(
+    source: MediaSource,
+    track: MediaStreamTrack,
+    opts: { paused?: boolean } = {},
+  ): Promise<string> {
     if (!this.device) throw new StagecastClientError({ code: 'BAD_REQUEST', message: 'Call start() first' });
-    if (track.kind !== SOURCE_KIND[source]) throw new StagecastClientError({ code: 'BAD_REQUEST', message: `${source} needs a ${SOURCE_KIND[source]} track` });
+    if (track.kind !== SOURCE_KIND[source])
+      throw new StagecastClientError({
+        code: 'BAD_REQUEST',
+        message: `${source} needs a ${SOURCE_KIND[source]} track`,
+      });
     const existing = this.producers.get(source);
     if (existing && !existing.closed) {
       await existing.replaceTrack({ track });
@@ -187,15 +200,27 @@ export class Stage extends Emitter<StageEvents> {
     const device = this.device;
     if (!device) throw new StagecastClientError({ code: 'BAD_REQUEST', message: 'Call start() first' });
     const options = await this.room.request('stage:createTransport', { direction });
-    const params = { ...options, ...(this.options.iceServers ? { iceServers: this.options.iceServers } : {}) };
-    const transport = direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
+    const params = {
+      ...options,
+      ...(this.options.iceServers ? { iceServers: this.options.iceServers } : {}),
+    };
+    const transport =
+      direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      this.room.request('stage:connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+      this.room
+        .request('stage:connectTransport', { transportId: transport.id, dtlsParameters })
+        .then(() => callback(), errback);
     });
     transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
       const source = appData.source as MediaSource;
       this.room
-        .request('stage:produce', { transportId: transport.id, kind, source, rtpParameters, paused: appData.paused === true })
+        .request('stage:produce', {
+          transportId: transport.id,
+          kind,
+          source,
+          rtpParameters,
+          paused: appData.paused === true,
+        })
         .then(({ producerId }) => callback({ id: producerId }), errback);
     });
     transport.on('connectionstatechange', (state) => {

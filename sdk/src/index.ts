@@ -3,7 +3,13 @@ export { Stage, type RemoteTrack, type StageEvents, type StageOptions } from './
 export { Emitter } from './Emitter.js';
 export { ChatClient, type ChatClientEvents, type ChatClientOptions, type SendOptions } from './ChatClient.js';
 export { HandsClient, type HandsClientEvents, type InviteEnded } from './HandsClient.js';
-export { HlsPlayer, type HlsPlayerOptions, type HlsPlayerEvents, type HlsPlayerError, type QualityLevel } from './HlsPlayer.js';
+export {
+  HlsPlayer,
+  type HlsPlayerOptions,
+  type HlsPlayerEvents,
+  type HlsPlayerError,
+  type QualityLevel,
+} from './HlsPlayer.js';
 export { StagecastClientError } from './errors.js';
 export { REQUEST_TIMEOUT_MS } from './signaling.js';
 export type * from '@stagecast/protocol';
@@ -24,7 +30,10 @@ export async function joinWithCode(url: string, code: string, name: string): Pro
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ code, name }),
   }).catch(() => {
-    throw new ClientError({ code: 'UNAVAILABLE', message: 'The server cannot be reached; check the link and your connection' });
+    throw new ClientError({
+      code: 'UNAVAILABLE',
+      message: 'The server cannot be reached; check the link and your connection',
+    });
   });
   const body = (await res.json().catch(() => ({}))) as { error?: { code?: unknown; message?: string } };
   if (!res.ok) {

@@ -1,4 +1,11 @@
-import type { BroadcastProgress, BroadcastQuality, JoinSnapshot, LiveState, OnAirLayout, Room } from '@stagecast/sdk';
+import type {
+  BroadcastProgress,
+  BroadcastQuality,
+  JoinSnapshot,
+  LiveState,
+  OnAirLayout,
+  Room,
+} from '@stagecast/sdk';
 import { describeError } from './errors.js';
 
 /** Header label of each broadcast state; "Live" is what people (and the tests) look for. */
@@ -32,7 +39,9 @@ export class BroadcastState {
   readonly isLive: boolean = $derived(this.live.state === 'live');
   /** Start is offered whenever nothing is running. */
   readonly canStart: boolean = $derived(['idle', 'ended', 'error'].includes(this.live.state));
-  readonly hlsUrl: string | null = $derived(this.live.hlsUrl ? new URL(this.live.hlsUrl, location.origin).href : null);
+  readonly hlsUrl: string | null = $derived(
+    this.live.hlsUrl ? new URL(this.live.hlsUrl, location.origin).href : null,
+  );
   readonly startedAt: number | null = $derived(this.live.startedAt ? Date.parse(this.live.startedAt) : null);
   /**
    * The last progress report, else the live state's copy (which is all there is right after
@@ -43,7 +52,11 @@ export class BroadcastState {
     const report: Partial<BroadcastProgress> = this.progress ?? {};
     const layout = report.layout ?? this.live.layout;
     if (!layout) return null;
-    return { layout, speed: report.speed ?? this.live.speed ?? null, quality: report.quality ?? this.live.quality ?? null };
+    return {
+      layout,
+      speed: report.speed ?? this.live.speed ?? null,
+      quality: report.quality ?? this.live.quality ?? null,
+    };
   });
   /** Set while the compositor runs below full quality on purpose (to stay live). */
   readonly reducedQuality: BroadcastQuality | null = $derived(

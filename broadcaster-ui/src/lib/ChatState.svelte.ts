@@ -67,7 +67,10 @@ export class ChatState {
   }
 
   pin(message: ChatMessage | null): Promise<void> {
-    return this.#act(() => this.#client.pin(message?.id ?? null), message ? 'pin the message' : 'unpin the message');
+    return this.#act(
+      () => this.#client.pin(message?.id ?? null),
+      message ? 'pin the message' : 'unpin the message',
+    );
   }
 
   mute(peerId: string, name: string, seconds: number): Promise<void> {

@@ -1,4 +1,11 @@
-import { classifyMediaError, cameraConstraints, micConstraints, openTrack, type DeviceProblem, type LocalSetup } from './media.js';
+import {
+  classifyMediaError,
+  cameraConstraints,
+  micConstraints,
+  openTrack,
+  type DeviceProblem,
+  type LocalSetup,
+} from './media.js';
 
 /**
  * The pre-join check: device lists, a live camera preview and a microphone level, and the
@@ -36,7 +43,10 @@ export class DevicePreview {
       return;
     }
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({ video: cameraConstraints(null), audio: micConstraints(null) });
+      const stream = await navigator.mediaDevices.getUserMedia({
+        video: cameraConstraints(null),
+        audio: micConstraints(null),
+      });
       this.#adopt('camera', stream.getVideoTracks()[0] ?? null);
       this.#adopt('mic', stream.getAudioTracks()[0] ?? null);
     } catch {

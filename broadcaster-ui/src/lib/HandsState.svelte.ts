@@ -103,7 +103,11 @@ export class HandsState {
   }
 
   #nameOf(peerId: string): string {
-    return this.queue.find((h) => h.peerId === peerId)?.name ?? this.audience.find((m) => m.peerId === peerId)?.name ?? 'The viewer';
+    return (
+      this.queue.find((h) => h.peerId === peerId)?.name ??
+      this.audience.find((m) => m.peerId === peerId)?.name ??
+      'The viewer'
+    );
   }
 
   #scheduleRefresh(): void {

@@ -16,7 +16,14 @@ export interface Notice {
 const NOTICE_MS = 6000;
 
 /** Connection refusals that no amount of reconnecting will fix. */
-const FATAL_CODES: ReadonlySet<ErrorCode> = new Set(['TOKEN_EXPIRED', 'TOKEN_INVALID', 'BANNED', 'ROOM_NOT_FOUND', 'ROOM_CLOSED', 'WRONG_ROOM']);
+const FATAL_CODES: ReadonlySet<ErrorCode> = new Set([
+  'TOKEN_EXPIRED',
+  'TOKEN_INVALID',
+  'BANNED',
+  'ROOM_NOT_FOUND',
+  'ROOM_CLOSED',
+  'WRONG_ROOM',
+]);
 
 function refusalNotice(code: ErrorCode, message: string): EndNotice {
   switch (code) {
@@ -152,7 +159,8 @@ export class HostSession {
         await this.stage.restart();
         return;
       } catch (error) {
-        if (attempt === 3) this.notify(`Could not reconnect your camera and microphone: ${describeError(error)}`);
+        if (attempt === 3)
+          this.notify(`Could not reconnect your camera and microphone: ${describeError(error)}`);
         else await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
       }
     }

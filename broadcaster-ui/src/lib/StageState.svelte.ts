@@ -36,7 +36,11 @@ export class StageState {
   cameraOn = $state(false);
   sharing = $state(false);
   /** A toggle is in flight; its button is disabled meanwhile. */
-  busy = $state<{ mic: boolean; camera: boolean; screen: boolean }>({ mic: false, camera: false, screen: false });
+  busy = $state<{ mic: boolean; camera: boolean; screen: boolean }>({
+    mic: false,
+    camera: false,
+    screen: false,
+  });
   /** The worst state of the two WebRTC transports. */
   media = $state<'connecting' | 'connected' | 'unstable'>('connecting');
   hasMic = $state(false);
@@ -46,7 +50,9 @@ export class StageState {
   /** Remote streams, one per peer and kind of picture; rebuilt only when their tracks change. */
   streams = $state.raw<Record<string, MediaStream>>({});
 
-  readonly selfStream: MediaStream | null = $derived(this.cameraTrack ? new MediaStream([this.cameraTrack]) : null);
+  readonly selfStream: MediaStream | null = $derived(
+    this.cameraTrack ? new MediaStream([this.cameraTrack]) : null,
+  );
 
   readonly tiles: TileView[] = $derived.by(() => {
     const selfId = this.room.self.peerId;
@@ -73,10 +79,17 @@ export class StageState {
 
   readonly screens: ScreenView[] = $derived.by(() => {
     const list: ScreenView[] = [];
-    if (this.screenTrack) list.push({ peerId: this.room.self.peerId, name: this.room.self.name, self: true, stream: new MediaStream([this.screenTrack]) });
+    if (this.screenTrack)
+      list.push({
+        peerId: this.room.self.peerId,
+        name: this.room.self.name,
+        self: true,
+        stream: new MediaStream([this.screenTrack]),
+      });
     for (const peer of this.peers) {
       const stream = this.streams[`${peer.peerId}:screen`];
-      if (stream && stream.getVideoTracks().length > 0) list.push({ peerId: peer.peerId, name: peer.name, self: false, stream });
+      if (stream && stream.getVideoTracks().length > 0)
+        list.push({ peerId: peer.peerId, name: peer.name, self: false, stream });
     }
     return list;
   });
@@ -117,7 +130,11 @@ export class StageState {
       this.#stage.on('connectionState', (direction, state) => {
         this.#transport[direction] = state;
         const states = [this.#transport.send, this.#transport.recv];
-        this.media = states.some((s) => s === 'failed' || s === 'disconnected') ? 'unstable' : this.#transport.recv === 'connected' ? 'connected' : this.media;
+        this.media = states.some((s) => s === 'failed' || s === 'disconnected')
+          ? 'unstable'
+          : this.#transport.recv === 'connected'
+            ? 'connected'
+            : this.media;
       }),
     );
   }
@@ -200,7 +217,10 @@ export class StageState {
     if (this.sharing) return this.stopSharing();
     this.busy = { ...this.busy, screen: true };
     try {
-      const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: true });
+      const stream = await navigator.mediaDevices.getDisplayMedia({
+        video: { frameRate: { ideal: 15 } },
+        audio: true,
+      });
       const video = stream.getVideoTracks()[0];
       if (!video) throw new Error('No screen was chosen');
       // Text on a shared screen must stay sharp; motion matters less.
@@ -213,7 +233,8 @@ export class StageState {
       if (this.#screenAudio) await this.#stage.publish('screen-audio', this.#screenAudio);
     } catch (error) {
       // Closing the browser's picker is a choice, not an error.
-      if (!(error instanceof DOMException && error.name === 'NotAllowedError')) this.notify(`Screen sharing failed: ${describeError(error)}`);
+      if (!(error instanceof DOMException && error.name === 'NotAllowedError'))
+        this.notify(`Screen sharing failed: ${describeError(error)}`);
       await this.stopSharing();
     } finally {
       this.busy = { ...this.busy, screen: false };
@@ -297,13 +318,16 @@ export class StageState {
     const next: Record<string, MediaStream> = {};
     for (const [key, tracks] of groups) {
       const old = this.streams[key];
-      const same = old && old.getTracks().length === tracks.length && tracks.every((t) => old.getTrackById(t.id));
+      const same =
+        old && old.getTracks().length === tracks.length && tracks.every((t) => old.getTrackById(t.id));
       next[key] = same ? old : new MediaStream(tracks);
     }
     this.streams = next;
   }
 
   #deviceMessage(device: 'camera' | 'microphone', error: unknown): string {
-    return error instanceof DOMException || error instanceof TypeError ? describeProblem(device, classifyMediaError(error)) : describeError(error);
+    return error instanceof DOMException || error instanceof TypeError
+      ? describeProblem(device, classifyMediaError(error))
+      : describeError(error);
   }
 }

@@ -30,7 +30,8 @@ export function describeError(error: unknown): string {
   if (error instanceof StagecastClientError) {
     const wait = WAIT_CODES[error.code];
     if (wait) {
-      const seconds = error.retryAfterMs === undefined ? null : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+      const seconds =
+        error.retryAfterMs === undefined ? null : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
       return seconds === null ? wait : `${wait} Try again in ${seconds} s.`;
     }
     return MESSAGES[error.code] ?? error.message;
@@ -57,16 +58,32 @@ export function closedNotice(reason: RoomClosedReason | 'disconnected' | 'left',
     case 'banned':
       return { title: 'You were removed', message: 'A host removed you from this room.', canRejoin: false };
     case 'token-expired':
-      return { title: 'Session expired', message: 'Your session has expired. Rejoin to continue.', canRejoin: true };
+      return {
+        title: 'Session expired',
+        message: 'Your session has expired. Rejoin to continue.',
+        canRejoin: true,
+      };
     case 'deleted':
       return { title: 'Room closed', message: 'The host closed this room.', canRejoin: false };
     case 'replaced':
-      return { title: 'Joined elsewhere', message: 'You joined this room from another tab or device.', canRejoin: true };
+      return {
+        title: 'Joined elsewhere',
+        message: 'You joined this room from another tab or device.',
+        canRejoin: true,
+      };
     case 'worker-died':
-      return { title: 'Media server restarted', message: 'The media server restarted. Rejoin to continue.', canRejoin: true };
+      return {
+        title: 'Media server restarted',
+        message: 'The media server restarted. Rejoin to continue.',
+        canRejoin: true,
+      };
     case 'left':
       return { title: 'You left the stage', message: 'Thanks for being on stage.', canRejoin: true };
     case 'disconnected':
-      return { title: 'Disconnected', message: message || 'The connection to the server was closed.', canRejoin: true };
+      return {
+        title: 'Disconnected',
+        message: message || 'The connection to the server was closed.',
+        canRejoin: true,
+      };
   }
 }

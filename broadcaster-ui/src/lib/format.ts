@@ -25,5 +25,5 @@ export function formatTime(ts: number): string {
 export function initials(name: string): string {
   const parts = name.trim().split(/\s+/).filter(Boolean);
   const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : [parts[0]];
-  return letters.map((p) => (p ? [...p][0]?.toUpperCase() ?? '' : '')).join('') || '?';
+  return letters.map((p) => (p ? ([...p][0]?.toUpperCase() ?? '') : '')).join('') || '?';
 }
