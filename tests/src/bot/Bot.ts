@@ -14,7 +14,9 @@ export interface BotOptions {
   toneHz?: number;
   /** A WebM (VP8 + Opus) to send without encoding; see BotMedia.webm. */
   webm?: string;
-  /** Receives FFmpeg's error output. */
+  /** Seconds between FFmpeg's progress lines (frame, fps, `speed=`) sent to `onLog`; none when unset. */
+  statsPeriodS?: number;
+  /** Receives FFmpeg's error output, one line at a time. */
   onLog?: (line: string) => void;
 }
 
@@ -47,8 +49,21 @@ export class Bot {
         audio: options.audio ?? 'sine',
         toneHz: options.toneHz,
         ...(options.webm ? { webm: options.webm } : {}),
-        videoTarget: { ip: videoTransport.ip, port: videoTransport.port, rtcpPort: videoTransport.rtcpPort, ssrc: videoSsrc, payloadType: VIDEO_PT },
-        audioTarget: { ip: audioTransport.ip, port: audioTransport.port, rtcpPort: audioTransport.rtcpPort, ssrc: audioSsrc, payloadType: AUDIO_PT },
+        ...(options.statsPeriodS ? { statsPeriodS: options.statsPeriodS } : {}),
+        videoTarget: {
+          ip: videoTransport.ip,
+          port: videoTransport.port,
+          rtcpPort: videoTransport.rtcpPort,
+          ssrc: videoSsrc,
+          payloadType: VIDEO_PT,
+        },
+        audioTarget: {
+          ip: audioTransport.ip,
+          port: audioTransport.port,
+          rtcpPort: audioTransport.rtcpPort,
+          ssrc: audioSsrc,
+          payloadType: AUDIO_PT,
+        },
       });
       // Producers first: mediasoup drops RTP that arrives before its producer exists.
       const video = await room.request('stage:produce', {
@@ -56,7 +71,18 @@ export class Bot {
         kind: 'video',
         source: 'camera',
         rtpParameters: {
-          codecs: [{ mimeType: 'video/VP8', payloadType: VIDEO_PT, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }],
+          codecs: [
+            {
+              mimeType: 'video/VP8',
+              payloadType: VIDEO_PT,
+              clockRate: 90000,
+              rtcpFeedback: [
+                { type: 'nack' },
+                { type: 'nack', parameter: 'pli' },
+                { type: 'ccm', parameter: 'fir' },
+              ],
+            },
+          ],
           encodings: [{ ssrc: videoSsrc }],
         },
       });
@@ -65,12 +91,27 @@ export class Bot {
         kind: 'audio',
         source: 'mic',
         rtpParameters: {
-          codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO_PT, clockRate: 48000, channels: 2, parameters: { 'sprop-stereo': 1 } }],
+          codecs: [
+            {
+              mimeType: 'audio/opus',
+              payloadType: AUDIO_PT,
+              clockRate: 48000,
+              channels: 2,
+              parameters: { 'sprop-stereo': 1 },
+            },
+          ],
           encodings: [{ ssrc: audioSsrc }],
         },
       });
       const ffmpeg = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-      ffmpeg.stderr?.setEncoding('utf8').on('data', (chunk: string) => options.onLog?.(chunk.trimEnd()));
+      // FFmpeg ends its progress lines with \r (to redraw a terminal line), its messages with \n;
+      // a chunk may end inside a line, which waits for the next chunk.
+      let pending = '';
+      ffmpeg.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+        const lines = (pending + chunk).split(/[\r\n]/);
+        pending = lines.pop() ?? '';
+        for (const line of lines) if (line.trim()) options.onLog?.(line.trimEnd());
+      });
       return new Bot(room, { video: video.producerId, audio: audio.producerId }, ffmpeg);
     } catch (error) {
       room.close();

@@ -11,6 +11,8 @@ export interface BotMedia {
   toneHz?: number;
   /** A WebM file with VP8 + Opus, sent as it is (looped, no encoding: almost no CPU); replaces video and audio. */
   webm?: string;
+  /** Seconds between FFmpeg's progress lines (with `speed=`); none when unset. */
+  statsPeriodS?: number;
 }
 
 const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
@@ -23,11 +25,21 @@ function escapeDrawtext(text: string): string {
 export function buildBotFfmpegArgs(media: BotMedia): string[] {
   const { videoTarget: v, audioTarget: a } = media;
   const rtp = (t: BotMedia['videoTarget']) => `rtp://${t.ip}:${t.port}?rtcpport=${t.rtcpPort}&pkt_size=1200`;
+  // prettier-ignore
   const out = (t: BotMedia['videoTarget']) => ['-ssrc', String(t.ssrc), '-payload_type', String(t.payloadType), '-f', 'rtp', rtp(t)];
+  // With -loglevel error, FFmpeg writes its progress line only when -stats is asked for explicitly.
+  const stats = media.statsPeriodS ? ['-stats', '-stats_period', String(media.statsPeriodS)] : [];
   if (media.webm) {
-    // Benchmarks put many bots on one machine: copying packets leaves the CPU to the server under test.
+    // Copying packets costs almost no CPU, so the bot keeps real time on a loaded machine and
+    // leaves the cores to the server under test; -re paces the copy at the clip's own rate.
     const input = ['-re', '-stream_loop', '-1', '-i', media.webm];
-    return ['-hide_banner', '-loglevel', 'error', ...input, '-map', '0:v:0', '-c:v', 'copy', ...out(v), '-map', '0:a:0', '-c:a', 'copy', ...out(a)];
+    // prettier-ignore
+    return [
+      '-hide_banner', '-loglevel', 'error', ...stats,
+      ...input,
+      '-map', '0:v:0', '-c:v', 'copy', ...out(v),
+      '-map', '0:a:0', '-c:a', 'copy', ...out(a),
+    ];
   }
   const videoInput =
     media.video === 'testsrc'
@@ -38,9 +50,11 @@ export function buildBotFfmpegArgs(media: BotMedia): string[] {
       ? ['-re', '-f', 'lavfi', '-i', `sine=frequency=${media.toneHz ?? 440}:sample_rate=48000`]
       : ['-re', '-stream_loop', '-1', '-i', media.audio];
   const label = `drawtext=fontfile=${FONT}:text='${escapeDrawtext(media.name)}':fontsize=36:fontcolor=white:box=1:boxcolor=black@0.5:x=20:y=20`;
+  // prettier-ignore
   return [
     '-hide_banner',
     '-loglevel', 'error',
+    ...stats,
     ...videoInput,
     ...audioInput,
     '-map', '0:v:0',
