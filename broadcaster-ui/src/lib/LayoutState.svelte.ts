@@ -24,8 +24,6 @@ export class LayoutState {
     const id = this.choice.mode === 'spotlight' ? this.choice.pinnedPeerId : null;
     return id !== null && this.onStage().peerIds.includes(id) ? id : null;
   });
-  /** `spotlight` is chosen but its person left the stage (or none was named). */
-  readonly pinnedGone: boolean = $derived(this.choice.mode === 'spotlight' && this.pinned === null);
 
   readonly #off: (() => void)[] = [];
 
