@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LADDER, DEFAULT_LAYOUT, type CompositeJobData, type StageSnapshot, type StageTile } from '@stagecast/protocol';
+import { compositeSize } from './buildFfmpegArgs.js';
 import { CompositeRun } from './CompositeRun.js';
 import { computeLayout } from './computeLayout.js';
 import { parseSessionPlaylist } from './playlist.js';
@@ -80,8 +81,9 @@ describe('one real FFmpeg for a changing stage', () => {
       onKeyFrameWanted: () => undefined,
     }, logger);
     const slotOf = new Map<string, number>();
+    const size = compositeSize(job.ladder);
     const sceneOf = (tiles: StageTile[]) =>
-      buildScene(computeLayout(stageOf(tiles), 1280, 720), {
+      buildScene(computeLayout(stageOf(tiles), size.width, size.height), {
         videoSlots: job.slots.video,
         videoSlotOf: (producerId) => slotOf.get(producerId),
         isLive: (k) => relay.isLive('video', k),
@@ -139,6 +141,7 @@ describe('one real FFmpeg for a changing stage', () => {
       // Bob stops sending without leaving: his slot falls back to filler, the picture goes on.
       bob.kill('SIGKILL');
       await waitUntil(() => !live.has('v-bob'), 5000, "Bob's slot to go quiet");
+      await show([tile('bob', 'Bob')]);
       await waitUntil(() => compositor.progress.frame > framesBefore + 60, 10_000, 'frames after the changes');
       await waitUntil(async () => (await writer.poll(), writer.segments >= 8), 20_000, 'eight segments');
       expect(compositor.exited).toBe(false);
