@@ -11,6 +11,7 @@ import {
   DEFAULT_LADDER,
   DEFAULT_LAYOUT,
   INGEST_CHANNEL,
+  type BroadcastProgress,
   type CompositeJobData,
   type CompositeJobResult,
   type CompositorMessage,
@@ -116,6 +117,29 @@ describe('the transcoder as a BullMQ worker', () => {
     console.log(`layout on air ${Date.now() - changedAt} ms after the stage changed`);
     const fresh = await queue.getJob(job.id ?? '');
     expect(fresh?.progress).toMatchObject({ tiles: 1, session: 1, layout: { kind: 'grid', tiles: 1, peerIds: ['p1'] } });
+    // A second person, the speaker layout, then a speaker change and a host's spotlight:
+    // each is commands to the same FFmpeg (session stays 1), each reported on air.
+    const onAir = async (check: (p: BroadcastProgress) => boolean, what: string): Promise<BroadcastProgress> =>
+      waitFor(async () => {
+        const p = (await queue.getJob(job.id ?? ''))?.progress as BroadcastProgress | undefined;
+        return p && check(p) ? p : null;
+      }, what, 10_000);
+    const bob = { peerId: 'p2', name: 'Bob', source: 'camera' as const, videoProducerId: null };
+    stage = { ...stage, tiles: [...stage.tiles, bob], layout: { mode: 'speaker', pinnedPeerId: null }, version: 3 };
+    await send({ type: 'stage', roomId, stage });
+    await onAir((p) => p.layout.kind === 'speaker' && p.layout.peerIds[0] === 'p1', 'Alice large');
+    stage = { ...stage, activeSpeakerPeerId: 'p2', version: 4 };
+    const spokeAt = Date.now();
+    await send({ type: 'stage', roomId, stage });
+    await new Promise((r) => setTimeout(r, 1000));
+    // A new voice is held back for 2 s, so a short reply does not swap the picture.
+    expect(((await queue.getJob(job.id ?? ''))?.progress as BroadcastProgress).layout.peerIds[0]).toBe('p1');
+    await onAir((p) => p.layout.peerIds[0] === 'p2', 'Bob large after holding the floor');
+    expect(Date.now() - spokeAt).toBeGreaterThanOrEqual(2000);
+    stage = { ...stage, layout: { mode: 'spotlight', pinnedPeerId: 'p1' }, version: 5 };
+    await send({ type: 'stage', roomId, stage });
+    const spot = await onAir((p) => p.layout.kind === 'spotlight' && p.layout.peerIds[0] === 'p1', 'the spotlight on Alice');
+    expect(spot).toMatchObject({ session: 1, choice: { mode: 'spotlight', pinnedPeerId: 'p1' }, quality: { level: 0, reason: null } });
     // Ends a segment or two later: still one FFmpeg run, so still no discontinuity.
     await new Promise((r) => setTimeout(r, 2500));
     expect(await readFile(join(hls, data.ladder[0]!.name, 'index.m3u8'), 'utf8')).not.toContain('#EXT-X-DISCONTINUITY\n');
