@@ -32,6 +32,8 @@ export interface CompositeJobOptions {
   orphans: OrphanRegistry;
   logger: Logger;
   reportProgress: (progress: BroadcastProgress) => Promise<void>;
+  /** The quality step a previous process had reached (a takeover starts there, not at full quality). */
+  qualityLevel?: number;
 }
 
 /** How a broadcast's run ended: finished (stopped) or handed back to the queue (shutdown). */
@@ -82,6 +84,7 @@ export class CompositeJob {
     this.workDir = join(options.config.dataDir, 'transcoder', options.data.roomId);
     this.endWatch = new EndWatch(options.redis, options.data, options.config.emptyStageTimeoutMs);
     this.steps = qualitySteps(options.data.frameRate);
+    this.stepIndex = Math.min(Math.max(0, options.qualityLevel ?? 0), this.steps.length - 1);
     this.stage = EMPTY_STAGE(options.data.roomName);
     this.layout = this.onAir = this.layoutOf(this.stage);
   }
@@ -215,8 +218,10 @@ export class CompositeJob {
         }
       } while (this.applyAgain && this.current === run && !run.exited);
     } catch (error) {
-      this.logger.warn({ err: error, run: run.id }, 'layout commands failed; restarting FFmpeg');
-      this.restart(run, 'commands failed');
+      // A busy FFmpeg answers late (a new one only once its first frames pass): no restart
+      // for that (the watchdog handles one that stopped); the same change is sent again soon.
+      this.logger.warn({ err: error, run: run.id }, 'FFmpeg has not taken the layout commands yet; sending them again');
+      setTimeout(() => void this.applyScene(), 1000);
     } finally {
       this.applying = false;
     }
@@ -318,7 +323,9 @@ export class CompositeJob {
     await writer.poll();
     const now = Date.now();
     const run = this.current;
-    if (run && !run.exited && now - run.lastAdvance > JOB_TIMINGS.stall) this.restart(run, `no frame for ${JOB_TIMINGS.stall} ms`);
+    // A new FFmpeg on a busy machine may take a while for its first frame.
+    const stall = run && run.progress.frame === 0 ? JOB_TIMINGS.firstFrame : JOB_TIMINGS.stall;
+    if (run && !run.exited && now - run.lastAdvance > stall) this.restart(run, `no frame for ${stall} ms`);
     if (now - this.lastStageRequest > JOB_TIMINGS.stageRequest) {
       this.lastStageRequest = now;
       void this.link?.send({ type: 'stageRequest', roomId: this.options.data.roomId }).catch(() => undefined);

@@ -110,7 +110,7 @@ export class CompositeRun {
    * Applies a change of picture (commands from `sceneCommands`); resolves with the commands
    * FFmpeg refused. `scene` becomes the run's scene once FFmpeg answered.
    */
-  async apply(commands: readonly string[], scene: Scene, timeoutMs = 3000): Promise<CommandFailure[]> {
+  async apply(commands: readonly string[], scene: Scene, timeoutMs = 5000): Promise<CommandFailure[]> {
     if (!this.commander || this.exited) throw new Error('FFmpeg is not running');
     const failures = commands.length === 0 ? [] : await this.commander.send(commands, timeoutMs);
     this.scene = scene;

@@ -5,7 +5,7 @@ export type GovernorVerdict = 'keep' | 'lower' | 'raise';
 export const BEHIND_LIMIT_S = 0.75;
 /** Seconds of being behind before quality steps down. */
 const BEHIND_FOR_S = 3;
-/** A run's first seconds are warm-up (encoders start, first key frames): not judged. */
+/** A run's first seconds of output are warm-up (encoders start, first key frames): not judged. */
 const WARM_UP_S = 5;
 /** First wait at a lowered step before trying one step up (doubles after each failed try). */
 const RAISE_AFTER_S = 60;
@@ -25,6 +25,8 @@ export class LiveGovernor {
   private raiseAfterS = RAISE_AFTER_S;
   private raisedAt: number | null = null;
   private samples: { wall: number; media: number }[] = [];
+  /** When this run first wrote media: warm-up counts from there. */
+  private firstOutput: number | null = null;
   /** Seconds behind live at the last sample. */
   behindS = 0;
 
@@ -36,6 +38,7 @@ export class LiveGovernor {
     this.calmSince = now;
     this.samples = [];
     this.behindS = 0;
+    this.firstOutput = null;
   }
 
   /** Speed over the last five seconds (1 = real time). */
@@ -53,7 +56,8 @@ export class LiveGovernor {
     const lag = (now - this.runStart - outTimeMs) / 1000;
     if (outTimeMs > 0) this.baseline = Math.min(this.baseline, lag);
     this.behindS = Number.isFinite(this.baseline) ? Math.max(0, lag - this.baseline) : 0;
-    if ((now - this.runStart) / 1000 < WARM_UP_S) return 'keep';
+    this.firstOutput ??= outTimeMs > 0 ? now : null;
+    if (this.firstOutput === null || (now - this.firstOutput) / 1000 < WARM_UP_S) return 'keep';
     if (this.behindS > BEHIND_LIMIT_S) {
       this.calmSince = now;
       this.behindSince ??= now;

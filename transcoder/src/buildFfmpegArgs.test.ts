@@ -1,29 +1,63 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LADDER, type RtpInput, type StageSnapshot, type StageTile } from '@stagecast/protocol';
-import { buildFfmpegArgs, buildLabels, cleanLabel, type FfmpegJobSettings } from './buildFfmpegArgs.js';
+import { DEFAULT_LADDER, DEFAULT_LAYOUT, type LayoutChoice, type StageSnapshot, type StageTile } from '@stagecast/protocol';
+import { buildFfmpegArgs, buildFilterGraph, compositeSize, type FfmpegJobSettings } from './buildFfmpegArgs.js';
 import { computeLayout } from './computeLayout.js';
 import { h264Profile } from './h264.js';
+import { qualitySteps, type QualityStep } from './quality.js';
+import { buildScene, type Scene } from './scene.js';
 
-const job: FfmpegJobSettings = { ladder: [...DEFAULT_LADDER], segmentSeconds: 2, frameRate: 30, burnClock: false };
-const tile = (i: number, over: Partial<StageTile> = {}): StageTile => ({ peerId: `p${i}`, name: `Person ${i}`, source: 'camera', videoProducerId: `v${i}`, ...over });
-const video = (id: string, port: number): RtpInput => ({ producerId: id, kind: 'video', codec: 'VP8', payloadType: 101, clockRate: 90000, ssrc: port, rtpPort: port, rtcpPort: port + 1 });
-const audio = (id: string, port: number): RtpInput => ({ producerId: id, kind: 'audio', codec: 'opus', payloadType: 100, clockRate: 48000, channels: 2, ssrc: port, rtpPort: port, rtcpPort: port + 1 });
+const ZMQ_PORT = 5555;
+const steps = qualitySteps(30);
+const step = (level: number): QualityStep => {
+  const s = steps[level];
+  if (!s) throw new Error(`no step ${level}`);
+  return s;
+};
+const job = (over: Partial<FfmpegJobSettings> = {}): FfmpegJobSettings => ({
+  ladder: [...DEFAULT_LADDER],
+  segmentSeconds: 2,
+  burnClock: false,
+  slots: { video: 2, audio: 2 },
+  ...over,
+});
+const tile = (i: number, over: Partial<StageTile> = {}): StageTile => ({
+  peerId: `p${i}`,
+  name: `Person ${i}`,
+  source: 'camera',
+  videoProducerId: `v${i}`,
+  ...over,
+});
+/** The scene of a stage: producer `v<k>` in video slot k, `live` the slots whose picture is there. */
+function sceneOf(
+  tiles: StageTile[],
+  videoSlots: number,
+  live: number[],
+  speaker: string | null = null,
+  choice: Partial<LayoutChoice> = {},
+): Scene {
+  const stage: StageSnapshot = {
+    roomName: 'Launch day',
+    tiles,
+    audioProducerIds: [],
+    activeSpeakerPeerId: speaker,
+    layout: { ...DEFAULT_LAYOUT, ...choice },
+    version: 1,
+  };
+  const { width, height } = compositeSize(DEFAULT_LADDER);
+  return buildScene(computeLayout(stage, width, height), {
+    videoSlots,
+    videoSlotOf: (producerId) => (/^v\d+$/.test(producerId) ? Number(producerId.slice(1)) : undefined),
+    isLive: (slot) => live.includes(slot),
+  });
+}
 
-function golden(tiles: StageTile[], audioIds: string[], settings = job, speaker: string | null = null): string {
-  const stage: StageSnapshot = { roomName: 'Launch day', tiles, audioProducerIds: audioIds, activeSpeakerPeerId: speaker, version: 1 };
-  const layout = computeLayout(stage, 1280, 720);
-  let port = 40000;
-  const inputs = [
-    ...layout.boxes.flatMap((b) => (b.tile.videoProducerId ? [video(b.tile.videoProducerId, (port += 2))] : [])),
-    ...audioIds.map((id) => audio(id, (port += 2))),
-  ];
-  const args = buildFfmpegArgs(settings, layout, inputs);
-  // A flag and its value per line; the filter graph one chain per line, so diffs stay readable.
+/** A flag and its value per line; the filter graph one chain per line, so diffs stay readable. */
+function golden(args: string[]): string {
   const lines: string[] = [];
+  const show = (a: string) => (a.includes(';') ? a.split(';').join(';\n    ') : a);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
     const next = args[i + 1];
-    const show = (a: string) => (a.includes(';') ? a.split(';').join(';\n    ') : a);
     if (arg.startsWith('-') && next !== undefined && !next.startsWith('-')) {
       lines.push(`${arg} ${show(next)}`);
       i++;
@@ -34,59 +68,213 @@ function golden(tiles: StageTile[], audioIds: string[], settings = job, speaker:
   return lines.join('\n') + '\n';
 }
 
+/** FFmpeg's av_get_token: up to an unescaped `terms` character; `\` escapes one, '…' quotes. */
+function getToken(input: string, from: number, terms: string): { token: string; next: number } {
+  let i = from;
+  while (input[i] === ' ') i++;
+  let out = '';
+  let lastLiteral = 0;
+  for (; i < input.length && !terms.includes(input[i]!); i++) {
+    const c = input[i]!;
+    if (c === '\\' && i + 1 < input.length) {
+      out += input[++i];
+      lastLiteral = out.length;
+    } else if (c === "'") {
+      for (i++; i < input.length && input[i] !== "'"; i++) out += input[i];
+      lastLiteral = out.length;
+    } else {
+      out += c;
+    }
+  }
+  while (out.length > lastLiteral && out.endsWith(' ')) out = out.slice(0, -1);
+  return { token: out, next: i };
+}
+/** `key=value:key=value` as a filter reads it (a later key wins). */
+function parseOptions(options: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let at = 0;
+  while (at < options.length) {
+    const key = getToken(options, at, '=:');
+    const value = options[key.next] === '=' ? getToken(options, key.next + 1, ':') : { token: '', next: key.next };
+    out[key.token] = value.token;
+    at = value.next + 1;
+  }
+  return out;
+}
+/** The graph as FFmpeg parses it: each filter's options (named instances by `name@id`), and its chains. */
+function parseGraph(graph: string): { filters: Map<string, Record<string, string>[]>; chains: number } {
+  const filters = new Map<string, Record<string, string>[]>();
+  let chains = 1;
+  let i = 0;
+  while (i < graph.length) {
+    const c = graph[i]!;
+    if (c === '[') {
+      i = graph.indexOf(']', i) + 1;
+    } else if (c === ',' || c === ';') {
+      if (c === ';') chains++;
+      i++;
+    } else {
+      const name = getToken(graph, i, '=,;[\n');
+      let options: Record<string, string> = {};
+      i = name.next;
+      if (graph[i] === '=') {
+        const args = getToken(graph, i + 1, '[],;\n');
+        options = parseOptions(args.token);
+        i = args.next;
+      }
+      filters.set(name.token, [...(filters.get(name.token) ?? []), options]);
+    }
+  }
+  return { filters, chains };
+}
+
+const values = (args: string[], flag: string): string[] => args.flatMap((a, i) => (a === flag ? [args[i + 1] ?? ''] : []));
+const graphOf = (args: string[]): string => values(args, '-filter_complex')[0] ?? '';
+
 describe('buildFfmpegArgs (golden)', () => {
-  it('one tile', async () => {
-    await expect(golden([tile(0)], ['a0'])).toMatchFileSnapshot('__golden__/one-tile.txt');
+  it('a slate with 2 video and 2 audio slots, full quality', async () => {
+    const args = buildFfmpegArgs(job(), step(0), sceneOf([], 2, []), ZMQ_PORT);
+    await expect(golden(args)).toMatchFileSnapshot('__golden__/slate-2v2a.txt');
   });
-  it('two tiles, one speaking', async () => {
-    await expect(golden([tile(0), tile(1)], ['a0', 'a1'], job, 'p1')).toMatchFileSnapshot('__golden__/two-tiles.txt');
+
+  it('a 4-tile grid, 3 slots live, the speaker highlighted, the clock burned in', async () => {
+    const tiles = [tile(0), tile(1), tile(2), tile(3)];
+    const scene = sceneOf(tiles, 4, [0, 1, 3], 'p1', { mode: 'grid' });
+    const args = buildFfmpegArgs(job({ burnClock: true, slots: { video: 4, audio: 4 } }), step(0), scene, ZMQ_PORT);
+    await expect(golden(args)).toMatchFileSnapshot('__golden__/grid-4-tiles-3-live.txt');
   });
-  it('four tiles, one camera off', async () => {
-    await expect(golden([tile(0), tile(1, { videoProducerId: null }), tile(2), tile(3)], ['a0', 'a2'])).toMatchFileSnapshot('__golden__/four-tiles.txt');
-  });
-  it('screen share', async () => {
-    await expect(golden([tile(0, { source: 'screen', videoProducerId: 's0' }), tile(0), tile(1)], ['a0'], job, 'p0')).toMatchFileSnapshot('__golden__/screen-share.txt');
-  });
-  it('empty stage: slate and silence', async () => {
-    await expect(golden([], [])).toMatchFileSnapshot('__golden__/empty-stage.txt');
-  });
-  it('burned-in clock', async () => {
-    await expect(golden([tile(0)], ['a0'], { ...job, burnClock: true })).toMatchFileSnapshot('__golden__/burn-clock.txt');
+
+  it('quality step 2: half the frame rate, the GOP follows, the fastest presets', async () => {
+    const args = buildFfmpegArgs(job(), step(2), sceneOf([tile(0)], 2, [0]), ZMQ_PORT);
+    await expect(golden(args)).toMatchFileSnapshot('__golden__/quality-step-2.txt');
   });
 });
 
 describe('buildFfmpegArgs (properties)', () => {
-  const layout = computeLayout({ roomName: 'R', tiles: [tile(0)], audioProducerIds: [], activeSpeakerPeerId: null, version: 1 }, 1280, 720);
-  const args = buildFfmpegArgs({ ...job, frameRate: 25, segmentSeconds: 1 }, layout, [video('v0', 40000)]);
-  const values = (flag: string) => args.flatMap((a, i) => (a === flag ? [args[i + 1]] : []));
+  const slate = sceneOf([], 3, []);
+  const args = buildFfmpegArgs(job({ slots: { video: 3, audio: 2 } }), step(0), slate, ZMQ_PORT);
 
-  it('a fixed GOP of frameRate × segmentSeconds for every rendition', () => {
-    expect(values('-g')).toEqual(['25', '25', '25']);
-    expect(values('-keyint_min')).toEqual(['25', '25', '25']);
-    expect(values('-sc_threshold')).toEqual(['0', '0', '0']);
-    expect(values('-r')).toEqual(['25', '25', '25']);
+  it('inputs: every video slot, then every audio slot, one SDP each; -reinit_filter 0 only on video', () => {
+    expect(values(args, '-i')).toEqual(['slot-v0.sdp', 'slot-v1.sdp', 'slot-v2.sdp', 'slot-a0.sdp', 'slot-a1.sdp']);
+    // The options of each input are the arguments between the previous input and its -i.
+    const inputs: string[][] = [];
+    let from = 0;
+    args.forEach((a, i) => {
+      if (a === '-i') {
+        inputs.push(args.slice(from, i));
+        from = i + 2;
+      }
+    });
+    expect(inputs.map((opts) => values(opts, '-reinit_filter'))).toEqual([['0'], ['0'], ['0'], [], []]);
+    for (const opts of inputs) {
+      expect(values(opts, '-protocol_whitelist')).toEqual(['file,rtp,udp']);
+      expect(opts).toContain('-nofind_stream_info');
+    }
   });
-  it('one HLS output per rendition, in its own directory', () => {
-    expect(values('-hls_segment_filename')).toEqual(['720p/seg_%06d.ts', '480p/seg_%06d.ts', '360p/seg_%06d.ts']);
+
+  it('the graph reads video slots as video and audio slots (after them) as audio', () => {
+    const graph = graphOf(args);
+    for (const k of [0, 1, 2]) expect(graph).toContain(`[${k}:v]scale@vs${k}=`);
+    expect(graph).toContain('[3:a]aresample=async=1000[m0]');
+    expect(graph).toContain('[4:a]aresample=async=1000[m1]');
+    expect(graph).toContain('[m0][m1]amix=inputs=2:normalize=0:dropout_transition=0,');
+    expect(graph).not.toContain(':v]aresample');
+    const one = graphOf(buildFfmpegArgs(job({ slots: { video: 1, audio: 1 } }), step(0), sceneOf([], 1, []), ZMQ_PORT));
+    expect(one).toContain('[1:a]aresample=async=1000[m0];[m0]anull,aformat=');
+  });
+
+  it('a fixed GOP of frameRate × segmentSeconds, for every rendition', () => {
+    for (const [level, segmentSeconds, gop] of [
+      [0, 2, '60'],
+      [2, 2, '30'],
+      [3, 2, '20'],
+      [0, 1.5, '45'],
+      [2, 1, '15'],
+    ] as const) {
+      const a = buildFfmpegArgs(job({ segmentSeconds }), step(level), slate, ZMQ_PORT);
+      expect(values(a, '-g'), `step ${level}, ${segmentSeconds} s`).toEqual([gop, gop, gop]);
+      expect(values(a, '-keyint_min')).toEqual([gop, gop, gop]);
+      expect(values(a, '-sc_threshold')).toEqual(['0', '0', '0']);
+      expect(values(a, '-hls_time')).toEqual([String(segmentSeconds), String(segmentSeconds), String(segmentSeconds)]);
+      // The composite's own rate is the step's: the GOP is counted in those frames.
+      expect(graphOf(a)).toContain(`:s=1280x720:r=${step(level).frameRate},`);
+    }
+  });
+
+  it('the top rung gets the better preset of the step, the lower rungs the cheaper one', () => {
+    const presets = (level: number) => values(buildFfmpegArgs(job(), step(level), slate, ZMQ_PORT), '-preset');
+    expect(presets(0)).toEqual(['veryfast', 'superfast', 'superfast']);
+    expect(presets(1)).toEqual(['superfast', 'ultrafast', 'ultrafast']);
+    expect(presets(2)).toEqual(['ultrafast', 'ultrafast', 'ultrafast']);
+  });
+
+  it('never -shortest: an input with nothing to say must not end the broadcast', () => {
+    expect(args).not.toContain('-shortest');
+    expect(buildFfmpegArgs(job({ burnClock: true }), step(3), sceneOf([tile(0)], 2, [0]), ZMQ_PORT)).not.toContain('-shortest');
+  });
+
+  it('one HLS output per rendition, in its own directory, with the profile the playlist announces', () => {
+    expect(values(args, '-hls_segment_filename')).toEqual(['720p/seg_%06d.ts', '480p/seg_%06d.ts', '360p/seg_%06d.ts']);
     expect(args.at(-1)).toBe('360p/index.m3u8');
-    expect(values('-profile:v')).toEqual(['high', 'main', 'main']);
+    expect(values(args, '-map')).toEqual(['[v0]', '[a0]', '[v1]', '[a1]', '[v2]', '[a2]']);
+    expect(values(args, '-profile:v')).toEqual(['high', 'main', 'main']);
+    expect(values(args, '-level:v')).toEqual(['3.1', '3.1', '3.0']);
+    expect(values(args, '-b:v')).toEqual(['2500k', '1200k', '700k']);
+  });
+
+  it('the zmq filter binds to the port on loopback (escaped twice for the graph)', () => {
+    const graph = graphOf(args);
+    expect(graph).toContain('zmq=bind_address=tcp\\\\://127.0.0.1\\\\:5555,');
+    expect(parseGraph(graph).filters.get('zmq')).toEqual([{ bind_address: 'tcp://127.0.0.1:5555' }]);
+  });
+
+  it('every scene key is in the graph with its value, so a restarted FFmpeg starts on the current picture', () => {
+    const scenes = [
+      slate,
+      sceneOf([tile(0), tile(1), tile(2)], 3, [0, 2], 'p1', { mode: 'grid' }),
+      sceneOf([tile(0), tile(1, { source: 'screen', videoProducerId: 'v1' })], 3, [1], 'p0'),
+    ];
+    for (const scene of scenes) {
+      const { filters } = parseGraph(buildFilterGraph(job({ slots: { video: 3, audio: 2 } }), step(0), scene, ZMQ_PORT));
+      for (const [key, value] of scene) {
+        const [target, param] = key.split(' ') as [string, string];
+        const found = filters.get(target);
+        expect(found, target).toHaveLength(1);
+        const options = found![0]!;
+        if (param === 'reinit') {
+          for (const [k, val] of Object.entries(parseOptions(value))) expect(options[k], `${key}: ${k}`).toBe(val);
+        } else {
+          expect(options[param], key).toBe(value);
+        }
+      }
+    }
+    const graph = buildFilterGraph(job(), step(0), slate, ZMQ_PORT);
+    expect(graph).toContain('scale@vs0=w=16:h=16:');
+    expect(graph).toContain('overlay@vo1=x=-4000:y=-4000:');
+  });
+
+  it('a name with [ ] , ; and quotes is escaped for the graph: the chains stay whole and the text is exact', () => {
+    const name = "O'Neil: [a];b, c\\d";
+    const plain = buildFilterGraph(job(), step(0), sceneOf([tile(0)], 2, [0]), ZMQ_PORT);
+    const graph = buildFilterGraph(job(), step(0), sceneOf([tile(0, { name })], 2, [0]), ZMQ_PORT);
+    expect(graph).toContain("text=O\\\\\\'Neil\\\\: \\[a\\]\\;b\\, c\\\\\\\\d:");
+    const parsed = parseGraph(graph);
+    expect(parsed.chains).toBe(parseGraph(plain).chains);
+    expect(parsed.filters.get('drawtext@label0')?.[0]?.text).toBe(name);
+    expect(graph.split(';')).toHaveLength(plain.split(';').length + 1); // the one `;` of the name is escaped
   });
 });
 
-describe('labels and profiles', () => {
-  it('names become one clean line; the clock is a drawtext expansion', () => {
-    expect(cleanLabel('  Ann\n\u0007Lee  ', 'Guest')).toBe('Ann Lee');
-    expect(cleanLabel('', 'Guest')).toBe('Guest');
-    expect(cleanLabel('x'.repeat(60), 'Guest')).toHaveLength(40);
-    const layout = computeLayout({ roomName: 'R', tiles: [tile(0, { name: "50% O'Neil: [a];b" })], audioProducerIds: [], activeSpeakerPeerId: null, version: 1 }, 1280, 720);
-    const labels = buildLabels({ ...job, burnClock: true }, layout);
-    expect(labels.get('label-0.txt')).toBe("50% O'Neil: [a];b");
-    expect(labels.get('label-clock.txt')).toContain('%{gmtime:');
-  });
+describe('h264Profile', () => {
   it('CODECS match the profile and level x264 writes', () => {
     expect(h264Profile({ width: 1280, height: 720 }, 30)).toEqual({ profile: 'high', level: '3.1', codecs: 'avc1.64001f,mp4a.40.2' });
     expect(h264Profile({ width: 854, height: 480 }, 30).codecs).toBe('avc1.4d401f,mp4a.40.2');
     expect(h264Profile({ width: 640, height: 360 }, 30).codecs).toBe('avc1.4d401e,mp4a.40.2');
     expect(h264Profile({ width: 1920, height: 1080 }, 30).codecs).toBe('avc1.640028,mp4a.40.2');
+  });
+
+  it('the level follows the frame rate', () => {
+    expect(h264Profile({ width: 1280, height: 720 }, 60).level).toBe('3.2');
+    expect(h264Profile({ width: 1280, height: 720 }, 15).level).toBe('3.1');
   });
 });

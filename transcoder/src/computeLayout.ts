@@ -30,6 +30,8 @@ export interface Layout {
 
 // x264 and the yuv420p chroma planes need even sizes and offsets.
 const even = (n: number): number => Math.max(2, Math.floor(n / 2) * 2);
+/** An even offset: unlike a size, it may be 0. */
+const evenOffset = (n: number): number => Math.floor(n / 2) * 2;
 
 /** Largest 16:9 rect inside `w`×`h` (cameras and screens are mostly 16:9 or 4:3). */
 function fit169(w: number, h: number): { w: number; h: number } {
@@ -74,7 +76,7 @@ function focusBoxes(main: StageTile, side: StageTile[], width: number, height: n
   const columnWidth = even(width * 0.22);
   const cellHeightMax = (height - gap * (side.length + 1)) / side.length;
   const cell = fit169(columnWidth, Math.min(cellHeightMax, (columnWidth * 9) / 16));
-  const columnX = width - gap - columnWidth + even((columnWidth - cell.w) / 2);
+  const columnX = width - gap - columnWidth + evenOffset((columnWidth - cell.w) / 2);
   const columnHeight = side.length * cell.h + (side.length - 1) * gap;
   const top = even((height - columnHeight) / 2);
   const mainBox = { x: gap, y: gap, w: even(width - columnWidth - 3 * gap), h: even(height - 2 * gap) };

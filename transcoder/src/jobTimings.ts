@@ -5,6 +5,8 @@ export const JOB_TIMINGS = {
   speakerHold: 2000,
   /** No new frame for this long: FFmpeg is restarted. */
   stall: 6000,
+  /** The same for a new FFmpeg that has not shown its first frame yet. */
+  firstFrame: 15000,
   /** Waiting for the first stage snapshot before starting with the slate. */
   firstStage: 1500,
   /** How often ingest is asked who is on stage, to notice that nobody holds the room any more. */

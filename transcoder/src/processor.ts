@@ -25,6 +25,12 @@ export function parseJobData(data: unknown): CompositeJobData {
   return parsed.data;
 }
 
+/** The quality step of a previous process's last report, if any (progress is untyped in Redis). */
+function qualityOf(progress: unknown): { qualityLevel?: number } {
+  const level = (progress as { quality?: { level?: unknown } } | null)?.quality?.level;
+  return typeof level === 'number' && Number.isInteger(level) ? { qualityLevel: level } : {};
+}
+
 /** The BullMQ processor of the `composite` queue: one broadcast per job, for as long as it lasts. */
 export function createProcessor(deps: ProcessorDeps): Processor<CompositeJobData, CompositeJobResult> {
   return async (job: Job<CompositeJobData, CompositeJobResult>, token?: string): Promise<CompositeJobResult> => {
@@ -38,6 +44,7 @@ export function createProcessor(deps: ProcessorDeps): Processor<CompositeJobData
       orphans: deps.orphans,
       logger: deps.logger,
       reportProgress: (progress) => job.updateProgress(progress),
+      ...qualityOf(job.progress),
     });
     deps.active.add(composite);
     try {
