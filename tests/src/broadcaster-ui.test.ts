@@ -299,65 +299,69 @@ describe('broadcaster-ui', () => {
       await context.routeWebSocket(/\/socket\.io\//, (ws) => tamper(ws, cohost));
       const co = cohost.page;
       co.on('pageerror', (error) => console.error('[co-host page error]', error.message));
-      await co.goto(room.links.cohost);
-      await co.getByLabel('Your name').fill('Cora');
-      await co.getByRole('button', { name: 'Join stage' }).click();
-      await co.getByRole('figure', { name: /^Cora\b/ }).waitFor();
-      await co.getByRole('tab', { name: 'Broadcast' }).click();
-      await pressed(layoutButton(co, 'Auto'), "Auto on the co-host's page");
+      try {
+        await co.goto(room.links.cohost);
+        await co.getByLabel('Your name').fill('Cora');
+        await co.getByRole('button', { name: 'Join stage' }).click();
+        await co.getByRole('figure', { name: /^Cora\b/ }).waitFor();
+        await co.getByRole('tab', { name: 'Broadcast' }).click();
+        await pressed(layoutButton(co, 'Auto'), "Auto on the co-host's page");
 
-      // Whatever Auto resolves to, the host sees what is on air.
-      const onAir = page.getByTestId('on-air');
-      await waitFor(
-        async () =>
-          /^On air: (grid|speaker|spotlight|screen share) · \d+ tiles?$/.test(
-            (await onAir.textContent())?.trim() ?? '',
-          ),
-        'what is on air',
-        ON_AIR_MS,
-      );
+        // Whatever Auto resolves to, the host sees what is on air.
+        const onAir = page.getByTestId('on-air');
+        const onAirText = async () => (await onAir.textContent())?.trim() ?? '';
+        await waitFor(
+          async () => /^On air: (grid|speaker|spotlight|screen share) · \d+ tiles?$/.test(await onAirText()),
+          'what is on air',
+          ON_AIR_MS,
+        );
 
-      await layoutButton(co, 'Grid').click();
-      await pressed(layoutButton(co, 'Grid'), 'Grid on the co-host page');
-      await pressed(layoutButton(page, 'Grid'), "the co-host's Grid on the host page");
-      await waitFor(
-        async () => (await onAir.textContent())?.trim() === 'On air: grid · 3 tiles',
-        'the grid of three on air',
-        ON_AIR_MS,
-      );
+        await layoutButton(co, 'Grid').click();
+        await pressed(layoutButton(co, 'Grid'), 'Grid on the co-host page');
+        await pressed(layoutButton(page, 'Grid'), "the co-host's Grid on the host page");
+        await waitFor(
+          async () => (await onAirText()) === 'On air: grid · 3 tiles',
+          'a grid of three on air',
+          ON_AIR_MS,
+        );
 
-      // The compositor's quality step, as the co-host's page hears it.
-      cohost.degrade = true;
-      const warning = co.getByTestId('quality');
-      await expect(warning.getAttribute('aria-live')).resolves.toBe('polite');
-      await waitFor(
-        async () =>
-          (await warning.textContent())?.includes(
-            'Reduced quality to stay live: The machine is short of CPU: 20 fps and a faster preset. Now 20 fps.',
-          ),
-        'the reduced-quality warning',
-      );
+        // The compositor's quality step, as the co-host's page hears it.
+        cohost.degrade = true;
+        const warning = co.getByTestId('quality');
+        await expect(warning.getAttribute('aria-live')).resolves.toBe('polite');
+        const expected =
+          'Reduced quality to stay live: The machine is short of CPU: 20 fps and a faster preset. Now 20 fps.';
+        await waitFor(
+          async () => (await warning.textContent())?.includes(expected),
+          'the reduced-quality warning',
+        );
 
-      // A refusal: the request goes out pinning someone who is not on stage, and the server says no.
-      cohost.pinNobody = true;
-      await layoutButton(co, 'Speaker').click();
-      await co
-        .getByRole('alert')
-        .filter({ hasText: 'Could not change the layout: That person is no longer on stage.' })
-        .waitFor();
-      await pressed(layoutButton(co, 'Grid'), 'Grid to stay chosen after the refusal');
-      expect(await layoutOnServer()).toEqual({ mode: 'grid', pinnedPeerId: null });
-      await screenshots('layout-live', co);
-      await screenshots('layout-live-host');
+        // A refusal: the request goes out pinning someone who is not on stage, and the server says no.
+        cohost.pinNobody = true;
+        await layoutButton(co, 'Speaker').click();
+        const refused = 'Could not change the layout: That person is no longer on stage.';
+        await co.getByRole('alert').filter({ hasText: refused }).waitFor();
+        await pressed(layoutButton(co, 'Grid'), 'Grid to stay chosen after the refusal');
+        expect(await layoutOnServer()).toEqual({ mode: 'grid', pinnedPeerId: null });
+        await screenshots('layout-live', co);
+        await screenshots('layout-live-host');
 
-    cohost.pinNobody = false;
-    cohost.degrade = false;
-    await layoutButton(co, 'Auto').click();
-    await pressed(layoutButton(page, 'Auto'), 'Auto again on the host page');
-    await co.getByRole('button', { name: 'Leave', exact: true }).click();
-    await tile('Cora').waitFor({ state: 'detached' });
-    await context.close();
-  });
+        cohost.pinNobody = false;
+        cohost.degrade = false;
+        await layoutButton(co, 'Auto').click();
+        await pressed(layoutButton(page, 'Auto'), 'Auto again on the host page');
+      } finally {
+        // The steps that follow count the tiles: Cora leaves the stage whatever happened here.
+        await co
+          .getByRole('button', { name: 'Leave', exact: true })
+          .click({ timeout: 5000 })
+          .catch(() => undefined);
+        await context.close();
+        await tile('Cora').waitFor({ state: 'detached' });
+        await ingest.api('PUT', `/api/rooms/${room.id}/layout`, { mode: 'auto', pinnedPeerId: null });
+      }
+    },
+  );
 
   it('a viewer raises a hand, is invited from the queue, accepts and appears on stage; "Move to audience" takes them off', { timeout: 90_000 }, async () => {
     const vera = await viewer('Vera');
