@@ -184,12 +184,13 @@ describe('going live', () => {
     if (!watcher) throw new Error('the continuity test must run first');
     const seen = watcher.lateMs.length;
     const newest = watcher.newestSequence;
-    // Bounded: the loop ends by itself after 40 s even if this test dies.
-    const hog = spawn('timeout', ['40', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' });
+    // Bounded: the loop ends by itself after 40 s even if this test dies; its own process
+    // group, so that killing the group ends the shell too.
+    const hog = spawn('timeout', ['40', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore', detached: true });
     try {
       await new Promise((r) => setTimeout(r, 24_000));
     } finally {
-      hog.kill('SIGKILL');
+      if (hog.pid) process.kill(-hog.pid, 'SIGKILL');
     }
     const during = watcher.lateMs.slice(seen);
     console.log(`under a CPU hog: ${watcher.newestSequence - newest} segments in 24 s; late by (ms): ${during.map((d) => d.ms).join(', ')}; quality ${JSON.stringify((await progress())?.quality)}`);

@@ -130,24 +130,6 @@ describe('PlaylistWriter', () => {
     expect(await exists(join(dataDir, 'work', 's1'))).toBe(false);
   });
 
-  it('make-before-break: segments of the old session from the cutoff on are dropped', async () => {
-    const w = await open();
-    const s1 = join(dataDir, 'work', 's1');
-    const s2 = join(dataDir, 'work', 's2');
-    const t0 = Date.UTC(2030, 0, 1);
-    await fakeSession(s1, 4, t0, true);
-    await fakeSession(s2, 1, t0 + 5000);
-    w.addSession('s1', s1);
-    w.addSession('s2', s2);
-    expect(await w.firstSegmentTime('s2')).toBe(t0 + 5000);
-    w.finishSession('s1', t0 + 5000);
-    await w.poll();
-    // s1 segments start 0, 2, 4, 6 s: midpoints 1, 3, 5, 7 → 5 and 7 are covered by s2.
-    const p = await media();
-    expect(p.uris).toEqual(['b1-0.ts', 'b1-1.ts', 'b1-2.ts']);
-    expect(p.text).toContain('#EXT-X-PROGRAM-DATE-TIME:2030-01-01T00:00:05.000Z');
-  });
-
   it('a successor continues from the state file: the sequence never goes back, nothing listed goes missing', async () => {
     const t0 = Date.UTC(2030, 0, 1);
     const first = await open();

@@ -39,8 +39,6 @@ interface SessionFeed {
   /** Segments of this session already handled (listed or dropped). */
   consumed: number;
   finished: boolean;
-  /** Segments starting (midpoint) at or after this time were replaced by the next session. */
-  cutoff: number | null;
 }
 
 function isState(value: unknown): value is PlaylistState {
@@ -110,49 +108,13 @@ export class PlaylistWriter {
 
   /** A new FFmpeg session; its segments follow those of the sessions added before it. */
   addSession(id: string, dir: string): void {
-    this.sessions.push({ id, dir, consumed: 0, finished: false, cutoff: null });
+    this.sessions.push({ id, dir, consumed: 0, finished: false });
   }
 
-  /** The session whose segments were listed last, and where in its own playlist it stopped. */
-  get lastSession(): { id: string; next: number } | null {
-    return this.state.lastSession === null ? null : { id: this.state.lastSession, next: this.state.lastSessionNext };
-  }
-
-  /**
-   * Continues listing a session a dead predecessor started (its FFmpeg still runs): no
-   * discontinuity, no segment listed twice.
-   */
-  adoptSession(id: string, dir: string): void {
-    const consumed = this.state.lastSession === id ? this.state.lastSessionNext : 0;
-    this.sessions.push({ id, dir, consumed, finished: false, cutoff: null });
-  }
-
-  /**
-   * The session's FFmpeg has exited: list what it completed, then move on to the next one.
-   * With `cutoff` (ms), segments from that time on are dropped: the next session covers them.
-   */
-  finishSession(id: string, cutoff: number | null = null): void {
+  /** The session's FFmpeg has exited: list what it completed, then move on to the next one. */
+  finishSession(id: string): void {
     const feed = this.sessions.find((s) => s.id === id);
-    if (!feed) return;
-    feed.finished = true;
-    feed.cutoff = cutoff;
-  }
-
-  /** Program date time (ms) of a session's first segment complete in every rendition, if any. */
-  async firstSegmentTime(id: string): Promise<number | null> {
-    const feed = this.sessions.find((s) => s.id === id);
-    if (!feed) return null;
-    const ready = await this.readySegments(feed);
-    const first = ready[0]?.[0];
-    return first ? (first.programDateTime ?? Date.now()) : null;
-  }
-
-  /** Program date time (ms) where a session's newest segment complete in every rendition ends, if any. */
-  async coveredUntil(id: string): Promise<number | null> {
-    const feed = this.sessions.find((s) => s.id === id);
-    if (!feed) return null;
-    const last = (await this.readySegments(feed))[0]?.at(-1);
-    return last?.programDateTime != null ? last.programDateTime + last.duration * 1000 : null;
+    if (feed) feed.finished = true;
   }
 
   /** Lists newly completed segments. Called every ~250 ms; overlapping calls share one pass. */
@@ -188,7 +150,6 @@ export class PlaylistWriter {
         const first = perRendition[0];
         if (!first) continue;
         const start = first.programDateTime ?? Date.now();
-        if (head.cutoff !== null && start + (first.duration * 1000) / 2 >= head.cutoff) continue;
         await this.publish(head, perRendition, start, i);
       }
       if (!head.finished) return;
