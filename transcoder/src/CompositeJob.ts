@@ -261,7 +261,7 @@ export class CompositeJob {
       this.onAir = this.layout;
       relay.target(run.slotPorts);
       this.governor.startRun(run.startedAt);
-      this.writer?.addSession(id, dir);
+      this.writer?.addSession(id, dir, run.startedAt);
       log.info({ pid: run.pid, quality: step.level, frameRate: step.frameRate, tiles: this.layout.boxes.length }, 'FFmpeg started');
       if (this.finishing) void this.retire(run, 4000);
       else this.update();

@@ -57,7 +57,8 @@ describe('LiveGovernor', () => {
     expect(g.behindS).toBeGreaterThan(BEHIND_FOR_S + 1);
     // Judged from the end of the warm-up on.
     const after: { at: number; verdict: GovernorVerdict }[] = [];
-    for (let at = WARM_UP_S; at <= 20; at++) after.push({ at, verdict: g.observe(100, T0 + at * 1000, 0, LOWEST) });
+    for (let at = WARM_UP_S; at <= 20; at++)
+      after.push({ at, verdict: g.observe(100, T0 + at * 1000, 0, LOWEST) });
     expect(firstNot(after)).toEqual({ at: WARM_UP_S + BEHIND_FOR_S, verdict: 'lower' });
   });
 
@@ -90,7 +91,13 @@ describe('LiveGovernor', () => {
     // 1.5 s behind for BEHIND_FOR_S reports (10 s … 10 + BEHIND_FOR_S − 1 s), then caught up again.
     const g2 = new LiveGovernor();
     g2.startRun(T0);
-    const blip = simulate(g2, T0, 30, (s) => (s >= 10 && s < 10 + BEHIND_FOR_S ? realTime(s) - 1500 : realTime(s)), 0);
+    const blip = simulate(
+      g2,
+      T0,
+      30,
+      (s) => (s >= 10 && s < 10 + BEHIND_FOR_S ? realTime(s) - 1500 : realTime(s)),
+      0,
+    );
     expect(firstNot(blip)).toBeUndefined();
   });
 
@@ -149,7 +156,10 @@ describe('LiveGovernor', () => {
     // And it fails again: 240 s.
     const run4 = run3 + 121_000;
     g.startRun(run4);
-    expect(firstNot(simulate(g, run4, 30, stallsAt(WARM_UP_S), 0))).toEqual({ at: loweredAt, verdict: 'lower' });
+    expect(firstNot(simulate(g, run4, 30, stallsAt(WARM_UP_S), 0))).toEqual({
+      at: loweredAt,
+      verdict: 'lower',
+    });
     const run5 = run4 + (loweredAt + 1) * 1000;
     g.startRun(run5);
     expect(firstNot(simulate(g, run5, 300, realTime, 1))).toEqual({ at: 240, verdict: 'raise' });

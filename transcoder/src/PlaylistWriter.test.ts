@@ -130,6 +130,20 @@ describe('PlaylistWriter', () => {
     expect(await exists(join(dataDir, 'work', 's1'))).toBe(false);
   });
 
+  it("with the session's epoch, PROGRAM-DATE-TIME is the capture clock, not FFmpeg's muxer start", async () => {
+    const w = await open();
+    const s1 = join(dataDir, 'work', 's1');
+    const t0 = Date.UTC(2030, 0, 1);
+    // FFmpeg's muxer started 1.5 s after the media began (a busy start).
+    await fakeSession(s1, 3, t0 + 1500);
+    w.addSession('s1', s1, t0);
+    await w.poll();
+    const p = await media();
+    expect(p.text).toContain('#EXT-X-PROGRAM-DATE-TIME:2030-01-01T00:00:00.000Z');
+    expect(p.text).toContain('#EXT-X-PROGRAM-DATE-TIME:2030-01-01T00:00:04.000Z');
+    expect(p.text).not.toContain('00:00:01.500Z');
+  });
+
   it('a successor continues from the state file: the sequence never goes back, nothing listed goes missing', async () => {
     const t0 = Date.UTC(2030, 0, 1);
     const first = await open();

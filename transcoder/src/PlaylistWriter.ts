@@ -39,6 +39,14 @@ interface SessionFeed {
   /** Segments of this session already handled (listed or dropped). */
   consumed: number;
   finished: boolean;
+  /**
+   * Wall time (ms) of the session's media time 0, when known: PROGRAM-DATE-TIME is then this
+   * plus the segment's place in the session, the capture clock. FFmpeg's own is the time its
+   * muxer started, which a busy start makes late.
+   */
+  epoch: number | undefined;
+  /** Media time (ms) of the next segment, counted from the session's first. */
+  elapsedMs: number;
 }
 
 function isState(value: unknown): value is PlaylistState {
@@ -107,8 +115,8 @@ export class PlaylistWriter {
   }
 
   /** A new FFmpeg session; its segments follow those of the sessions added before it. */
-  addSession(id: string, dir: string): void {
-    this.sessions.push({ id, dir, consumed: 0, finished: false });
+  addSession(id: string, dir: string, epoch?: number): void {
+    this.sessions.push({ id, dir, consumed: 0, finished: false, epoch, elapsedMs: 0 });
   }
 
   /** The session's FFmpeg has exited: list what it completed, then move on to the next one. */
@@ -149,7 +157,8 @@ export class PlaylistWriter {
         head.consumed = i + 1;
         const first = perRendition[0];
         if (!first) continue;
-        const start = first.programDateTime ?? Date.now();
+        const start = head.epoch !== undefined ? Math.round(head.epoch + head.elapsedMs) : (first.programDateTime ?? Date.now());
+        head.elapsedMs += first.duration * 1000;
         await this.publish(head, perRendition, start, i);
       }
       if (!head.finished) return;

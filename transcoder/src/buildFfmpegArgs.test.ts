@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LADDER, DEFAULT_LAYOUT, type LayoutChoice, type StageSnapshot, type StageTile } from '@stagecast/protocol';
-import { buildFfmpegArgs, buildFilterGraph, compositeSize, type FfmpegJobSettings } from './buildFfmpegArgs.js';
+import {
+  DEFAULT_LADDER,
+  DEFAULT_LAYOUT,
+  type LayoutChoice,
+  type StageSnapshot,
+  type StageTile,
+} from '@stagecast/protocol';
+import {
+  buildFfmpegArgs,
+  buildFilterGraph,
+  compositeSize,
+  type FfmpegJobSettings,
+} from './buildFfmpegArgs.js';
 import { computeLayout } from './computeLayout.js';
 import { h264Profile } from './h264.js';
 import { qualitySteps, type QualityStep } from './quality.js';
@@ -95,7 +106,8 @@ function parseOptions(options: string): Record<string, string> {
   let at = 0;
   while (at < options.length) {
     const key = getToken(options, at, '=:');
-    const value = options[key.next] === '=' ? getToken(options, key.next + 1, ':') : { token: '', next: key.next };
+    const value =
+      options[key.next] === '=' ? getToken(options, key.next + 1, ':') : { token: '', next: key.next };
     out[key.token] = value.token;
     at = value.next + 1;
   }
@@ -128,7 +140,8 @@ function parseGraph(graph: string): { filters: Map<string, Record<string, string
   return { filters, chains };
 }
 
-const values = (args: string[], flag: string): string[] => args.flatMap((a, i) => (a === flag ? [args[i + 1] ?? ''] : []));
+const values = (args: string[], flag: string): string[] =>
+  args.flatMap((a, i) => (a === flag ? [args[i + 1] ?? ''] : []));
 const graphOf = (args: string[]): string => values(args, '-filter_complex')[0] ?? '';
 
 describe('buildFfmpegArgs (golden)', () => {
@@ -140,7 +153,12 @@ describe('buildFfmpegArgs (golden)', () => {
   it('a 4-tile grid, 3 slots live, the speaker highlighted, the clock burned in', async () => {
     const tiles = [tile(0), tile(1), tile(2), tile(3)];
     const scene = sceneOf(tiles, 4, [0, 1, 3], 'p1', { mode: 'grid' });
-    const args = buildFfmpegArgs(job({ burnClock: true, slots: { video: 4, audio: 4 } }), step(0), scene, ZMQ_PORT);
+    const args = buildFfmpegArgs(
+      job({ burnClock: true, slots: { video: 4, audio: 4 } }),
+      step(0),
+      scene,
+      ZMQ_PORT,
+    );
     await expect(golden(args)).toMatchFileSnapshot('__golden__/grid-4-tiles-3-live.txt');
   });
 
@@ -155,7 +173,13 @@ describe('buildFfmpegArgs (properties)', () => {
   const args = buildFfmpegArgs(job({ slots: { video: 3, audio: 2 } }), step(0), slate, ZMQ_PORT);
 
   it('inputs: every video slot, then every audio slot, one SDP each; -reinit_filter 0 only on video', () => {
-    expect(values(args, '-i')).toEqual(['slot-v0.sdp', 'slot-v1.sdp', 'slot-v2.sdp', 'slot-a0.sdp', 'slot-a1.sdp']);
+    expect(values(args, '-i')).toEqual([
+      'slot-v0.sdp',
+      'slot-v1.sdp',
+      'slot-v2.sdp',
+      'slot-a0.sdp',
+      'slot-a1.sdp',
+    ]);
     // The options of each input are the arguments between the previous input and its -i.
     const inputs: string[][] = [];
     let from = 0;
@@ -179,7 +203,9 @@ describe('buildFfmpegArgs (properties)', () => {
     expect(graph).toContain('[4:a]aresample=async=1000[m1]');
     expect(graph).toContain('[m0][m1]amix=inputs=2:normalize=0:dropout_transition=0,');
     expect(graph).not.toContain(':v]aresample');
-    const one = graphOf(buildFfmpegArgs(job({ slots: { video: 1, audio: 1 } }), step(0), sceneOf([], 1, []), ZMQ_PORT));
+    const one = graphOf(
+      buildFfmpegArgs(job({ slots: { video: 1, audio: 1 } }), step(0), sceneOf([], 1, []), ZMQ_PORT),
+    );
     expect(one).toContain('[1:a]aresample=async=1000[m0];[m0]anull,aformat=');
   });
 
@@ -195,14 +221,19 @@ describe('buildFfmpegArgs (properties)', () => {
       expect(values(a, '-g'), `step ${level}, ${segmentSeconds} s`).toEqual([gop, gop, gop]);
       expect(values(a, '-keyint_min')).toEqual([gop, gop, gop]);
       expect(values(a, '-sc_threshold')).toEqual(['0', '0', '0']);
-      expect(values(a, '-hls_time')).toEqual([String(segmentSeconds), String(segmentSeconds), String(segmentSeconds)]);
+      expect(values(a, '-hls_time')).toEqual([
+        String(segmentSeconds),
+        String(segmentSeconds),
+        String(segmentSeconds),
+      ]);
       // The composite's own rate is the step's: the GOP is counted in those frames.
       expect(graphOf(a)).toContain(`:s=1280x720:r=${step(level).frameRate},`);
     }
   });
 
   it('the top rung gets the better preset of the step, the lower rungs the cheaper one', () => {
-    const presets = (level: number) => values(buildFfmpegArgs(job(), step(level), slate, ZMQ_PORT), '-preset');
+    const presets = (level: number) =>
+      values(buildFfmpegArgs(job(), step(level), slate, ZMQ_PORT), '-preset');
     expect(presets(0)).toEqual(['veryfast', 'superfast', 'superfast']);
     expect(presets(1)).toEqual(['superfast', 'ultrafast', 'ultrafast']);
     expect(presets(2)).toEqual(['ultrafast', 'ultrafast', 'ultrafast']);
@@ -210,11 +241,17 @@ describe('buildFfmpegArgs (properties)', () => {
 
   it('never -shortest: an input with nothing to say must not end the broadcast', () => {
     expect(args).not.toContain('-shortest');
-    expect(buildFfmpegArgs(job({ burnClock: true }), step(3), sceneOf([tile(0)], 2, [0]), ZMQ_PORT)).not.toContain('-shortest');
+    expect(
+      buildFfmpegArgs(job({ burnClock: true }), step(3), sceneOf([tile(0)], 2, [0]), ZMQ_PORT),
+    ).not.toContain('-shortest');
   });
 
   it('one HLS output per rendition, in its own directory, with the profile the playlist announces', () => {
-    expect(values(args, '-hls_segment_filename')).toEqual(['720p/seg_%06d.ts', '480p/seg_%06d.ts', '360p/seg_%06d.ts']);
+    expect(values(args, '-hls_segment_filename')).toEqual([
+      '720p/seg_%06d.ts',
+      '480p/seg_%06d.ts',
+      '360p/seg_%06d.ts',
+    ]);
     expect(args.at(-1)).toBe('360p/index.m3u8');
     expect(values(args, '-map')).toEqual(['[v0]', '[a0]', '[v1]', '[a1]', '[v2]', '[a2]']);
     expect(values(args, '-profile:v')).toEqual(['high', 'main', 'main']);
@@ -235,14 +272,17 @@ describe('buildFfmpegArgs (properties)', () => {
       sceneOf([tile(0), tile(1, { source: 'screen', videoProducerId: 'v1' })], 3, [1], 'p0'),
     ];
     for (const scene of scenes) {
-      const { filters } = parseGraph(buildFilterGraph(job({ slots: { video: 3, audio: 2 } }), step(0), scene, ZMQ_PORT));
+      const { filters } = parseGraph(
+        buildFilterGraph(job({ slots: { video: 3, audio: 2 } }), step(0), scene, ZMQ_PORT),
+      );
       for (const [key, value] of scene) {
         const [target, param] = key.split(' ') as [string, string];
         const found = filters.get(target);
         expect(found, target).toHaveLength(1);
         const options = found![0]!;
         if (param === 'reinit') {
-          for (const [k, val] of Object.entries(parseOptions(value))) expect(options[k], `${key}: ${k}`).toBe(val);
+          for (const [k, val] of Object.entries(parseOptions(value)))
+            expect(options[k], `${key}: ${k}`).toBe(val);
         } else {
           expect(options[param], key).toBe(value);
         }
@@ -267,7 +307,11 @@ describe('buildFfmpegArgs (properties)', () => {
 
 describe('h264Profile', () => {
   it('CODECS match the profile and level x264 writes', () => {
-    expect(h264Profile({ width: 1280, height: 720 }, 30)).toEqual({ profile: 'high', level: '3.1', codecs: 'avc1.64001f,mp4a.40.2' });
+    expect(h264Profile({ width: 1280, height: 720 }, 30)).toEqual({
+      profile: 'high',
+      level: '3.1',
+      codecs: 'avc1.64001f,mp4a.40.2',
+    });
     expect(h264Profile({ width: 854, height: 480 }, 30).codecs).toBe('avc1.4d401f,mp4a.40.2');
     expect(h264Profile({ width: 640, height: 360 }, 30).codecs).toBe('avc1.4d401e,mp4a.40.2');
     expect(h264Profile({ width: 1920, height: 1080 }, 30).codecs).toBe('avc1.640028,mp4a.40.2');

@@ -26,7 +26,8 @@ const stage = (
   version: 1,
 });
 const rect = ({ x, y, w, h }: Rect): Rect => ({ x, y, w, h });
-const overlaps = (a: Rect, b: Rect): boolean => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+const overlaps = (a: Rect, b: Rect): boolean =>
+  a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 const ids = (layout: Layout): string[] => layout.boxes.map((b) => `${b.tile.source}:${b.tile.peerId}`);
 const mainOf = (layout: Layout) => layout.boxes.filter((b) => b.main);
 const highlightedOf = (layout: Layout): string[] =>
@@ -42,7 +43,8 @@ function expectSound(layout: Layout): void {
     expect(a.h).toBeGreaterThan(0);
     expect(a.x + a.w).toBeLessThanOrEqual(layout.width);
     expect(a.y + a.h).toBeLessThanOrEqual(layout.height);
-    for (const [j, b] of layout.boxes.slice(i + 1).entries()) expect(overlaps(a, b), `boxes ${i} and ${i + 1 + j}`).toBe(false);
+    for (const [j, b] of layout.boxes.slice(i + 1).entries())
+      expect(overlaps(a, b), `boxes ${i} and ${i + 1 + j}`).toBe(false);
   }
 }
 
@@ -157,7 +159,11 @@ describe('computeLayout: modes', () => {
   });
 
   it('auto: a screen tile without video is not a share', () => {
-    const layout = computeLayout(stage([tile(0), tile(1), tile(0, { source: 'screen', videoProducerId: null })]), W, H);
+    const layout = computeLayout(
+      stage([tile(0), tile(1), tile(0, { source: 'screen', videoProducerId: null })]),
+      W,
+      H,
+    );
     expect(layout.kind).toBe('grid');
     expect(ids(layout)).toEqual(['camera:p0', 'camera:p1', 'screen:p0']);
   });
@@ -187,7 +193,11 @@ describe('computeLayout: modes', () => {
   });
 
   it('speaker: a speaker with the camera off still takes the large tile', () => {
-    const layout = computeLayout(stage([tile(0), tile(1, { videoProducerId: null })], 'p1', { mode: 'speaker' }), W, H);
+    const layout = computeLayout(
+      stage([tile(0), tile(1, { videoProducerId: null })], 'p1', { mode: 'speaker' }),
+      W,
+      H,
+    );
     expect(ids(layout)[0]).toBe('camera:p1');
     expect(layout.boxes[0]?.main).toBe(true);
   });
@@ -207,22 +217,36 @@ describe('computeLayout: modes', () => {
   });
 
   it("spotlight: the pinned peer's camera rather than their screen; the screen when that is all there is", () => {
-    const both = computeLayout(stage([tile(0), screenOf(1), tile(1)], null, { mode: 'spotlight', pinnedPeerId: 'p1' }), W, H);
+    const both = computeLayout(
+      stage([tile(0), screenOf(1), tile(1)], null, { mode: 'spotlight', pinnedPeerId: 'p1' }),
+      W,
+      H,
+    );
     expect(both.kind).toBe('spotlight');
     expect(ids(both)).toEqual(['camera:p1', 'screen:p1', 'camera:p0']);
-    const screenOnly = computeLayout(stage([tile(0), screenOf(5)], null, { mode: 'spotlight', pinnedPeerId: 'p5' }), W, H);
+    const screenOnly = computeLayout(
+      stage([tile(0), screenOf(5)], null, { mode: 'spotlight', pinnedPeerId: 'p5' }),
+      W,
+      H,
+    );
     expect(ids(screenOnly)[0]).toBe('screen:p5');
     expect(screenOnly.kind).toBe('spotlight');
   });
 
   it('spotlight: the pinned person left → the speaker; no speaker either → the grid', () => {
-    const toSpeaker = computeLayout(stage(people(3), 'p0', { mode: 'spotlight', pinnedPeerId: 'gone' }), W, H);
+    const toSpeaker = computeLayout(
+      stage(people(3), 'p0', { mode: 'spotlight', pinnedPeerId: 'gone' }),
+      W,
+      H,
+    );
     expect(toSpeaker.kind).toBe('speaker');
     expect(mainOf(toSpeaker).map((b) => b.tile.peerId)).toEqual(['p0']);
     const toGrid = computeLayout(stage(people(3), null, { mode: 'spotlight', pinnedPeerId: 'gone' }), W, H);
     expect(toGrid.kind).toBe('grid');
     // Nobody pinned at all is the same as someone who left.
-    expect(computeLayout(stage(people(3), 'p1', { mode: 'spotlight', pinnedPeerId: null }), W, H).kind).toBe('speaker');
+    expect(computeLayout(stage(people(3), 'p1', { mode: 'spotlight', pinnedPeerId: null }), W, H).kind).toBe(
+      'speaker',
+    );
   });
 
   it('share: the screen large; the grid when nobody shares (not the speaker)', () => {

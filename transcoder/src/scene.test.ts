@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LAYOUT, type LayoutChoice, type StageSnapshot, type StageTile } from '@stagecast/protocol';
 import { computeLayout, MAX_TILES, type Layout } from './computeLayout.js';
-import { buildScene, cleanLabel, escapeOption, FILTERS, sceneCommands, sceneValue, type Scene, type SlotView } from './scene.js';
+import {
+  buildScene,
+  cleanLabel,
+  escapeOption,
+  FILTERS,
+  sceneCommands,
+  sceneValue,
+  type Scene,
+  type SlotView,
+} from './scene.js';
 
 const tile = (i: number, over: Partial<StageTile> = {}): StageTile => ({
   peerId: `p${i}`,
@@ -104,7 +113,9 @@ describe('buildScene', () => {
     }
     expect(box(scene, FILTERS.highlight)).toEqual(HIDDEN_BOX);
     expect(v(scene, FILTERS.highlight, 't')).toBe('4');
-    expect(v(scene, FILTERS.slate, 'reinit')).toBe('text=Launch day:fontsize=60:x=(w-text_w)/2:y=(h-text_h)/2:box=0');
+    expect(v(scene, FILTERS.slate, 'reinit')).toBe(
+      'text=Launch day:fontsize=60:x=(w-text_w)/2:y=(h-text_h)/2:box=0',
+    );
   });
 
   it('every scene has the same keys, whatever the layout', () => {
@@ -119,7 +130,9 @@ describe('buildScene', () => {
   });
 
   describe('a 4-tile grid: two live pictures, one slot still waiting, one camera off', () => {
-    const layout = layoutOf([tile(0), tile(1), tile(2, { videoProducerId: null }), tile(3)], 'p3', { mode: 'grid' });
+    const layout = layoutOf([tile(0), tile(1), tile(2, { videoProducerId: null }), tile(3)], 'p3', {
+      mode: 'grid',
+    });
     // Slot 1 has v1 but no key frame yet; slot 3 is live but not in the picture.
     const scene = buildScene(layout, slots({ v0: 0, v1: 1, v3: 2, gone: 3 }, [0, 2, 3]));
     const [b0, b1, b2, b3] = layout.boxes;
@@ -146,7 +159,9 @@ describe('buildScene', () => {
     });
 
     it('a live picture has its name small at the bottom left, on a box', () => {
-      expect(v(scene, FILTERS.label(0), 'reinit')).toBe('text=Person 0:fontsize=28:x=40:y=298:box=1:boxborderw=6');
+      expect(v(scene, FILTERS.label(0), 'reinit')).toBe(
+        'text=Person 0:fontsize=28:x=40:y=298:box=1:boxborderw=6',
+      );
       expect(v(scene, FILTERS.label(3), 'reinit')).toBe(
         `text=Person 3:fontsize=28:x=${b3!.x + 14}:y=${b3!.y + 298 - 12}:box=1:boxborderw=6`,
       );
@@ -159,7 +174,12 @@ describe('buildScene', () => {
         [1, b1!],
         [2, b2!],
       ] as const) {
-        expect(box(scene, FILTERS.card(b))).toEqual({ x: `${at.x}`, y: `${at.y}`, w: `${at.w}`, h: `${at.h}` });
+        expect(box(scene, FILTERS.card(b))).toEqual({
+          x: `${at.x}`,
+          y: `${at.y}`,
+          w: `${at.w}`,
+          h: `${at.h}`,
+        });
         expect(v(scene, FILTERS.label(b), 'reinit')).toBe(
           `text=Person ${b}:fontsize=48:x=${at.x}+(${at.w}-text_w)/2:y=${at.y}+(${at.h}-text_h)/2:box=0`,
         );
@@ -183,7 +203,12 @@ describe('buildScene', () => {
 
     it("the speaker's tile has the border", () => {
       expect(b0!.highlighted || b1!.highlighted || b2!.highlighted).toBe(false);
-      expect(box(scene, FILTERS.highlight)).toEqual({ x: `${b3!.x}`, y: `${b3!.y}`, w: `${b3!.w}`, h: `${b3!.h}` });
+      expect(box(scene, FILTERS.highlight)).toEqual({
+        x: `${b3!.x}`,
+        y: `${b3!.y}`,
+        w: `${b3!.w}`,
+        h: `${b3!.h}`,
+      });
       expect(v(scene, FILTERS.highlight, 't')).toBe('4');
     });
   });
@@ -198,7 +223,10 @@ describe('buildScene', () => {
   });
 
   it('names are cleaned; an empty name is "Guest", an empty room "Stagecast"', () => {
-    const scene = buildScene(layoutOf([tile(0, { name: ' \n ' }), tile(1, { name: 'Ann\r\nLee' })], null, {}, ''), slots({}, []));
+    const scene = buildScene(
+      layoutOf([tile(0, { name: ' \n ' }), tile(1, { name: 'Ann\r\nLee' })], null, {}, ''),
+      slots({}, []),
+    );
     expect(v(scene, FILTERS.label(0), 'reinit')).toMatch(/^text=Guest:/);
     expect(v(scene, FILTERS.label(1), 'reinit')).toMatch(/^text=Ann Lee:/);
     const slate = buildScene(layoutOf([], null, {}, '\t'), slots({}, []));
@@ -246,7 +274,11 @@ describe('sceneCommands', () => {
     const reinit = v(scene, FILTERS.label(0), 'reinit');
     expect(reinit.startsWith("text=Bob\\: it\\'s \\\\ 100% =x:fontsize=")).toBe(true);
     const command = sceneCommands(null, scene).find((c) => c.startsWith('drawtext@label0 '));
-    expect(command?.startsWith("drawtext@label0 reinit text=Bob\\\\:\\ it\\\\\\'s\\ \\\\\\\\\\ 100%\\ =x:fontsize=")).toBe(true);
+    expect(
+      command?.startsWith(
+        "drawtext@label0 reinit text=Bob\\\\:\\ it\\\\\\'s\\ \\\\\\\\\\ 100%\\ =x:fontsize=",
+      ),
+    ).toBe(true);
     // Read back as FFmpeg does: the zmq token, then drawtext's options.
     const [target, cmd, arg] = parseZmq(command ?? '');
     expect([target, cmd, arg]).toEqual(['drawtext@label0', 'reinit', reinit]);

@@ -9,12 +9,21 @@ const AUDIO_PT = 111;
 
 /** A source's VP8 packet: descriptor S=1 PID=0, then a frame header byte (P bit 0 = key frame). */
 const vp8 = (seq: number, ts: number, frame: 'key' | 'inter', ssrc = 0x5eed): Buffer =>
-  buildRtp({ payloadType: 101, marker: true, sequence: seq, timestamp: ts, ssrc }, Buffer.from([0x10, frame === 'key' ? 0x9c : 0x9d, 0x01, 0x2a]));
+  buildRtp(
+    { payloadType: 101, marker: true, sequence: seq, timestamp: ts, ssrc },
+    Buffer.from([0x10, frame === 'key' ? 0x9c : 0x9d, 0x01, 0x2a]),
+  );
 /** The middle of a VP8 frame (S bit clear). */
 const vp8Cont = (seq: number, ts: number): Buffer =>
-  buildRtp({ payloadType: 101, marker: false, sequence: seq, timestamp: ts, ssrc: 0x5eed }, Buffer.from([0x00, 0x9c, 0x00]));
+  buildRtp(
+    { payloadType: 101, marker: false, sequence: seq, timestamp: ts, ssrc: 0x5eed },
+    Buffer.from([0x00, 0x9c, 0x00]),
+  );
 const opus = (seq: number, ts: number, ssrc = 0xa0d10): Buffer =>
-  buildRtp({ payloadType: 100, marker: false, sequence: seq, timestamp: ts, ssrc }, Buffer.from([0x78, seq & 0xff, 0x33]));
+  buildRtp(
+    { payloadType: 100, marker: false, sequence: seq, timestamp: ts, ssrc },
+    Buffer.from([0x78, seq & 0xff, 0x33]),
+  );
 
 function header(packet: Buffer): RtpHeader {
   const h = parseRtp(packet);
@@ -102,7 +111,8 @@ describe('RtpSlot filler', () => {
     }
     expectContinuous(h.sent);
     // 90 kHz: each step is the time since the previous filler (≥ 1/15 s).
-    for (let i = 1; i < h.sent.length; i++) expect(tsStep(h.sent[i - 1]!, h.sent[i]!)).toBeGreaterThanOrEqual(6000);
+    for (let i = 1; i < h.sent.length; i++)
+      expect(tsStep(h.sent[i - 1]!, h.sent[i]!)).toBeGreaterThanOrEqual(6000);
     const span = tsStep(h.sent[0]!, h.last());
     expect(span).toBeGreaterThan(3.8 * 90000);
     expect(span).toBeLessThanOrEqual(4 * 90000);
@@ -187,7 +197,8 @@ describe('RtpSlot sources', () => {
     h.assign('b');
     out = h.packet('b', vp8(3, 4_000_000_000, 'key', 0xb), h.now + 15);
     expect(out.becameLive).toBe(true);
-    for (let i = 1; i <= 5; i++) h.packet('b', vp8(3 + i, 4_000_000_000 + 3000 * i, 'inter', 0xb), h.now + 33);
+    for (let i = 1; i <= 5; i++)
+      h.packet('b', vp8(3 + i, 4_000_000_000 + 3000 * i, 'inter', 0xb), h.now + 33);
     expectContinuous(h.sent);
     expect(h.sent.length).toBeGreaterThan(20);
   });
@@ -364,7 +375,8 @@ describe('RtpSlot quiet sources and key frames', () => {
     expect(asks).toEqual([KEY_FRAME_RETRY_MS, 2 * KEY_FRAME_RETRY_MS, 3 * KEY_FRAME_RETRY_MS]);
     // Live: no more asking.
     h.packet('cam', vp8(1, 0, 'key'), start + 3500);
-    for (let t = start + 3520; t <= start + 3500 + QUIET_MS; t += 20) expect(h.tick(t).wantKeyFrame).toBeFalsy();
+    for (let t = start + 3520; t <= start + 3500 + QUIET_MS; t += 20)
+      expect(h.tick(t).wantKeyFrame).toBeFalsy();
   });
 
   it('an empty slot never asks for key frames', () => {
@@ -433,7 +445,8 @@ describe('RtpSlot wrap-around', () => {
     h.assign('cam');
     let t = h.now;
     // The source's timestamps wrap as well.
-    for (let i = 0; i < 10; i++) h.packet('cam', vp8(i, (2 ** 32 - 6000 + 3000 * i) >>> 0, i === 0 ? 'key' : 'inter'), (t += 33));
+    for (let i = 0; i < 10; i++)
+      h.packet('cam', vp8(i, (2 ** 32 - 6000 + 3000 * i) >>> 0, i === 0 ? 'key' : 'inter'), (t += 33));
     const live = h.sent.slice(-10);
     expectContinuous(h.sent.slice(beforeWrap));
     for (let i = 1; i < live.length; i++) expect(tsStep(live[i - 1]!, live[i]!)).toBe(3000);

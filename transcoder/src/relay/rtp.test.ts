@@ -4,12 +4,17 @@ import { buildRtp, isVp8KeyFrameStart, parseRtp, rewriteRtp, type RtpHeader } fr
 const fields = { payloadType: 101, marker: false, sequence: 4660, timestamp: 0x89abcdef, ssrc: 0x01020304 };
 
 /** A raw RTP packet with CSRCs and/or a header extension (RFC 3550 §5.1, §5.3.1). */
-function rawRtp(opts: { csrcs?: number; extWords?: number; payload?: number[]; secondByte?: number }): Buffer {
+function rawRtp(opts: {
+  csrcs?: number;
+  extWords?: number;
+  payload?: number[];
+  secondByte?: number;
+}): Buffer {
   const csrcs = opts.csrcs ?? 0;
   const ext = opts.extWords;
   const header = Buffer.alloc(12 + 4 * csrcs + (ext === undefined ? 0 : 4 + 4 * ext));
   header[0] = 0x80 | (ext === undefined ? 0 : 0x10) | csrcs;
-  header[1] = opts.secondByte ?? (0x80 | 96);
+  header[1] = opts.secondByte ?? 0x80 | 96;
   header.writeUInt16BE(7, 2);
   header.writeUInt32BE(90000, 4);
   header.writeUInt32BE(0xdeadbeef, 8);
@@ -136,7 +141,9 @@ describe('buildRtp', () => {
   });
 
   it('wraps out-of-range sequence numbers and timestamps', () => {
-    const header = parseRtp(buildRtp({ ...fields, sequence: 65536 + 3, timestamp: 2 ** 32 + 9 }, Buffer.alloc(0)));
+    const header = parseRtp(
+      buildRtp({ ...fields, sequence: 65536 + 3, timestamp: 2 ** 32 + 9 }, Buffer.alloc(0)),
+    );
     expect(header?.sequence).toBe(3);
     expect(header?.timestamp).toBe(9);
   });
