@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { COMPOSITE_QUEUE, type CompositeJobData, type CompositeJobResult } from '@stagecast/protocol';
 import type { CompositeJob } from './CompositeJob.js';
 import { configFromEnv, type TranscoderConfig } from './config.js';
+import { prepareFfmpeg } from './ffmpegAdapter.js';
 import { createLogger } from './logger.js';
 import { OrphanRegistry } from './OrphanRegistry.js';
 import { PortPool } from './PortPool.js';
@@ -58,6 +59,7 @@ export class Transcoder {
       }
     });
     await worker.waitUntilReady();
+    await prepareFfmpeg(config.ffmpegPath);
     logger.info({ concurrency: config.concurrency, dataDir: config.dataDir }, 'transcoder ready');
     return new Transcoder(config, worker, redis, active, logger);
   }

@@ -56,6 +56,14 @@ function knowCapabilities(binary: string): Promise<void> {
   return capabilitiesKnown;
 }
 
+/**
+ * Asks FFmpeg for its formats and encoders now (a worker at start-up), so that a takeover does
+ * not spend that time before its first FFmpeg.
+ */
+export async function prepareFfmpeg(ffmpegPath?: string): Promise<void> {
+  if (withParentDeath) await knowCapabilities(ffmpegPath ?? process.env.FFMPEG_PATH ?? 'ffmpeg');
+}
+
 function binaryOf(options: FfmpegRunOptions): string {
   return options.ffmpegPath ?? process.env.FFMPEG_PATH ?? 'ffmpeg';
 }
