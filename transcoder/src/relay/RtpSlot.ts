@@ -147,7 +147,7 @@ export class RtpSlot {
     const step = (48000 * AUDIO_FILLER_MS) / 1000;
     let due = Math.floor((now - this.lastWall) / AUDIO_FILLER_MS);
     if (due > 10) {
-      
+      this.lastTs += (due - 10) * step;
       this.lastWall += (due - 10) * AUDIO_FILLER_MS;
       due = 10;
     }
