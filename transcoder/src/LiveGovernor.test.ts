@@ -48,18 +48,24 @@ describe('LiveGovernor', () => {
     expect(g.behindS).toBeCloseTo(0, 5);
   });
 
-  it('never judges the warm-up, however far behind', () => {
+  it('never judges the warm-up, counted from the first media written, however far behind', () => {
     const g = new LiveGovernor();
     g.startRun(T0);
-    // Progress every 100 ms, stuck at 100 ms of media from the start: far behind all along.
-    const verdicts = simulate(g, T0, WARM_UP_S - 0.1, () => 100, 0, 100);
-    expect(firstNot(verdicts)).toBeUndefined();
+    // No media for 10 s (FFmpeg waits for its first frames): nothing to judge.
+    expect(firstNot(simulate(g, T0, 9.9, () => 0, 0, 100))).toBeUndefined();
+    // Then media, stuck at 100 ms: ever further behind, but still warming up.
+    const stuck: { at: number; verdict: GovernorVerdict }[] = [];
+    for (let ms = 10_000; ms < (10 + WARM_UP_S) * 1000; ms += 100) {
+      stuck.push({ at: ms / 1000, verdict: g.observe(100, T0 + ms, 0, LOWEST) });
+    }
+    expect(firstNot(stuck)).toBeUndefined();
     expect(g.behindS).toBeGreaterThan(BEHIND_FOR_S + 1);
     // Judged from the end of the warm-up on.
     const after: { at: number; verdict: GovernorVerdict }[] = [];
-    for (let at = WARM_UP_S; at <= 20; at++)
+    for (let at = 10 + WARM_UP_S; at <= 40; at++) {
       after.push({ at, verdict: g.observe(100, T0 + at * 1000, 0, LOWEST) });
-    expect(firstNot(after)).toEqual({ at: WARM_UP_S + BEHIND_FOR_S, verdict: 'lower' });
+    }
+    expect(firstNot(after)).toEqual({ at: 10 + WARM_UP_S + BEHIND_FOR_S, verdict: 'lower' });
   });
 
   it(`steps down after being more than ${BEHIND_LIMIT_S} s behind for ${BEHIND_FOR_S} s`, () => {
@@ -187,6 +193,34 @@ describe('LiveGovernor', () => {
     g.startRun(run2);
     expect(g.behindS).toBe(0);
     expect(firstNot(simulate(g, run2, 30, realTime, 0))).toBeUndefined();
+    // A run right after a step down that falls behind itself gets its full BEHIND_FOR_S too.
+    const g2 = new LiveGovernor();
+    g2.startRun(T0);
+    expect(firstNot(simulate(g2, T0, 30, stallsAt(10), 0))?.verdict).toBe('lower');
+    const next = T0 + (12 + BEHIND_FOR_S) * 1000;
+    g2.startRun(next);
+    expect(firstNot(simulate(g2, next, 30, stallsAt(WARM_UP_S), 1))).toEqual({
+      at: WARM_UP_S + 1 + BEHIND_FOR_S,
+      verdict: 'lower',
+    });
+  });
+
+  it('one failed step up doubles the wait once, however many steps down follow it', () => {
+    const g = new LiveGovernor();
+    g.startRun(T0);
+    expect(firstNot(simulate(g, T0, 60, realTime, 1))).toEqual({ at: 60, verdict: 'raise' });
+    // Level 0 fails: down to 1 (the wait doubles to 120 s)…
+    let run = T0 + 61_000;
+    g.startRun(run);
+    const downAt = WARM_UP_S + 1 + BEHIND_FOR_S;
+    expect(firstNot(simulate(g, run, 30, stallsAt(WARM_UP_S), 0))).toEqual({ at: downAt, verdict: 'lower' });
+    // …and level 1 fails too, still within 60 s of the step up: down to 2, the wait stays 120 s.
+    run += (downAt + 1) * 1000;
+    g.startRun(run);
+    expect(firstNot(simulate(g, run, 30, stallsAt(WARM_UP_S), 1))).toEqual({ at: downAt, verdict: 'lower' });
+    run += (downAt + 1) * 1000;
+    g.startRun(run);
+    expect(firstNot(simulate(g, run, 300, realTime, 2))).toEqual({ at: 120, verdict: 'raise' });
   });
 
   it('speed: media time over wall time across the last 5 s', () => {

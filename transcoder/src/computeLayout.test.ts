@@ -268,6 +268,12 @@ describe('computeLayout: modes', () => {
     }
   });
 
+  it('a speaker with only a screen tile (no camera tile) gets no border', () => {
+    const layout = computeLayout(stage([tile(0), tile(1), screenOf(5)], 'p5', { mode: 'grid' }), W, H);
+    expect(highlightedOf(layout)).toEqual([]);
+    expect(computeLayout(stage([tile(0), tile(1), screenOf(5)], 'p5'), W, H).kind).toBe('share');
+  });
+
   it('a strip of eight stays inside the picture', () => {
     const layout = computeLayout(stage([...people(8), screenOf(0)], 'p7'), W, H);
     expect(layout.kind).toBe('share');
@@ -284,6 +290,9 @@ describe('computeLayout: modes', () => {
       stage(people(5), 'p3', { mode: 'spotlight', pinnedPeerId: 'p1' }),
       stage(people(5), 'p3', { mode: 'grid' }),
       stage([tile(0), screenOf(0)], 'p0', { mode: 'share' }),
+      // The speaker shares a screen: the border goes on their camera, never on the screen.
+      stage([tile(0), tile(1), screenOf(1)], 'p1', { mode: 'grid' }),
+      stage([tile(0), tile(1), screenOf(1), screenOf(0)], 'p0', { mode: 'spotlight', pinnedPeerId: 'p1' }),
     ];
     for (const s of stages) {
       const layout = computeLayout(s, W, H);
