@@ -30,9 +30,10 @@ const seqAfter = (a: number, b: number): boolean => ((a - b) & 0xffff) !== 0 && 
  * One fixed FFmpeg input: one SSRC, sequence numbers and timestamps that never jump back,
  * whoever the source is. Pure (time is passed in), so every switch is unit-tested.
  *
- * Timestamps follow the wall clock across switches: a new source's first packet is mapped to
- * the time elapsed since the last packet sent, so all slots stay on one timeline and the
- * composite's PROGRAM-DATE-TIME stays the capture time. A video source is taken only from
+ * Timestamps follow the wall clock across switches: each slot maps wall time to RTP time by
+ * one fixed anchor, and a new source's first packet is mapped to the wall time it arrives, so
+ * all slots stay on one timeline (no lead builds up over many switches) and the composite's
+ * PROGRAM-DATE-TIME stays the capture time. A video source is taken only from
  * a key frame on (a decoder cannot start anywhere else); until then, and whenever the slot is
  * empty, it sends filler: black key frames, or Opus silence.
  */
@@ -41,9 +42,13 @@ export class RtpSlot {
   private feedId: string | null = null;
   private state: 'filler' | 'waiting' | 'live' = 'filler';
   private lastSeq = randomInt(0, 0xffff);
-  private lastTs = randomInt(0, 2 ** 31);
-  /** Wall time (ms) that `lastTs` stands for. */
-  private lastWall: number;
+  /** RTP time at wall time `anchorWall`: the slot's fixed clock. */
+  private readonly anchorTs = randomInt(0, 2 ** 31);
+  private readonly anchorWall: number;
+  /** The newest timestamp sent (unwrapped: it may pass 2^32; the wire value wraps). */
+  private lastTs: number;
+  /** When the next video filler frame is due: a cadence, so 20 ms ticks still give 15 fps. */
+  private nextFillerAt: number;
   private seqOffset = 0;
   private tsOffset = 0;
   private lastSourceAt = 0;
@@ -55,7 +60,9 @@ export class RtpSlot {
     readonly payloadType: number,
     now: number,
   ) {
-    this.lastWall = now;
+    this.anchorWall = now;
+    this.nextFillerAt = now;
+    this.lastTs = this.anchorTs;
   }
 
   get clockRate(): number {
@@ -101,7 +108,7 @@ export class RtpSlot {
     if (this.state === 'waiting') {
       if (this.kind === 'video' && !isVp8KeyFrameStart(packet, header)) return NONE;
       const frame = this.kind === 'video' ? 90000 / 30 : (48000 * AUDIO_FILLER_MS) / 1000;
-      const target = Math.max(this.wallTs(now), this.lastTs + frame);
+      const target = Math.max(this.clockTs(now), this.lastTs + frame);
       this.tsOffset = target - header.timestamp;
       this.seqOffset = this.lastSeq + 1 - header.sequence;
       this.state = 'live';
@@ -109,14 +116,13 @@ export class RtpSlot {
     }
     this.lastSourceAt = now;
     const sequence = (header.sequence + this.seqOffset) & 0xffff;
-    const timestamp = (header.timestamp + this.tsOffset) >>> 0;
-    // A late (reordered) packet goes out as it is; only newer ones move the slot's clock.
+    const timestamp = header.timestamp + this.tsOffset;
+    // A late (reordered) packet goes out as it is; only newer ones move the slot on.
     if (becameLive || seqAfter(sequence, this.lastSeq)) {
-      if (timestamp !== this.lastTs) this.lastWall = now;
       this.lastSeq = sequence;
       this.lastTs = timestamp;
     }
-    return { packets: [rewriteRtp(packet, { payloadType: this.payloadType, sequence, timestamp, ssrc: this.ssrc })], becameLive };
+    return { packets: [rewriteRtp(packet, { payloadType: this.payloadType, sequence, timestamp: timestamp >>> 0, ssrc: this.ssrc })], becameLive };
   }
 
   /** Called every few ms: filler that is due, a live source that went quiet, key frame retries. */
@@ -132,34 +138,35 @@ export class RtpSlot {
     return { packets: this.filler(now), wantKeyFrame };
   }
 
-  /** The timestamp that stands for wall time `now` on this slot's timeline. */
-  private wallTs(now: number): number {
-    return this.lastTs + Math.round(((now - this.lastWall) * this.clockRate) / 1000);
+  /** The timestamp that stands for wall time `now` on this slot's clock. */
+  private clockTs(now: number): number {
+    return this.anchorTs + Math.round(((now - this.anchorWall) * this.clockRate) / 1000);
   }
 
   private filler(now: number): Buffer[] {
     if (this.kind === 'video') {
-      if (now - this.lastWall < 1000 / VIDEO_FILLER_FPS) return [];
-      return [this.fillerPacket(this.wallTs(now), now, VP8_FILLER_PAYLOAD)];
+      if (now < this.nextFillerAt) return [];
+      const interval = 1000 / VIDEO_FILLER_FPS;
+      this.nextFillerAt = Math.max(this.nextFillerAt + interval, now - interval);
+      return [this.fillerPacket(Math.max(this.clockTs(now), this.lastTs + 1), VP8_FILLER_PAYLOAD)];
     }
     // Audio: whole 20 ms packets up to now, so the mix gets an unbroken timeline; after a
     // long stall (a busy machine), skip ahead rather than send a burst.
     const step = (48000 * AUDIO_FILLER_MS) / 1000;
-    let due = Math.floor((now - this.lastWall) / AUDIO_FILLER_MS);
+    const behind = this.clockTs(now) - this.lastTs;
+    let due = Math.floor(behind / step);
     if (due > 10) {
       this.lastTs += (due - 10) * step;
-      this.lastWall += (due - 10) * AUDIO_FILLER_MS;
       due = 10;
     }
     const packets: Buffer[] = [];
-    for (let i = 0; i < due; i++) packets.push(this.fillerPacket(this.lastTs + step, this.lastWall + AUDIO_FILLER_MS, OPUS_SILENCE_PAYLOAD));
+    for (let i = 0; i < due; i++) packets.push(this.fillerPacket(this.lastTs + step, OPUS_SILENCE_PAYLOAD));
     return packets;
   }
 
-  private fillerPacket(timestamp: number, wall: number, payload: Buffer): Buffer {
+  private fillerPacket(timestamp: number, payload: Buffer): Buffer {
     this.lastSeq = (this.lastSeq + 1) & 0xffff;
-    this.lastTs = timestamp >>> 0;
-    this.lastWall = wall;
-    return buildRtp({ payloadType: this.payloadType, marker: true, sequence: this.lastSeq, timestamp: this.lastTs, ssrc: this.ssrc }, payload);
+    this.lastTs = timestamp;
+    return buildRtp({ payloadType: this.payloadType, marker: true, sequence: this.lastSeq, timestamp: this.lastTs >>> 0, ssrc: this.ssrc }, payload);
   }
 }
