@@ -310,10 +310,13 @@ export class CompositeJob {
     const verdict = this.governor.observe(outTimeMs, Date.now(), this.stepIndex, this.steps.length - 1);
     if (verdict === 'keep') return;
     const behind = this.governor.behindS.toFixed(1);
-    this.stepIndex += verdict === 'lower' ? 1 : -1;
+    // Far too slow (well under real time): one step would not be enough, and each costs a restart.
+    const speed = this.governor.speed;
+    const down = speed > 0 && speed < 0.6 ? 2 : 1;
+    this.stepIndex = Math.min(this.steps.length - 1, Math.max(0, this.stepIndex + (verdict === 'lower' ? down : -1)));
     this.stepReason = verdict === 'lower' ? `the machine could not keep up (${behind} s behind live)` : this.stepReason;
     const step = this.steps[this.stepIndex];
-    this.logger.warn({ verdict, level: this.stepIndex, frameRate: step?.frameRate, behind }, verdict === 'lower' ? 'stepping quality down to stay live' : 'trying one quality step up');
+    this.logger.warn({ verdict, level: this.stepIndex, frameRate: step?.frameRate, behind, speed }, verdict === 'lower' ? 'stepping quality down to stay live' : 'trying one quality step up');
     this.restart(run, `quality step ${verdict}`);
   }
 
