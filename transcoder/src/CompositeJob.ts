@@ -13,11 +13,10 @@ import type { FfmpegExit } from './ffmpegAdapter.js';
 import { keepNewest } from './fsUtil.js';
 import { IngestLink } from './IngestLink.js';
 import { JOB_TIMINGS } from './jobTimings.js';
-import { LiveGovernor } from './LiveGovernor.js';
 import type { OrphanRegistry } from './OrphanRegistry.js';
 import { PlaylistWriter } from './PlaylistWriter.js';
 import type { PortPool } from './PortPool.js';
-import { describeQuality, qualitySteps, type QualityStep } from './quality.js';
+import { QualityControl } from './QualityControl.js';
 import { SlotRelay } from './relay/SlotRelay.js';
 import { buildScene, sceneCommands, type Scene } from './scene.js';
 import { SpeakerHold } from './SpeakerHold.js';
@@ -63,8 +62,6 @@ export class CompositeJob {
   private runs = 0;
   private failures = 0;
   private live = false;
-  private stepIndex = 0;
-  private stepReason: string | null = null;
   private lastBitrateKbps = 0;
   private lastProgressAt = 0;
   private lastStageRequest = Date.now();
@@ -76,15 +73,13 @@ export class CompositeJob {
   private readonly workDir: string;
   private readonly endWatch: EndWatch;
   private readonly speaker = new SpeakerHold(JOB_TIMINGS.speakerHold);
-  private readonly governor = new LiveGovernor();
-  private readonly steps: QualityStep[];
+  private readonly quality: QualityControl;
 
   constructor(private readonly options: CompositeJobOptions) {
     this.logger = options.logger.child({ room: options.data.roomId, broadcast: options.data.broadcastId });
     this.workDir = join(options.config.dataDir, 'transcoder', options.data.roomId);
     this.endWatch = new EndWatch(options.redis, options.data, options.config.emptyStageTimeoutMs);
-    this.steps = qualitySteps(options.data.frameRate);
-    this.stepIndex = Math.min(Math.max(0, options.qualityLevel ?? 0), this.steps.length - 1);
+    this.quality = new QualityControl(options.data.frameRate, options.qualityLevel);
     this.stage = EMPTY_STAGE(options.data.roomName);
     this.layout = this.onAir = this.layoutOf(this.stage);
   }
@@ -234,7 +229,7 @@ export class CompositeJob {
     this.starting = true;
     const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     const dir = join(this.workDir, 'runs', id);
-    const step = this.steps[this.stepIndex] ?? this.steps[0]!;
+    const step = this.quality.step;
     relay.untarget();
     const scene = this.scene();
     const log = this.logger.child({ run: id });
@@ -260,7 +255,7 @@ export class CompositeJob {
       this.current = run;
       this.onAir = this.layout;
       relay.target(run.slotPorts);
-      this.governor.startRun(run.startedAt);
+      this.quality.startRun(run.startedAt);
       this.writer?.addSession(id, dir, run.startedAt);
       log.info({ pid: run.pid, quality: step.level, frameRate: step.frameRate, tiles: this.layout.boxes.length }, 'FFmpeg started');
       if (this.finishing) void this.retire(run, 4000);
@@ -307,17 +302,12 @@ export class CompositeJob {
 
   private onProgress(run: CompositeRun, outTimeMs: number): void {
     if (run !== this.current) return;
-    const verdict = this.governor.observe(outTimeMs, Date.now(), this.stepIndex, this.steps.length - 1);
-    if (verdict === 'keep') return;
-    const behind = this.governor.behindS.toFixed(1);
-    // Far too slow (well under real time): one step would not be enough, and each costs a restart.
-    const speed = this.governor.speed;
-    const down = speed > 0 && speed < 0.6 ? 2 : 1;
-    this.stepIndex = Math.min(this.steps.length - 1, Math.max(0, this.stepIndex + (verdict === 'lower' ? down : -1)));
-    this.stepReason = verdict === 'lower' ? `the machine could not keep up (${behind} s behind live)` : this.stepReason;
-    const step = this.steps[this.stepIndex];
-    this.logger.warn({ verdict, level: this.stepIndex, frameRate: step?.frameRate, behind, speed }, verdict === 'lower' ? 'stepping quality down to stay live' : 'trying one quality step up');
-    this.restart(run, `quality step ${verdict}`);
+    const change = this.quality.observe(outTimeMs, Date.now());
+    if (!change) return;
+    const { direction, step, behindS, speed } = change;
+    const message = direction === 'lower' ? 'stepping quality down to stay live' : 'trying one quality step up';
+    this.logger.warn({ direction, level: step.level, frameRate: step.frameRate, behind: behindS.toFixed(1), speed }, message);
+    this.restart(run, `quality step ${direction}`);
   }
 
   private async tick(): Promise<void> {
@@ -358,18 +348,17 @@ export class CompositeJob {
     this.lastProgressAt = now;
     const run = this.current;
     const running = run !== null && !run.exited;
-    const step = run?.quality ?? this.steps[this.stepIndex] ?? this.steps[0]!;
     const progress: BroadcastProgress = {
       state: !this.live ? 'starting' : running ? 'live' : 'restarting',
       fps: run?.progress.fps ?? 0,
-      speed: running ? this.governor.speed : 0,
+      speed: running ? this.quality.speed : 0,
       bitrateKbps: this.lastBitrateKbps,
       tiles: this.onAir.boxes.length,
       session: this.runs,
       layout: onAirOf(this.onAir),
       choice: this.stage.layout,
-      quality: describeQuality(step, this.stepReason),
-      behindSeconds: Math.round(this.governor.behindS * 10) / 10,
+      quality: this.quality.describe(run?.quality),
+      behindSeconds: Math.round(this.quality.behindS * 10) / 10,
     };
     await this.options.reportProgress(progress).catch((error: unknown) => this.logger.warn({ err: error }, 'progress update failed'));
   }

@@ -1,5 +1,3 @@
-import type { BroadcastQuality } from '@stagecast/protocol';
-
 /** x264 presets the steps use, fastest last. */
 export type X264Preset = 'veryfast' | 'superfast' | 'ultrafast';
 
@@ -25,9 +23,4 @@ export function qualitySteps(frameRate: number): QualityStep[] {
     { level: 2, frameRate: Math.max(10, Math.round(frameRate / 2)), topPreset: 'ultrafast', lowerPreset: 'ultrafast' },
     { level: 3, frameRate: Math.max(8, Math.round(frameRate / 3)), topPreset: 'ultrafast', lowerPreset: 'ultrafast' },
   ];
-}
-
-/** The step as hosts are told of it. */
-export function describeQuality(step: QualityStep, reason: string | null): BroadcastQuality {
-  return { level: step.level, frameRate: step.frameRate, reason: step.level === 0 ? null : reason };
 }

@@ -1,0 +1,62 @@
+import type { BroadcastQuality } from '@stagecast/protocol';
+import { LiveGovernor } from './LiveGovernor.js';
+import { qualitySteps, type QualityStep } from './quality.js';
+
+/** A change of quality step the job must carry out (with a restart of FFmpeg). */
+export interface QualityChange {
+  direction: 'lower' | 'raise';
+  step: QualityStep;
+  behindS: number;
+  speed: number;
+}
+
+/**
+ * The broadcast's quality step, chosen by the LiveGovernor from FFmpeg's progress: which
+ * step the next FFmpeg starts at, and what hosts are told about it.
+ */
+export class QualityControl {
+  private readonly steps: QualityStep[];
+  private index: number;
+  private reason: string | null = null;
+  private readonly governor = new LiveGovernor();
+
+  /** `resumeLevel`: the step a previous process had reached (a takeover starts there). */
+  constructor(frameRate: number, resumeLevel = 0) {
+    this.steps = qualitySteps(frameRate);
+    this.index = Math.min(Math.max(0, resumeLevel), this.steps.length - 1);
+  }
+
+  get step(): QualityStep {
+    return this.steps[this.index] ?? this.steps[0]!;
+  }
+
+  get speed(): number {
+    return this.governor.speed;
+  }
+
+  get behindS(): number {
+    return this.governor.behindS;
+  }
+
+  /** A new FFmpeg run starts at `at` (its media time 0). */
+  startRun(at: number): void {
+    this.governor.startRun(at);
+  }
+
+  /** One progress report; a change when the step must move. */
+  observe(outTimeMs: number, now: number): QualityChange | null {
+    const verdict = this.governor.observe(outTimeMs, now, this.index, this.steps.length - 1);
+    if (verdict === 'keep') return null;
+    const { behindS, speed } = this.governor;
+    // Far too slow (well under real time): one step would not be enough, and each costs a restart.
+    const down = speed > 0 && speed < 0.6 ? 2 : 1;
+    this.index = Math.min(this.steps.length - 1, Math.max(0, this.index + (verdict === 'lower' ? down : -1)));
+    if (verdict === 'lower') this.reason = `the machine could not keep up (${behindS.toFixed(1)} s behind live)`;
+    return { direction: verdict, step: this.step, behindS, speed };
+  }
+
+  /** What hosts are told about `step` (the running one, which may differ from the next). */
+  describe(step: QualityStep = this.step): BroadcastQuality {
+    return { level: step.level, frameRate: step.frameRate, reason: step.level === 0 ? null : this.reason };
+  }
+}
