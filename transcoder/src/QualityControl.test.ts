@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { QualityControl } from './QualityControl.js';
+
+/** One progress report a second for `seconds`, FFmpeg's media time growing at `speed`. */
+function feed(q: QualityControl, seconds: number, speed: number): ReturnType<QualityControl['observe']>[] {
+  q.startRun(0);
+  return Array.from({ length: seconds }, (_, i) => q.observe(i * 1000 * speed, (i + 1) * 1000));
+}
+
+describe('QualityControl', () => {
+  it('starts at full quality, or at the step a previous process reached', () => {
+    expect(new QualityControl(30).step).toMatchObject({ level: 0, frameRate: 30, topPreset: 'veryfast' });
+    expect(new QualityControl(30, 2).step).toMatchObject({ level: 2, frameRate: 15 });
+    expect(new QualityControl(30, 99).step.level).toBe(3);
+    expect(new QualityControl(30).describe()).toEqual({ level: 0, frameRate: 30, reason: null });
+  });
+
+  it('a run slightly behind steps down one level; one far below real time steps down two; hosts are told why', () => {
+    const slow = new QualityControl(30);
+    const a = feed(slow, 30, 0.85).filter((c) => c !== null);
+    expect(a[0]).toMatchObject({ direction: 'lower', step: { level: 1 } });
+    expect(slow.describe().reason).toMatch(/could not keep up \(\d+\.\d s behind live\)/);
+
+    const crawling = new QualityControl(30);
+    const b = feed(crawling, 30, 0.4).filter((c) => c !== null);
+    expect(b[0]).toMatchObject({ direction: 'lower', step: { level: 2, frameRate: 15 } });
+  });
+
+  it('a run at real time keeps its step', () => {
+    const q = new QualityControl(30);
+    expect(feed(q, 60, 1).every((c) => c === null)).toBe(true);
+    expect(q.step.level).toBe(0);
+  });
+});
