@@ -209,25 +209,22 @@ describe('buildFfmpegArgs (properties)', () => {
     expect(one).toContain('[1:a]aresample=async=1000[m0];[m0]anull,aformat=');
   });
 
-  it('a fixed GOP of frameRate × segmentSeconds, for every rendition', () => {
-    for (const [level, segmentSeconds, gop] of [
-      [0, 2, '60'],
-      [2, 2, '30'],
-      [3, 2, '20'],
-      [0, 1.5, '45'],
-      [2, 1, '15'],
+  it('key frames on the segment cadence (a half segment first, then every segment), for every rendition', () => {
+    for (const [level, segmentSeconds, maxGop] of [
+      [0, 2, '120'],
+      [2, 2, '60'],
+      [3, 2, '40'],
+      [0, 1.5, '90'],
+      [2, 1, '30'],
     ] as const) {
       const a = buildFfmpegArgs(job({ segmentSeconds }), step(level), slate, ZMQ_PORT);
-      expect(values(a, '-g'), `step ${level}, ${segmentSeconds} s`).toEqual([gop, gop, gop]);
-      expect(values(a, '-keyint_min')).toEqual([gop, gop, gop]);
-      expect(values(a, '-sc_threshold')).toEqual(['0', '0', '0']);
-      expect(values(a, '-hls_time')).toEqual([
-        String(segmentSeconds),
-        String(segmentSeconds),
-        String(segmentSeconds),
-      ]);
-      // The composite's own rate is the step's: the GOP is counted in those frames.
-      expect(graphOf(a)).toContain(`:s=1280x720:r=${step(level).frameRate},`);
+      const all = (v: string) => [v, v, v];
+      expect(values(a, '-force_key_frames'), `step ${level}, ${segmentSeconds} s`).toEqual(all(`expr:gte(t,${segmentSeconds / 2}+n_forced*${segmentSeconds})`));
+      // x264's own interval is twice the cadence: it never cuts a segment short.
+      expect(values(a, '-g')).toEqual(all(maxGop));
+      expect(values(a, '-sc_threshold')).toEqual(all('0'));
+      expect(values(a, '-hls_time')).toEqual(all(String(segmentSeconds)));
+      expect(values(a, '-hls_init_time')).toEqual(all(String(segmentSeconds / 2)));
     }
   });
 

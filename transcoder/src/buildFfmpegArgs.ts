@@ -111,7 +111,12 @@ export function buildFilterGraph(job: FfmpegJobSettings, quality: QualityStep, s
  * pin every flag. Inputs: video slots, then audio slots, one SDP file each.
  */
 export function buildFfmpegArgs(job: FfmpegJobSettings, quality: QualityStep, scene: Scene, zmqPort: number): string[] {
-  const gop = String(Math.round(quality.frameRate * job.segmentSeconds));
+  const segment = job.segmentSeconds;
+  // A run's first segment is half as long: a new FFmpeg (go live, a restart, a takeover) is on
+  // air sooner. Key frames are forced on that cadence (S/2, then every S), so every later
+  // segment is exactly S long; x264's own key frame interval (2 S) never comes first.
+  const keyFrames = `expr:gte(t,${segment / 2}+n_forced*${segment})`;
+  const maxGop = String(Math.round(quality.frameRate * segment * 2));
   const args = [
     '-hide_banner',
     '-nostdin', // stopped with SIGINT; an orphan must not wait on a terminal
@@ -153,15 +158,16 @@ export function buildFfmpegArgs(job: FfmpegJobSettings, quality: QualityStep, sc
       '-b:v', `${rendition.videoKbps}k`,
       '-maxrate', `${rendition.videoKbps}k`,
       '-bufsize', `${rendition.videoKbps * 2}k`,
-      '-g', gop, // one key frame per segment: segments cut exactly at segmentSeconds
-      '-keyint_min', gop,
+      '-force_key_frames', keyFrames,
+      '-g', maxGop,
       '-sc_threshold', '0', // no extra key frames on scene cuts, so the GOP stays fixed
       '-c:a', 'aac',
       '-b:a', `${rendition.audioKbps}k`,
       '-ac', '2',
       '-ar', '48000',
       '-f', 'hls',
-      '-hls_time', String(job.segmentSeconds),
+      '-hls_time', String(segment),
+      '-hls_init_time', String(segment / 2),
       '-hls_list_size', '0', // keep every segment: the PlaylistWriter owns the public window
       '-hls_segment_type', 'mpegts',
       '-hls_flags', 'temp_file+program_date_time', // segments appear complete; wall-clock time per segment
