@@ -44,7 +44,13 @@ export interface ClientToServerEvents {
   /** A plain RTP transport (comedia, RTCP on its own port) for bots; needs `publish`. */
   'stage:createPlainTransport': Request<Empty, PlainTransportInfo>;
   'stage:produce': Request<
-    { transportId: string; kind: MediaKind; source: MediaSource; rtpParameters: RtpParameters; paused?: boolean },
+    {
+      transportId: string;
+      kind: MediaKind;
+      source: MediaSource;
+      rtpParameters: RtpParameters;
+      paused?: boolean;
+    },
     { producerId: string }
   >;
   'stage:closeProducer': Request<{ producerId: string }, Empty>;
@@ -160,4 +166,3 @@ export interface TokenClaims {
   sub: string;
   exp: number;
 }
-

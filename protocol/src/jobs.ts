@@ -108,13 +108,28 @@ export type CompositorMessage =
   /** Asks again who is on stage (a periodic check that someone still holds the room). */
   | { type: 'stageRequest'; roomId: string }
   /** The relay listens on these ports (already bound) for this producer's RTP; send it now. */
-  | { type: 'bind'; roomId: string; feedId: string; host: string; producerId: string; rtpPort: number; rtcpPort: number }
+  | {
+      type: 'bind';
+      roomId: string;
+      feedId: string;
+      host: string;
+      producerId: string;
+      rtpPort: number;
+      rtcpPort: number;
+    }
   /** The relay needs a key frame on this feed (a slot switched to it, or FFmpeg restarted). */
   | { type: 'keyFrame'; roomId: string; feedId: string }
   /** The feed is no longer wanted; ingest closes its transport. */
   | { type: 'release'; roomId: string; feedId: string }
   /** The broadcast ended (stopped, or failed for good). */
-  | { type: 'ended'; roomId: string; broadcastId: string; ok: boolean; error?: string; recordingUrl?: string };
+  | {
+      type: 'ended';
+      roomId: string;
+      broadcastId: string;
+      ok: boolean;
+      error?: string;
+      recordingUrl?: string;
+    };
 
 /** The handshake, ingest → compositor. */
 export type IngestMessage =

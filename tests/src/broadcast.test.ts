@@ -1,7 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { Queue } from 'bullmq';
-import { COMPOSITE_QUEUE, type BroadcastProgress, type LiveState, type Recording, type RoomInfo } from '@stagecast/protocol';
+import {
+  COMPOSITE_QUEUE,
+  type BroadcastProgress,
+  type LiveState,
+  type Recording,
+  type RoomInfo,
+} from '@stagecast/protocol';
 import { Bot } from './bot/Bot.js';
 import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
@@ -37,7 +43,12 @@ afterAll(async () => {
 }, 60_000);
 
 async function addBot(name: string, toneHz: number): Promise<Bot> {
-  const bot = await Bot.start({ url: ingest.url, token: await ingest.token(roomId, 'cohost', name), name, toneHz });
+  const bot = await Bot.start({
+    url: ingest.url,
+    token: await ingest.token(roomId, 'cohost', name),
+    name,
+    toneHz,
+  });
   bots.push(bot);
   return bot;
 }
@@ -56,7 +67,8 @@ async function progress(): Promise<BroadcastProgress | null> {
 // A failure is explained by what the transcoders said (run with LOG_LEVEL=info for their whole story).
 beforeEach(() => {
   onTestFailed(() => {
-    for (const [i, t] of transcoders.entries()) console.error(`--- transcoder ${i} (pid ${t.pid}) ---\n${t.output.join('')}`);
+    for (const [i, t] of transcoders.entries())
+      console.error(`--- transcoder ${i} (pid ${t.pid}) ---\n${t.output.join('')}`);
   });
 });
 
@@ -64,13 +76,21 @@ beforeEach(() => {
 async function startStandby(): Promise<void> {
   const workers = (await queue.getWorkers()).length;
   transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl }));
-  await waitFor(async () => (await queue.getWorkers()).length > workers, 'a standby transcoder to listen on the queue', 30_000);
+  await waitFor(
+    async () => (await queue.getWorkers()).length > workers,
+    'a standby transcoder to listen on the queue',
+    30_000,
+  );
 }
 
 /** Pids of a process's children running `command`. */
 function childPids(parent: number, command: string): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(parent), command], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(parent), command], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
@@ -82,13 +102,22 @@ describe('going live', () => {
   it('two bots on stage, start: every rendition decodes with video and audio, segments match the target', async () => {
     await addBot('Alice', 440);
     await addBot('Bob', 660);
-    await waitFor(async () => (await ingest.api<RoomInfo>('GET', `/api/rooms/${roomId}`)).body.stage.length === 2, 'two bots on stage');
+    await waitFor(
+      async () => (await ingest.api<RoomInfo>('GET', `/api/rooms/${roomId}`)).body.stage.length === 2,
+      'two bots on stage',
+    );
 
-    const clicks = await Promise.all([1, 2, 3].map(() => ingest.api<{ live: LiveState }>('POST', `/api/rooms/${roomId}/broadcast`, { action: 'start' })));
+    const clicks = await Promise.all(
+      [1, 2, 3].map(() =>
+        ingest.api<{ live: LiveState }>('POST', `/api/rooms/${roomId}/broadcast`, { action: 'start' }),
+      ),
+    );
     expect(clicks.map((c) => c.status)).toEqual([200, 200, 200]);
     const ids = new Set(clicks.map((c) => c.body.live.broadcastId));
     expect(ids.size).toBe(1);
-    const jobs = (await queue.getJobs(['waiting', 'active', 'delayed'])).filter((j) => j.id?.startsWith(`${roomId}.`));
+    const jobs = (await queue.getJobs(['waiting', 'active', 'delayed'])).filter((j) =>
+      j.id?.startsWith(`${roomId}.`),
+    );
     expect(jobs).toHaveLength(1);
 
     await waitFor(async () => (await live()).state === 'live', 'the broadcast to be live', 45_000);
@@ -106,10 +135,14 @@ describe('going live', () => {
     await waitFor(async () => (await progress())?.tiles === 2, 'the job to report two tiles');
     for (const variant of variants) {
       const url = new URL(variant.uri, hls('master.m3u8')).toString();
-      const media = await waitFor(async () => {
-        const p = await fetchPlaylist(url);
-        return p && p.manifest.segments.length >= 3 ? p : null;
-      }, `three segments of ${variant.uri}`, 30_000);
+      const media = await waitFor(
+        async () => {
+          const p = await fetchPlaylist(url);
+          return p && p.manifest.segments.length >= 3 ? p : null;
+        },
+        `three segments of ${variant.uri}`,
+        30_000,
+      );
       expect(media.manifest.targetDuration).toBeLessThanOrEqual(SEGMENT_SECONDS + 1);
       for (const segment of media.manifest.segments.slice(1, -1)) {
         expect(segment.duration).toBeGreaterThan(SEGMENT_SECONDS - 0.3);
@@ -141,30 +174,59 @@ describe('going live', () => {
     const progressBefore = await waitFor(() => progress(), 'progress');
 
     /** ms from the stage change (seen in the API) until the picture on air reports `check`. */
-    const onAirAfter = async (stageCheck: (info: RoomInfo) => boolean, check: (live: LiveState) => boolean, what: string): Promise<number> => {
-      await waitFor(async () => stageCheck((await ingest.api<RoomInfo>('GET', `/api/rooms/${roomId}`)).body), `the stage: ${what}`, 30_000, 50);
+    const onAirAfter = async (
+      stageCheck: (info: RoomInfo) => boolean,
+      check: (live: LiveState) => boolean,
+      what: string,
+    ): Promise<number> => {
+      await waitFor(
+        async () => stageCheck((await ingest.api<RoomInfo>('GET', `/api/rooms/${roomId}`)).body),
+        `the stage: ${what}`,
+        30_000,
+        50,
+      );
       const changedAt = Date.now();
       await waitFor(async () => check(await live()), `on air: ${what}`, ON_AIR_MS, 100);
       return Date.now() - changedAt;
     };
     const timings: Record<string, number> = {};
     const carol = await addBot('Carol', 880);
-    timings.join = await onAirAfter((i) => i.stage.length === 3, (l) => l.layout?.tiles === 3 && (l.layout.peerIds.includes(carol.room.self.peerId) ?? false), 'Carol joined');
+    timings.join = await onAirAfter(
+      (i) => i.stage.length === 3,
+      (l) => l.layout?.tiles === 3 && (l.layout.peerIds.includes(carol.room.self.peerId) ?? false),
+      'Carol joined',
+    );
     const alice = bots.find((b) => b.room.self.name === 'Alice');
     const alicePeer = alice?.room.self.peerId ?? '';
     await alice?.stop();
-    timings.leave = await onAirAfter((i) => i.stage.length === 2, (l) => l.layout?.tiles === 2 && !(l.layout.peerIds.includes(alicePeer) ?? true), 'Alice left');
-    const put = await ingest.api('PUT', `/api/rooms/${roomId}/layout`, { mode: 'spotlight', pinnedPeerId: carol.room.self.peerId });
+    timings.leave = await onAirAfter(
+      (i) => i.stage.length === 2,
+      (l) => l.layout?.tiles === 2 && !(l.layout.peerIds.includes(alicePeer) ?? true),
+      'Alice left',
+    );
+    const put = await ingest.api('PUT', `/api/rooms/${roomId}/layout`, {
+      mode: 'spotlight',
+      pinnedPeerId: carol.room.self.peerId,
+    });
     expect(put.status).toBe(200);
     const chosenAt = Date.now();
-    await waitFor(async () => (await live()).layout?.kind === 'spotlight', 'the spotlight on air', ON_AIR_MS, 100);
+    await waitFor(
+      async () => (await live()).layout?.kind === 'spotlight',
+      'the spotlight on air',
+      ON_AIR_MS,
+      100,
+    );
     timings.hostLayout = Date.now() - chosenAt;
     console.log(`stage change → on air (ms): ${JSON.stringify(timings)}`);
     for (const ms of Object.values(timings)) expect(ms).toBeLessThan(ON_AIR_MS);
 
     // Two more segments, then: the same FFmpeg, no discontinuity, the sequence only grew.
     const before = watcher.newestSequence;
-    await waitFor(() => watcher && watcher.newestSequence >= before + 2, 'segments after the layout changes', 20_000);
+    await waitFor(
+      () => watcher && watcher.newestSequence >= before + 2,
+      'segments after the layout changes',
+      20_000,
+    );
     const progressAfter = await waitFor(() => progress(), 'progress');
     const restarts = progressAfter.session - progressBefore.session;
     if (restarts === 0) {
@@ -172,7 +234,9 @@ describe('going live', () => {
     } else {
       // Layout changes never restart FFmpeg. A machine too busy to keep up may make it step
       // quality down (one restart each, reported), which is not what this test is about.
-      console.log(`FFmpeg restarted ${restarts} time(s) for quality steps (now ${JSON.stringify(progressAfter.quality)})`);
+      console.log(
+        `FFmpeg restarted ${restarts} time(s) for quality steps (now ${JSON.stringify(progressAfter.quality)})`,
+      );
       expect(progressAfter.quality.level).toBeGreaterThan(progressBefore.quality.level);
     }
     expect(watcher.discontinuities - discontinuitiesBefore).toBe(restarts);
@@ -186,14 +250,19 @@ describe('going live', () => {
     const newest = watcher.newestSequence;
     // Bounded: the loop ends by itself after 40 s even if this test dies; its own process
     // group, so that killing the group ends the shell too.
-    const hog = spawn('timeout', ['40', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore', detached: true });
+    const hog = spawn('timeout', ['40', 'sh', '-c', 'while :; do :; done'], {
+      stdio: 'ignore',
+      detached: true,
+    });
     try {
       await new Promise((r) => setTimeout(r, 24_000));
     } finally {
       if (hog.pid) process.kill(-hog.pid, 'SIGKILL');
     }
     const during = watcher.lateMs.slice(seen);
-    console.log(`under a CPU hog: ${watcher.newestSequence - newest} segments in 24 s; late by (ms): ${during.map((d) => d.ms).join(', ')}; quality ${JSON.stringify((await progress())?.quality)}`);
+    console.log(
+      `under a CPU hog: ${watcher.newestSequence - newest} segments in 24 s; late by (ms): ${during.map((d) => d.ms).join(', ')}; quality ${JSON.stringify((await progress())?.quality)}`,
+    );
     // 2 s segments: 12 in 24 s at real time; a restart for a quality step may cost one or two.
     expect(watcher.newestSequence - newest).toBeGreaterThanOrEqual(9);
     for (const d of during) expect(d.ms).toBeLessThan(4000);
@@ -212,9 +281,16 @@ describe('going live', () => {
     const polls = watcher.polls;
     await waitFor(() => watcher && watcher.polls > polls + 1, 'the watcher to poll after the kill', 5000, 50);
     const newestBefore = watcher.newestSequence;
-    await waitFor(() => watcher && watcher.newestSequence > newestBefore, 'a new segment after the kill', 15_000, 200);
+    await waitFor(
+      () => watcher && watcher.newestSequence > newestBefore,
+      'a new segment after the kill',
+      15_000,
+      200,
+    );
     const resumedMs = Date.now() - killedAt;
-    console.log(`HLS resumed ${resumedMs} ms after the transcoder was killed; wall-clock gaps so far (ms): ${watcher.gapsMs.join(', ')}`);
+    console.log(
+      `HLS resumed ${resumedMs} ms after the transcoder was killed; wall-clock gaps so far (ms): ${watcher.gapsMs.join(', ')}`,
+    );
     expect(resumedMs).toBeLessThan(5000 + SEGMENT_SECONDS * 1000); // the promise, plus the segment being written when the watcher looked
     expect(watcher.violations).toEqual([]);
   });
@@ -223,15 +299,31 @@ describe('going live', () => {
     if (!watcher) throw new Error('the continuity test must run first');
     const active = transcoders[1];
     if (!active) throw new Error('no standby took over');
-    const ffmpeg = await waitFor(() => childPids(active.pid, 'ffmpeg')[0], 'the FFmpeg of the active transcoder');
+    const ffmpeg = await waitFor(
+      () => childPids(active.pid, 'ffmpeg')[0],
+      'the FFmpeg of the active transcoder',
+    );
     const discontinuities = watcher.discontinuities;
     process.kill(ffmpeg, 'SIGKILL');
     const killedAt = Date.now();
-    await waitFor(() => childPids(active.pid, 'ffmpeg').some((pid) => pid !== ffmpeg), 'a new FFmpeg', 3000, 50);
+    await waitFor(
+      () => childPids(active.pid, 'ffmpeg').some((pid) => pid !== ffmpeg),
+      'a new FFmpeg',
+      3000,
+      50,
+    );
     console.log(`FFmpeg restarted ${Date.now() - killedAt} ms after it was killed`);
-    await waitFor(() => watcher && watcher.discontinuities > discontinuities, 'a discontinuity for the new run', 20_000);
+    await waitFor(
+      () => watcher && watcher.discontinuities > discontinuities,
+      'a discontinuity for the new run',
+      20_000,
+    );
     const after = watcher.newestSequence;
-    await waitFor(() => watcher && watcher.newestSequence >= after + 2, 'segments of the new session', 20_000);
+    await waitFor(
+      () => watcher && watcher.newestSequence >= after + 2,
+      'segments of the new session',
+      20_000,
+    );
     expect(watcher.violations).toEqual([]);
   });
 
@@ -243,7 +335,12 @@ describe('going live', () => {
     const stoppedAt = Date.now();
     await active.stop();
     const newestBefore = watcher.newestSequence;
-    await waitFor(() => watcher && watcher.newestSequence > newestBefore, 'a new segment after the handover', 10_000, 200);
+    await waitFor(
+      () => watcher && watcher.newestSequence > newestBefore,
+      'a new segment after the handover',
+      10_000,
+      200,
+    );
     console.log(`HLS resumed ${Date.now() - stoppedAt} ms after SIGTERM`);
     expect(watcher.violations).toEqual([]);
     expect((await live()).state).toBe('live');
@@ -251,7 +348,9 @@ describe('going live', () => {
 
   it('stop: ENDLIST on every rendition and a recording that plays', async () => {
     watcher?.stop();
-    const res = await ingest.api<{ live: LiveState }>('POST', `/api/rooms/${roomId}/broadcast`, { action: 'stop' });
+    const res = await ingest.api<{ live: LiveState }>('POST', `/api/rooms/${roomId}/broadcast`, {
+      action: 'stop',
+    });
     expect(res.status).toBe(200);
     await waitFor(async () => (await live()).state === 'ended', 'the broadcast to end', 30_000);
     expect(watcher?.violations).toEqual([]);
@@ -276,7 +375,9 @@ describe('going live', () => {
     expect(streams.audio).toBeGreaterThanOrEqual(1);
     expect(streams.duration).toBeGreaterThan(10);
 
-    const again = await ingest.api<{ error: { code: string } }>('POST', `/api/rooms/${roomId}/broadcast`, { action: 'stop' });
+    const again = await ingest.api<{ error: { code: string } }>('POST', `/api/rooms/${roomId}/broadcast`, {
+      action: 'stop',
+    });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('NOT_LIVE');
   });

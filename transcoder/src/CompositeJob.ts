@@ -3,7 +3,13 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { DEFAULT_LAYOUT, type BroadcastProgress, type CompositeJobData, type CompositeJobResult, type StageSnapshot } from '@stagecast/protocol';
+import {
+  DEFAULT_LAYOUT,
+  type BroadcastProgress,
+  type CompositeJobData,
+  type CompositeJobResult,
+  type StageSnapshot,
+} from '@stagecast/protocol';
 import { compositeSize } from './buildFfmpegArgs.js';
 import { CompositeRun } from './CompositeRun.js';
 import { computeLayout, onAirOf, type Layout } from './computeLayout.js';
@@ -36,9 +42,17 @@ export interface CompositeJobOptions {
 }
 
 /** How a broadcast's run ended: finished (stopped) or handed back to the queue (shutdown). */
-export type CompositeJobOutcome = { kind: 'ended'; result: CompositeJobResult } | { kind: 'handover' } | { kind: 'abandoned' };
+export type CompositeJobOutcome =
+  { kind: 'ended'; result: CompositeJobResult } | { kind: 'handover' } | { kind: 'abandoned' };
 
-const EMPTY_STAGE = (roomName: string): StageSnapshot => ({ roomName, tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, layout: DEFAULT_LAYOUT, version: 0 });
+const EMPTY_STAGE = (roomName: string): StageSnapshot => ({
+  roomName,
+  tiles: [],
+  audioProducerIds: [],
+  activeSpeakerPeerId: null,
+  layout: DEFAULT_LAYOUT,
+  version: 0,
+});
 
 /**
  * One broadcast: one FFmpeg for its whole life (restarted only when it dies, stalls, or must
@@ -122,7 +136,12 @@ export class CompositeJob {
       onSegment: (segment, bytes) => this.onSegment(segment.durations, bytes),
     });
     if (this.writer.ended || (await this.endWatch.stopWanted())) this.stop();
-    const link = await IngestLink.create(data.roomId, redis, { onStage: (stage) => this.onStage(stage), onStop: () => this.stop() }, this.logger);
+    const link = await IngestLink.create(
+      data.roomId,
+      redis,
+      { onStage: (stage) => this.onStage(stage), onStop: () => this.stop() },
+      this.logger,
+    );
     this.link = link;
     this.relay = await SlotRelay.create(
       config.host,
@@ -141,7 +160,10 @@ export class CompositeJob {
     await link.send({ type: 'hello', roomId: data.roomId, jobId: this.options.jobId });
     // Nobody answers (no ingest holds the room yet): the slate keeps the stream going.
     const firstStage = setTimeout(() => void this.startRun(), JOB_TIMINGS.firstStage);
-    this.tickTimer = setInterval(() => void this.tick().catch((error: unknown) => this.logger.error({ err: error }, 'tick failed')), JOB_TIMINGS.tick);
+    this.tickTimer = setInterval(
+      () => void this.tick().catch((error: unknown) => this.logger.error({ err: error }, 'tick failed')),
+      JOB_TIMINGS.tick,
+    );
     await this.reportProgress(true);
     await done;
     clearTimeout(firstStage);
@@ -169,12 +191,15 @@ export class CompositeJob {
   private update(): void {
     if (this.finishing || !this.feeds) return;
     this.layout = this.layoutOf(this.stage);
-    const video = this.layout.boxes.flatMap((b) => (b.tile.videoProducerId === null ? [] : [b.tile.videoProducerId]));
+    const video = this.layout.boxes.flatMap((b) =>
+      b.tile.videoProducerId === null ? [] : [b.tile.videoProducerId],
+    );
     this.feeds.sync({ video, audio: this.stage.audioProducerIds });
     // A speaker waiting to take the large tile: look again when the hold is over.
     clearTimeout(this.speakerTimer);
     const pending = this.speaker.pendingUntil;
-    if (pending !== null) this.speakerTimer = setTimeout(() => this.update(), Math.max(0, pending - Date.now()) + 10);
+    if (pending !== null)
+      this.speakerTimer = setTimeout(() => this.update(), Math.max(0, pending - Date.now()) + 10);
     void this.applyScene();
   }
 
@@ -208,14 +233,20 @@ export class CompositeJob {
         if (failures.length > 0) this.logger.warn({ failures }, 'FFmpeg refused filter commands');
         if (this.onAir !== layout) {
           this.onAir = layout;
-          this.logger.info({ kind: layout.kind, tiles: layout.boxes.length, commands: commands.length }, 'layout on air');
+          this.logger.info(
+            { kind: layout.kind, tiles: layout.boxes.length, commands: commands.length },
+            'layout on air',
+          );
           void this.reportProgress(true);
         }
       } while (this.applyAgain && this.current === run && !run.exited);
     } catch (error) {
       // A busy FFmpeg answers late (a new one only once its first frames pass): no restart
       // for that (the watchdog handles one that stopped); the same change is sent again soon.
-      this.logger.warn({ err: error, run: run.id }, 'FFmpeg has not taken the layout commands yet; sending them again');
+      this.logger.warn(
+        { err: error, run: run.id },
+        'FFmpeg has not taken the layout commands yet; sending them again',
+      );
       setTimeout(() => void this.applyScene(), 1000);
     } finally {
       this.applying = false;
@@ -257,7 +288,10 @@ export class CompositeJob {
       relay.target(run.slotPorts);
       this.quality.startRun(run.startedAt);
       this.writer?.addSession(id, dir, run.startedAt);
-      log.info({ pid: run.pid, quality: step.level, frameRate: step.frameRate, tiles: this.layout.boxes.length }, 'FFmpeg started');
+      log.info(
+        { pid: run.pid, quality: step.level, frameRate: step.frameRate, tiles: this.layout.boxes.length },
+        'FFmpeg started',
+      );
       if (this.finishing) void this.retire(run, 4000);
       else this.update();
       void this.reportProgress(true);
@@ -274,7 +308,10 @@ export class CompositeJob {
 
   private onExit(run: CompositeRun, exit: FfmpegExit): void {
     if (exit.requested || run !== this.current) return;
-    this.logger.warn({ run: run.id, code: exit.code, signal: exit.signal }, 'FFmpeg exited unexpectedly; starting it again');
+    this.logger.warn(
+      { run: run.id, code: exit.code, signal: exit.signal },
+      'FFmpeg exited unexpectedly; starting it again',
+    );
     this.release(run);
     this.current = null;
     if (!this.finishing) void this.startRun();
@@ -305,8 +342,12 @@ export class CompositeJob {
     const change = this.quality.observe(outTimeMs, Date.now());
     if (!change) return;
     const { direction, step, behindS, speed } = change;
-    const message = direction === 'lower' ? 'stepping quality down to stay live' : 'trying one quality step up';
-    this.logger.warn({ direction, level: step.level, frameRate: step.frameRate, behind: behindS.toFixed(1), speed }, message);
+    const message =
+      direction === 'lower' ? 'stepping quality down to stay live' : 'trying one quality step up';
+    this.logger.warn(
+      { direction, level: step.level, frameRate: step.frameRate, behind: behindS.toFixed(1), speed },
+      message,
+    );
     this.restart(run, `quality step ${direction}`);
   }
 
@@ -360,7 +401,9 @@ export class CompositeJob {
       quality: this.quality.describe(run?.quality),
       behindSeconds: Math.round(this.quality.behindS * 10) / 10,
     };
-    await this.options.reportProgress(progress).catch((error: unknown) => this.logger.warn({ err: error }, 'progress update failed'));
+    await this.options
+      .reportProgress(progress)
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'progress update failed'));
   }
 
   private async finish(): Promise<CompositeJobOutcome> {
@@ -379,8 +422,19 @@ export class CompositeJob {
       await writer.poll();
       if (this.finishing === 'stop') {
         const end = await writer.end();
-        const result: CompositeJobResult = { broadcastId: data.broadcastId, segments: end.segments, sessions: this.runs, recorded: end.recordingUrl !== undefined };
-        await this.link?.send({ type: 'ended', roomId: data.roomId, broadcastId: data.broadcastId, ok: true, ...(end.recordingUrl ? { recordingUrl: end.recordingUrl } : {}) });
+        const result: CompositeJobResult = {
+          broadcastId: data.broadcastId,
+          segments: end.segments,
+          sessions: this.runs,
+          recorded: end.recordingUrl !== undefined,
+        };
+        await this.link?.send({
+          type: 'ended',
+          roomId: data.roomId,
+          broadcastId: data.broadcastId,
+          ok: true,
+          ...(end.recordingUrl ? { recordingUrl: end.recordingUrl } : {}),
+        });
         outcome = { kind: 'ended', result };
       }
     }

@@ -39,8 +39,16 @@ export interface CompositeRunOptions {
 const BIND_SOCKETS_MS = 5000;
 
 function slotInput(kind: SlotKind, index: number, ssrc: number, ports: PortPair): RtpInput {
-  const codec = kind === 'video' ? { codec: 'VP8', clockRate: 90000 } : { codec: 'opus', clockRate: 48000, channels: 2 };
-  return { producerId: `slot-${kind}-${index}`, kind, payloadType: SLOT_PAYLOAD_TYPES[kind], ssrc, ...ports, ...codec };
+  const codec =
+    kind === 'video' ? { codec: 'VP8', clockRate: 90000 } : { codec: 'opus', clockRate: 48000, channels: 2 };
+  return {
+    producerId: `slot-${kind}-${index}`,
+    kind,
+    payloadType: SLOT_PAYLOAD_TYPES[kind],
+    ssrc,
+    ...ports,
+    ...codec,
+  };
 }
 
 /**
@@ -92,8 +100,16 @@ export class CompositeRun {
     try {
       await mkdir(dir, { recursive: true });
       for (const r of job.ladder) await mkdir(join(dir, runPaths.rendition(r.name)), { recursive: true });
-      for (const [k, pair] of video.entries()) await writeFile(join(dir, runPaths.videoSdp(k)), buildSdp(slotInput('video', k, options.ssrcs.video[k] ?? 0, pair), options.host));
-      for (const [k, pair] of audio.entries()) await writeFile(join(dir, runPaths.audioSdp(k)), buildSdp(slotInput('audio', k, options.ssrcs.audio[k] ?? 0, pair), options.host));
+      for (const [k, pair] of video.entries())
+        await writeFile(
+          join(dir, runPaths.videoSdp(k)),
+          buildSdp(slotInput('video', k, options.ssrcs.video[k] ?? 0, pair), options.host),
+        );
+      for (const [k, pair] of audio.entries())
+        await writeFile(
+          join(dir, runPaths.audioSdp(k)),
+          buildSdp(slotInput('audio', k, options.ssrcs.audio[k] ?? 0, pair), options.host),
+        );
       if (job.burnClock) await writeFile(join(dir, runPaths.clock), CLOCK_TEXT);
       const zmqPort = await freeTcpPort();
       await run.spawn(buildFfmpegArgs(job, options.quality, options.scene, zmqPort));

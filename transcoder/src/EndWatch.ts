@@ -1,5 +1,10 @@
 import type { Redis } from 'ioredis';
-import { broadcastKey, type BroadcastRecord, type CompositeJobData, type StageSnapshot } from '@stagecast/protocol';
+import {
+  broadcastKey,
+  type BroadcastRecord,
+  type CompositeJobData,
+  type StageSnapshot,
+} from '@stagecast/protocol';
 
 /** How often the broadcast record is read (a stop may have been missed during a takeover). */
 const RECORD_CHECK_MS = 2000;
@@ -38,7 +43,8 @@ export class EndWatch {
     if (!raw) return false;
     try {
       const record = JSON.parse(raw) as BroadcastRecord;
-      const other = record.live.broadcastId !== undefined && record.live.broadcastId !== this.data.broadcastId;
+      const other =
+        record.live.broadcastId !== undefined && record.live.broadcastId !== this.data.broadcastId;
       return record.wanted === 'stopped' || other;
     } catch {
       return false;

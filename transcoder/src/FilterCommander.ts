@@ -27,14 +27,25 @@ export class FilterCommander {
    * FFmpeg does not answer in time (it stalled or died: the job restarts it).
    */
   send(commands: readonly string[], timeoutMs: number): Promise<CommandFailure[]> {
-    const replies = commands.map((command) => new Promise<CommandFailure | null>((resolve) => this.waiting.push((reply) => resolve(reply.startsWith('0 ') ? null : { command, reply }))));
+    const replies = commands.map(
+      (command) =>
+        new Promise<CommandFailure | null>((resolve) =>
+          this.waiting.push((reply) => resolve(reply.startsWith('0 ') ? null : { command, reply })),
+        ),
+    );
     // One send at a time on a zeromq socket; the whole batch is queued back to back.
     this.sending = this.sending.then(async () => {
       for (const command of commands) await this.socket.send(['', command]);
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`FFmpeg did not answer ${commands.length} filter commands within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`FFmpeg did not answer ${commands.length} filter commands within ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
     });
     return Promise.race([this.sending.then(() => Promise.all(replies)), timeout])
       .then((all) => all.filter((f): f is CommandFailure => f !== null))

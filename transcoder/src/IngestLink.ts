@@ -50,7 +50,12 @@ export class IngestLink {
   }
 
   /** Subscribes first, so no answer to our `hello` can be missed. */
-  static async create(roomId: string, pub: Redis, events: IngestLinkEvents, logger: Logger): Promise<IngestLink> {
+  static async create(
+    roomId: string,
+    pub: Redis,
+    events: IngestLinkEvents,
+    logger: Logger,
+  ): Promise<IngestLink> {
     const sub = pub.duplicate();
     const link = new IngestLink(roomId, pub, sub, events, logger);
     await sub.subscribe(compositorChannel(roomId));
@@ -62,7 +67,13 @@ export class IngestLink {
   }
 
   /** Asks ingest to send one producer's RTP (a feed) to the relay's ports, bound already. */
-  async bind(feedId: string, host: string, producerId: string, ports: { rtpPort: number; rtcpPort: number }, timeoutMs: number): Promise<RtpInput> {
+  async bind(
+    feedId: string,
+    host: string,
+    producerId: string,
+    ports: { rtpPort: number; rtcpPort: number },
+    timeoutMs: number,
+  ): Promise<RtpInput> {
     const answer = new Promise<RtpInput>((resolve, reject) => this.pending.set(feedId, { resolve, reject }));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -25,7 +25,11 @@ export class OrphanRegistry {
 
   async remember(roomId: string, sessionId: string, pid: number, dir: string): Promise<void> {
     const entry: Entry = { host: this.host, pid, dir };
-    await this.redis.multi().hset(key(roomId), sessionId, JSON.stringify(entry)).expire(key(roomId), 86_400).exec();
+    await this.redis
+      .multi()
+      .hset(key(roomId), sessionId, JSON.stringify(entry))
+      .expire(key(roomId), 86_400)
+      .exec();
   }
 
   async forget(roomId: string, sessionId: string): Promise<void> {

@@ -38,14 +38,24 @@ const vodDir = (j = job) => join(dataDir, 'vod', j.roomId, j.broadcastId);
 const open = (j = job) => PlaylistWriter.open({ job: j, hlsDir: hlsDir(), vodDir: vodDir(j), logger });
 
 /** Plays FFmpeg: `count` segments of 2 s in every rendition of a session directory. */
-async function fakeSession(dir: string, count: number, startMs: number, ended = false, renditions = job.ladder.map((r) => r.name)): Promise<void> {
+async function fakeSession(
+  dir: string,
+  count: number,
+  startMs: number,
+  ended = false,
+  renditions = job.ladder.map((r) => r.name),
+): Promise<void> {
   for (const r of renditions) {
     await mkdir(join(dir, r), { recursive: true });
     const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0'];
     for (let i = 0; i < count; i++) {
       const name = `seg_${String(i).padStart(6, '0')}.ts`;
       await writeFile(join(dir, r, name), `${dir}/${r}/${i}`);
-      lines.push('#EXTINF:2.000000,', `#EXT-X-PROGRAM-DATE-TIME:${new Date(startMs + i * 2000).toISOString().replace('Z', '+0000')}`, name);
+      lines.push(
+        '#EXTINF:2.000000,',
+        `#EXT-X-PROGRAM-DATE-TIME:${new Date(startMs + i * 2000).toISOString().replace('Z', '+0000')}`,
+        name,
+      );
     }
     if (ended) lines.push('#EXT-X-ENDLIST');
     await writeFile(join(dir, r, 'index.m3u8'), lines.join('\n') + '\n');
@@ -65,7 +75,14 @@ interface Parsed {
 async function media(rendition = 'hi', dir = hlsDir()): Promise<Parsed> {
   const text = await readFile(join(dir, rendition, 'index.m3u8'), 'utf8');
   const num = (tag: string) => Number(new RegExp(`#${tag}:(\\d+)`).exec(text)?.[1] ?? 0);
-  const parsed: Parsed = { sequence: num('EXT-X-MEDIA-SEQUENCE'), discontinuitySequence: num('EXT-X-DISCONTINUITY-SEQUENCE'), uris: [], timelines: [], ended: text.includes('#EXT-X-ENDLIST'), text };
+  const parsed: Parsed = {
+    sequence: num('EXT-X-MEDIA-SEQUENCE'),
+    discontinuitySequence: num('EXT-X-DISCONTINUITY-SEQUENCE'),
+    uris: [],
+    timelines: [],
+    ended: text.includes('#EXT-X-ENDLIST'),
+    text,
+  };
   let timeline = parsed.discontinuitySequence;
   for (const line of text.split('\n')) {
     if (line === '#EXT-X-DISCONTINUITY') timeline++;
@@ -77,7 +94,11 @@ async function media(rendition = 'hi', dir = hlsDir()): Promise<Parsed> {
   return parsed;
 }
 
-const exists = (file: string) => stat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 
 describe('PlaylistWriter', () => {
   it('lists segments complete in every rendition, with PROGRAM-DATE-TIME, and writes the master once live', async () => {
@@ -94,11 +115,13 @@ describe('PlaylistWriter', () => {
     expect((await media('lo')).uris).toEqual(['b1-0.ts', 'b1-1.ts']);
     expect(await readFile(join(hlsDir(), 'hi', 'b1-1.ts'), 'utf8')).toBe(`${s1}/hi/1`);
     const master = await readFile(join(hlsDir(), 'master.m3u8'), 'utf8');
-    expect(master).toContain('RESOLUTION=1280x720,CODECS="avc1.64001f,mp4a.40.2",FRAME-RATE=30.000\nhi/index.m3u8');
+    expect(master).toContain(
+      'RESOLUTION=1280x720,CODECS="avc1.64001f,mp4a.40.2",FRAME-RATE=30.000\nhi/index.m3u8',
+    );
     expect(master).toContain('CODECS="avc1.4d401e,mp4a.40.2"');
   });
 
-  it('joins sessions with a discontinuity, slides the window, and keeps each segment\'s timeline', async () => {
+  it("joins sessions with a discontinuity, slides the window, and keeps each segment's timeline", async () => {
     const w = await open();
     const s1 = join(dataDir, 'work', 's1');
     const s2 = join(dataDir, 'work', 's2');
@@ -207,8 +230,10 @@ describe('PlaylistWriter', () => {
 });
 
 describe('parseSessionPlaylist', () => {
-  it('reads durations, FFmpeg\'s +0000 dates and ENDLIST', () => {
-    const parsed = parseSessionPlaylist('#EXTM3U\n#EXTINF:2.000000,\n#EXT-X-PROGRAM-DATE-TIME:2026-11-23T02:27:55.500+0000\nseg_000000.ts\n#EXTINF:0.833333,\nseg_000001.ts\n#EXT-X-ENDLIST\n');
+  it("reads durations, FFmpeg's +0000 dates and ENDLIST", () => {
+    const parsed = parseSessionPlaylist(
+      '#EXTM3U\n#EXTINF:2.000000,\n#EXT-X-PROGRAM-DATE-TIME:2026-11-23T02:27:55.500+0000\nseg_000000.ts\n#EXTINF:0.833333,\nseg_000001.ts\n#EXT-X-ENDLIST\n',
+    );
     expect(parsed).toEqual({
       ended: true,
       segments: [

@@ -87,9 +87,13 @@ export class PlaylistWriter {
       const parsed: unknown = JSON.parse(await readFile(join(hlsDir, STATE_FILE), 'utf8'));
       if (isState(parsed) && parsed.broadcastId === job.broadcastId) state = parsed;
     } catch (error) {
-      if (!isNotFound(error)) options.logger.warn({ err: error }, 'unreadable playlist state; starting afresh');
+      if (!isNotFound(error))
+        options.logger.warn({ err: error }, 'unreadable playlist state; starting afresh');
     }
-    const writer = new PlaylistWriter(options, state ?? initialState(job.roomId, job.broadcastId, job.segmentSeconds));
+    const writer = new PlaylistWriter(
+      options,
+      state ?? initialState(job.roomId, job.broadcastId, job.segmentSeconds),
+    );
     if (state) {
       options.logger.info({ next: state.nextSequence }, 'continuing the playlists of a previous process');
     } else {
@@ -141,9 +145,16 @@ export class PlaylistWriter {
     if (this.state.live.length > 0) await this.writeMediaPlaylists();
     const { job, vodDir } = this.options;
     if (!job.record || this.state.recorded.length === 0) return { segments: this.state.nextSequence };
-    for (const r of job.ladder) await writeAtomic(join(vodDir, r.name, MEDIA), renderVodPlaylist(this.state, r.name));
-    await writeAtomic(join(vodDir, MASTER), renderMasterPlaylist(job.ladder, job.frameRate, (name) => `${name}/${MEDIA}`));
-    return { segments: this.state.nextSequence, recordingUrl: hlsPaths.vodMaster(job.roomId, job.broadcastId) };
+    for (const r of job.ladder)
+      await writeAtomic(join(vodDir, r.name, MEDIA), renderVodPlaylist(this.state, r.name));
+    await writeAtomic(
+      join(vodDir, MASTER),
+      renderMasterPlaylist(job.ladder, job.frameRate, (name) => `${name}/${MEDIA}`),
+    );
+    return {
+      segments: this.state.nextSequence,
+      recordingUrl: hlsPaths.vodMaster(job.roomId, job.broadcastId),
+    };
   }
 
   private async pollOnce(): Promise<void> {
@@ -157,7 +168,10 @@ export class PlaylistWriter {
         head.consumed = i + 1;
         const first = perRendition[0];
         if (!first) continue;
-        const start = head.epoch !== undefined ? Math.round(head.epoch + head.elapsedMs) : (first.programDateTime ?? Date.now());
+        const start =
+          head.epoch !== undefined
+            ? Math.round(head.epoch + head.elapsedMs)
+            : (first.programDateTime ?? Date.now());
         head.elapsedMs += first.duration * 1000;
         await this.publish(head, perRendition, start, i);
       }
@@ -179,11 +193,21 @@ export class PlaylistWriter {
     return lists.map((l) => l.slice(0, count));
   }
 
-  private async publish(feed: SessionFeed, segments: (SessionSegment | undefined)[], start: number, index: number): Promise<void> {
+  private async publish(
+    feed: SessionFeed,
+    segments: (SessionSegment | undefined)[],
+    start: number,
+    index: number,
+  ): Promise<void> {
     const { job, hlsDir, vodDir } = this.options;
     const durations: Record<string, number> = {};
     for (const [i, r] of job.ladder.entries()) durations[r.name] = segments[i]?.duration ?? 0;
-    const next = appendSegment(this.state, { durations, programDateTime: start, session: feed.id, index }, job.liveWindow, job.record);
+    const next = appendSegment(
+      this.state,
+      { durations, programDateTime: start, session: feed.id, index },
+      job.liveWindow,
+      job.record,
+    );
     let bytes = 0;
     for (const [i, r] of job.ladder.entries()) {
       const segment = segments[i];
@@ -199,7 +223,10 @@ export class PlaylistWriter {
     await this.saveState();
     await this.writeMediaPlaylists();
     if (!this.masterWritten) {
-      await writeAtomic(join(hlsDir, MASTER), renderMasterPlaylist(job.ladder, job.frameRate, (name) => `${name}/${MEDIA}`));
+      await writeAtomic(
+        join(hlsDir, MASTER),
+        renderMasterPlaylist(job.ladder, job.frameRate, (name) => `${name}/${MEDIA}`),
+      );
       this.masterWritten = true;
     }
     if (next.retired.length > 0) await this.sweep();

@@ -51,7 +51,8 @@ export class QualityControl {
     // Far too slow (well under real time): one step would not be enough, and each costs a restart.
     const down = speed > 0 && speed < 0.6 ? 2 : 1;
     this.index = Math.min(this.steps.length - 1, Math.max(0, this.index + (verdict === 'lower' ? down : -1)));
-    if (verdict === 'lower') this.reason = `the machine could not keep up (${behindS.toFixed(1)} s behind live)`;
+    if (verdict === 'lower')
+      this.reason = `the machine could not keep up (${behindS.toFixed(1)} s behind live)`;
     return { direction: verdict, step: this.step, behindS, speed };
   }
 

@@ -38,7 +38,10 @@ export class StageFeeds {
     private readonly onChange: () => void,
   ) {
     const { video, audio } = relay.counts;
-    this.slots = { video: Array<string | null>(video).fill(null), audio: Array<string | null>(audio).fill(null) };
+    this.slots = {
+      video: Array<string | null>(video).fill(null),
+      audio: Array<string | null>(audio).fill(null),
+    };
   }
 
   /**
@@ -60,7 +63,12 @@ export class StageFeeds {
         const index = this.slots[kind].indexOf(null);
         if (index < 0) break;
         this.slots[kind][index] = producerId;
-        const feed: Feed = { id: `${producerId}.${randomBytes(3).toString('hex')}`, producerId, kind, retryAt: 0 };
+        const feed: Feed = {
+          id: `${producerId}.${randomBytes(3).toString('hex')}`,
+          producerId,
+          kind,
+          retryAt: 0,
+        };
         this.feeds.set(producerId, feed);
         void this.bind(feed);
       }
@@ -80,7 +88,8 @@ export class StageFeeds {
 
   /** Releases every feed (the broadcast ends here). */
   close(): void {
-    for (const kind of ['video', 'audio'] as const) this.slots[kind].forEach((p, i) => p !== null && this.free(kind, i));
+    for (const kind of ['video', 'audio'] as const)
+      this.slots[kind].forEach((p, i) => p !== null && this.free(kind, i));
   }
 
   private get roomId(): string {
@@ -101,7 +110,10 @@ export class StageFeeds {
       }
     } catch (error) {
       if (this.feeds.get(feed.producerId) !== feed) return;
-      this.logger.warn({ err: error, producer: feed.producerId }, 'could not receive a producer; its tile shows the name only');
+      this.logger.warn(
+        { err: error, producer: feed.producerId },
+        'could not receive a producer; its tile shows the name only',
+      );
       this.relay.removeFeed(feed.id);
       void this.link.send({ type: 'release', roomId: this.roomId, feedId: feed.id }).catch(() => undefined);
       feed.retryAt = Date.now() + BIND_RETRY_MS;

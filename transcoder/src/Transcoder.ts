@@ -43,7 +43,14 @@ export class Transcoder {
     const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
     redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
     const active = new Set<CompositeJob>();
-    const processor = createProcessor({ config, redis, ports: new PortPool(), orphans: new OrphanRegistry(redis, logger), logger, active });
+    const processor = createProcessor({
+      config,
+      redis,
+      ports: new PortPool(),
+      orphans: new OrphanRegistry(redis, logger),
+      logger,
+      active,
+    });
     const worker = new Worker<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, processor, {
       connection: { url: config.redisUrl, maxRetriesPerRequest: null },
       concurrency: config.concurrency,

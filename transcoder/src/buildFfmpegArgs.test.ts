@@ -219,7 +219,9 @@ describe('buildFfmpegArgs (properties)', () => {
     ] as const) {
       const a = buildFfmpegArgs(job({ segmentSeconds }), step(level), slate, ZMQ_PORT);
       const all = (v: string) => [v, v, v];
-      expect(values(a, '-force_key_frames'), `step ${level}, ${segmentSeconds} s`).toEqual(all(`expr:gte(t,${segmentSeconds / 2}+n_forced*${segmentSeconds})`));
+      expect(values(a, '-force_key_frames'), `step ${level}, ${segmentSeconds} s`).toEqual(
+        all(`expr:gte(t,${segmentSeconds / 2}+n_forced*${segmentSeconds})`),
+      );
       // x264's own interval is twice the cadence: it never cuts a segment short.
       expect(values(a, '-g')).toEqual(all(maxGop));
       expect(values(a, '-sc_threshold')).toEqual(all('0'));

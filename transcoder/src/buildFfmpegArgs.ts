@@ -40,7 +40,10 @@ const escapeGraph = (args: string): string => args.replace(/[\\'[\],;]/g, (c) =>
 
 /** The rendition pictures are composed at: the tallest rung, scaled down for the others. */
 export function compositeSize(ladder: readonly Rendition[]): { width: number; height: number } {
-  const top = ladder.reduce<Rendition | undefined>((best, r) => (best && best.height >= r.height ? best : r), undefined);
+  const top = ladder.reduce<Rendition | undefined>(
+    (best, r) => (best && best.height >= r.height ? best : r),
+    undefined,
+  );
   if (!top) throw new Error('empty ladder');
   return { width: top.width, height: top.height };
 }
@@ -61,22 +64,36 @@ function textArgs(scene: Scene, target: string): string {
  * [a0..aN-1]. Every filter a layout moves is named (`FILTERS`) and starts at `scene`'s values,
  * so a restarted FFmpeg shows the current picture without waiting for commands.
  */
-export function buildFilterGraph(job: FfmpegJobSettings, quality: QualityStep, scene: Scene, zmqPort: number): string {
+export function buildFilterGraph(
+  job: FfmpegJobSettings,
+  quality: QualityStep,
+  scene: Scene,
+  zmqPort: number,
+): string {
   const { width, height } = compositeSize(job.ladder);
   const { video, audio } = job.slots;
   const chains: string[] = [];
   // Slots are fed in real time (filler when empty), so they pace the graph; no `realtime`.
   // zmq reads its queue on each frame: every command of one change lands on the same frame.
-  const cards = Array.from({ length: MAX_TILES }, (_, b) => boxArgs(scene, FILTERS.card(b), `color=${CARD}:t=fill`));
+  const cards = Array.from({ length: MAX_TILES }, (_, b) =>
+    boxArgs(scene, FILTERS.card(b), `color=${CARD}:t=fill`),
+  );
   chains.push(
-    [`color=c=${BACKGROUND}:s=${width}x${height}:r=${quality.frameRate}`, 'format=yuv420p', `zmq=bind_address=tcp\\\\://127.0.0.1\\\\:${zmqPort}`, ...cards].join(',') + '[bg]',
+    [
+      `color=c=${BACKGROUND}:s=${width}x${height}:r=${quality.frameRate}`,
+      'format=yuv420p',
+      `zmq=bind_address=tcp\\\\://127.0.0.1\\\\:${zmqPort}`,
+      ...cards,
+    ].join(',') + '[bg]',
   );
   let current = 'bg';
   for (let k = 0; k < video; k++) {
     const w = sceneValue(scene, FILTERS.slotScale(k), 'w');
     const h = sceneValue(scene, FILTERS.slotScale(k), 'h');
     // eval=frame: a command's size (and a source changing size) applies on the next frame.
-    chains.push(`[${k}:v]${FILTERS.slotScale(k)}=w=${w}:h=${h}:force_original_aspect_ratio=decrease:force_divisible_by=2:eval=frame:flags=bilinear,setsar=1[t${k}]`);
+    chains.push(
+      `[${k}:v]${FILTERS.slotScale(k)}=w=${w}:h=${h}:force_original_aspect_ratio=decrease:force_divisible_by=2:eval=frame:flags=bilinear,setsar=1[t${k}]`,
+    );
     const x = sceneValue(scene, FILTERS.slotOverlay(k), 'x');
     const y = sceneValue(scene, FILTERS.slotOverlay(k), 'y');
     chains.push(`[${current}][t${k}]${FILTERS.slotOverlay(k)}=x=${x}:y=${y}:eval=frame[o${k}]`);
@@ -88,13 +105,19 @@ export function buildFilterGraph(job: FfmpegJobSettings, quality: QualityStep, s
   draw.push(textArgs(scene, FILTERS.slate));
   if (job.burnClock) {
     const size = even(height / 18);
-    draw.push(`drawtext=font=${FONT}:textfile=${runPaths.clock}:fontsize=${size}:fontcolor=white:x=w-text_w-${size}:y=${size}:box=1:boxcolor=black@0.6:boxborderw=${even(size / 4)}`);
+    draw.push(
+      `drawtext=font=${FONT}:textfile=${runPaths.clock}:fontsize=${size}:fontcolor=white:x=w-text_w-${size}:y=${size}:box=1:boxcolor=black@0.6:boxborderw=${even(size / 4)}`,
+    );
   }
   const renditions = job.ladder;
   const splitOut = renditions.map((_, i) => `[vs${i}]`).join('');
   chains.push(`[${current}]${[...draw, `split=${renditions.length}`].join(',')}${splitOut}`);
   renditions.forEach((r, i) => {
-    chains.push(r.width === width && r.height === height ? `[vs${i}]null[v${i}]` : `[vs${i}]scale=w=${r.width}:h=${r.height}:flags=bilinear[v${i}]`);
+    chains.push(
+      r.width === width && r.height === height
+        ? `[vs${i}]null[v${i}]`
+        : `[vs${i}]scale=w=${r.width}:h=${r.height}:flags=bilinear[v${i}]`,
+    );
   });
 
   // async: stretch/fill around lost packets so each microphone stays on its timestamps.
@@ -102,7 +125,9 @@ export function buildFilterGraph(job: FfmpegJobSettings, quality: QualityStep, s
   const mixIn = Array.from({ length: audio }, (_, j) => `[m${j}]`).join('');
   const mix = audio > 1 ? `amix=inputs=${audio}:normalize=0:dropout_transition=0` : 'anull';
   const audioOut = renditions.map((_, i) => `[a${i}]`).join('');
-  chains.push(`${mixIn}${mix},aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,asplit=${renditions.length}${audioOut}`);
+  chains.push(
+    `${mixIn}${mix},aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,asplit=${renditions.length}${audioOut}`,
+  );
   return chains.join(';');
 }
 
@@ -110,7 +135,12 @@ export function buildFilterGraph(job: FfmpegJobSettings, quality: QualityStep, s
  * The whole FFmpeg command line of one run (without the program name). Pure: golden tests
  * pin every flag. Inputs: video slots, then audio slots, one SDP file each.
  */
-export function buildFfmpegArgs(job: FfmpegJobSettings, quality: QualityStep, scene: Scene, zmqPort: number): string[] {
+export function buildFfmpegArgs(
+  job: FfmpegJobSettings,
+  quality: QualityStep,
+  scene: Scene,
+  zmqPort: number,
+): string[] {
   const segment = job.segmentSeconds;
   // A run's first segment is half as long: a new FFmpeg (go live, a restart, a takeover) is on
   // air sooner. Key frames are forced on that cadence (S/2, then every S), so every later
@@ -120,23 +150,34 @@ export function buildFfmpegArgs(job: FfmpegJobSettings, quality: QualityStep, sc
   const args = [
     '-hide_banner',
     '-nostdin', // stopped with SIGINT; an orphan must not wait on a terminal
-    '-loglevel', 'level+warning',
+    '-loglevel',
+    'level+warning',
     '-nostats',
-    '-progress', 'pipe:1', // key=value blocks on stdout: the watchdog and the quality steps read them
-    '-stats_period', '1',
+    '-progress',
+    'pipe:1', // key=value blocks on stdout: the watchdog and the quality steps read them
+    '-stats_period',
+    '1',
     '-y',
   ];
-  const sdps = [...Array.from({ length: job.slots.video }, (_, k) => runPaths.videoSdp(k)), ...Array.from({ length: job.slots.audio }, (_, k) => runPaths.audioSdp(k))];
+  const sdps = [
+    ...Array.from({ length: job.slots.video }, (_, k) => runPaths.videoSdp(k)),
+    ...Array.from({ length: job.slots.audio }, (_, k) => runPaths.audioSdp(k)),
+  ];
   sdps.forEach((sdp, i) => {
     args.push(
-      '-protocol_whitelist', 'file,rtp,udp',
+      '-protocol_whitelist',
+      'file,rtp,udp',
       // Probing would wait for this slot's RTP before the next slot's sockets are bound, while
       // the relay only sends once all are bound: the SDP already says the codec.
       '-nofind_stream_info',
-      '-reorder_queue_size', '500', // the relay is local; reordering only comes from the sender's own path
-      '-max_delay', '200000', // µs a gap may hold the slot: a lost packet must not hold the picture long
-      '-buffer_size', '4194304', // UDP receive buffer, so a CPU spike does not drop packets
-      '-thread_queue_size', '1024',
+      '-reorder_queue_size',
+      '500', // the relay is local; reordering only comes from the sender's own path
+      '-max_delay',
+      '200000', // µs a gap may hold the slot: a lost packet must not hold the picture long
+      '-buffer_size',
+      '4194304', // UDP receive buffer, so a CPU spike does not drop packets
+      '-thread_queue_size',
+      '1024',
     );
     // Slots switch sources of other sizes: the graph must never be rebuilt (that restarts its timestamps).
     if (i < job.slots.video) args.push('-reinit_filter', '0');
@@ -147,32 +188,58 @@ export function buildFfmpegArgs(job: FfmpegJobSettings, quality: QualityStep, sc
     const { profile, level } = h264Profile(rendition, quality.frameRate);
     const dir = runPaths.rendition(rendition.name);
     args.push(
-      '-map', `[v${i}]`,
-      '-map', `[a${i}]`,
-      '-c:v', 'libx264',
-      '-preset', i === 0 ? quality.topPreset : quality.lowerPreset, // the lower rungs are seen small: a cheaper preset costs little there
-      '-tune', 'zerolatency', // no lookahead or B-frame delay: live
-      '-profile:v', profile, // explicit, so the master playlist's CODECS is true
-      '-level:v', level,
-      '-pix_fmt', 'yuv420p',
-      '-b:v', `${rendition.videoKbps}k`,
-      '-maxrate', `${rendition.videoKbps}k`,
-      '-bufsize', `${rendition.videoKbps * 2}k`,
-      '-force_key_frames', keyFrames,
-      '-g', maxGop,
-      '-sc_threshold', '0', // no extra key frames on scene cuts, so the GOP stays fixed
-      '-c:a', 'aac',
-      '-b:a', `${rendition.audioKbps}k`,
-      '-ac', '2',
-      '-ar', '48000',
-      '-f', 'hls',
-      '-hls_time', String(segment),
-      '-hls_init_time', String(segment / 2),
-      '-hls_list_size', '0', // keep every segment: the PlaylistWriter owns the public window
-      '-hls_segment_type', 'mpegts',
-      '-hls_flags', 'temp_file+program_date_time', // segments appear complete; wall-clock time per segment
-      '-start_number', '0',
-      '-hls_segment_filename', `${dir}/${SESSION_SEGMENT_PATTERN}`,
+      '-map',
+      `[v${i}]`,
+      '-map',
+      `[a${i}]`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      i === 0 ? quality.topPreset : quality.lowerPreset, // the lower rungs are seen small: a cheaper preset costs little there
+      '-tune',
+      'zerolatency', // no lookahead or B-frame delay: live
+      '-profile:v',
+      profile, // explicit, so the master playlist's CODECS is true
+      '-level:v',
+      level,
+      '-pix_fmt',
+      'yuv420p',
+      '-b:v',
+      `${rendition.videoKbps}k`,
+      '-maxrate',
+      `${rendition.videoKbps}k`,
+      '-bufsize',
+      `${rendition.videoKbps * 2}k`,
+      '-force_key_frames',
+      keyFrames,
+      '-g',
+      maxGop,
+      '-sc_threshold',
+      '0', // no extra key frames on scene cuts, so the GOP stays fixed
+      '-c:a',
+      'aac',
+      '-b:a',
+      `${rendition.audioKbps}k`,
+      '-ac',
+      '2',
+      '-ar',
+      '48000',
+      '-f',
+      'hls',
+      '-hls_time',
+      String(segment),
+      '-hls_init_time',
+      String(segment / 2),
+      '-hls_list_size',
+      '0', // keep every segment: the PlaylistWriter owns the public window
+      '-hls_segment_type',
+      'mpegts',
+      '-hls_flags',
+      'temp_file+program_date_time', // segments appear complete; wall-clock time per segment
+      '-start_number',
+      '0',
+      '-hls_segment_filename',
+      `${dir}/${SESSION_SEGMENT_PATTERN}`,
       `${dir}/${SESSION_PLAYLIST}`,
     );
   });

@@ -2,13 +2,44 @@ import { describe, expect, it } from 'vitest';
 import type { RtpInput } from '@stagecast/protocol';
 import { buildSdp } from './buildSdp.js';
 
-const vp8: RtpInput = { producerId: 'prod-v', kind: 'video', codec: 'VP8', payloadType: 101, clockRate: 90000, ssrc: 1111, rtpPort: 40000, rtcpPort: 40001 };
-const opus: RtpInput = { producerId: 'prod-a', kind: 'audio', codec: 'opus', payloadType: 100, clockRate: 48000, channels: 2, ssrc: 2222, fmtp: 'minptime=10;useinbandfec=1', rtpPort: 40002, rtcpPort: 40003 };
+const vp8: RtpInput = {
+  producerId: 'prod-v',
+  kind: 'video',
+  codec: 'VP8',
+  payloadType: 101,
+  clockRate: 90000,
+  ssrc: 1111,
+  rtpPort: 40000,
+  rtcpPort: 40001,
+};
+const opus: RtpInput = {
+  producerId: 'prod-a',
+  kind: 'audio',
+  codec: 'opus',
+  payloadType: 100,
+  clockRate: 48000,
+  channels: 2,
+  ssrc: 2222,
+  fmtp: 'minptime=10;useinbandfec=1',
+  rtpPort: 40002,
+  rtcpPort: 40003,
+};
 
 describe('buildSdp', () => {
   it('VP8 video', () => {
     expect(buildSdp(vp8)).toBe(
-      ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=stagecast prod-v', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=video 40000 RTP/AVP 101', 'a=rtcp:40001', 'a=rtpmap:101 VP8/90000', 'a=recvonly', ''].join('\n'),
+      [
+        'v=0',
+        'o=- 0 0 IN IP4 127.0.0.1',
+        's=stagecast prod-v',
+        'c=IN IP4 127.0.0.1',
+        't=0 0',
+        'm=video 40000 RTP/AVP 101',
+        'a=rtcp:40001',
+        'a=rtpmap:101 VP8/90000',
+        'a=recvonly',
+        '',
+      ].join('\n'),
     );
   });
 

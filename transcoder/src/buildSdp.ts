@@ -24,7 +24,8 @@ export function buildSdp(input: RtpInput, host = '127.0.0.1'): string {
     check(Number.isInteger(n) && n > 0 && n <= max, name);
   }
   check(input.fmtp === undefined || FMTP.test(input.fmtp), 'fmtp');
-  const channels = input.kind === 'audio' && input.channels !== undefined && input.channels > 1 ? `/${input.channels}` : '';
+  const channels =
+    input.kind === 'audio' && input.channels !== undefined && input.channels > 1 ? `/${input.channels}` : '';
   const lines = [
     'v=0',
     `o=- 0 0 IN IP4 ${host}`,

@@ -44,7 +44,12 @@ function fit169(w: number, h: number): { w: number; h: number } {
  * speaker back for a while so that the large tile does not flicker between voices. Pure: the
  * same input always gives the same rects.
  */
-export function computeLayout(stage: StageSnapshot, width: number, height: number, speakerPeerId = stage.activeSpeakerPeerId): Layout {
+export function computeLayout(
+  stage: StageSnapshot,
+  width: number,
+  height: number,
+  speakerPeerId = stage.activeSpeakerPeerId,
+): Layout {
   const gap = even(Math.min(width, height) / 60);
   const screen = stage.tiles.find((t) => t.source === 'screen' && t.videoProducerId !== null);
   const ordered = screen ? [screen, ...stage.tiles.filter((t) => t !== screen)] : [...stage.tiles];
@@ -58,7 +63,13 @@ export function computeLayout(stage: StageSnapshot, width: number, height: numbe
   const focus = (kind: 'share' | 'speaker' | 'spotlight', main: StageTile): Layout => ({
     ...base,
     kind,
-    boxes: focusBoxes(main, tiles.filter((t) => t !== main), width, height, gap).map((b) => ({ ...b, highlighted: !b.main && highlighted(b.tile) })),
+    boxes: focusBoxes(
+      main,
+      tiles.filter((t) => t !== main),
+      width,
+      height,
+      gap,
+    ).map((b) => ({ ...b, highlighted: !b.main && highlighted(b.tile) })),
   });
   if (tiles.length > 1) {
     const { mode, pinnedPeerId } = stage.layout;
@@ -66,13 +77,28 @@ export function computeLayout(stage: StageSnapshot, width: number, height: numbe
     if ((mode === 'share' || mode === 'auto') && screen) return focus('share', screen);
     if (mode === 'spotlight' && pinned) return focus('spotlight', pinned);
     // A spotlight on someone who left falls back to the speaker.
-    if ((mode === 'speaker' || mode === 'auto' || mode === 'spotlight') && speaker) return focus('speaker', speaker);
+    if ((mode === 'speaker' || mode === 'auto' || mode === 'spotlight') && speaker)
+      return focus('speaker', speaker);
   }
-  return { ...base, kind: 'grid', boxes: gridBoxes(tiles, width, height, gap).map((b) => ({ ...b, highlighted: highlighted(b.tile), main: false })) };
+  return {
+    ...base,
+    kind: 'grid',
+    boxes: gridBoxes(tiles, width, height, gap).map((b) => ({
+      ...b,
+      highlighted: highlighted(b.tile),
+      main: false,
+    })),
+  };
 }
 
 /** One large tile on the left, the others in a column on the right. */
-function focusBoxes(main: StageTile, side: StageTile[], width: number, height: number, gap: number): (Rect & { tile: StageTile; main: boolean })[] {
+function focusBoxes(
+  main: StageTile,
+  side: StageTile[],
+  width: number,
+  height: number,
+  gap: number,
+): (Rect & { tile: StageTile; main: boolean })[] {
   const columnWidth = even(width * 0.22);
   const cellHeightMax = (height - gap * (side.length + 1)) / side.length;
   const cell = fit169(columnWidth, Math.min(cellHeightMax, (columnWidth * 9) / 16));
@@ -87,7 +113,12 @@ function focusBoxes(main: StageTile, side: StageTile[], width: number, height: n
 }
 
 /** Equal 16:9 tiles, rows centred, the last (short) row centred too. */
-function gridBoxes(tiles: StageTile[], width: number, height: number, gap: number): (Rect & { tile: StageTile })[] {
+function gridBoxes(
+  tiles: StageTile[],
+  width: number,
+  height: number,
+  gap: number,
+): (Rect & { tile: StageTile })[] {
   const n = tiles.length;
   const cols = Math.ceil(Math.sqrt(n));
   const rows = Math.ceil(n / cols);
@@ -106,5 +137,9 @@ function gridBoxes(tiles: StageTile[], width: number, height: number, gap: numbe
 
 /** What viewers see, as reported to hosts and in `GET /api/rooms/:id`. */
 export function onAirOf(layout: Layout): OnAirLayout {
-  return { kind: layout.kind, tiles: layout.boxes.length, peerIds: [...new Set(layout.boxes.map((b) => b.tile.peerId))] };
+  return {
+    kind: layout.kind,
+    tiles: layout.boxes.length,
+    peerIds: [...new Set(layout.boxes.map((b) => b.tile.peerId))],
+  };
 }

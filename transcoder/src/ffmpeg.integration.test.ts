@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LADDER, DEFAULT_LAYOUT, type CompositeJobData, type StageSnapshot, type StageTile } from '@stagecast/protocol';
+import {
+  DEFAULT_LADDER,
+  DEFAULT_LAYOUT,
+  type CompositeJobData,
+  type StageSnapshot,
+  type StageTile,
+} from '@stagecast/protocol';
 import { compositeSize } from './buildFfmpegArgs.js';
 import { CompositeRun } from './CompositeRun.js';
 import { computeLayout } from './computeLayout.js';
@@ -41,26 +47,82 @@ afterAll(async () => {
 
 /** Plays ingest sending one publisher's feeds: VP8 test pattern and an Opus tone as RTP. */
 function startSender(size: string, video: { rtpPort: number }, audio: { rtpPort: number }): ChildProcess {
-  const sender = spawn('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-nostdin',
-    '-re', '-f', 'lavfi', '-i', `testsrc=size=${size}:rate=20`,
-    '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-map', '0:v', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k', '-g', '20',
-    '-f', 'rtp', '-payload_type', '101', `rtp://127.0.0.1:${video.rtpPort}`,
-    '-map', '1:a', '-c:a', 'libopus', '-ac', '2', '-b:a', '48k',
-    '-f', 'rtp', '-payload_type', '100', `rtp://127.0.0.1:${audio.rtpPort}`,
-  ], { stdio: 'ignore' });
+  const sender = spawn(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc=size=${size}:rate=20`,
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000',
+      '-map',
+      '0:v',
+      '-c:v',
+      'libvpx',
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+      '-b:v',
+      '300k',
+      '-g',
+      '20',
+      '-f',
+      'rtp',
+      '-payload_type',
+      '101',
+      `rtp://127.0.0.1:${video.rtpPort}`,
+      '-map',
+      '1:a',
+      '-c:a',
+      'libopus',
+      '-ac',
+      '2',
+      '-b:a',
+      '48k',
+      '-f',
+      'rtp',
+      '-payload_type',
+      '100',
+      `rtp://127.0.0.1:${audio.rtpPort}`,
+    ],
+    { stdio: 'ignore' },
+  );
   senders.push(sender);
   return sender;
 }
 
 async function probe(file: string): Promise<{ video: number; audio: number }> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'json', file]);
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'stream=codec_type',
+    '-of',
+    'json',
+    file,
+  ]);
   const streams = (JSON.parse(stdout) as { streams: { codec_type: string }[] }).streams;
-  return { video: streams.filter((s) => s.codec_type === 'video').length, audio: streams.filter((s) => s.codec_type === 'audio').length };
+  return {
+    video: streams.filter((s) => s.codec_type === 'video').length,
+    audio: streams.filter((s) => s.codec_type === 'audio').length,
+  };
 }
 
-const waitUntil = async (check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> => {
+const waitUntil = async (
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> => {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -68,18 +130,35 @@ const waitUntil = async (check: () => boolean | Promise<boolean>, ms: number, wh
   }
 };
 
-const tile = (peerId: string, name: string): StageTile => ({ peerId, name, source: 'camera', videoProducerId: `v-${peerId}` });
-const stageOf = (tiles: StageTile[]): StageSnapshot => ({ roomName: job.roomName, tiles, audioProducerIds: [], activeSpeakerPeerId: null, layout: DEFAULT_LAYOUT, version: 1 });
+const tile = (peerId: string, name: string): StageTile => ({
+  peerId,
+  name,
+  source: 'camera',
+  videoProducerId: `v-${peerId}`,
+});
+const stageOf = (tiles: StageTile[]): StageSnapshot => ({
+  roomName: job.roomName,
+  tiles,
+  audioProducerIds: [],
+  activeSpeakerPeerId: null,
+  layout: DEFAULT_LAYOUT,
+  version: 1,
+});
 
 describe('one real FFmpeg for a changing stage', () => {
   it('filler, then sources switched in and out of slots, layouts as commands: one process, frames all along, no discontinuity', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'stagecast-ffmpeg-'));
     const live = new Set<string>();
-    const relay = await SlotRelay.create('127.0.0.1', job.slots, {
-      onSlotLive: (_kind, _index, feed) => live.add(feed),
-      onSlotQuiet: (_kind, _index, feed) => live.delete(feed),
-      onKeyFrameWanted: () => undefined,
-    }, logger);
+    const relay = await SlotRelay.create(
+      '127.0.0.1',
+      job.slots,
+      {
+        onSlotLive: (_kind, _index, feed) => live.add(feed),
+        onSlotQuiet: (_kind, _index, feed) => live.delete(feed),
+        onKeyFrameWanted: () => undefined,
+      },
+      logger,
+    );
     const slotOf = new Map<string, number>();
     const size = compositeSize(job.ladder);
     const sceneOf = (tiles: StageTile[]) =>
@@ -88,7 +167,12 @@ describe('one real FFmpeg for a changing stage', () => {
         videoSlotOf: (producerId) => slotOf.get(producerId),
         isLive: (k) => relay.isLive('video', k),
       });
-    const writer = await PlaylistWriter.open({ job, hlsDir: join(dataDir, 'hls', job.roomId), vodDir: join(dataDir, 'vod', job.roomId, job.broadcastId), logger });
+    const writer = await PlaylistWriter.open({
+      job,
+      hlsDir: join(dataDir, 'hls', job.roomId),
+      vodDir: join(dataDir, 'vod', job.roomId, job.broadcastId),
+      logger,
+    });
     const compositor = await CompositeRun.start({
       id: 'r1',
       job,
@@ -142,7 +226,11 @@ describe('one real FFmpeg for a changing stage', () => {
       bob.kill('SIGKILL');
       await waitUntil(() => !live.has('v-bob'), 5000, "Bob's slot to go quiet");
       await show([tile('bob', 'Bob')]);
-      await waitUntil(() => compositor.progress.frame > framesBefore + 60, 10_000, 'frames after the changes');
+      await waitUntil(
+        () => compositor.progress.frame > framesBefore + 60,
+        10_000,
+        'frames after the changes',
+      );
       await waitUntil(async () => (await writer.poll(), writer.segments >= 8), 20_000, 'eight segments');
       expect(compositor.exited).toBe(false);
       expect(compositor.progress.fps).toBeGreaterThan(20);
@@ -162,7 +250,8 @@ describe('one real FFmpeg for a changing stage', () => {
       const { segments } = parseSessionPlaylist(text);
       expect(segments.length).toBeGreaterThanOrEqual(8);
       // One run: every whole segment is cut at the fixed GOP.
-      for (const s of segments.slice(1, -1)) expect(Math.abs(s.duration - job.segmentSeconds)).toBeLessThan(0.15);
+      for (const s of segments.slice(1, -1))
+        expect(Math.abs(s.duration - job.segmentSeconds)).toBeLessThan(0.15);
       for (const s of [segments[1], segments.at(-2)]) {
         const file = join(dataDir, 'hls', job.roomId, r.name, s?.uri ?? '');
         expect(await probe(file)).toEqual({ video: 1, audio: 1 });

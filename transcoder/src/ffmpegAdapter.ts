@@ -45,7 +45,9 @@ function knowCapabilities(binary: string): Promise<void> {
   const ask = (query: 'availableFormats' | 'availableEncoders') =>
     new Promise<void>((resolve, reject) => {
       const command = ffmpeg().setFfmpegPath(binary);
-      command[query]((error) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+      command[query]((error) =>
+        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+      );
     });
   capabilitiesKnown ??= ask('availableFormats')
     .then(() => ask('availableEncoders'))
@@ -102,8 +104,12 @@ export class FfmpegProcess {
         const child = (command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
         this.child = child;
         child?.stdout?.setEncoding('utf8');
-        child?.stdout?.on('data', (chunk: string) => parser.push(chunk).forEach((p) => options.onProgress?.(p)));
-        child?.once('exit', (code, signal) => this.finish({ code, signal, requested: this.stopRequested }, log));
+        child?.stdout?.on('data', (chunk: string) =>
+          parser.push(chunk).forEach((p) => options.onProgress?.(p)),
+        );
+        child?.once('exit', (code, signal) =>
+          this.finish({ code, signal, requested: this.stopRequested }, log),
+        );
         resolve(child?.pid ?? -1);
       });
       command.on('stderr', (line: string) => {

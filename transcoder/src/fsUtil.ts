@@ -52,5 +52,6 @@ export function isNotFound(error: unknown): boolean {
 /** Deletes all but the `count` last files of a directory, by name (names that sort by time). */
 export async function keepNewest(dir: string, count: number): Promise<void> {
   const files = (await readdir(dir).catch(() => [] as string[])).sort();
-  for (const file of files.slice(0, Math.max(0, files.length - count))) await rm(join(dir, file), { force: true });
+  for (const file of files.slice(0, Math.max(0, files.length - count)))
+    await rm(join(dir, file), { force: true });
 }

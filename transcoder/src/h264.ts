@@ -28,7 +28,8 @@ const hex = (n: number): string => n.toString(16).padStart(2, '0');
  */
 export function h264Profile(rendition: Pick<Rendition, 'width' | 'height'>, frameRate: number): H264Profile {
   const frameMbs = Math.ceil(rendition.width / 16) * Math.ceil(rendition.height / 16);
-  const level = LEVELS.find((l) => frameMbs <= l.maxFs && frameMbs * frameRate <= l.maxMbps) ?? LEVELS[LEVELS.length - 1];
+  const level =
+    LEVELS.find((l) => frameMbs <= l.maxFs && frameMbs * frameRate <= l.maxMbps) ?? LEVELS[LEVELS.length - 1];
   if (!level) throw new Error('no H.264 level');
   const high = rendition.height >= 720;
   return {

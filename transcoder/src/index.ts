@@ -1,6 +1,12 @@
 export { startTranscoder, Transcoder, WORKER_TIMINGS, type TranscoderOptions } from './Transcoder.js';
 export { configFromEnv, type TranscoderConfig } from './config.js';
-export { buildFfmpegArgs, buildFilterGraph, compositeSize, runPaths, type FfmpegJobSettings } from './buildFfmpegArgs.js';
+export {
+  buildFfmpegArgs,
+  buildFilterGraph,
+  compositeSize,
+  runPaths,
+  type FfmpegJobSettings,
+} from './buildFfmpegArgs.js';
 export { buildSdp } from './buildSdp.js';
 export { computeLayout, MAX_TILES, onAirOf, type Layout, type Rect, type TileBox } from './computeLayout.js';
 export { buildScene, sceneCommands, type Scene } from './scene.js';

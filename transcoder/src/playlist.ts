@@ -59,7 +59,8 @@ export function parseSessionPlaylist(text: string): { segments: SessionSegment[]
     } else if (line === '#EXT-X-ENDLIST') {
       ended = true;
     } else if (line !== '' && !line.startsWith('#')) {
-      if (duration !== null && Number.isFinite(duration)) segments.push({ uri: line, duration, programDateTime: pdt });
+      if (duration !== null && Number.isFinite(duration))
+        segments.push({ uri: line, duration, programDateTime: pdt });
       duration = null;
       pdt = null;
     }
@@ -129,7 +130,8 @@ export function appendSegment(
       // EXTINF rounded must never exceed the target duration (RFC 8216 4.3.3.1).
       targetDuration: Math.max(state.targetDuration, Math.round(longest)),
       lastSession: segment.session,
-      lastSessionNext: (segment.index ?? (state.lastSession === segment.session ? state.lastSessionNext : 0)) + 1,
+      lastSessionNext:
+        (segment.index ?? (state.lastSession === segment.session ? state.lastSessionNext : 0)) + 1,
       live,
       recorded: record ? [...state.recorded, added] : state.recorded,
     },
@@ -182,7 +184,11 @@ export function renderVodPlaylist(state: PlaylistState, rendition: string): stri
  * The master playlist. FFmpeg's playlists carry no CODECS, so they are written here from the
  * profile and level each rendition is encoded with.
  */
-export function renderMasterPlaylist(ladder: readonly Rendition[], frameRate: number, uri: (rendition: string) => string): string {
+export function renderMasterPlaylist(
+  ladder: readonly Rendition[],
+  frameRate: number,
+  uri: (rendition: string) => string,
+): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-INDEPENDENT-SEGMENTS'];
   for (const r of ladder) {
     const average = (r.videoKbps + r.audioKbps) * 1000;

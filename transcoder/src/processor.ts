@@ -33,7 +33,10 @@ function qualityOf(progress: unknown): { qualityLevel?: number } {
 
 /** The BullMQ processor of the `composite` queue: one broadcast per job, for as long as it lasts. */
 export function createProcessor(deps: ProcessorDeps): Processor<CompositeJobData, CompositeJobResult> {
-  return async (job: Job<CompositeJobData, CompositeJobResult>, token?: string): Promise<CompositeJobResult> => {
+  return async (
+    job: Job<CompositeJobData, CompositeJobResult>,
+    token?: string,
+  ): Promise<CompositeJobResult> => {
     const data = parseJobData(job.data);
     const composite = new CompositeJob({
       data,
@@ -51,7 +54,8 @@ export function createProcessor(deps: ProcessorDeps): Processor<CompositeJobData
       const outcome = await composite.run();
       if (outcome.kind === 'ended') return outcome.result;
       // Another transcoder holds the job now; BullMQ refuses any move without the lock.
-      if (outcome.kind === 'abandoned') throw new Error('the job lock was lost; another transcoder continues the broadcast');
+      if (outcome.kind === 'abandoned')
+        throw new Error('the job lock was lost; another transcoder continues the broadcast');
       // Shutdown: back to the queue, where another transcoder continues the same playlists.
       await job.moveToWait(token);
       throw new WaitingError();

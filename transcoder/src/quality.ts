@@ -20,7 +20,17 @@ export function qualitySteps(frameRate: number): QualityStep[] {
   return [
     { level: 0, frameRate, topPreset: 'veryfast', lowerPreset: 'superfast' },
     { level: 1, frameRate, topPreset: 'superfast', lowerPreset: 'ultrafast' },
-    { level: 2, frameRate: Math.max(10, Math.round(frameRate / 2)), topPreset: 'ultrafast', lowerPreset: 'ultrafast' },
-    { level: 3, frameRate: Math.max(8, Math.round(frameRate / 3)), topPreset: 'ultrafast', lowerPreset: 'ultrafast' },
+    {
+      level: 2,
+      frameRate: Math.max(10, Math.round(frameRate / 2)),
+      topPreset: 'ultrafast',
+      lowerPreset: 'ultrafast',
+    },
+    {
+      level: 3,
+      frameRate: Math.max(8, Math.round(frameRate / 3)),
+      topPreset: 'ultrafast',
+      lowerPreset: 'ultrafast',
+    },
   ];
 }

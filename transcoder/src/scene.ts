@@ -35,8 +35,17 @@ const even = (n: number): number => Math.max(2, Math.floor(n / 2) * 2);
 
 /** Names are user input: one line, printable, short. */
 export function cleanLabel(text: string, fallback: string): string {
-  const clean = Array.from(text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, ' ').replace(/\s+/g, ' ').trim());
-  return clean.length === 0 ? fallback : clean.length > 40 ? `${clean.slice(0, 39).join('')}…` : clean.join('');
+  const clean = Array.from(
+    text
+      .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  );
+  return clean.length === 0
+    ? fallback
+    : clean.length > 40
+      ? `${clean.slice(0, 39).join('')}…`
+      : clean.join('');
 }
 
 /** Escapes a value inside a filter's option string (`key=value:key=value`). */
@@ -101,7 +110,10 @@ export function buildScene(layout: Layout, slots: SlotView): Scene {
     const box = layout.boxes[b];
     if (box && !withPicture.has(box)) placeBox(scene, FILTERS.card(b), box);
     else hide(scene, FILTERS.card(b), 'x', 'y', 'w', 'h');
-    scene.set(`${FILTERS.label(b)} reinit`, box ? label(box, withPicture.has(box)) : `x=${HIDDEN}:y=${HIDDEN}`);
+    scene.set(
+      `${FILTERS.label(b)} reinit`,
+      box ? label(box, withPicture.has(box)) : `x=${HIDDEN}:y=${HIDDEN}`,
+    );
   }
   const speaker = layout.boxes.find((b) => b.highlighted);
   if (speaker) {

@@ -4,7 +4,13 @@ import { MAX_TILES } from './computeLayout.js';
 
 const safeId = z.string().refine(isSafeId, 'not a safe id');
 const renditionName = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/);
-const evenSize = (max: number) => z.number().int().min(16).max(max).refine((n) => n % 2 === 0, 'must be even');
+const evenSize = (max: number) =>
+  z
+    .number()
+    .int()
+    .min(16)
+    .max(max)
+    .refine((n) => n % 2 === 0, 'must be even');
 
 /** Runtime check of `CompositeJobData` (types do not validate what comes out of Redis). */
 export const compositeJobSchema = z.object({
@@ -60,7 +66,11 @@ const rtpInputSchema = z.object({
   clockRate: z.number().int().min(1).max(1_000_000),
   channels: z.number().int().min(1).max(8).optional(),
   ssrc: z.number().int().min(0),
-  fmtp: z.string().regex(/^[\x20-\x7e]*$/).max(500).optional(),
+  fmtp: z
+    .string()
+    .regex(/^[\x20-\x7e]*$/)
+    .max(500)
+    .optional(),
   rtpPort: port,
   rtcpPort: port,
 });

@@ -38,7 +38,11 @@ afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
 });
 
-const waitFor = async <T>(check: () => Promise<T | null | undefined | false> | T | null | undefined | false, what: string, ms = 20_000): Promise<T> => {
+const waitFor = async <T>(
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  what: string,
+  ms = 20_000,
+): Promise<T> => {
   const end = Date.now() + ms;
   for (;;) {
     const value = await check();
@@ -49,7 +53,10 @@ const waitFor = async <T>(check: () => Promise<T | null | undefined | false> | T
 };
 
 /** Plays ingest for one room: answers hello with `stage()`; records what the compositor sent. */
-async function fakeIngest(room: string, stage: () => StageSnapshot): Promise<{ seen: CompositorMessage[]; send: (msg: IngestMessage) => Promise<number> }> {
+async function fakeIngest(
+  room: string,
+  stage: () => StageSnapshot,
+): Promise<{ seen: CompositorMessage[]; send: (msg: IngestMessage) => Promise<number> }> {
   const pub = new Redis(redisUrl);
   const sub = new Redis(redisUrl);
   cleanup.push(() => {
@@ -64,7 +71,8 @@ async function fakeIngest(room: string, stage: () => StageSnapshot): Promise<{ s
     if (msg.roomId !== room) return;
     seen.push(msg);
     if (msg.type === 'hello') void send({ type: 'stage', roomId: room, stage: stage() });
-    if (msg.type === 'bind') void send({ type: 'bindFailed', roomId: room, feedId: msg.feedId, message: 'no such producer' });
+    if (msg.type === 'bind')
+      void send({ type: 'bindFailed', roomId: room, feedId: msg.feedId, message: 'no such producer' });
   });
   await sub.subscribe(INGEST_CHANNEL);
   return { seen, send };
@@ -74,15 +82,34 @@ describe('the transcoder as a BullMQ worker', () => {
   it('hello → stage; slate, then a new layout by commands (same FFmpeg, no discontinuity); stop → ENDLIST, VOD, ended', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'stagecast-tx-'));
     cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
-    const transcoder = await startTranscoder({ dataDir, redisUrl, concurrency: 1, logger: pino({ level: 'silent' }) });
+    const transcoder = await startTranscoder({
+      dataDir,
+      redisUrl,
+      concurrency: 1,
+      logger: pino({ level: 'silent' }),
+    });
     cleanup.push(() => transcoder.close());
-    let stage: StageSnapshot = { roomName: 'Demo', tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, layout: DEFAULT_LAYOUT, version: 1 };
+    let stage: StageSnapshot = {
+      roomName: 'Demo',
+      tiles: [],
+      audioProducerIds: [],
+      activeSpeakerPeerId: null,
+      layout: DEFAULT_LAYOUT,
+      version: 1,
+    };
     const { seen, send } = await fakeIngest(roomId, () => stage);
 
-    const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
+    const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, {
+      connection: { url: redisUrl },
+    });
     const events = new QueueEvents(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
-    cleanup.push(() => queue.close(), () => events.close());
-    const bad = await queue.add('composite', { roomId: '../x' } as unknown as CompositeJobData, { attempts: 3 });
+    cleanup.push(
+      () => queue.close(),
+      () => events.close(),
+    );
+    const bad = await queue.add('composite', { roomId: '../x' } as unknown as CompositeJobData, {
+      attempts: 3,
+    });
     await waitFor(async () => (await bad.getState()) === 'failed', 'bad data to fail');
     expect((await queue.getJob(bad.id ?? ''))?.attemptsMade).toBe(1);
 
@@ -92,7 +119,11 @@ describe('the transcoder as a BullMQ worker', () => {
       broadcastId: 'b1',
       startedAt: new Date().toISOString(),
       record: true,
-      ladder: DEFAULT_LADDER.map((r) => ({ ...r, width: r.width / 2 + ((r.width / 2) % 2), height: r.height / 2 })),
+      ladder: DEFAULT_LADDER.map((r) => ({
+        ...r,
+        width: r.width / 2 + ((r.width / 2) % 2),
+        height: r.height / 2,
+      })),
       segmentSeconds: 1,
       liveWindow: 6,
       burnClock: false,
@@ -110,22 +141,47 @@ describe('the transcoder as a BullMQ worker', () => {
     expect(master.match(/#EXT-X-STREAM-INF/g)).toHaveLength(3);
 
     // Someone joins with the camera off: the running FFmpeg draws their card.
-    stage = { ...stage, tiles: [{ peerId: 'p1', name: 'Alice', source: 'camera', videoProducerId: null }], activeSpeakerPeerId: 'p1', version: 2 };
+    stage = {
+      ...stage,
+      tiles: [{ peerId: 'p1', name: 'Alice', source: 'camera', videoProducerId: null }],
+      activeSpeakerPeerId: 'p1',
+      version: 2,
+    };
     const changedAt = Date.now();
     await send({ type: 'stage', roomId, stage });
-    await waitFor(async () => ((await queue.getJob(job.id ?? ''))?.progress as { tiles?: number } | undefined)?.tiles === 1, 'the new layout on air');
+    await waitFor(
+      async () =>
+        ((await queue.getJob(job.id ?? ''))?.progress as { tiles?: number } | undefined)?.tiles === 1,
+      'the new layout on air',
+    );
     console.log(`layout on air ${Date.now() - changedAt} ms after the stage changed`);
     const fresh = await queue.getJob(job.id ?? '');
-    expect(fresh?.progress).toMatchObject({ tiles: 1, session: 1, layout: { kind: 'grid', tiles: 1, peerIds: ['p1'] } });
+    expect(fresh?.progress).toMatchObject({
+      tiles: 1,
+      session: 1,
+      layout: { kind: 'grid', tiles: 1, peerIds: ['p1'] },
+    });
     // A second person, the speaker layout, then a speaker change and a host's spotlight:
     // each is commands to the same FFmpeg (session stays 1), each reported on air.
-    const onAir = async (check: (p: BroadcastProgress) => boolean, what: string): Promise<BroadcastProgress> =>
-      waitFor(async () => {
-        const p = (await queue.getJob(job.id ?? ''))?.progress as BroadcastProgress | undefined;
-        return p && check(p) ? p : null;
-      }, what, 10_000);
+    const onAir = async (
+      check: (p: BroadcastProgress) => boolean,
+      what: string,
+    ): Promise<BroadcastProgress> =>
+      waitFor(
+        async () => {
+          const p = (await queue.getJob(job.id ?? ''))?.progress as BroadcastProgress | undefined;
+          return p && check(p) ? p : null;
+        },
+        what,
+        10_000,
+      );
     const bob = { peerId: 'p2', name: 'Bob', source: 'camera' as const, videoProducerId: null };
-    stage = { ...stage, tiles: [...stage.tiles, bob], layout: { mode: 'speaker', pinnedPeerId: null }, version: 3 };
+    stage = {
+      ...stage,
+      tiles: [...stage.tiles, bob],
+      layout: { mode: 'speaker', pinnedPeerId: null },
+      version: 3,
+    };
     await send({ type: 'stage', roomId, stage });
     await onAir((p) => p.layout.kind === 'speaker' && p.layout.peerIds[0] === 'p1', 'Alice large');
     stage = { ...stage, activeSpeakerPeerId: 'p2', version: 4 };
@@ -138,36 +194,73 @@ describe('the transcoder as a BullMQ worker', () => {
     expect(Date.now() - spokeAt).toBeGreaterThanOrEqual(2000);
     stage = { ...stage, layout: { mode: 'spotlight', pinnedPeerId: 'p1' }, version: 5 };
     await send({ type: 'stage', roomId, stage });
-    const spot = await onAir((p) => p.layout.kind === 'spotlight' && p.layout.peerIds[0] === 'p1', 'the spotlight on Alice');
-    expect(spot).toMatchObject({ session: 1, choice: { mode: 'spotlight', pinnedPeerId: 'p1' }, quality: { level: 0, reason: null } });
+    const spot = await onAir(
+      (p) => p.layout.kind === 'spotlight' && p.layout.peerIds[0] === 'p1',
+      'the spotlight on Alice',
+    );
+    expect(spot).toMatchObject({
+      session: 1,
+      choice: { mode: 'spotlight', pinnedPeerId: 'p1' },
+      quality: { level: 0, reason: null },
+    });
     // Ends a segment or two later: still one FFmpeg run, so still no discontinuity.
     await new Promise((r) => setTimeout(r, 2500));
-    expect(await readFile(join(hls, data.ladder[0]!.name, 'index.m3u8'), 'utf8')).not.toContain('#EXT-X-DISCONTINUITY\n');
+    expect(await readFile(join(hls, data.ladder[0]!.name, 'index.m3u8'), 'utf8')).not.toContain(
+      '#EXT-X-DISCONTINUITY\n',
+    );
 
     await send({ type: 'stop', roomId });
     const result = await job.waitUntilFinished(events, 30_000);
     expect(result).toMatchObject({ broadcastId: 'b1', sessions: 1, recorded: true });
     expect(result.segments).toBeGreaterThan(2);
-    for (const r of data.ladder) expect(await readFile(join(hls, r.name, 'index.m3u8'), 'utf8')).toContain('#EXT-X-ENDLIST');
-    const vod = await readFile(join(dataDir, 'vod', roomId, 'b1', data.ladder[1]!.name, 'index.m3u8'), 'utf8');
+    for (const r of data.ladder)
+      expect(await readFile(join(hls, r.name, 'index.m3u8'), 'utf8')).toContain('#EXT-X-ENDLIST');
+    const vod = await readFile(
+      join(dataDir, 'vod', roomId, 'b1', data.ladder[1]!.name, 'index.m3u8'),
+      'utf8',
+    );
     expect(vod).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
     await waitFor(() => seen.find((m) => m.type === 'ended'), 'ended');
     expect(seen[0]?.type).toBe('hello');
     expect(seen.some((m) => m.type === 'bind')).toBe(false); // nobody sent media
-    expect(seen.find((m) => m.type === 'ended')).toEqual({ type: 'ended', roomId, broadcastId: 'b1', ok: true, recordingUrl: `/vod/${roomId}/b1/master.m3u8` });
+    expect(seen.find((m) => m.type === 'ended')).toEqual({
+      type: 'ended',
+      roomId,
+      broadcastId: 'b1',
+      ok: true,
+      recordingUrl: `/vod/${roomId}/b1/master.m3u8`,
+    });
     await transcoder.close();
   }, 90_000);
 
   it('a broadcast with nobody on stage ends by itself, with ENDLIST and ended', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'stagecast-tx-'));
     cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
-    const transcoder = await startTranscoder({ dataDir, redisUrl, concurrency: 1, emptyStageTimeoutMs: 4000, logger: pino({ level: 'silent' }) });
+    const transcoder = await startTranscoder({
+      dataDir,
+      redisUrl,
+      concurrency: 1,
+      emptyStageTimeoutMs: 4000,
+      logger: pino({ level: 'silent' }),
+    });
     cleanup.push(() => transcoder.close());
     const room = `${roomId}e`;
-    const { seen } = await fakeIngest(room, () => ({ roomName: 'Empty', tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, layout: DEFAULT_LAYOUT, version: 1 }));
-    const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
+    const { seen } = await fakeIngest(room, () => ({
+      roomName: 'Empty',
+      tiles: [],
+      audioProducerIds: [],
+      activeSpeakerPeerId: null,
+      layout: DEFAULT_LAYOUT,
+      version: 1,
+    }));
+    const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, {
+      connection: { url: redisUrl },
+    });
     const events = new QueueEvents(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
-    cleanup.push(() => queue.close(), () => events.close());
+    cleanup.push(
+      () => queue.close(),
+      () => events.close(),
+    );
     const data: CompositeJobData = {
       roomId: room,
       roomName: 'Empty',
@@ -184,7 +277,14 @@ describe('the transcoder as a BullMQ worker', () => {
     const job = await queue.add('composite', data, { jobId: `${room}.b2` });
     const result = await job.waitUntilFinished(events, 30_000);
     expect(result).toMatchObject({ broadcastId: 'b2', recorded: false });
-    expect(await readFile(join(dataDir, 'hls', room, '180p', 'index.m3u8'), 'utf8')).toContain('#EXT-X-ENDLIST');
-    expect(seen.find((m) => m.type === 'ended')).toEqual({ type: 'ended', roomId: room, broadcastId: 'b2', ok: true });
+    expect(await readFile(join(dataDir, 'hls', room, '180p', 'index.m3u8'), 'utf8')).toContain(
+      '#EXT-X-ENDLIST',
+    );
+    expect(seen.find((m) => m.type === 'ended')).toEqual({
+      type: 'ended',
+      roomId: room,
+      broadcastId: 'b2',
+      ok: true,
+    });
   }, 60_000);
 });

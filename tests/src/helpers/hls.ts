@@ -11,7 +11,9 @@ export function parsePlaylist(text: string): Manifest {
   return parser.manifest;
 }
 
-export async function fetchPlaylist(url: string): Promise<{ text: string; manifest: Manifest; headers: Headers } | null> {
+export async function fetchPlaylist(
+  url: string,
+): Promise<{ text: string; manifest: Manifest; headers: Headers } | null> {
   const res = await fetch(url);
   if (!res.ok) return null;
   const text = await res.text();
@@ -20,10 +22,17 @@ export async function fetchPlaylist(url: string): Promise<{ text: string; manife
 
 /** Stream types FFmpeg can decode from a URL, read by ffprobe (decoding a few frames). */
 export async function probeStreams(url: string): Promise<{ video: number; audio: number; duration: number }> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type:format=duration', '-of', 'json', url], {
-    timeout: 30_000,
-  });
-  const parsed = JSON.parse(stdout) as { streams?: { codec_type?: string }[]; format?: { duration?: string } };
+  const { stdout } = await run(
+    'ffprobe',
+    ['-v', 'error', '-show_entries', 'stream=codec_type:format=duration', '-of', 'json', url],
+    {
+      timeout: 30_000,
+    },
+  );
+  const parsed = JSON.parse(stdout) as {
+    streams?: { codec_type?: string }[];
+    format?: { duration?: string };
+  };
   const streams = parsed.streams ?? [];
   return {
     video: streams.filter((s) => s.codec_type === 'video').length,
@@ -34,7 +43,9 @@ export async function probeStreams(url: string): Promise<{ video: number; audio:
 
 /** Decodes a media URL fully; rejects with FFmpeg's errors if any frame fails. */
 export async function decodes(url: string): Promise<void> {
-  const { stderr } = await run('ffmpeg', ['-v', 'error', '-xerror', '-i', url, '-f', 'null', '-'], { timeout: 60_000 });
+  const { stderr } = await run('ffmpeg', ['-v', 'error', '-xerror', '-i', url, '-f', 'null', '-'], {
+    timeout: 60_000,
+  });
   if (stderr.trim()) throw new Error(`decode errors: ${stderr.slice(0, 500)}`);
 }
 
@@ -46,7 +57,8 @@ export async function decodes(url: string): Promise<void> {
 export async function decodesEverySegment(mediaPlaylistUrl: string): Promise<number> {
   const playlist = await fetchPlaylist(mediaPlaylistUrl);
   if (!playlist) throw new Error(`no playlist at ${mediaPlaylistUrl}`);
-  for (const segment of playlist.manifest.segments) await decodes(new URL(segment.uri, mediaPlaylistUrl).toString());
+  for (const segment of playlist.manifest.segments)
+    await decodes(new URL(segment.uri, mediaPlaylistUrl).toString());
   return playlist.manifest.segments.length;
 }
 
@@ -97,7 +109,8 @@ export class PlaylistWatcher {
     this.polls++;
     const { manifest } = playlist;
     const first = manifest.mediaSequence ?? 0;
-    if (first < this.lastSequence) this.violations.push(`media sequence went back: ${this.lastSequence} → ${first}`);
+    if (first < this.lastSequence)
+      this.violations.push(`media sequence went back: ${this.lastSequence} → ${first}`);
     this.lastSequence = first;
     for (const [i, segment] of manifest.segments.entries()) {
       const seq = first + i;
@@ -107,15 +120,21 @@ export class PlaylistWatcher {
         this.timelineOf.set(seq, segment.timeline);
         if (segment.discontinuity) this.discontinuities++;
         const start = segment.programDateTime;
-        if (segment.discontinuity && start !== undefined && this.lastEnd !== null) this.gapsMs.push(start - this.lastEnd);
+        if (segment.discontinuity && start !== undefined && this.lastEnd !== null)
+          this.gapsMs.push(start - this.lastEnd);
         if (start !== undefined) this.lastEnd = start + segment.duration * 1000;
-        if (start !== undefined && this.polls > 1) this.lateMs.push({ seq, ms: Date.now() - (start + segment.duration * 1000) });
+        if (start !== undefined && this.polls > 1)
+          this.lateMs.push({ seq, ms: Date.now() - (start + segment.duration * 1000) });
         const res = await fetch(new URL(segment.uri, this.url), { method: 'HEAD' });
-        if (!res.ok) this.violations.push(`segment ${seq} (${segment.uri}) listed but answered ${res.status}`);
+        if (!res.ok)
+          this.violations.push(`segment ${seq} (${segment.uri}) listed but answered ${res.status}`);
       } else {
-        if (known !== segment.uri) this.violations.push(`sequence ${seq} changed from ${known} to ${segment.uri}`);
+        if (known !== segment.uri)
+          this.violations.push(`sequence ${seq} changed from ${known} to ${segment.uri}`);
         if (this.timelineOf.get(seq) !== segment.timeline) {
-          this.violations.push(`discontinuity number of ${seq} changed ${this.timelineOf.get(seq)} → ${segment.timeline}`);
+          this.violations.push(
+            `discontinuity number of ${seq} changed ${this.timelineOf.get(seq)} → ${segment.timeline}`,
+          );
         }
       }
     }

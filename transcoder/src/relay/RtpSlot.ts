@@ -122,7 +122,17 @@ export class RtpSlot {
       this.lastSeq = sequence;
       this.lastTs = timestamp;
     }
-    return { packets: [rewriteRtp(packet, { payloadType: this.payloadType, sequence, timestamp: timestamp >>> 0, ssrc: this.ssrc })], becameLive };
+    return {
+      packets: [
+        rewriteRtp(packet, {
+          payloadType: this.payloadType,
+          sequence,
+          timestamp: timestamp >>> 0,
+          ssrc: this.ssrc,
+        }),
+      ],
+      becameLive,
+    };
   }
 
   /** Called every few ms: filler that is due, a live source that went quiet, key frame retries. */
@@ -133,7 +143,8 @@ export class RtpSlot {
       this.lastKeyFrameAsk = now;
       return { packets: this.filler(now), wentQuiet: true, wantKeyFrame: this.kind === 'video' };
     }
-    const wantKeyFrame = this.state === 'waiting' && this.kind === 'video' && now - this.lastKeyFrameAsk >= KEY_FRAME_RETRY_MS;
+    const wantKeyFrame =
+      this.state === 'waiting' && this.kind === 'video' && now - this.lastKeyFrameAsk >= KEY_FRAME_RETRY_MS;
     if (wantKeyFrame) this.lastKeyFrameAsk = now;
     return { packets: this.filler(now), wantKeyFrame };
   }
@@ -167,6 +178,15 @@ export class RtpSlot {
   private fillerPacket(timestamp: number, payload: Buffer): Buffer {
     this.lastSeq = (this.lastSeq + 1) & 0xffff;
     this.lastTs = timestamp;
-    return buildRtp({ payloadType: this.payloadType, marker: true, sequence: this.lastSeq, timestamp: this.lastTs >>> 0, ssrc: this.ssrc }, payload);
+    return buildRtp(
+      {
+        payloadType: this.payloadType,
+        marker: true,
+        sequence: this.lastSeq,
+        timestamp: this.lastTs >>> 0,
+        ssrc: this.ssrc,
+      },
+      payload,
+    );
   }
 }

@@ -62,7 +62,8 @@ export class SlotRelay {
     private readonly logger: Logger,
   ) {
     const now = Date.now();
-    const make = (kind: SlotKind, n: number) => Array.from({ length: n }, () => new RtpSlot(kind, SLOT_PAYLOAD_TYPES[kind], now));
+    const make = (kind: SlotKind, n: number) =>
+      Array.from({ length: n }, () => new RtpSlot(kind, SLOT_PAYLOAD_TYPES[kind], now));
     this.slots = { video: make('video', counts.video), audio: make('audio', counts.audio) };
     this.out = out;
     // FFmpeg answers with receiver reports; nothing here needs them.
@@ -70,7 +71,12 @@ export class SlotRelay {
     out.on('error', (error) => logger.debug({ err: error }, 'relay send error'));
   }
 
-  static async create(host: string, counts: Record<SlotKind, number>, events: SlotRelayEvents, logger: Logger): Promise<SlotRelay> {
+  static async create(
+    host: string,
+    counts: Record<SlotKind, number>,
+    events: SlotRelayEvents,
+    logger: Logger,
+  ): Promise<SlotRelay> {
     const out = await bindAny(host);
     return new SlotRelay(host, counts, out, events, logger);
   }
@@ -114,7 +120,8 @@ export class SlotRelay {
     rtp.on('message', (packet) => this.onPacket(feed, packet));
     // mediasoup's sender reports: FFmpeg gets one input per slot and does not sync by them.
     rtcp.on('message', () => undefined);
-    for (const socket of [rtp, rtcp]) socket.on('error', (error) => this.logger.debug({ err: error, feed: id }, 'feed socket error'));
+    for (const socket of [rtp, rtcp])
+      socket.on('error', (error) => this.logger.debug({ err: error, feed: id }, 'feed socket error'));
     return { rtpPort: rtp.address().port, rtcpPort: rtcp.address().port };
   }
 
@@ -124,7 +131,8 @@ export class SlotRelay {
     this.feeds.delete(id);
     feed.rtp.close();
     feed.rtcp.close();
-    for (const kind of ['video', 'audio'] as const) this.slots[kind].forEach((slot, i) => slot.source === id && this.assign(kind, i, null));
+    for (const kind of ['video', 'audio'] as const)
+      this.slots[kind].forEach((slot, i) => slot.source === id && this.assign(kind, i, null));
   }
 
   /** Puts a feed (or nothing: filler) into a slot. */
@@ -156,13 +164,15 @@ export class SlotRelay {
 
   private tick(): void {
     const now = Date.now();
-    for (const kind of ['video', 'audio'] as const) this.slots[kind].forEach((slot, i) => this.emit(kind, i, slot.tick(now)));
+    for (const kind of ['video', 'audio'] as const)
+      this.slots[kind].forEach((slot, i) => this.emit(kind, i, slot.tick(now)));
   }
 
   private emit(kind: SlotKind, index: number, output: SlotOutput): void {
     const slot = this.slots[kind][index];
     const target = this.targets?.[kind][index];
-    if (target && !this.closed) for (const packet of output.packets) this.out.send(packet, target.rtpPort, this.host);
+    if (target && !this.closed)
+      for (const packet of output.packets) this.out.send(packet, target.rtpPort, this.host);
     const source = slot?.source;
     if (!source) return;
     if (output.becameLive) this.events.onSlotLive(kind, index, source);

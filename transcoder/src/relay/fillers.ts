@@ -6,7 +6,10 @@
  * (the frame is the IVF file after its 32-byte file header and 12-byte frame header). Every
  * filler frame is a key frame, so a decoder can start on any of them.
  */
-const BLACK_VP8_KEY_FRAME = Buffer.from('UAUAnQEqoABaAABHCIWFiIWEiAICAAYoDwh1VJruIdVSa7iHVUmu4h1VJruIdVSa7iG8AP7/q1CA', 'base64');
+const BLACK_VP8_KEY_FRAME = Buffer.from(
+  'UAUAnQEqoABaAABHCIWFiIWEiAICAAYoDwh1VJruIdVSa7iHVUmu4h1VJruIdVSa7iG8AP7/q1CA',
+  'base64',
+);
 
 /** RFC 7741 payload descriptor: start of partition 0 (S=1, PID=0), no extensions. */
 const VP8_DESCRIPTOR = Buffer.from([0x10]);

@@ -34,7 +34,10 @@ export function parseRtp(packet: Uint8Array): RtpHeader | null {
 }
 
 /** A copy of `packet` with new payload type, sequence number, timestamp and SSRC. */
-export function rewriteRtp(packet: Uint8Array, fields: { payloadType: number; sequence: number; timestamp: number; ssrc: number }): Buffer {
+export function rewriteRtp(
+  packet: Uint8Array,
+  fields: { payloadType: number; sequence: number; timestamp: number; ssrc: number },
+): Buffer {
   const out = Buffer.from(packet);
   out[1] = (out[1]! & 0x80) | (fields.payloadType & 0x7f);
   out.writeUInt16BE(fields.sequence & 0xffff, 2);
@@ -44,7 +47,10 @@ export function rewriteRtp(packet: Uint8Array, fields: { payloadType: number; se
 }
 
 /** A minimal RTP packet (no CSRC, no extension) around `payload`. */
-export function buildRtp(fields: { payloadType: number; marker: boolean; sequence: number; timestamp: number; ssrc: number }, payload: Uint8Array): Buffer {
+export function buildRtp(
+  fields: { payloadType: number; marker: boolean; sequence: number; timestamp: number; ssrc: number },
+  payload: Uint8Array,
+): Buffer {
   const out = Buffer.alloc(12 + payload.length);
   out[0] = 0x80;
   out[1] = (fields.marker ? 0x80 : 0) | (fields.payloadType & 0x7f);
