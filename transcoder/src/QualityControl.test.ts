@@ -9,7 +9,7 @@ function feed(q: QualityControl, seconds: number, speed: number): ReturnType<Qua
 
 describe('QualityControl', () => {
   it('starts at full quality, or at the step a previous process reached', () => {
-    expect(new QualityControl(30).step).toMatchObject({ level: 0, frameRate: 30, topPreset: 'veryfast' });
+    expect(new QualityControl(30).step).toMatchObject({ level: 0, frameRate: 30, topPreset: 'superfast' });
     expect(new QualityControl(30, 2).step).toMatchObject({ level: 2, frameRate: 15 });
     expect(new QualityControl(30, 99).step.level).toBe(3);
     expect(new QualityControl(30).describe()).toEqual({ level: 0, frameRate: 30, reason: null });

@@ -233,8 +233,8 @@ describe('buildFfmpegArgs (properties)', () => {
   it('the top rung gets the better preset of the step, the lower rungs the cheaper one', () => {
     const presets = (level: number) =>
       values(buildFfmpegArgs(job(), step(level), slate, ZMQ_PORT), '-preset');
-    expect(presets(0)).toEqual(['veryfast', 'superfast', 'superfast']);
-    expect(presets(1)).toEqual(['superfast', 'ultrafast', 'ultrafast']);
+    expect(presets(0)).toEqual(['superfast', 'ultrafast', 'ultrafast']);
+    expect(presets(1)).toEqual(['ultrafast', 'ultrafast', 'ultrafast']);
     expect(presets(2)).toEqual(['ultrafast', 'ultrafast', 'ultrafast']);
   });
 
