@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CompositeJobData, RtpInput } from '@stagecast/protocol';
 import type { Logger } from 'pino';
 import { buildFfmpegArgs, CLOCK_TEXT, runPaths } from './buildFfmpegArgs.js';
-import { buildSdp } from './buildSdp.js';
+import { buildSlotsSdp } from './buildSdp.js';
 import { FfmpegProcess, type FfmpegExit } from './ffmpegAdapter.js';
 import { FilterCommander, type CommandFailure } from './FilterCommander.js';
 import { freeTcpPort, udpPortsBound, type PortPair, type PortPool } from './PortPool.js';
@@ -100,16 +100,11 @@ export class CompositeRun {
     try {
       await mkdir(dir, { recursive: true });
       for (const r of job.ladder) await mkdir(join(dir, runPaths.rendition(r.name)), { recursive: true });
-      for (const [k, pair] of video.entries())
-        await writeFile(
-          join(dir, runPaths.videoSdp(k)),
-          buildSdp(slotInput('video', k, options.ssrcs.video[k] ?? 0, pair), options.host),
-        );
-      for (const [k, pair] of audio.entries())
-        await writeFile(
-          join(dir, runPaths.audioSdp(k)),
-          buildSdp(slotInput('audio', k, options.ssrcs.audio[k] ?? 0, pair), options.host),
-        );
+      const slots = [
+        ...video.map((pair, k) => slotInput('video', k, options.ssrcs.video[k] ?? 0, pair)),
+        ...audio.map((pair, k) => slotInput('audio', k, options.ssrcs.audio[k] ?? 0, pair)),
+      ];
+      await writeFile(join(dir, runPaths.sdp), buildSlotsSdp(slots, options.host));
       if (job.burnClock) await writeFile(join(dir, runPaths.clock), CLOCK_TEXT);
       const zmqPort = await freeTcpPort();
       await run.spawn(buildFfmpegArgs(job, options.quality, options.scene, zmqPort));

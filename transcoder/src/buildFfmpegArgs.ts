@@ -12,10 +12,8 @@ export type FfmpegJobSettings = Pick<CompositeJobData, 'ladder' | 'segmentSecond
  * no path ever needs escaping inside the filter graph.
  */
 export const runPaths = {
-  /** SDP file of video slot `k` (inputs 0 … V-1). */
-  videoSdp: (k: number) => `slot-v${k}.sdp`,
-  /** SDP file of audio slot `k` (inputs V … V+A-1). */
-  audioSdp: (k: number) => `slot-a${k}.sdp`,
+  /** The one SDP of every slot: video slots first (streams 0:v:k), then audio (0:a:k). */
+  sdp: 'slots.sdp',
   /** Directory of one rendition's segments and playlist. */
   rendition: (name: string) => name,
   /** drawtext expands `%{gmtime}` itself; a file keeps the format out of graph escaping. */
@@ -92,7 +90,7 @@ export function buildFilterGraph(
     const h = sceneValue(scene, FILTERS.slotScale(k), 'h');
     // eval=frame: a command's size (and a source changing size) applies on the next frame.
     chains.push(
-      `[${k}:v]${FILTERS.slotScale(k)}=w=${w}:h=${h}:force_original_aspect_ratio=decrease:force_divisible_by=2:eval=frame:flags=bilinear,setsar=1[t${k}]`,
+      `[0:v:${k}]${FILTERS.slotScale(k)}=w=${w}:h=${h}:force_original_aspect_ratio=decrease:force_divisible_by=2:eval=frame:flags=bilinear,setsar=1[t${k}]`,
     );
     const x = sceneValue(scene, FILTERS.slotOverlay(k), 'x');
     const y = sceneValue(scene, FILTERS.slotOverlay(k), 'y');
@@ -121,7 +119,7 @@ export function buildFilterGraph(
   });
 
   // async: stretch/fill around lost packets so each microphone stays on its timestamps.
-  for (let j = 0; j < audio; j++) chains.push(`[${video + j}:a]aresample=async=1000[m${j}]`);
+  for (let j = 0; j < audio; j++) chains.push(`[0:a:${j}]aresample=async=1000[m${j}]`);
   const mixIn = Array.from({ length: audio }, (_, j) => `[m${j}]`).join('');
   const mix = audio > 1 ? `amix=inputs=${audio}:normalize=0:dropout_transition=0` : 'anull';
   const audioOut = renditions.map((_, i) => `[a${i}]`).join('');
@@ -133,7 +131,7 @@ export function buildFilterGraph(
 
 /**
  * The whole FFmpeg command line of one run (without the program name). Pure: golden tests
- * pin every flag. Inputs: video slots, then audio slots, one SDP file each.
+ * pin every flag. One input: the SDP of every slot, video slots first, then audio slots.
  */
 export function buildFfmpegArgs(
   job: FfmpegJobSettings,
@@ -159,30 +157,18 @@ export function buildFfmpegArgs(
     '1',
     '-y',
   ];
-  const sdps = [
-    ...Array.from({ length: job.slots.video }, (_, k) => runPaths.videoSdp(k)),
-    ...Array.from({ length: job.slots.audio }, (_, k) => runPaths.audioSdp(k)),
-  ];
-  sdps.forEach((sdp, i) => {
-    args.push(
-      '-protocol_whitelist',
-      'file,rtp,udp',
-      // Probing would wait for this slot's RTP before the next slot's sockets are bound, while
-      // the relay only sends once all are bound: the SDP already says the codec.
-      '-nofind_stream_info',
-      '-reorder_queue_size',
-      '500', // the relay is local; reordering only comes from the sender's own path
-      '-max_delay',
-      '200000', // µs a gap may hold the slot: a lost packet must not hold the picture long
-      '-buffer_size',
-      '4194304', // UDP receive buffer, so a CPU spike does not drop packets
-      '-thread_queue_size',
-      '1024',
-    );
+  // prettier-ignore
+  args.push(
+    '-protocol_whitelist', 'file,rtp,udp',
+    // Probing would wait for RTP on every slot before FFmpeg starts: the SDP already says the codecs.
+    '-nofind_stream_info',
+    '-reorder_queue_size', '500', // the relay is local; reordering only comes from the sender's own path
+    '-max_delay', '200000', // µs a gap may hold a slot: a lost packet must not hold the picture long
+    '-buffer_size', '4194304', // UDP receive buffer per slot, so a CPU spike does not drop packets
     // Slots switch sources of other sizes: the graph must never be rebuilt (that restarts its timestamps).
-    if (i < job.slots.video) args.push('-reinit_filter', '0');
-    args.push('-i', sdp);
-  });
+    '-reinit_filter', '0',
+    '-i', runPaths.sdp,
+  );
   args.push('-filter_complex', buildFilterGraph(job, quality, scene, zmqPort));
   job.ladder.forEach((rendition, i) => {
     const { profile, level } = h264Profile(rendition, quality.frameRate);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RtpInput } from '@stagecast/protocol';
-import { buildSdp } from './buildSdp.js';
+import { buildSdp, buildSlotsSdp } from './buildSdp.js';
 
 const vp8: RtpInput = {
   producerId: 'prod-v',
@@ -65,5 +65,14 @@ describe('buildSdp', () => {
     expect(() => buildSdp({ ...vp8, codec: 'VP8/90000\na=evil' })).toThrow(/codec/);
     expect(() => buildSdp({ ...opus, fmtp: 'x=1\r\nm=video 1 RTP/AVP 96' })).toThrow(/fmtp/);
     expect(() => buildSdp({ ...vp8, rtpPort: 70000 })).toThrow(/RTP port/);
+  });
+
+  it('all slots in one SDP: one session, a media section per slot in order', () => {
+    const sdp = buildSlotsSdp([vp8, opus]);
+    expect(sdp.match(/^v=0$/gm)).toHaveLength(1);
+    expect(sdp.match(/^m=/gm)).toEqual(['m=', 'm=']);
+    expect(sdp.indexOf('m=video 40000 RTP/AVP 101')).toBeLessThan(sdp.indexOf('m=audio 40002 RTP/AVP 100'));
+    expect(sdp).toContain('a=rtpmap:100 opus/48000/2');
+    expect(() => buildSlotsSdp([vp8, { ...opus, codec: 'op us' }])).toThrow(/bad codec/);
   });
 });

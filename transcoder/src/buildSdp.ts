@@ -7,11 +7,8 @@ function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`cannot describe RTP input: bad ${what}`);
 }
 
-/**
- * The SDP FFmpeg reads to receive one producer's RTP (one file per input, so each input gets
- * its own demuxer, reorder queue and read timeout). `host` is the address FFmpeg listens on.
- */
-export function buildSdp(input: RtpInput, host = '127.0.0.1'): string {
+/** The media section of one RTP stream (checked: every value is untrusted). */
+function mediaSection(input: RtpInput, host: string): string[] {
   check(TOKEN.test(input.codec), 'codec');
   check(TOKEN.test(host), 'host');
   check(TOKEN.test(input.producerId), 'producer id');
@@ -26,19 +23,38 @@ export function buildSdp(input: RtpInput, host = '127.0.0.1'): string {
   check(input.fmtp === undefined || FMTP.test(input.fmtp), 'fmtp');
   const channels =
     input.kind === 'audio' && input.channels !== undefined && input.channels > 1 ? `/${input.channels}` : '';
-  const lines = [
-    'v=0',
-    `o=- 0 0 IN IP4 ${host}`,
-    `s=stagecast ${input.producerId}`,
-    `c=IN IP4 ${host}`,
-    't=0 0',
-    // Plain RTP/AVP: the PlainTransport sends neither SRTP nor feedback FFmpeg would parse.
+  const media = [
+    // Plain RTP/AVP: the sender sends neither SRTP nor feedback FFmpeg would parse.
     `m=${input.kind} ${input.rtpPort} RTP/AVP ${input.payloadType}`,
-    // mediasoup sends RTCP to this port (rtcpMux: false); FFmpeg must listen on the same one.
+    // The sender's RTCP (if any) comes to this port; FFmpeg must listen on the same one.
     `a=rtcp:${input.rtcpPort}`,
     `a=rtpmap:${input.payloadType} ${input.codec}/${input.clockRate}${channels}`,
   ];
-  if (input.fmtp) lines.push(`a=fmtp:${input.payloadType} ${input.fmtp}`);
-  lines.push('a=recvonly');
-  return lines.join('\n') + '\n';
+  if (input.fmtp) media.push(`a=fmtp:${input.payloadType} ${input.fmtp}`);
+  media.push('a=recvonly');
+  return media;
+}
+
+function session(host: string, name: string): string[] {
+  check(TOKEN.test(host), 'host');
+  return ['v=0', `o=- 0 0 IN IP4 ${host}`, `s=stagecast ${name}`, `c=IN IP4 ${host}`, 't=0 0'];
+}
+
+/** The SDP FFmpeg reads to receive one RTP stream. `host` is the address FFmpeg listens on. */
+export function buildSdp(input: RtpInput, host = '127.0.0.1'): string {
+  return [...session(host, input.producerId), ...mediaSection(input, host)].join('\n') + '\n';
+}
+
+/**
+ * One SDP for all of the compositor's slots: one FFmpeg input (one demuxer) that reads every
+ * slot's socket as packets arrive. With one input per slot, FFmpeg's main loop waits on
+ * whichever input the filter graph asks for next, and on a busy machine many inputs made a
+ * new FFmpeg slow to show its first frame.
+ */
+export function buildSlotsSdp(inputs: readonly RtpInput[], host = '127.0.0.1'): string {
+  return (
+    [...session(host, 'compositor slots'), ...inputs.flatMap((input) => mediaSection(input, host))].join(
+      '\n',
+    ) + '\n'
+  );
 }

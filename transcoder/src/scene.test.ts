@@ -48,7 +48,7 @@ const box = (scene: Scene, target: string) => ({
   w: v(scene, target, 'w'),
   h: v(scene, target, 'h'),
 });
-const HIDDEN_BOX = { x: '-4000', y: '-4000', w: '-4000', h: '-4000' };
+const HIDDEN_BOX = { x: '-4000', y: '-4000', w: '2', h: '2' };
 const HIDDEN_LABEL = 'x=-4000:y=-4000';
 
 /** FFmpeg's av_get_token: one token up to an unescaped `term` character; `\` escapes, '…' quotes. */
@@ -260,8 +260,8 @@ describe('sceneCommands', () => {
       `overlay@vo1 y ${b1.y}+(${b1.h}-overlay_h)/2`,
       'drawbox@card1 x -4000',
       'drawbox@card1 y -4000',
-      'drawbox@card1 w -4000',
-      'drawbox@card1 h -4000',
+      'drawbox@card1 w 2',
+      'drawbox@card1 h 2',
       expect.stringMatching(/^drawtext@label1 reinit text=Person\\ 1:fontsize=/),
     ]);
     // Each command is target, command and one argument for the zmq filter.

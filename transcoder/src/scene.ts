@@ -63,8 +63,9 @@ function drawtext(text: string, size: number, x: string, y: string, boxed: boole
   return `text=${escapeOption(text)}:fontsize=${size}:x=${x}:y=${y}:box=${box}`;
 }
 
-function hide(scene: Scene, target: string, ...params: string[]): void {
-  for (const p of params) scene.set(`${target} ${p}`, String(HIDDEN));
+/** A drawbox off the picture (a size of 0 or less would mean the whole frame to drawbox). */
+function hideBox(scene: Scene, target: string): void {
+  placeBox(scene, target, { x: HIDDEN, y: HIDDEN, w: 2, h: 2 });
 }
 
 function placeBox(scene: Scene, target: string, r: { x: number; y: number; w: number; h: number }): void {
@@ -109,7 +110,7 @@ export function buildScene(layout: Layout, slots: SlotView): Scene {
   for (let b = 0; b < MAX_TILES; b++) {
     const box = layout.boxes[b];
     if (box && !withPicture.has(box)) placeBox(scene, FILTERS.card(b), box);
-    else hide(scene, FILTERS.card(b), 'x', 'y', 'w', 'h');
+    else hideBox(scene, FILTERS.card(b));
     scene.set(
       `${FILTERS.label(b)} reinit`,
       box ? label(box, withPicture.has(box)) : `x=${HIDDEN}:y=${HIDDEN}`,
@@ -120,7 +121,7 @@ export function buildScene(layout: Layout, slots: SlotView): Scene {
     placeBox(scene, FILTERS.highlight, speaker);
     scene.set(`${FILTERS.highlight} t`, String(even(Math.max(4, speaker.w / 120))));
   } else {
-    hide(scene, FILTERS.highlight, 'x', 'y', 'w', 'h');
+    hideBox(scene, FILTERS.highlight);
     scene.set(`${FILTERS.highlight} t`, '4');
   }
   const roomSize = even(layout.height / 12);
