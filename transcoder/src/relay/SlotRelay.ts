@@ -92,6 +92,9 @@ export class SlotRelay {
 
   /** Sends the slots to these FFmpeg ports (one pair per slot) from now on: a run has bound them. */
   target(ports: Record<SlotKind, PortPair[]>): void {
+    // A source that went live while no FFmpeg listened had its key frame dropped: the new
+    // decoder would get inter frames first and never start. It waits for the next key frame.
+    this.resyncVideo();
     this.targets = ports;
     this.timer ??= setInterval(() => this.tick(), TICK_MS);
   }
@@ -102,6 +105,10 @@ export class SlotRelay {
    */
   untarget(): void {
     this.targets = null;
+    this.resyncVideo();
+  }
+
+  private resyncVideo(): void {
     const now = Date.now();
     this.slots.video.forEach((slot, i) => this.emit('video', i, slot.resync(now)));
   }
