@@ -78,8 +78,6 @@ export class PlaylistWatcher {
   discontinuities = 0;
   /** Wall-clock time missing at each discontinuity (ms; negative: the sessions overlapped). */
   readonly gapsMs: number[] = [];
-  /** For each new segment, when it was first seen: how long after its end by PROGRAM-DATE-TIME (ms). */
-  readonly lateMs: { seq: number; ms: number }[] = [];
   private lastEnd: number | null = null;
 
   constructor(private readonly url: string) {}
@@ -123,8 +121,6 @@ export class PlaylistWatcher {
         if (segment.discontinuity && start !== undefined && this.lastEnd !== null)
           this.gapsMs.push(start - this.lastEnd);
         if (start !== undefined) this.lastEnd = start + segment.duration * 1000;
-        if (start !== undefined && this.polls > 1)
-          this.lateMs.push({ seq, ms: Date.now() - (start + segment.duration * 1000) });
         const res = await fetch(new URL(segment.uri, this.url), { method: 'HEAD' });
         if (!res.ok)
           this.violations.push(`segment ${seq} (${segment.uri}) listed but answered ${res.status}`);
