@@ -49,8 +49,11 @@ export async function startIngest(extraEnv = {}) {
     api,
     stop: () =>
       new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', resolve);
         child.kill('SIGTERM');
+        // An ingest that hangs on shutdown is ended by its pid.
+        setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 15_000).unref();
       }),
   };
 }

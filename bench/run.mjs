@@ -8,7 +8,13 @@ import { machine, markdownTable, resultsDir } from './lib.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const only = process.argv.slice(2);
-const benches = ['stage-latency', 'hls-latency', 'golive', 'chat-fanout'].filter((b) => only.length === 0 || only.includes(b));
+const all = ['stage-latency', 'hls-latency', 'golive', 'stage-change', 'compositor-cpu', 'behind-live', 'chat-fanout'];
+const unknown = only.filter((b) => !all.includes(b));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${all.join(', ')}`);
+  process.exit(2);
+}
+const benches = all.filter((b) => only.length === 0 || only.includes(b));
 
 for (const bench of benches) {
   console.log(`\n== ${bench} ==`);
@@ -42,6 +48,58 @@ if (sections.goLive) {
     { key: 'ffmpegCores', label: 'FFmpeg cores' }, { key: 'ingestCores', label: 'ingest cores' }, { key: 'botCores', label: 'bots cores' },
   ]), '');
 }
+/** The machine as a compositor benchmark found it (nproc, CPU model, load average at its start). */
+const machineLine = (n) =>
+  n
+    ? `Machine at start: \`nproc\` ${n.nproc}, ${n.cpuModel}, load average ${n.loadAverage.load1} / ${n.loadAverage.load5} / ${n.loadAverage.load15}` +
+      (n.quiet ? ` (quiet${n.waitedS ? ` after waiting ${n.waitedS} s` : ''})` : ` (NOT quiet: waited ${n.waitedS} s; ${n.otherProcesses} other FFmpeg/Chromium/busy-loop processes)`) + '.'
+    : '';
+const codeLine = (c) =>
+  c?.atStart ? `Code: commit ${c.atStart.commit}${c.atStart.uncommittedCompositorChanges ? ` + ${c.atStart.uncommittedCompositorChanges} uncommitted compositor file(s)` : ''}, transcoder dist built ${c.atStart.transcoderDistBuiltAt}` + (c.atEnd && c.atEnd.transcoderDistBuiltAt !== c.atStart.transcoderDistBuiltAt ? ` (rebuilt during the run, at ${c.atEnd.transcoderDistBuiltAt})` : '') + '.' : '';
+const yesNo = (v) => (v === true ? 'yes' : v === false ? 'no' : '—');
+if (sections.stageChange) {
+  const sc = sections.stageChange;
+  lines.push('## Stage change → on air (continuous compositor)', '', sc.description, '', machineLine(sc.machine), codeLine(sc.code), '');
+  lines.push(markdownTable([{ ...sc, same: yesNo(sc.ffmpegPidNeverChanged), met: yesNo(sc.onAirGoalMet) }], [
+    { key: 'changes', label: 'changes' }, { key: 'onAirP50Ms', label: 'on air p50 ms' }, { key: 'onAirP95Ms', label: 'on air p95 ms' },
+    { key: 'segmentP50Ms', label: 'first later segment p50 ms' }, { key: 'segmentP95Ms', label: 'first later segment p95 ms' },
+    { key: 'same', label: 'same FFmpeg pid' }, { key: 'discontinuitiesAdded', label: 'discontinuities added' },
+    { key: 'met', label: `on air ≤ ${sc.segmentSeconds} s` },
+  ]), '');
+  lines.push(markdownTable(sc.rows, [
+    { key: 'change', label: '#' }, { key: 'kind', label: 'change' }, { key: 'tiles', label: 'tiles after' },
+    { key: 'onAirMs', label: 'on air ms' }, { key: 'segmentMs', label: 'first later segment ms' },
+    { key: 'segmentStartsAfterMs', label: 'its start after the change ms' }, { key: 'segmentListedAfterItsEndMs', label: 'listed after its end ms' },
+  ]), '');
+}
+if (sections.compositorCpu) {
+  const cc = sections.compositorCpu;
+  lines.push('## Compositor CPU and quality (camera-like 1280x720 VP8 tiles)', '', cc.description, '', machineLine(cc.machine), codeLine(cc.code), '');
+  lines.push(markdownTable(cc.rows, [
+    { key: 'tiles', label: 'tiles' }, { key: 'ffmpegCores', label: 'FFmpeg cores' }, { key: 'speed', label: 'speed' },
+    { key: 'minSpeed5s', label: 'slowest 5 s' }, { key: 'fellBehindMs', label: 'fell behind ms' }, { key: 'busiestThreadCores', label: 'busiest thread cores' },
+    { key: 'capacitySpeed', label: 'capacity speed' }, { key: 'headroomPct', label: 'headroom %' }, { key: 'psnrY', label: '720p PSNR-Y dB' }, { key: 'psnrMinFrame', label: 'worst frame dB' },
+    { key: 'sendersCores', label: 'senders cores' }, { key: 'othersCores', label: 'other processes cores' }, { key: 'stealPct', label: 'steal %' },
+  ]), '');
+  const g = cc.goals ?? {};
+  if (g.fourTiles) lines.push(`- 4 tiles, goal ${g.fourTiles.goal}: ${g.fourTiles.cores} cores, ${g.fourTiles.psnrY?.toFixed?.(1) ?? '—'} dB: **${g.fourTiles.met ? 'met' : 'not met'}**`);
+  for (const r of cc.rows.filter((x) => x.capacityByQualityStep)) {
+    lines.push(`- ${r.tiles} tiles, capacity by quality step: ${r.capacityByQualityStep.map((q) => `step ${q.level} (${q.frameRate} fps) ${q.capacitySpeed}×`).join(', ')}`);
+  }
+  if (g.nineTiles) lines.push(`- 9 tiles, goal ${g.nineTiles.goal}: speed ${g.nineTiles.speed} (fell behind ${g.nineTiles.fellBehindMs ?? '—'} ms in the window), capacity ${g.nineTiles.capacitySpeed ?? '—'}× = headroom ${g.nineTiles.headroomPct ?? '—'}%: **${g.nineTiles.met ? 'met' : 'not met'}**`);
+  lines.push('');
+}
+if (sections.behindLive) {
+  const bl = sections.behindLive;
+  lines.push('## Behind live under a busy loop', '', bl.description, '', machineLine(bl.machine), codeLine(bl.code), '');
+  lines.push(markdownTable(bl.phases, [
+    { key: 'phase', label: 'phase' }, { key: 'segments', label: 'segments' }, { key: 'behindP50Ms', label: 'behind p50 ms' },
+    { key: 'behindP95Ms', label: 'behind p95 ms' }, { key: 'behindMaxMs', label: 'behind max ms' }, { key: 'qualityLevels', label: 'quality levels seen' },
+    { key: 'frameRateAtEnd', label: 'fps at end' }, { key: 'speedMin', label: 'speed min' }, { key: 'ffmpegRuns', label: 'FFmpeg runs' },
+    { key: 'discontinuities', label: 'discontinuities' }, { key: 'load1AtEnd', label: 'load at end' },
+  ]), '');
+  lines.push(`Goal ${bl.goal}: **${bl.goalMet ? 'met' : 'not met'}** (at p95: ${bl.goalMetAtP95 ? 'met' : 'not met'}).`, '');
+}
 if (sections.chatFanout) {
   lines.push('## Chat fan-out', '', sections.chatFanout.description, '');
   lines.push(markdownTable(sections.chatFanout.rows, [
@@ -56,7 +114,10 @@ console.log(`\nwrote ${join(resultsDir, 'latest.md')}`);
 const bars = [];
 if (sections.stageLatency) bars.push(['stage p50 (ms)', sections.stageLatency.p50Ms], ['stage p95 (ms)', sections.stageLatency.p95Ms]);
 if (sections.hls) bars.push(['HLS p50 (ms)', sections.hls.hlsP50Ms], ['HLS p95 (ms)', sections.hls.hlsP95Ms]);
-const cpu = (sections.goLive?.rows ?? []).map((r) => [`${r.tiles} tile${r.tiles > 1 ? 's' : ''}`, r.ffmpegCores]);
+if (sections.stageChange) bars.push(['on air p50 (ms)', sections.stageChange.onAirP50Ms]);
+// The continuous compositor's figures (camera-like 720p tiles) when measured, else the go-live bench's.
+const cpuRows = sections.compositorCpu?.rows ?? sections.goLive?.rows ?? [];
+const cpu = cpuRows.map((r) => [`${r.tiles} tile${r.tiles > 1 ? 's' : ''}`, r.ffmpegCores]);
 const chart = (title, data, unit, x0, width) => {
   const max = Math.max(1e-9, ...data.map(([, v]) => v ?? 0));
   const rows = data.map(([label, v], i) => {
