@@ -174,22 +174,37 @@ describe('going live', () => {
     const progressBefore = await waitFor(() => progress(), 'progress');
 
     /** ms from the stage change (seen in the API) until the picture on air reports `check`. */
+    /**
+     * ms until the picture on air reports `check`. A quality step (an FFmpeg restart, reported
+     * in progress) may delay it on a loaded machine; that is not a layout change's doing, so
+     * such a wait gets longer and is left out of the bound (null).
+     */
+    const onAir = async (check: (live: LiveState) => boolean, what: string): Promise<number | null> => {
+      const from = Date.now();
+      const session = (await progress())?.session ?? 0;
+      try {
+        await waitFor(async () => check(await live()), `on air: ${what}`, ON_AIR_MS, 100);
+        return Date.now() - from;
+      } catch (error) {
+        if (((await progress())?.session ?? 0) === session) throw error;
+        await waitFor(async () => check(await live()), `on air after a quality step: ${what}`, 30_000, 100);
+        return null;
+      }
+    };
     const onAirAfter = async (
       stageCheck: (info: RoomInfo) => boolean,
       check: (live: LiveState) => boolean,
       what: string,
-    ): Promise<number> => {
+    ): Promise<number | null> => {
       await waitFor(
         async () => stageCheck((await ingest.api<RoomInfo>('GET', `/api/rooms/${roomId}`)).body),
         `the stage: ${what}`,
         30_000,
         50,
       );
-      const changedAt = Date.now();
-      await waitFor(async () => check(await live()), `on air: ${what}`, ON_AIR_MS, 100);
-      return Date.now() - changedAt;
+      return onAir(check, what);
     };
-    const timings: Record<string, number> = {};
+    const timings: Record<string, number | null> = {};
     const carol = await addBot('Carol', 880);
     timings.join = await onAirAfter(
       (i) => i.stage.length === 3,
@@ -209,16 +224,11 @@ describe('going live', () => {
       pinnedPeerId: carol.room.self.peerId,
     });
     expect(put.status).toBe(200);
-    const chosenAt = Date.now();
-    await waitFor(
-      async () => (await live()).layout?.kind === 'spotlight',
-      'the spotlight on air',
-      ON_AIR_MS,
-      100,
-    );
-    timings.hostLayout = Date.now() - chosenAt;
-    console.log(`stage change → on air (ms): ${JSON.stringify(timings)}`);
-    for (const ms of Object.values(timings)) expect(ms).toBeLessThan(ON_AIR_MS);
+    timings.hostLayout = await onAir((l) => l.layout?.kind === 'spotlight', 'the spotlight');
+    console.log(`stage change → on air (ms; null: delayed by a quality step): ${JSON.stringify(timings)}`);
+    for (const ms of Object.values(timings)) if (ms !== null) expect(ms).toBeLessThan(ON_AIR_MS);
+    // At least one change must have been timed: quality steps cannot excuse them all.
+    expect(Object.values(timings).some((ms) => ms !== null)).toBe(true);
 
     // Two more segments, then: the same FFmpeg, no discontinuity, the sequence only grew.
     const before = watcher.newestSequence;
@@ -239,6 +249,12 @@ describe('going live', () => {
       );
       expect(progressAfter.quality.level).toBeGreaterThan(progressBefore.quality.level);
     }
+    // Each restart shows as one discontinuity once the new run's first segment is listed.
+    await waitFor(
+      () => watcher && watcher.discontinuities - discontinuitiesBefore >= restarts,
+      'a discontinuity for each quality step',
+      20_000,
+    );
     expect(watcher.discontinuities - discontinuitiesBefore).toBe(restarts);
     expect(watcher.violations).toEqual([]);
     expect(carol.room.connected).toBe(true);
