@@ -3,12 +3,13 @@
 // For each new 720p segment: (time it is first listed) − (PROGRAM-DATE-TIME + duration), i.e.
 // the delay beyond the segment itself; and the compositor's quality step (`live.quality`).
 import { startLiveRoom, poll } from './liveRoom.mjs';
-import { markdownTable, PlaylistPoller, saveSection, sleep, startBusyLoop, stats, waitForQuiet, codeVersion } from './lib.mjs';
+import { markdownTable, PlaylistPoller, saveSection, sleep, startBusyLoop, stats, waitForQuiet, codeVersion, exitOnSignals } from './lib.mjs';
 
 const BOTS = Number(process.env.BENCH_BEHIND_BOTS ?? 3);
 const PHASE_S = Number(process.env.BENCH_BEHIND_SECONDS ?? 60);
 const SEGMENT_SECONDS = 2;
 
+exitOnSignals();
 const machine = await waitForQuiet();
 const codeAtStart = codeVersion();
 console.log(`machine: ${JSON.stringify(machine)}`);

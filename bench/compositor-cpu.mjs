@@ -23,7 +23,7 @@ import { CompositeRun, PortPool, SlotRelay, buildFfmpegArgs, buildScene, composi
 import { SESSION_PLAYLIST } from '../transcoder/dist/buildFfmpegArgs.js';
 import { freeTcpPort } from '../transcoder/dist/PortPool.js';
 import { qualitySteps } from '../transcoder/dist/quality.js';
-import { cpuSelfSeconds, machineCpu, markdownTable, saveSection, sleep, threadSeconds, waitForQuiet, codeVersion } from './lib.mjs';
+import { cpuSelfSeconds, machineCpu, markdownTable, saveSection, sleep, threadSeconds, waitForQuiet, codeVersion, exitOnSignals } from './lib.mjs';
 
 const TILES = (process.env.BENCH_TILES ?? '1,4,9').split(',').map(Number);
 const WARM_UP_S = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
@@ -373,6 +373,7 @@ async function psnrRun(relay, tiles, scene, dir, ports) {
 
 const round = (v, d = 2) => (Number.isFinite(v) ? Number(v.toFixed(d)) : null);
 
+exitOnSignals();
 const machine = await waitForQuiet();
 const codeAtStart = codeVersion();
 console.log(`machine: ${JSON.stringify(machine)}`);
@@ -382,7 +383,7 @@ const rows = [];
 try {
   for (const [i, tiles] of TILES.entries()) {
     // Between rows only others' processes can be running (this benchmark ended its own); its own load is still decaying.
-    const before = i === 0 ? machine : await waitForQuiet({ maxLoad: 2.5 });
+    const before = i === 0 ? machine : await waitForQuiet({ maxLoad: 2.5, maxWaitMs: 5 * 60_000 });
     const row = await measure(tiles, clip, workDir);
     row.loadAtStart = before.loadAverage.load1;
     row.disturbed = row.othersCores > 0.2 || !before.quiet;

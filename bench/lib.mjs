@@ -317,3 +317,11 @@ export function machineCpu() {
   const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
   return { busy: (user + nice + system + irq + softirq) / CLK_TCK, steal: steal / CLK_TCK, at: Date.now() };
 }
+
+/**
+ * SIGINT and SIGTERM (Ctrl-C, run.mjs's timeout) end the benchmark through process.exit, so
+ * its 'exit' handlers end every process it started (by pid).
+ */
+export function exitOnSignals() {
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+}

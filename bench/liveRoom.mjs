@@ -34,6 +34,14 @@ export async function startLiveRoom({ bots: count, name = 'bench', ingestEnv = {
   const onStage = [];
   let made = 0;
   const killBots = () => {
+    // The benchmark is dying: its ingest and transcoder go too (the transcoder's FFmpeg dies with it).
+    for (const pid of [transcoder.pid, ingest.pid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
     for (const bot of onStage) {
       try {
         if (bot.ffmpegPid > 0) process.kill(bot.ffmpegPid, 'SIGKILL');

@@ -1,4 +1,5 @@
-// `npm run bench`: runs every benchmark one after the other (they share two cores), then
+// `npm run bench`: runs every benchmark one after the other (they share two cores; each may
+// first wait up to 15 min for a quiet machine, hence the 45 min bound per benchmark), then
 // writes bench/results/latest.json, latest.md and latest.png. Benchmarks never pass or fail.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ const benches = all.filter((b) => only.length === 0 || only.includes(b));
 
 for (const bench of benches) {
   console.log(`\n== ${bench} ==`);
-  const result = spawnSync(process.execPath, [join(here, `${bench}.mjs`)], { stdio: 'inherit', timeout: 15 * 60_000 });
+  const result = spawnSync(process.execPath, [join(here, `${bench}.mjs`)], { stdio: 'inherit', timeout: 45 * 60_000 });
   if (result.status !== 0) console.log(`(${bench} did not finish: ${result.signal ?? `exit ${result.status}`})`);
 }
 

@@ -5,11 +5,12 @@
 //  (b) until the 720p playlist lists its first segment whose PROGRAM-DATE-TIME is after the change.
 // Also: the FFmpeg pid (it must never change) and the #EXT-X-DISCONTINUITY tags added (0 expected).
 import { startLiveRoom, poll } from './liveRoom.mjs';
-import { markdownTable, PlaylistPoller, saveSection, sleep, stats, waitForQuiet, codeVersion } from './lib.mjs';
+import { markdownTable, PlaylistPoller, saveSection, sleep, stats, waitForQuiet, codeVersion, exitOnSignals } from './lib.mjs';
 
 const CHANGES = Number(process.env.BENCH_STAGE_CHANGES ?? 10);
 const SEGMENT_SECONDS = 2;
 
+exitOnSignals();
 const machine = await waitForQuiet();
 const codeAtStart = codeVersion();
 console.log(`machine: ${JSON.stringify(machine)}`);
