@@ -3,7 +3,17 @@
 // For each new 720p segment: (time it is first listed) − (PROGRAM-DATE-TIME + duration), i.e.
 // the delay beyond the segment itself; and the compositor's quality step (`live.quality`).
 import { startLiveRoom, poll } from './liveRoom.mjs';
-import { markdownTable, PlaylistPoller, saveSection, sleep, startBusyLoop, stats, waitForQuiet, codeVersion, exitOnSignals } from './lib.mjs';
+import {
+  markdownTable,
+  PlaylistPoller,
+  saveSection,
+  sleep,
+  startBusyLoop,
+  stats,
+  waitForQuiet,
+  codeVersion,
+  exitOnSignals,
+} from './lib.mjs';
 
 const BOTS = Number(process.env.BENCH_BEHIND_BOTS ?? 3);
 const PHASE_S = Number(process.env.BENCH_BEHIND_SECONDS ?? 60);
@@ -13,7 +23,11 @@ exitOnSignals();
 const machine = await waitForQuiet();
 const codeAtStart = codeVersion();
 console.log(`machine: ${JSON.stringify(machine)}`);
-const room = await startLiveRoom({ bots: BOTS, name: 'behind live', ingestEnv: { STAGECAST_SEGMENT_SECONDS: String(SEGMENT_SECONDS) } });
+const room = await startLiveRoom({
+  bots: BOTS,
+  name: 'behind live',
+  ingestEnv: { STAGECAST_SEGMENT_SECONDS: String(SEGMENT_SECONDS) },
+});
 const phases = [];
 try {
   const playlist = new PlaylistPoller(await room.variantUrl(720), 100).start();
@@ -29,14 +43,23 @@ try {
       while (Date.now() - from < PHASE_S * 1000) {
         const live = await room.live().catch(() => null);
         const progress = await room.progress().catch(() => null);
-        samples.push({ atS: Math.round((Date.now() - from) / 100) / 10, quality: live?.quality?.level ?? null, frameRate: live?.quality?.frameRate ?? null, speed: live?.speed ?? null, behindS: progress?.behindSeconds ?? null, runs: progress?.session ?? null });
+        samples.push({
+          atS: Math.round((Date.now() - from) / 100) / 10,
+          quality: live?.quality?.level ?? null,
+          frameRate: live?.quality?.frameRate ?? null,
+          speed: live?.speed ?? null,
+          behindS: progress?.behindSeconds ?? null,
+          runs: progress?.session ?? null,
+        });
         await sleep(1000);
       }
     } finally {
       hog?.stop();
     }
     const to = Date.now();
-    const segments = playlist.segments.filter((s) => s.seq > startSeq && s.seenAt <= to && s.programDateTime !== null);
+    const segments = playlist.segments.filter(
+      (s) => s.seq > startSeq && s.seenAt <= to && s.programDateTime !== null,
+    );
     const behind = segments.map((s) => s.seenAt - (s.programDateTime + s.duration * 1000));
     const b = stats(behind);
     const levels = samples.map((s) => s.quality).filter((v) => v !== null);
@@ -50,17 +73,38 @@ try {
       qualityLevels: [...new Set(levels)].join(' → ') || null,
       qualityAtEnd: samples.at(-1)?.quality ?? null,
       frameRateAtEnd: samples.at(-1)?.frameRate ?? null,
-      speedP50: stats(samples.map((s) => s.speed), 2).p50,
-      speedMin: stats(samples.map((s) => s.speed), 2).min,
-      governorBehindMaxS: stats(samples.map((s) => s.behindS), 1).max,
+      speedP50: stats(
+        samples.map((s) => s.speed),
+        2,
+      ).p50,
+      speedMin: stats(
+        samples.map((s) => s.speed),
+        2,
+      ).min,
+      governorBehindMaxS: stats(
+        samples.map((s) => s.behindS),
+        1,
+      ).max,
       ffmpegRuns: samples.length ? (samples.at(-1).runs ?? 0) - (samples[0].runs ?? 0) + 1 : null,
       discontinuities: segments.filter((s) => s.discontinuity).length,
       load1AtEnd: Number((await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
       log: room
         .logs(/quality|restarting FFmpeg|exited unexpectedly|not taken the layout/)
         .filter((l) => l.time >= from && l.time <= to)
-        .map((l) => ({ atS: Math.round((l.time - from) / 100) / 10, msg: l.msg, verdict: l.verdict, level: l.level, behind: l.behind, reason: l.reason })),
-      perSegmentMs: segments.map((s, i) => ({ seq: s.seq, behindMs: behind[i], duration: s.duration, discontinuity: s.discontinuity })),
+        .map((l) => ({
+          atS: Math.round((l.time - from) / 100) / 10,
+          msg: l.msg,
+          verdict: l.verdict,
+          level: l.level,
+          behind: l.behind,
+          reason: l.reason,
+        })),
+      perSegmentMs: segments.map((s, i) => ({
+        seq: s.seq,
+        behindMs: behind[i],
+        duration: s.duration,
+        discontinuity: s.discontinuity,
+      })),
       samples,
     };
     phases.push(phase);

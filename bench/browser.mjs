@@ -7,9 +7,16 @@ export async function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
     ],
   });
 }
@@ -18,7 +25,15 @@ let bundle;
 export async function sdkBundle() {
   if (bundle) return bundle;
   const entry = createRequire(import.meta.url).resolve('@stagecast/sdk');
-  const result = await build({ entryPoints: [entry], bundle: true, format: 'iife', globalName: 'Stagecast', platform: 'browser', write: false, logLevel: 'silent' });
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'iife',
+    globalName: 'Stagecast',
+    platform: 'browser',
+    write: false,
+    logLevel: 'silent',
+  });
   bundle = result.outputFiles[0].text;
   return bundle;
 }
@@ -33,27 +48,30 @@ export async function sdkPage(browser, origin) {
 
 /** Publishes a canvas showing the wall clock as the page's camera. */
 export async function publishClock(page, url, token, name = 'Clock') {
-  await page.evaluate(async ({ url, token, name }) => {
-    const room = await window.Stagecast.connect({ url, token });
-    const stage = new window.Stagecast.Stage(room);
-    await stage.start();
-    const canvas = document.createElement('canvas');
-    canvas.width = 640;
-    canvas.height = 360;
-    document.body.append(canvas);
-    const ctx = canvas.getContext('2d');
-    const paint = () => {
-      window.drawClock(ctx, 640, 360);
-      ctx.fillStyle = '#fff';
-      ctx.font = '28px sans-serif';
-      ctx.fillText(name, 20, 40);
-    };
-    setInterval(paint, 10);
-    paint();
-    const [track] = canvas.captureStream(30).getVideoTracks();
-    await stage.publish('camera', track);
-    window.room = room;
-  }, { url, token, name });
+  await page.evaluate(
+    async ({ url, token, name }) => {
+      const room = await window.Stagecast.connect({ url, token });
+      const stage = new window.Stagecast.Stage(room);
+      await stage.start();
+      const canvas = document.createElement('canvas');
+      canvas.width = 640;
+      canvas.height = 360;
+      document.body.append(canvas);
+      const ctx = canvas.getContext('2d');
+      const paint = () => {
+        window.drawClock(ctx, 640, 360);
+        ctx.fillStyle = '#fff';
+        ctx.font = '28px sans-serif';
+        ctx.fillText(name, 20, 40);
+      };
+      setInterval(paint, 10);
+      paint();
+      const [track] = canvas.captureStream(30).getVideoTracks();
+      await stage.publish('camera', track);
+      window.room = room;
+    },
+    { url, token, name },
+  );
 }
 
 /**

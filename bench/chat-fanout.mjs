@@ -22,13 +22,16 @@ function connectSocket(url, token) {
 async function runSize(viewers) {
   const ingest = await startIngest();
   const { id } = await ingest.api('POST', '/api/rooms', { name: `fanout ${viewers}` });
-  const token = async (role, name) => (await ingest.api('POST', `/api/rooms/${id}/tokens`, { role, name })).token;
+  const token = async (role, name) =>
+    (await ingest.api('POST', `/api/rooms/${id}/tokens`, { role, name })).token;
   const latencies = [];
   let deliveries = 0;
   const sockets = [];
   for (let i = 0; i < viewers; i += 100) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(100, viewers - i) }, async (_, j) => connectSocket(ingest.url, await token('viewer', `v${i + j}`))),
+      Array.from({ length: Math.min(100, viewers - i) }, async (_, j) =>
+        connectSocket(ingest.url, await token('viewer', `v${i + j}`)),
+      ),
     );
     sockets.push(...batch);
   }
@@ -41,20 +44,29 @@ async function runSize(viewers) {
       latencies.push(Date.now() - sentAt);
     });
   }
-  const senders = await Promise.all(Array.from({ length: SENDERS }, async (_, i) => connectSocket(ingest.url, await token('host', `h${i}`))));
+  const senders = await Promise.all(
+    Array.from({ length: SENDERS }, async (_, i) => connectSocket(ingest.url, await token('host', `h${i}`))),
+  );
   let sent = 0;
   let refused = 0;
   const cpuStart = cpuSecondsOf(ingest.pid);
   const started = Date.now();
   measuring = true;
   const timers = senders.map((socket, i) =>
-    setTimeout(function tick() {
-      socket.emit('chat:send', { clientId: `${i}-${sent}-${Date.now()}`, text: `t ${Date.now()}` }, (ack) => {
-        if (ack?.ok) sent++;
-        else refused++;
-      });
-      timers[i] = setTimeout(tick, SEND_INTERVAL_MS);
-    }, (i * SEND_INTERVAL_MS) / SENDERS),
+    setTimeout(
+      function tick() {
+        socket.emit(
+          'chat:send',
+          { clientId: `${i}-${sent}-${Date.now()}`, text: `t ${Date.now()}` },
+          (ack) => {
+            if (ack?.ok) sent++;
+            else refused++;
+          },
+        );
+        timers[i] = setTimeout(tick, SEND_INTERVAL_MS);
+      },
+      (i * SEND_INTERVAL_MS) / SENDERS,
+    ),
   );
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   for (const t of timers) clearTimeout(t);

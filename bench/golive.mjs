@@ -16,10 +16,16 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function firstPlayableSegment(url, startedAt) {
   for (;;) {
-    const master = await fetch(`${url}/master.m3u8`).then((r) => (r.ok ? r.text() : null), () => null);
+    const master = await fetch(`${url}/master.m3u8`).then(
+      (r) => (r.ok ? r.text() : null),
+      () => null,
+    );
     const variant = master?.split('\n').find((l) => l && !l.startsWith('#'));
     if (variant) {
-      const media = await fetch(`${url}/${variant}`).then((r) => (r.ok ? r.text() : null), () => null);
+      const media = await fetch(`${url}/${variant}`).then(
+        (r) => (r.ok ? r.text() : null),
+        () => null,
+      );
       const segment = media?.split('\n').find((l) => l && !l.startsWith('#'));
       if (segment) {
         const base = `${url}/${variant.split('/').slice(0, -1).join('/')}`;
@@ -39,7 +45,10 @@ async function run(tiles) {
   try {
     const { id } = await ingest.api('POST', '/api/rooms', { name: `bench ${tiles}` });
     for (let i = 0; i < tiles; i++) {
-      const { token } = await ingest.api('POST', `/api/rooms/${id}/tokens`, { role: 'cohost', name: `Bot ${i + 1}` });
+      const { token } = await ingest.api('POST', `/api/rooms/${id}/tokens`, {
+        role: 'cohost',
+        name: `Bot ${i + 1}`,
+      });
       bots.push(await Bot.start({ url: ingest.url, token, name: `Bot ${i + 1}`, webm: WEBM }));
     }
     await sleep(2000);
@@ -77,7 +86,8 @@ for (const tiles of TILES) {
   console.log(JSON.stringify(row));
 }
 saveSection('goLive', {
-  description: 'bots sending a pre-encoded VP8 640x360 + Opus WebM (no encoding) on stage → start → 720p/480p/360p ladder, 2 s segments; CPU in cores (core-seconds per second)',
+  description:
+    'bots sending a pre-encoded VP8 640x360 + Opus WebM (no encoding) on stage → start → 720p/480p/360p ladder, 2 s segments; CPU in cores (core-seconds per second)',
   rows,
 });
 console.log(

@@ -17,33 +17,37 @@ const transcoder = startTranscoder(ingest.dataDir);
 const browser = await launch();
 try {
   const { id } = await ingest.api('POST', '/api/rooms', { name: 'hls latency' });
-  const token = async (role, name) => (await ingest.api('POST', `/api/rooms/${id}/tokens`, { role, name })).token;
+  const token = async (role, name) =>
+    (await ingest.api('POST', `/api/rooms/${id}/tokens`, { role, name })).token;
   const host = await sdkPage(browser, ingest.url);
   await publishClock(host, ingest.url, await token('host', 'Host'), 'Host');
   await sleep(1500);
 
   const viewer = await sdkPage(browser, ingest.url);
-  await viewer.evaluate(async ({ url, token }) => {
-    const room = await window.Stagecast.connect({ url, token });
-    window.viewerRoom = room;
-    const video = document.createElement('video');
-    video.muted = true;
-    document.body.append(video);
-    window.player = new window.Stagecast.HlsPlayer(video, { lowLatency: true });
-    window.firstFrameAt = null;
-    const start = (live) => {
-      if (live.state !== 'live' || window.started) return;
-      window.started = true;
-      window.player.load(live.hlsUrl);
-      const onFrame = () => {
-        window.firstFrameAt ??= Date.now();
+  await viewer.evaluate(
+    async ({ url, token }) => {
+      const room = await window.Stagecast.connect({ url, token });
+      window.viewerRoom = room;
+      const video = document.createElement('video');
+      video.muted = true;
+      document.body.append(video);
+      window.player = new window.Stagecast.HlsPlayer(video, { lowLatency: true });
+      window.firstFrameAt = null;
+      const start = (live) => {
+        if (live.state !== 'live' || window.started) return;
+        window.started = true;
+        window.player.load(live.hlsUrl);
+        const onFrame = () => {
+          window.firstFrameAt ??= Date.now();
+          video.requestVideoFrameCallback(onFrame);
+        };
         video.requestVideoFrameCallback(onFrame);
       };
-      video.requestVideoFrameCallback(onFrame);
-    };
-    room.on('liveState', start);
-    start(room.live);
-  }, { url: ingest.url, token: await token('viewer', 'Watcher') });
+      room.on('liveState', start);
+      start(room.live);
+    },
+    { url: ingest.url, token: await token('viewer', 'Watcher') },
+  );
 
   const startedAt = Date.now();
   await host.evaluate(() => window.room.request('broadcast:start', {}));
@@ -63,9 +67,12 @@ try {
 
   // A viewer goes on stage.
   const guest = await sdkPage(browser, ingest.url);
-  await guest.evaluate(async ({ url, token }) => {
-    window.room = await window.Stagecast.connect({ url, token });
-  }, { url: ingest.url, token: await token('viewer', 'Guest') });
+  await guest.evaluate(
+    async ({ url, token }) => {
+      window.room = await window.Stagecast.connect({ url, token });
+    },
+    { url: ingest.url, token: await token('viewer', 'Guest') },
+  );
   await host.evaluate(() => {
     window.guestFrameAt = null;
     const stage = new window.Stagecast.Stage(window.room);
@@ -80,7 +87,10 @@ try {
     return stage.start();
   });
   const guestPeerId = await guest.evaluate(() => window.room.self.peerId);
-  const invite = await host.evaluate((peerId) => window.room.request('stage:invite', { peerId }), guestPeerId);
+  const invite = await host.evaluate(
+    (peerId) => window.room.request('stage:invite', { peerId }),
+    guestPeerId,
+  );
   const acceptedAt = await guest.evaluate(async (inviteId) => {
     await window.room.request('stage:respondInvite', { inviteId, accept: true });
     return Date.now();
@@ -98,17 +108,21 @@ try {
     inviteToHlsMs: guestInHlsAt === null ? null : guestInHlsAt - acceptedAt,
   };
   saveSection('hls', {
-    description: '1 s segments, hls.js low-latency mode; latency = wall clock − EXT-X-PROGRAM-DATE-TIME of the playing picture (hls.js playingDate)',
+    description:
+      '1 s segments, hls.js low-latency mode; latency = wall clock − EXT-X-PROGRAM-DATE-TIME of the playing picture (hls.js playingDate)',
     ...row,
   });
   console.log(
-    markdownTable([row], [
-      { key: 'hlsP50Ms', label: 'HLS latency p50 (ms)' },
-      { key: 'hlsP95Ms', label: 'HLS latency p95 (ms)' },
-      { key: 'goLiveToViewerMs', label: 'go live → viewer plays (ms)' },
-      { key: 'inviteToStageMs', label: 'accept → guest on stage (ms)' },
-      { key: 'inviteToHlsMs', label: 'accept → guest in HLS (ms)' },
-    ]),
+    markdownTable(
+      [row],
+      [
+        { key: 'hlsP50Ms', label: 'HLS latency p50 (ms)' },
+        { key: 'hlsP95Ms', label: 'HLS latency p95 (ms)' },
+        { key: 'goLiveToViewerMs', label: 'go live → viewer plays (ms)' },
+        { key: 'inviteToStageMs', label: 'accept → guest on stage (ms)' },
+        { key: 'inviteToHlsMs', label: 'accept → guest in HLS (ms)' },
+      ],
+    ),
   );
 } finally {
   await browser.close();
@@ -171,6 +185,9 @@ async function waitForTiles(roomId, tiles, since) {
     const master = await fetch(`${ingest.url}/hls/${id}/master.m3u8`).then((r) => r.text());
     const variant = master.split('\n').find((l) => l && !l.startsWith('#'));
     const media = await fetch(`${ingest.url}/hls/${id}/${variant}`).then((r) => r.text());
-    return media.split('\n').filter((l) => l && !l.startsWith('#')).at(-1);
+    return media
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .at(-1);
   }
 }

@@ -26,12 +26,27 @@ export async function startIngest(extraEnv = {}) {
   const port = await freePort();
   const dataDir = extraEnv.STAGECAST_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'stagecast-bench-'));
   const child = spawn(process.execPath, [join(root, 'ingest/dist/main.js')], {
-    env: { ...process.env, REDIS_URL: BENCH_REDIS_URL, PORT: String(port), STAGECAST_API_SECRET: BENCH_SECRET, STAGECAST_DATA_DIR: dataDir, LOG_LEVEL: 'warn', STAGECAST_WORKERS: '1', ...extraEnv },
+    env: {
+      ...process.env,
+      REDIS_URL: BENCH_REDIS_URL,
+      PORT: String(port),
+      STAGECAST_API_SECRET: BENCH_SECRET,
+      STAGECAST_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      STAGECAST_WORKERS: '1',
+      ...extraEnv,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const api = async (method, path, body) => {
@@ -53,7 +68,10 @@ export async function startIngest(extraEnv = {}) {
         child.once('exit', resolve);
         child.kill('SIGTERM');
         // An ingest that hangs on shutdown is ended by its pid.
-        setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 15_000).unref();
+        setTimeout(
+          () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'),
+          15_000,
+        ).unref();
       }),
   };
 }

@@ -93,7 +93,10 @@ export function machineNote() {
   }
   let cpuModel = 'unknown';
   try {
-    cpuModel = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? 'unknown';
+    cpuModel =
+      readFileSync('/proc/cpuinfo', 'utf8')
+        .match(/^model name\s*:\s*(.+)$/m)?.[1]
+        ?.trim() ?? 'unknown';
   } catch {
     // Not Linux.
   }
@@ -170,7 +173,9 @@ export async function waitForQuiet({ maxLoad = 1.5, everyMs = 30_000, maxWaitMs 
         otherProcesses: strays.length,
       };
     }
-    console.log(`waiting for a quiet machine: load ${note.loadAverage.load1}, ${strays.length} FFmpeg/Chromium/busy-loop process(es)`);
+    console.log(
+      `waiting for a quiet machine: load ${note.loadAverage.load1}, ${strays.length} FFmpeg/Chromium/busy-loop process(es)`,
+    );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -195,7 +200,11 @@ export function parseMediaPlaylist(text) {
       discontinuity = false;
     }
   }
-  return { mediaSequence, segments, discontinuityTags: (text.match(/^#EXT-X-DISCONTINUITY$/gm) ?? []).length };
+  return {
+    mediaSequence,
+    segments,
+    discontinuityTags: (text.match(/^#EXT-X-DISCONTINUITY$/gm) ?? []).length,
+  };
 }
 
 /**
@@ -258,7 +267,10 @@ export class PlaylistPoller {
  * `stop()` ends the shell and the loop (by the group's id, nothing else).
  */
 export function startBusyLoop(seconds = 120) {
-  const child = spawn('timeout', [String(seconds), 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore', detached: true });
+  const child = spawn('timeout', [String(seconds), 'sh', '-c', 'while :; do :; done'], {
+    stdio: 'ignore',
+    detached: true,
+  });
   const pgid = child.pid;
   let stopped = false;
   const stop = () => {
@@ -308,7 +320,11 @@ export function codeVersion() {
     // Not built.
   }
   const dirty = git('status', '--porcelain', '--', 'transcoder/src', 'ingest/src', 'protocol/src');
-  return { commit: git('rev-parse', '--short', 'HEAD'), uncommittedCompositorChanges: dirty ? dirty.split('\n').length : 0, transcoderDistBuiltAt: distBuiltAt };
+  return {
+    commit: git('rev-parse', '--short', 'HEAD'),
+    uncommittedCompositorChanges: dirty ? dirty.split('\n').length : 0,
+    transcoderDistBuiltAt: distBuiltAt,
+  };
 }
 
 /** Machine-wide CPU counters from /proc/stat (seconds): busy (everything but idle and iowait) and steal. */
@@ -323,5 +339,6 @@ export function machineCpu() {
  * its 'exit' handlers end every process it started (by pid).
  */
 export function exitOnSignals() {
-  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+  for (const signal of ['SIGINT', 'SIGTERM'])
+    process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
 }

@@ -28,7 +28,11 @@ const hasVideo = (peer) => peer.producers.some((p) => p.kind === 'video');
  */
 export async function startLiveRoom({ bots: count, name = 'bench', ingestEnv = {}, transcoderEnv = {} }) {
   const ingest = await startIngest(ingestEnv);
-  const transcoder = startTranscoder(ingest.dataDir, { LOG_LEVEL: 'info', ...transcoderEnv }, { capture: true });
+  const transcoder = startTranscoder(
+    ingest.dataDir,
+    { LOG_LEVEL: 'info', ...transcoderEnv },
+    { capture: true },
+  );
   const queue = new Queue('composite', { connection: { url: BENCH_REDIS_URL } });
   const webm = await botClip('Bot');
   const onStage = [];
@@ -66,10 +70,17 @@ export async function startLiveRoom({ bots: count, name = 'bench', ingestEnv = {
     async addBot() {
       made++;
       const actedAt = Date.now();
-      const { token } = await ingest.api('POST', `/api/rooms/${roomId}/tokens`, { role: 'cohost', name: `Bot ${made}` });
+      const { token } = await ingest.api('POST', `/api/rooms/${roomId}/tokens`, {
+        role: 'cohost',
+        name: `Bot ${made}`,
+      });
       const bot = await Bot.start({ url: ingest.url, token, name: `Bot ${made}`, webm });
       onStage.push(bot);
-      const visibleAt = await poll(async () => ((await info()).stage.some((p) => p.peerId === bot.peerId && hasVideo(p)) ? Date.now() : null), 30_000);
+      const visibleAt = await poll(
+        async () =>
+          (await info()).stage.some((p) => p.peerId === bot.peerId && hasVideo(p)) ? Date.now() : null,
+        30_000,
+      );
       return { bot, actedAt, visibleAt };
     },
     /** The bot leaves; resolves when GET /api/rooms/:id no longer shows it: { bot, visibleAt, actedAt }. */
@@ -78,7 +89,10 @@ export async function startLiveRoom({ bots: count, name = 'bench', ingestEnv = {
       const peerId = bot.peerId;
       await bot.stop();
       onStage.splice(onStage.indexOf(bot), 1);
-      const visibleAt = await poll(async () => ((await info()).stage.some((p) => p.peerId === peerId) ? null : Date.now()), 30_000);
+      const visibleAt = await poll(
+        async () => ((await info()).stage.some((p) => p.peerId === peerId) ? null : Date.now()),
+        30_000,
+      );
       return { bot, actedAt, visibleAt };
     },
     /** The composite job's progress (BullMQ): session (FFmpeg runs), quality, behindSeconds, speed. */
@@ -90,10 +104,14 @@ export async function startLiveRoom({ bots: count, name = 'bench', ingestEnv = {
     /** URL of one rung's public media playlist (by its height, from the master playlist). */
     async variantUrl(height = 720) {
       const base = `${ingest.url}/hls/${roomId}/`;
-      const master = await poll(async () => {
-        const res = await fetch(`${base}master.m3u8`);
-        return res.ok ? res.text() : null;
-      }, 60_000, 200);
+      const master = await poll(
+        async () => {
+          const res = await fetch(`${base}master.m3u8`);
+          return res.ok ? res.text() : null;
+        },
+        60_000,
+        200,
+      );
       if (!master) throw new Error('no master playlist');
       const lines = master.split('\n');
       const at = lines.findIndex((l) => l.includes(`RESOLUTION=`) && l.includes(`x${height},`));
@@ -131,10 +149,18 @@ export async function startLiveRoom({ bots: count, name = 'bench', ingestEnv = {
     const start = await ingest.api('POST', `/api/rooms/${roomId}/broadcast`, { action: 'start' });
     room.broadcastId = start.live?.broadcastId ?? null;
     const peerIds = onStage.map((b) => b.peerId);
-    const onAir = await poll(async () => {
-      const live = await room.live();
-      return live.state === 'live' && live.layout?.tiles === count && peerIds.every((p) => live.layout.peerIds.includes(p)) ? live : null;
-    }, 90_000, 200);
+    const onAir = await poll(
+      async () => {
+        const live = await room.live();
+        return live.state === 'live' &&
+          live.layout?.tiles === count &&
+          peerIds.every((p) => live.layout.peerIds.includes(p))
+          ? live
+          : null;
+      },
+      90_000,
+      200,
+    );
     if (!onAir) throw new Error(`the broadcast did not go live with ${count} tiles`);
     room.broadcastId ??= onAir.broadcastId;
   } catch (error) {

@@ -9,7 +9,15 @@ import { machine, markdownTable, resultsDir } from './lib.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const only = process.argv.slice(2);
-const all = ['stage-latency', 'hls-latency', 'golive', 'stage-change', 'compositor-cpu', 'behind-live', 'chat-fanout'];
+const all = [
+  'stage-latency',
+  'hls-latency',
+  'golive',
+  'stage-change',
+  'compositor-cpu',
+  'behind-live',
+  'chat-fanout',
+];
 const unknown = only.filter((b) => !all.includes(b));
 if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${all.join(', ')}`);
@@ -19,101 +27,222 @@ const benches = all.filter((b) => only.length === 0 || only.includes(b));
 
 for (const bench of benches) {
   console.log(`\n== ${bench} ==`);
-  const result = spawnSync(process.execPath, [join(here, `${bench}.mjs`)], { stdio: 'inherit', timeout: 45 * 60_000 });
-  if (result.status !== 0) console.log(`(${bench} did not finish: ${result.signal ?? `exit ${result.status}`})`);
+  const result = spawnSync(process.execPath, [join(here, `${bench}.mjs`)], {
+    stdio: 'inherit',
+    timeout: 45 * 60_000,
+  });
+  if (result.status !== 0)
+    console.log(`(${bench} did not finish: ${result.signal ?? `exit ${result.status}`})`);
 }
 
 const file = join(resultsDir, 'latest.json');
 if (!existsSync(file)) process.exit(0);
 const { sections } = JSON.parse(readFileSync(file, 'utf8'));
 const m = machine();
-const lines = [`# Stagecast benchmarks`, '', `Machine: ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.ffmpeg}.`, ''];
+const lines = [
+  `# Stagecast benchmarks`,
+  '',
+  `Machine: ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.ffmpeg}.`,
+  '',
+];
 if (sections.stageLatency) {
   lines.push('## Stage glass-to-glass latency (WebRTC)', '', sections.stageLatency.description, '');
-  lines.push(markdownTable([sections.stageLatency], [
-    { key: 'samples', label: 'frames' }, { key: 'p50Ms', label: 'p50 ms' }, { key: 'p95Ms', label: 'p95 ms' },
-  ]), '');
+  lines.push(
+    markdownTable(
+      [sections.stageLatency],
+      [
+        { key: 'samples', label: 'frames' },
+        { key: 'p50Ms', label: 'p50 ms' },
+        { key: 'p95Ms', label: 'p95 ms' },
+      ],
+    ),
+    '',
+  );
 }
 if (sections.hls) {
   lines.push('## HLS latency and the way onto the stage', '', sections.hls.description, '');
-  lines.push(markdownTable([sections.hls], [
-    { key: 'hlsP50Ms', label: 'HLS p50 ms' }, { key: 'hlsP95Ms', label: 'HLS p95 ms' },
-    { key: 'goLiveToViewerMs', label: 'go live → viewer plays ms' },
-    { key: 'inviteToStageMs', label: 'accept → on stage ms' }, { key: 'inviteToHlsMs', label: 'accept → in HLS ms' },
-  ]), '');
+  lines.push(
+    markdownTable(
+      [sections.hls],
+      [
+        { key: 'hlsP50Ms', label: 'HLS p50 ms' },
+        { key: 'hlsP95Ms', label: 'HLS p95 ms' },
+        { key: 'goLiveToViewerMs', label: 'go live → viewer plays ms' },
+        { key: 'inviteToStageMs', label: 'accept → on stage ms' },
+        { key: 'inviteToHlsMs', label: 'accept → in HLS ms' },
+      ],
+    ),
+    '',
+  );
 }
 if (sections.goLive) {
   lines.push('## Going live and compositor CPU', '', sections.goLive.description, '');
-  lines.push(markdownTable(sections.goLive.rows, [
-    { key: 'tiles', label: 'tiles' }, { key: 'firstSegmentMs', label: 'start → first segment ms' },
-    { key: 'ffmpegCores', label: 'FFmpeg cores' }, { key: 'ingestCores', label: 'ingest cores' }, { key: 'botCores', label: 'bots cores' },
-  ]), '');
+  lines.push(
+    markdownTable(sections.goLive.rows, [
+      { key: 'tiles', label: 'tiles' },
+      { key: 'firstSegmentMs', label: 'start → first segment ms' },
+      { key: 'ffmpegCores', label: 'FFmpeg cores' },
+      { key: 'ingestCores', label: 'ingest cores' },
+      { key: 'botCores', label: 'bots cores' },
+    ]),
+    '',
+  );
 }
 /** The machine as a compositor benchmark found it (nproc, CPU model, load average at its start). */
 const machineLine = (n) =>
   n
     ? `Machine at start: \`nproc\` ${n.nproc}, ${n.cpuModel}, load average ${n.loadAverage.load1} / ${n.loadAverage.load5} / ${n.loadAverage.load15}` +
-      (n.quiet ? ` (quiet${n.waitedS ? ` after waiting ${n.waitedS} s` : ''})` : ` (NOT quiet: waited ${n.waitedS} s; ${n.otherProcesses} other FFmpeg/Chromium/busy-loop processes)`) + '.'
+      (n.quiet
+        ? ` (quiet${n.waitedS ? ` after waiting ${n.waitedS} s` : ''})`
+        : ` (NOT quiet: waited ${n.waitedS} s; ${n.otherProcesses} other FFmpeg/Chromium/busy-loop processes)`) +
+      '.'
     : '';
 const codeLine = (c) =>
-  c?.atStart ? `Code: commit ${c.atStart.commit}${c.atStart.uncommittedCompositorChanges ? ` + ${c.atStart.uncommittedCompositorChanges} uncommitted compositor file(s)` : ''}, transcoder dist built ${c.atStart.transcoderDistBuiltAt}` + (c.atEnd && c.atEnd.transcoderDistBuiltAt !== c.atStart.transcoderDistBuiltAt ? ` (rebuilt during the run, at ${c.atEnd.transcoderDistBuiltAt})` : '') + '.' : '';
+  c?.atStart
+    ? `Code: commit ${c.atStart.commit}${c.atStart.uncommittedCompositorChanges ? ` + ${c.atStart.uncommittedCompositorChanges} uncommitted compositor file(s)` : ''}, transcoder dist built ${c.atStart.transcoderDistBuiltAt}` +
+      (c.atEnd && c.atEnd.transcoderDistBuiltAt !== c.atStart.transcoderDistBuiltAt
+        ? ` (rebuilt during the run, at ${c.atEnd.transcoderDistBuiltAt})`
+        : '') +
+      '.'
+    : '';
 const yesNo = (v) => (v === true ? 'yes' : v === false ? 'no' : '—');
 if (sections.stageChange) {
   const sc = sections.stageChange;
-  lines.push('## Stage change → on air (continuous compositor)', '', sc.description, '', machineLine(sc.machine), codeLine(sc.code), '');
-  lines.push(markdownTable([{ ...sc, same: yesNo(sc.ffmpegPidNeverChanged), met: yesNo(sc.onAirGoalMet) }], [
-    { key: 'changes', label: 'changes' }, { key: 'onAirP50Ms', label: 'on air p50 ms' }, { key: 'onAirP95Ms', label: 'on air p95 ms' },
-    { key: 'segmentP50Ms', label: 'first later segment p50 ms' }, { key: 'segmentP95Ms', label: 'first later segment p95 ms' },
-    { key: 'same', label: 'same FFmpeg pid' }, { key: 'discontinuitiesAdded', label: 'discontinuities added' },
-    { key: 'met', label: `on air ≤ ${sc.segmentSeconds} s` },
-  ]), '');
-  lines.push(markdownTable(sc.rows, [
-    { key: 'change', label: '#' }, { key: 'kind', label: 'change' }, { key: 'tiles', label: 'tiles after' },
-    { key: 'onAirMs', label: 'on air ms' }, { key: 'segmentMs', label: 'first later segment ms' },
-    { key: 'segmentStartsAfterMs', label: 'its start after the change ms' }, { key: 'segmentListedAfterItsEndMs', label: 'listed after its end ms' },
-  ]), '');
+  lines.push(
+    '## Stage change → on air (continuous compositor)',
+    '',
+    sc.description,
+    '',
+    machineLine(sc.machine),
+    codeLine(sc.code),
+    '',
+  );
+  lines.push(
+    markdownTable(
+      [{ ...sc, same: yesNo(sc.ffmpegPidNeverChanged), met: yesNo(sc.onAirGoalMet) }],
+      [
+        { key: 'changes', label: 'changes' },
+        { key: 'onAirP50Ms', label: 'on air p50 ms' },
+        { key: 'onAirP95Ms', label: 'on air p95 ms' },
+        { key: 'segmentP50Ms', label: 'first later segment p50 ms' },
+        { key: 'segmentP95Ms', label: 'first later segment p95 ms' },
+        { key: 'same', label: 'same FFmpeg pid' },
+        { key: 'discontinuitiesAdded', label: 'discontinuities added' },
+        { key: 'met', label: `on air ≤ ${sc.segmentSeconds} s` },
+      ],
+    ),
+    '',
+  );
+  lines.push(
+    markdownTable(sc.rows, [
+      { key: 'change', label: '#' },
+      { key: 'kind', label: 'change' },
+      { key: 'tiles', label: 'tiles after' },
+      { key: 'onAirMs', label: 'on air ms' },
+      { key: 'segmentMs', label: 'first later segment ms' },
+      { key: 'segmentStartsAfterMs', label: 'its start after the change ms' },
+      { key: 'segmentListedAfterItsEndMs', label: 'listed after its end ms' },
+    ]),
+    '',
+  );
 }
 if (sections.compositorCpu) {
   const cc = sections.compositorCpu;
-  lines.push('## Compositor CPU and quality (camera-like 1280x720 VP8 tiles)', '', cc.description, '', machineLine(cc.machine), codeLine(cc.code), '');
-  lines.push(markdownTable(cc.rows, [
-    { key: 'tiles', label: 'tiles' }, { key: 'ffmpegCores', label: 'FFmpeg cores' }, { key: 'speed', label: 'speed' },
-    { key: 'minSpeed5s', label: 'slowest 5 s' }, { key: 'fellBehindMs', label: 'fell behind ms' }, { key: 'busiestThreadCores', label: 'busiest thread cores' },
-    { key: 'capacitySpeed', label: 'capacity speed' }, { key: 'headroomPct', label: 'headroom %' }, { key: 'psnrY', label: '720p PSNR-Y dB' }, { key: 'psnrMinFrame', label: 'worst frame dB' },
-    { key: 'sendersCores', label: 'senders cores' }, { key: 'othersCores', label: 'other processes cores' }, { key: 'stealPct', label: 'steal %' },
-  ]), '');
+  lines.push(
+    '## Compositor CPU and quality (camera-like 1280x720 VP8 tiles)',
+    '',
+    cc.description,
+    '',
+    machineLine(cc.machine),
+    codeLine(cc.code),
+    '',
+  );
+  lines.push(
+    markdownTable(cc.rows, [
+      { key: 'tiles', label: 'tiles' },
+      { key: 'ffmpegCores', label: 'FFmpeg cores' },
+      { key: 'speed', label: 'speed' },
+      { key: 'minSpeed5s', label: 'slowest 5 s' },
+      { key: 'fellBehindMs', label: 'fell behind ms' },
+      { key: 'busiestThreadCores', label: 'busiest thread cores' },
+      { key: 'capacitySpeed', label: 'capacity speed' },
+      { key: 'headroomPct', label: 'headroom %' },
+      { key: 'psnrY', label: '720p PSNR-Y dB' },
+      { key: 'psnrMinFrame', label: 'worst frame dB' },
+      { key: 'sendersCores', label: 'senders cores' },
+      { key: 'othersCores', label: 'other processes cores' },
+      { key: 'stealPct', label: 'steal %' },
+    ]),
+    '',
+  );
   const g = cc.goals ?? {};
-  if (g.fourTiles) lines.push(`- 4 tiles, goal ${g.fourTiles.goal}: ${g.fourTiles.cores} cores, ${g.fourTiles.psnrY?.toFixed?.(1) ?? '—'} dB: **${g.fourTiles.met ? 'met' : 'not met'}**`);
+  if (g.fourTiles)
+    lines.push(
+      `- 4 tiles, goal ${g.fourTiles.goal}: ${g.fourTiles.cores} cores, ${g.fourTiles.psnrY?.toFixed?.(1) ?? '—'} dB: **${g.fourTiles.met ? 'met' : 'not met'}**`,
+    );
   for (const r of cc.rows.filter((x) => x.capacityByQualityStep)) {
-    lines.push(`- ${r.tiles} tiles, capacity by quality step: ${r.capacityByQualityStep.map((q) => `step ${q.level} (${q.frameRate} fps) ${q.capacitySpeed}×`).join(', ')}`);
+    lines.push(
+      `- ${r.tiles} tiles, capacity by quality step: ${r.capacityByQualityStep.map((q) => `step ${q.level} (${q.frameRate} fps) ${q.capacitySpeed}×`).join(', ')}`,
+    );
   }
-  if (g.nineTiles) lines.push(`- 9 tiles, goal ${g.nineTiles.goal}: speed ${g.nineTiles.speed} (fell behind ${g.nineTiles.fellBehindMs ?? '—'} ms in the window), capacity ${g.nineTiles.capacitySpeed ?? '—'}× = headroom ${g.nineTiles.headroomPct ?? '—'}%: **${g.nineTiles.met ? 'met' : 'not met'}**`);
+  if (g.nineTiles)
+    lines.push(
+      `- 9 tiles, goal ${g.nineTiles.goal}: speed ${g.nineTiles.speed} (fell behind ${g.nineTiles.fellBehindMs ?? '—'} ms in the window), capacity ${g.nineTiles.capacitySpeed ?? '—'}× = headroom ${g.nineTiles.headroomPct ?? '—'}%: **${g.nineTiles.met ? 'met' : 'not met'}**`,
+    );
   lines.push('');
 }
 if (sections.behindLive) {
   const bl = sections.behindLive;
-  lines.push('## Behind live under a busy loop', '', bl.description, '', machineLine(bl.machine), codeLine(bl.code), '');
-  lines.push(markdownTable(bl.phases, [
-    { key: 'phase', label: 'phase' }, { key: 'segments', label: 'segments' }, { key: 'behindP50Ms', label: 'behind p50 ms' },
-    { key: 'behindP95Ms', label: 'behind p95 ms' }, { key: 'behindMaxMs', label: 'behind max ms' }, { key: 'qualityLevels', label: 'quality levels seen' },
-    { key: 'frameRateAtEnd', label: 'fps at end' }, { key: 'speedMin', label: 'speed min' }, { key: 'ffmpegRuns', label: 'FFmpeg runs' },
-    { key: 'discontinuities', label: 'discontinuities' }, { key: 'load1AtEnd', label: 'load at end' },
-  ]), '');
-  lines.push(`Goal ${bl.goal}: **${bl.goalMet ? 'met' : 'not met'}** (at p95: ${bl.goalMetAtP95 ? 'met' : 'not met'}).`, '');
+  lines.push(
+    '## Behind live under a busy loop',
+    '',
+    bl.description,
+    '',
+    machineLine(bl.machine),
+    codeLine(bl.code),
+    '',
+  );
+  lines.push(
+    markdownTable(bl.phases, [
+      { key: 'phase', label: 'phase' },
+      { key: 'segments', label: 'segments' },
+      { key: 'behindP50Ms', label: 'behind p50 ms' },
+      { key: 'behindP95Ms', label: 'behind p95 ms' },
+      { key: 'behindMaxMs', label: 'behind max ms' },
+      { key: 'qualityLevels', label: 'quality levels seen' },
+      { key: 'frameRateAtEnd', label: 'fps at end' },
+      { key: 'speedMin', label: 'speed min' },
+      { key: 'ffmpegRuns', label: 'FFmpeg runs' },
+      { key: 'discontinuities', label: 'discontinuities' },
+      { key: 'load1AtEnd', label: 'load at end' },
+    ]),
+    '',
+  );
+  lines.push(
+    `Goal ${bl.goal}: **${bl.goalMet ? 'met' : 'not met'}** (at p95: ${bl.goalMetAtP95 ? 'met' : 'not met'}).`,
+    '',
+  );
 }
 if (sections.chatFanout) {
   lines.push('## Chat fan-out', '', sections.chatFanout.description, '');
-  lines.push(markdownTable(sections.chatFanout.rows, [
-    { key: 'viewers', label: 'sockets' }, { key: 'deliveriesPerSecond', label: 'deliveries/s' },
-    { key: 'p50Ms', label: 'p50 ms' }, { key: 'p99Ms', label: 'p99 ms' }, { key: 'ingestCpuCores', label: 'ingest cores' },
-  ]), '');
+  lines.push(
+    markdownTable(sections.chatFanout.rows, [
+      { key: 'viewers', label: 'sockets' },
+      { key: 'deliveriesPerSecond', label: 'deliveries/s' },
+      { key: 'p50Ms', label: 'p50 ms' },
+      { key: 'p99Ms', label: 'p99 ms' },
+      { key: 'ingestCpuCores', label: 'ingest cores' },
+    ]),
+    '',
+  );
 }
 writeFileSync(join(resultsDir, 'latest.md'), `${lines.join('\n')}\n`);
 console.log(`\nwrote ${join(resultsDir, 'latest.md')}`);
 
 // A bar chart of the latency figures and compositor CPU, drawn as SVG and photographed by Chromium.
 const bars = [];
-if (sections.stageLatency) bars.push(['stage p50 (ms)', sections.stageLatency.p50Ms], ['stage p95 (ms)', sections.stageLatency.p95Ms]);
+if (sections.stageLatency)
+  bars.push(['stage p50 (ms)', sections.stageLatency.p50Ms], ['stage p95 (ms)', sections.stageLatency.p95Ms]);
 if (sections.hls) bars.push(['HLS p50 (ms)', sections.hls.hlsP50Ms], ['HLS p95 (ms)', sections.hls.hlsP95Ms]);
 if (sections.stageChange) bars.push(['on air p50 (ms)', sections.stageChange.onAirP50Ms]);
 // The continuous compositor's figures (camera-like 720p tiles) when measured, else the go-live bench's.

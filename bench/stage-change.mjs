@@ -5,7 +5,16 @@
 //  (b) until the 720p playlist lists its first segment whose PROGRAM-DATE-TIME is after the change.
 // Also: the FFmpeg pid (it must never change) and the #EXT-X-DISCONTINUITY tags added (0 expected).
 import { startLiveRoom, poll } from './liveRoom.mjs';
-import { markdownTable, PlaylistPoller, saveSection, sleep, stats, waitForQuiet, codeVersion, exitOnSignals } from './lib.mjs';
+import {
+  markdownTable,
+  PlaylistPoller,
+  saveSection,
+  sleep,
+  stats,
+  waitForQuiet,
+  codeVersion,
+  exitOnSignals,
+} from './lib.mjs';
 
 const CHANGES = Number(process.env.BENCH_STAGE_CHANGES ?? 10);
 const SEGMENT_SECONDS = 2;
@@ -14,7 +23,11 @@ exitOnSignals();
 const machine = await waitForQuiet();
 const codeAtStart = codeVersion();
 console.log(`machine: ${JSON.stringify(machine)}`);
-const room = await startLiveRoom({ bots: 2, name: 'stage change', ingestEnv: { STAGECAST_SEGMENT_SECONDS: String(SEGMENT_SECONDS) } });
+const room = await startLiveRoom({
+  bots: 2,
+  name: 'stage change',
+  ingestEnv: { STAGECAST_SEGMENT_SECONDS: String(SEGMENT_SECONDS) },
+});
 const changes = [];
 let section;
 try {
@@ -36,12 +49,20 @@ try {
     const tiles = room.bots.length;
     const changedAt = change.visibleAt;
     if (changedAt === null) throw new Error(`change ${i + 1}: the stage never showed it`);
-    const onAirAt = await poll(async () => {
-      const layout = (await room.live()).layout;
-      const has = layout?.peerIds.includes(peerId) ?? false;
-      return layout && layout.tiles === tiles && has === join ? Date.now() : null;
-    }, 20_000, 50);
-    const segment = await poll(async () => playlist.segments.find((s) => s.programDateTime !== null && s.programDateTime > changedAt), 20_000, 50);
+    const onAirAt = await poll(
+      async () => {
+        const layout = (await room.live()).layout;
+        const has = layout?.peerIds.includes(peerId) ?? false;
+        return layout && layout.tiles === tiles && has === join ? Date.now() : null;
+      },
+      20_000,
+      50,
+    );
+    const segment = await poll(
+      async () => playlist.segments.find((s) => s.programDateTime !== null && s.programDateTime > changedAt),
+      20_000,
+      50,
+    );
     const row = {
       change: i + 1,
       kind: join ? 'join' : 'leave',
@@ -50,7 +71,9 @@ try {
       onAirMs: onAirAt === null ? null : onAirAt - changedAt,
       segmentMs: segment ? segment.seenAt - changedAt : null,
       segmentStartsAfterMs: segment ? segment.programDateTime - changedAt : null,
-      segmentListedAfterItsEndMs: segment ? Math.round(segment.seenAt - (segment.programDateTime + segment.duration * 1000)) : null,
+      segmentListedAfterItsEndMs: segment
+        ? Math.round(segment.seenAt - (segment.programDateTime + segment.duration * 1000))
+        : null,
       ffmpegPids: room.transcoder.ffmpegPids(),
       // What the transcoder applied after the change (its 'layout on air' log: each command batch).
       batches: room
@@ -68,13 +91,23 @@ try {
   const lastPids = room.transcoder.ffmpegPids();
   const progressAtEnd = await room.progress();
   const fresh = playlist.segments.filter((s) => s.seq > startSeq);
-  const qualitySteps = room.logs(/quality|restarting FFmpeg|exited unexpectedly/).map((l) => ({ time: new Date(l.time).toISOString(), duringChanges: l.time >= changesFrom, msg: l.msg, level: l.level, verdict: l.verdict, behind: l.behind, reason: l.reason }));
+  const qualitySteps = room
+    .logs(/quality|restarting FFmpeg|exited unexpectedly/)
+    .map((l) => ({
+      time: new Date(l.time).toISOString(),
+      duringChanges: l.time >= changesFrom,
+      msg: l.msg,
+      level: l.level,
+      verdict: l.verdict,
+      behind: l.behind,
+      reason: l.reason,
+    }));
   const onAir = stats(changes.map((c) => c.onAirMs));
   const segmentStats = stats(changes.map((c) => c.segmentMs));
   section = {
     description: `ingest + one transcoder + bots looping a pre-encoded 640x360 VP8 clip; 2 bots live, then ${CHANGES} changes (join / leave alternating), ${SEGMENT_SECONDS} s segments. From the change being visible in GET /api/rooms/:id stage: (a) live.layout reports it on air; (b) the 720p playlist lists its first segment with PROGRAM-DATE-TIME after the change (polled every 100 ms)`,
     machine,
-  code: { atStart: codeAtStart, atEnd: codeVersion() },
+    code: { atStart: codeAtStart, atEnd: codeVersion() },
     segmentSeconds: SEGMENT_SECONDS,
     changes: changes.length,
     onAirP50Ms: onAir.p50,
@@ -86,7 +119,10 @@ try {
     listedAfterSegmentEndP50Ms: stats(changes.map((c) => c.segmentListedAfterItsEndMs)).p50,
     ffmpegPidsAtStart: firstPids,
     ffmpegPidsAtEnd: lastPids,
-    ffmpegPidNeverChanged: firstPids.length === 1 && changes.every((c) => JSON.stringify(c.ffmpegPids) === JSON.stringify(firstPids)) && JSON.stringify(lastPids) === JSON.stringify(firstPids),
+    ffmpegPidNeverChanged:
+      firstPids.length === 1 &&
+      changes.every((c) => JSON.stringify(c.ffmpegPids) === JSON.stringify(firstPids)) &&
+      JSON.stringify(lastPids) === JSON.stringify(firstPids),
     ffmpegRuns: progressAtStart && progressAtEnd ? progressAtEnd.session - progressAtStart.session + 1 : null,
     discontinuitiesAdded: fresh.filter((s) => s.discontinuity).length,
     discontinuityTagsInPlaylist: { atStart: tagsAtStart, atEnd: await tagCount(playlistUrl) },
@@ -102,14 +138,17 @@ try {
 }
 saveSection('stageChange', section);
 console.log(
-  markdownTable([section], [
-    { key: 'onAirP50Ms', label: 'on air p50 (ms)' },
-    { key: 'onAirP95Ms', label: 'on air p95 (ms)' },
-    { key: 'segmentP50Ms', label: 'first later segment p50 (ms)' },
-    { key: 'segmentP95Ms', label: 'first later segment p95 (ms)' },
-    { key: 'ffmpegPidNeverChanged', label: 'same FFmpeg' },
-    { key: 'discontinuitiesAdded', label: 'discontinuities added' },
-  ]),
+  markdownTable(
+    [section],
+    [
+      { key: 'onAirP50Ms', label: 'on air p50 (ms)' },
+      { key: 'onAirP95Ms', label: 'on air p95 (ms)' },
+      { key: 'segmentP50Ms', label: 'first later segment p50 (ms)' },
+      { key: 'segmentP95Ms', label: 'first later segment p95 (ms)' },
+      { key: 'ffmpegPidNeverChanged', label: 'same FFmpeg' },
+      { key: 'discontinuitiesAdded', label: 'discontinuities added' },
+    ],
+  ),
 );
 process.exit(0);
 

@@ -13,7 +13,13 @@ const root = new URL('..', import.meta.url).pathname;
  */
 export function startTranscoder(dataDir, extraEnv = {}, { capture = false } = {}) {
   const child = spawn(process.execPath, [join(root, 'transcoder/dist/main.js')], {
-    env: { ...process.env, REDIS_URL: BENCH_REDIS_URL, STAGECAST_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...extraEnv },
+    env: {
+      ...process.env,
+      REDIS_URL: BENCH_REDIS_URL,
+      STAGECAST_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      ...extraEnv,
+    },
     stdio: ['ignore', capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'],
   });
   const lines = [];
@@ -48,7 +54,11 @@ export function startTranscoder(dataDir, extraEnv = {}, { capture = false } = {}
     /** Pids of the FFmpeg processes this transcoder runs now. */
     ffmpegPids() {
       try {
-        return execFileSync('pgrep', ['-P', String(child.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+        return execFileSync('pgrep', ['-P', String(child.pid), 'ffmpeg'], { encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map(Number);
       } catch {
         return [];
       }

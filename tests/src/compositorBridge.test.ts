@@ -151,7 +151,7 @@ beforeAll(async () => {
     if (!produced.ok) throw new Error(produced.error.code);
     producers[kind] = (produced.data as { producerId: string }).producerId;
   }
-  // The producers' RTP, as a bot would send it (every packet of video a key frame: any will do).
+  // The producers' RTP, as a bot would send it (every packet of video a key frame: each one will do).
   sender = createSocket('udp4');
   let seq = 0;
   senderTimer = setInterval(() => {

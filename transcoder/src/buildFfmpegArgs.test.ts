@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { getToken, tile } from './testFixtures.js';
 import {
   DEFAULT_LADDER,
   DEFAULT_LAYOUT,
@@ -29,13 +30,6 @@ const job = (over: Partial<FfmpegJobSettings> = {}): FfmpegJobSettings => ({
   segmentSeconds: 2,
   burnClock: false,
   slots: { video: 2, audio: 2 },
-  ...over,
-});
-const tile = (i: number, over: Partial<StageTile> = {}): StageTile => ({
-  peerId: `p${i}`,
-  name: `Person ${i}`,
-  source: 'camera',
-  videoProducerId: `v${i}`,
   ...over,
 });
 /** The scene of a stage: producer `v<k>` in video slot k, `live` the slots whose picture is there. */
@@ -79,27 +73,6 @@ function golden(args: string[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** FFmpeg's av_get_token: up to an unescaped `terms` character; `\` escapes one, '…' quotes. */
-function getToken(input: string, from: number, terms: string): { token: string; next: number } {
-  let i = from;
-  while (input[i] === ' ') i++;
-  let out = '';
-  let lastLiteral = 0;
-  for (; i < input.length && !terms.includes(input[i]!); i++) {
-    const c = input[i]!;
-    if (c === '\\' && i + 1 < input.length) {
-      out += input[++i];
-      lastLiteral = out.length;
-    } else if (c === "'") {
-      for (i++; i < input.length && input[i] !== "'"; i++) out += input[i];
-      lastLiteral = out.length;
-    } else {
-      out += c;
-    }
-  }
-  while (out.length > lastLiteral && out.endsWith(' ')) out = out.slice(0, -1);
-  return { token: out, next: i };
-}
 /** `key=value:key=value` as a filter reads it (a later key wins). */
 function parseOptions(options: string): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { tile } from './testFixtures.js';
 import { DEFAULT_LAYOUT, type LayoutChoice, type StageSnapshot, type StageTile } from '@stagecast/protocol';
 import { computeLayout, MAX_TILES, onAirOf, type Layout, type Rect } from './computeLayout.js';
 
 const W = 1280;
 const H = 720;
-const tile = (i: number, over: Partial<StageTile> = {}): StageTile => ({
-  peerId: `p${i}`,
-  name: `Person ${i}`,
-  source: 'camera',
-  videoProducerId: `v${i}`,
-  ...over,
-});
 const screenOf = (i: number): StageTile => tile(i, { source: 'screen', videoProducerId: `s${i}` });
 const people = (n: number): StageTile[] => Array.from({ length: n }, (_, i) => tile(i));
 const stage = (

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { getToken, tile } from './testFixtures.js';
 import { DEFAULT_LAYOUT, type LayoutChoice, type StageSnapshot, type StageTile } from '@stagecast/protocol';
 import { computeLayout, MAX_TILES, type Layout } from './computeLayout.js';
 import {
@@ -12,13 +13,6 @@ import {
   type SlotView,
 } from './scene.js';
 
-const tile = (i: number, over: Partial<StageTile> = {}): StageTile => ({
-  peerId: `p${i}`,
-  name: `Person ${i}`,
-  source: 'camera',
-  videoProducerId: `v${i}`,
-  ...over,
-});
 const layoutOf = (
   tiles: StageTile[],
   speaker: string | null = null,
@@ -51,28 +45,6 @@ const box = (scene: Scene, target: string) => ({
 const HIDDEN_BOX = { x: '-4000', y: '-4000', w: '2', h: '2' };
 const HIDDEN_LABEL = 'x=-4000:y=-4000';
 
-/** FFmpeg's av_get_token: one token up to an unescaped `term` character; `\` escapes, '…' quotes. */
-function getToken(input: string, from: number, terms: string): { token: string; next: number } {
-  let i = from;
-  while (input[i] === ' ') i++;
-  let out = '';
-  let lastLiteral = 0;
-  for (; i < input.length && !terms.includes(input[i]!); i++) {
-    const c = input[i]!;
-    if (c === '\\' && i + 1 < input.length) {
-      out += input[++i];
-      lastLiteral = out.length;
-    } else if (c === "'") {
-      for (i++; i < input.length && input[i] !== "'"; i++) out += input[i];
-      lastLiteral = out.length;
-    } else {
-      out += c;
-    }
-  }
-  // Trailing unescaped whitespace is dropped.
-  while (out.length > lastLiteral && out.endsWith(' ')) out = out.slice(0, -1);
-  return { token: out, next: i };
-}
 /** A zmq command as FFmpeg's zmq filter splits it: target, command, argument. */
 function parseZmq(command: string): string[] {
   const tokens: string[] = [];
