@@ -22,7 +22,7 @@ node -e '
 # 2. Debian packages (commands we need → the package that provides them).
 packages=(ffmpeg redis-server libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev
   libflatbuffers-dev flatbuffers-compiler meson ninja-build pkg-config g++ make fonts-dejavu-core
-  util-linux)  # setpriv: FFmpeg dies with its transcoder
+  util-linux)  # setpriv: FFmpeg dies with its transcoder; flock: one worker build at a time
 if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
 
 missing=()
@@ -43,10 +43,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -E '^(lock|partial|auxfiles)$')" ]; then
     apt-get update -q >&2
   fi
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2; then
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 "${missing[@]}" >&2; then
     say "apt-get install failed; refreshing the package lists and trying once more"
     apt-get update -q >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 "${missing[@]}" >&2
   fi
 fi
 

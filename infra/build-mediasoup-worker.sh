@@ -22,6 +22,20 @@ if [ -x "$out_bin" ]; then
   exit 0
 fi
 
+# Two installs at once (two checkouts, or `npm start` beside `npm test`) build it once: the
+# second waits for the first and then finds the cached binary.
+mkdir -p "$cache_root"
+exec 9>"$cache_root/mediasoup-worker.lock"
+if ! flock -n 9; then
+  log "another install is building the worker; waiting for it"
+  flock 9
+fi
+if [ -x "$out_bin" ]; then
+  log "using cached worker $out_bin"
+  echo "$out_bin"
+  exit 0
+fi
+
 for tool in meson ninja pkg-config flatc c++ npm; do
   command -v "$tool" >/dev/null || {
     log "missing '$tool': install the packages listed in infra/README.md (or run 'npm start' as root)"

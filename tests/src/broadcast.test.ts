@@ -9,6 +9,7 @@ import {
   type RoomInfo,
 } from '@stagecast/protocol';
 import { Bot } from './bot/Bot.js';
+import { botClip } from './helpers/botClip.js';
 import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
 import { decodes, fetchPlaylist, PlaylistWatcher, probeStreams } from './helpers/hls.js';
@@ -23,6 +24,7 @@ let queue: Queue;
 let roomId = '';
 let redisUrl = '';
 let watcher: PlaylistWatcher | undefined;
+const BOT_NAMES = ['Alice', 'Bob', 'Carol'] as const;
 
 beforeAll(async () => {
   process.env.STAGECAST_SEGMENT_SECONDS = String(SEGMENT_SECONDS);
@@ -31,6 +33,9 @@ beforeAll(async () => {
   transcoders.push(TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl }));
   queue = new Queue(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
   roomId = (await ingest.createRoom('Launch day')).id;
+  // Clips made now, not when a bot joins on air: encoding one takes a core for seconds, and a
+  // bot encoding live takes CPU all along; either would starve the compositor under test.
+  await Promise.all(BOT_NAMES.map((name) => botClip(name)));
 }, 120_000);
 
 afterAll(async () => {
@@ -42,12 +47,12 @@ afterAll(async () => {
   await ingest?.close();
 }, 60_000);
 
-async function addBot(name: string, toneHz: number): Promise<Bot> {
+async function addBot(name: (typeof BOT_NAMES)[number]): Promise<Bot> {
   const bot = await Bot.start({
     url: ingest.url,
     token: await ingest.token(roomId, 'cohost', name),
     name,
-    toneHz,
+    webm: await botClip(name),
   });
   bots.push(bot);
   return bot;
@@ -100,8 +105,8 @@ const hls = (path: string) => `${ingest.url}/hls/${roomId}/${path}`;
 
 describe('going live', () => {
   it('two bots on stage, start: every rendition decodes with video and audio, segments match the target', async () => {
-    await addBot('Alice', 440);
-    await addBot('Bob', 660);
+    await addBot('Alice');
+    await addBot('Bob');
     await waitFor(
       async () => (await ingest.api<RoomInfo>('GET', `/api/rooms/${roomId}`)).body.stage.length === 2,
       'two bots on stage',
@@ -205,7 +210,7 @@ describe('going live', () => {
       return onAir(check, what);
     };
     const timings: Record<string, number | null> = {};
-    const carol = await addBot('Carol', 880);
+    const carol = await addBot('Carol');
     timings.join = await onAirAfter(
       (i) => i.stage.length === 3,
       (l) => l.layout?.tiles === 3 && (l.layout.peerIds.includes(carol.room.self.peerId) ?? false),
@@ -237,25 +242,29 @@ describe('going live', () => {
       'segments after the layout changes',
       20_000,
     );
+    // Layout changes never restart FFmpeg. A machine too busy to keep up may make it step
+    // quality down: one restart each, reported in progress (which may land a moment after the
+    // new run's first segment), and one discontinuity each. So the two counts must agree.
+    let restarts = 0;
+    let discontinuities = 0;
+    await waitFor(
+      async () => {
+        restarts = ((await progress())?.session ?? 0) - progressBefore.session;
+        discontinuities = (watcher?.discontinuities ?? 0) - discontinuitiesBefore;
+        return restarts === discontinuities;
+      },
+      'one discontinuity per reported FFmpeg restart',
+      20_000,
+    ).catch(() => expect({ discontinuities }).toEqual({ discontinuities: restarts }));
     const progressAfter = await waitFor(() => progress(), 'progress');
-    const restarts = progressAfter.session - progressBefore.session;
     if (restarts === 0) {
       expect(childPids(active.pid, 'ffmpeg')).toEqual([ffmpeg]);
     } else {
-      // Layout changes never restart FFmpeg. A machine too busy to keep up may make it step
-      // quality down (one restart each, reported), which is not what this test is about.
       console.log(
         `FFmpeg restarted ${restarts} time(s) for quality steps (now ${JSON.stringify(progressAfter.quality)})`,
       );
       expect(progressAfter.quality.level).toBeGreaterThan(progressBefore.quality.level);
     }
-    // Each restart shows as one discontinuity once the new run's first segment is listed.
-    await waitFor(
-      () => watcher && watcher.discontinuities - discontinuitiesBefore >= restarts,
-      'a discontinuity for each quality step',
-      20_000,
-    );
-    expect(watcher.discontinuities - discontinuitiesBefore).toBe(restarts);
     expect(watcher.violations).toEqual([]);
     expect(carol.room.connected).toBe(true);
   });

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -11,12 +10,9 @@ import {
   type StageSnapshot,
 } from '@stagecast/protocol';
 import { compositeSize } from './buildFfmpegArgs.js';
-import { CompositeRun } from './CompositeRun.js';
 import { computeLayout, onAirOf, type Layout } from './computeLayout.js';
 import type { TranscoderConfig } from './config.js';
 import { EndWatch } from './EndWatch.js';
-import type { FfmpegExit } from './ffmpegAdapter.js';
-import { keepNewest } from './fsUtil.js';
 import { IngestLink } from './IngestLink.js';
 import { JOB_TIMINGS } from './jobTimings.js';
 import type { OrphanRegistry } from './OrphanRegistry.js';
@@ -24,6 +20,7 @@ import { PlaylistWriter } from './PlaylistWriter.js';
 import type { PortPool } from './PortPool.js';
 import { QualityControl } from './QualityControl.js';
 import { SlotRelay } from './relay/SlotRelay.js';
+import { RunSupervisor } from './RunSupervisor.js';
 import { buildScene, sceneCommands, type Scene } from './scene.js';
 import { SpeakerHold } from './SpeakerHold.js';
 import { StageFeeds } from './StageFeeds.js';
@@ -55,17 +52,16 @@ const EMPTY_STAGE = (roomName: string): StageSnapshot => ({
 });
 
 /**
- * One broadcast: one FFmpeg for its whole life (restarted only when it dies, stalls, or must
- * step quality down), fed by the slot relay. Stage changes become filter commands on the
- * running FFmpeg; the PlaylistWriter turns its segments into the public playlists.
+ * One broadcast: follows the stage and turns each change into filter commands on the running
+ * FFmpeg (the RunSupervisor keeps one running; the slot relay feeds it); the PlaylistWriter
+ * turns its segments into the public playlists.
  */
 export class CompositeJob {
   private link: IngestLink | undefined;
   private writer: PlaylistWriter | undefined;
   private relay: SlotRelay | undefined;
   private feeds: StageFeeds | undefined;
-  private current: CompositeRun | null = null;
-  private starting = false;
+  private supervisor: RunSupervisor | undefined;
   private stage: StageSnapshot;
   private stageVersion = -1;
   private layout: Layout;
@@ -73,8 +69,6 @@ export class CompositeJob {
   private onAir: Layout;
   private applying = false;
   private applyAgain = false;
-  private runs = 0;
-  private failures = 0;
   private live = false;
   private lastBitrateKbps = 0;
   private lastProgressAt = 0;
@@ -157,9 +151,26 @@ export class CompositeJob {
       this.logger,
     );
     this.feeds = new StageFeeds(this.relay, link, config.host, this.logger, () => this.update());
+    this.supervisor = new RunSupervisor({
+      job: data,
+      config,
+      ports: this.options.ports,
+      orphans,
+      relay: this.relay,
+      writer: this.writer,
+      quality: this.quality,
+      workDir: this.workDir,
+      logger: this.logger,
+      scene: () => this.scene(),
+      onStarted: () => {
+        this.onAir = this.layout;
+        this.update();
+        void this.reportProgress(true);
+      },
+    });
     await link.send({ type: 'hello', roomId: data.roomId, jobId: this.options.jobId });
     // Nobody answers (no ingest holds the room yet): the slate keeps the stream going.
-    const firstStage = setTimeout(() => void this.startRun(), JOB_TIMINGS.firstStage);
+    const firstStage = setTimeout(() => void this.supervisor?.start(), JOB_TIMINGS.firstStage);
     this.tickTimer = setInterval(
       () => void this.tick().catch((error: unknown) => this.logger.error({ err: error }, 'tick failed')),
       JOB_TIMINGS.tick,
@@ -184,7 +195,7 @@ export class CompositeJob {
     this.stageVersion = stage.version;
     this.stage = stage;
     this.update();
-    if (!this.current && !this.starting) void this.startRun();
+    void this.supervisor?.start();
   }
 
   /** Brings feeds, slots and the picture in line with the newest stage. Cheap; called on every event. */
@@ -215,7 +226,7 @@ export class CompositeJob {
 
   /** Sends the commands that turn the running picture into the current scene; one batch at a time. */
   private async applyScene(): Promise<void> {
-    const run = this.current;
+    const run = this.supervisor?.current;
     if (!run || run.exited) return;
     if (this.applying) {
       this.applyAgain = true;
@@ -228,18 +239,20 @@ export class CompositeJob {
         const layout = this.layout;
         const scene = this.scene();
         const commands = sceneCommands(run.scene, scene);
-        if (commands.length === 0) continue;
-        const failures = await run.apply(commands, scene);
-        if (failures.length > 0) this.logger.warn({ failures }, 'FFmpeg refused filter commands');
+        // A new layout may look the same as the old (a speaker change on an equal grid): it is
+        // on air at once, with no command to wait for.
+        const sentAt = Date.now();
+        if (commands.length > 0) {
+          const failures = await run.apply(commands, scene);
+          if (failures.length > 0) this.logger.warn({ failures }, 'FFmpeg refused filter commands');
+        }
+        const took = { commands: commands.length, answeredMs: Date.now() - sentAt };
         if (this.onAir !== layout) {
           this.onAir = layout;
-          this.logger.info(
-            { kind: layout.kind, tiles: layout.boxes.length, commands: commands.length },
-            'layout on air',
-          );
+          this.logger.info({ kind: layout.kind, tiles: layout.boxes.length, ...took }, 'layout on air');
           void this.reportProgress(true);
-        }
-      } while (this.applyAgain && this.current === run && !run.exited);
+        } else if (commands.length > 0) this.logger.debug(took, 'picture updated');
+      } while (this.applyAgain && this.supervisor?.current === run && !run.exited);
     } catch (error) {
       // A busy FFmpeg answers late (a new one only once its first frames pass): no restart
       // for that (the watchdog handles one that stopped); the same change is sent again soon.
@@ -253,113 +266,12 @@ export class CompositeJob {
     }
   }
 
-  private async startRun(): Promise<void> {
-    const { data, config, ports, orphans } = this.options;
-    const relay = this.relay;
-    if (this.current || this.starting || this.finishing || !relay) return;
-    this.starting = true;
-    const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-    const dir = join(this.workDir, 'runs', id);
-    const step = this.quality.step;
-    relay.untarget();
-    const scene = this.scene();
-    const log = this.logger.child({ run: id });
-    try {
-      const run = await CompositeRun.start({
-        id,
-        job: data,
-        quality: step,
-        scene,
-        dir,
-        logFile: join(this.workDir, 'logs', `${id}.log`),
-        host: config.host,
-        ports,
-        ssrcs: { video: relay.ssrcs('video'), audio: relay.ssrcs('audio') },
-        logger: log,
-        ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
-        onExit: (r, exit) => this.onExit(r, exit),
-        onProgress: (r, p) => this.onProgress(r, p.outTimeMs),
-        onSpawn: (pid) => void orphans.remember(data.roomId, id, pid, dir).catch(() => undefined),
-      });
-      this.runs++;
-      this.failures = 0;
-      this.current = run;
-      this.onAir = this.layout;
-      relay.target(run.slotPorts);
-      this.quality.startRun(run.startedAt);
-      this.writer?.addSession(id, dir, run.startedAt);
-      log.info(
-        { pid: run.pid, quality: step.level, frameRate: step.frameRate, tiles: this.layout.boxes.length },
-        'FFmpeg started',
-      );
-      if (this.finishing) void this.retire(run, 4000);
-      else this.update();
-      void this.reportProgress(true);
-    } catch (error) {
-      this.failures++;
-      log.warn({ err: error, failures: this.failures }, 'FFmpeg failed to start');
-      void rm(dir, { recursive: true, force: true });
-      setTimeout(() => void this.startRun(), Math.min(3000, 250 * 2 ** Math.min(this.failures, 4)));
-    } finally {
-      this.starting = false;
-    }
-    void keepNewest(join(this.workDir, 'logs'), 20);
-  }
-
-  private onExit(run: CompositeRun, exit: FfmpegExit): void {
-    if (exit.requested || run !== this.current) return;
-    this.logger.warn(
-      { run: run.id, code: exit.code, signal: exit.signal },
-      'FFmpeg exited unexpectedly; starting it again',
-    );
-    this.release(run);
-    this.current = null;
-    if (!this.finishing) void this.startRun();
-  }
-
-  /** Replaces a running FFmpeg (stalled, refused commands, or a quality step): one discontinuity. */
-  private restart(run: CompositeRun, reason: string): void {
-    if (run !== this.current) return;
-    this.logger.warn({ run: run.id, reason }, 'restarting FFmpeg');
-    this.current = null;
-    void this.retire(run, 1000).then(() => this.startRun());
-  }
-
-  private release(run: CompositeRun): void {
-    this.relay?.untarget();
-    this.writer?.finishSession(run.id);
-    void this.options.orphans.forget(this.options.data.roomId, run.id).catch(() => undefined);
-  }
-
-  /** Stops a run gracefully; its segments are listed up to its end. */
-  private async retire(run: CompositeRun, graceMs: number): Promise<void> {
-    await run.stop(graceMs);
-    this.release(run);
-  }
-
-  private onProgress(run: CompositeRun, outTimeMs: number): void {
-    if (run !== this.current) return;
-    const change = this.quality.observe(outTimeMs, Date.now());
-    if (!change) return;
-    const { direction, step, behindS, speed } = change;
-    const message =
-      direction === 'lower' ? 'stepping quality down to stay live' : 'trying one quality step up';
-    this.logger.warn(
-      { direction, level: step.level, frameRate: step.frameRate, behind: behindS.toFixed(1), speed },
-      message,
-    );
-    this.restart(run, `quality step ${direction}`);
-  }
-
   private async tick(): Promise<void> {
     const writer = this.writer;
     if (!writer || this.finishing) return;
     await writer.poll();
     const now = Date.now();
-    const run = this.current;
-    // A new FFmpeg on a busy machine may take a while for its first frame.
-    const stall = run && run.progress.frame === 0 ? JOB_TIMINGS.firstFrame : JOB_TIMINGS.stall;
-    if (run && !run.exited && now - run.lastAdvance > stall) this.restart(run, `no frame for ${stall} ms`);
+    this.supervisor?.checkStall(now);
     if (now - this.lastStageRequest > JOB_TIMINGS.stageRequest) {
       this.lastStageRequest = now;
       void this.link?.send({ type: 'stageRequest', roomId: this.options.data.roomId }).catch(() => undefined);
@@ -387,7 +299,7 @@ export class CompositeJob {
     const now = Date.now();
     if (!force && now - this.lastProgressAt < JOB_TIMINGS.progress) return;
     this.lastProgressAt = now;
-    const run = this.current;
+    const run = this.supervisor?.current ?? null;
     const running = run !== null && !run.exited;
     const progress: BroadcastProgress = {
       state: !this.live ? 'starting' : running ? 'live' : 'restarting',
@@ -395,7 +307,7 @@ export class CompositeJob {
       speed: running ? this.quality.speed : 0,
       bitrateKbps: this.lastBitrateKbps,
       tiles: this.onAir.boxes.length,
-      session: this.runs,
+      session: this.supervisor?.runs ?? 0,
       layout: onAirOf(this.onAir),
       choice: this.stage.layout,
       quality: this.quality.describe(run?.quality),
@@ -410,10 +322,7 @@ export class CompositeJob {
     const { data } = this.options;
     clearInterval(this.tickTimer);
     clearTimeout(this.speakerTimer);
-    while (this.starting) await new Promise((r) => setTimeout(r, 50));
-    const run = this.current;
-    this.current = null;
-    if (run) await this.retire(run, 4000);
+    await this.supervisor?.close(4000);
     this.feeds?.close();
     this.relay?.close();
     const writer = this.writer;
@@ -425,7 +334,7 @@ export class CompositeJob {
         const result: CompositeJobResult = {
           broadcastId: data.broadcastId,
           segments: end.segments,
-          sessions: this.runs,
+          sessions: this.supervisor?.runs ?? 0,
           recorded: end.recordingUrl !== undefined,
         };
         await this.link?.send({
@@ -439,7 +348,7 @@ export class CompositeJob {
       }
     }
     this.link?.close();
-    this.logger.info({ outcome: outcome.kind, runs: this.runs }, 'broadcast finished');
+    this.logger.info({ outcome: outcome.kind, runs: this.supervisor?.runs ?? 0 }, 'broadcast finished');
     return outcome;
   }
 }

@@ -343,7 +343,7 @@ describe('RtpSlot quiet sources and key frames', () => {
     const h = video();
     h.assign('cam');
     h.packet('cam', vp8(1, 0, 'key'), T0 + 10);
-    expect(h.tick(T0 + 10 + QUIET_MS)).toEqual({ packets: [] });
+    expect(h.run(T0 + 10 + QUIET_MS)).toEqual([]);
     const quiet = h.tick(T0 + 10 + QUIET_MS + 1);
     expect(quiet.wentQuiet).toBe(true);
     expect(quiet.wantKeyFrame).toBe(true);
@@ -360,12 +360,28 @@ describe('RtpSlot quiet sources and key frames', () => {
     const h = audio();
     h.assign('mic');
     h.packet('mic', opus(1, 0), T0 + 10);
+    h.run(T0 + 10 + QUIET_MS);
     const quiet = h.tick(T0 + 10 + QUIET_MS + 10);
     expect(quiet.wentQuiet).toBe(true);
     expect(quiet.wantKeyFrame).toBe(false);
     expect(quiet.packets.length).toBeGreaterThan(0);
     expect(h.packet('mic', opus(2, 960), T0 + 700).becameLive).toBe(true);
     expectContinuous(h.sent);
+  });
+
+  it('a stalled process is not a quiet source: the stall does not count, a real silence still does', () => {
+    const h = video();
+    h.assign('cam');
+    h.packet('cam', vp8(1, 0, 'key'), T0 + 10);
+    h.run(T0 + 100);
+    // Nothing ran for 2 s (a busy machine); the camera's packets waited in the socket buffer.
+    expect(h.tick(T0 + 2100).wentQuiet).toBeUndefined();
+    expect(h.packet('cam', vp8(2, 3000, 'inter'), T0 + 2101).packets).toHaveLength(1);
+    expect(h.slot.live).toBe(true);
+    h.run(T0 + 2101 + QUIET_MS - 20);
+    expect(h.slot.live).toBe(true);
+    h.run(T0 + 2101 + QUIET_MS + 40);
+    expect(h.slot.live).toBe(false);
   });
 
   it('asks for a key frame again every KEY_FRAME_RETRY_MS while it waits', () => {

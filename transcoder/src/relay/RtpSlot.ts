@@ -6,6 +6,12 @@ export type SlotKind = 'video' | 'audio';
 
 /** A live source that sent nothing for this long is treated as gone: filler resumes. */
 export const QUIET_MS = 600;
+/**
+ * A slot that heard nothing (no tick, no packet) for longer than this was in a stalled process
+ * (a busy machine), not abandoned by its source: that time does not count towards QUIET_MS,
+ * since the source's packets of that moment are still in the socket buffer.
+ */
+export const STALL_MS = 100;
 /** While a video slot waits for its source's key frame, it asks again this often. */
 export const KEY_FRAME_RETRY_MS = 1000;
 
@@ -53,6 +59,8 @@ export class RtpSlot {
   private tsOffset = 0;
   private lastSourceAt = 0;
   private lastKeyFrameAsk = 0;
+  /** The last tick or packet: the process was running then. */
+  private lastStepAt: number;
 
   constructor(
     readonly kind: SlotKind,
@@ -62,6 +70,7 @@ export class RtpSlot {
   ) {
     this.anchorWall = now;
     this.nextFillerAt = now;
+    this.lastStepAt = now;
     this.lastTs = this.anchorTs;
   }
 
@@ -101,6 +110,7 @@ export class RtpSlot {
 
   /** A packet from a feed: rewritten for FFmpeg, or dropped (another feed, or no key frame yet). */
   onPacket(feedId: string, packet: Uint8Array, now: number): SlotOutput {
+    this.stepAt(now);
     if (feedId !== this.feedId || this.state === 'filler') return NONE;
     const header = parseRtp(packet);
     if (!header) return NONE;
@@ -137,6 +147,7 @@ export class RtpSlot {
 
   /** Called every few ms: filler that is due, a live source that went quiet, key frame retries. */
   tick(now: number): SlotOutput {
+    this.stepAt(now);
     if (this.state === 'live') {
       if (now - this.lastSourceAt <= QUIET_MS) return NONE;
       this.state = 'waiting';
@@ -147,6 +158,13 @@ export class RtpSlot {
       this.state === 'waiting' && this.kind === 'video' && now - this.lastKeyFrameAsk >= KEY_FRAME_RETRY_MS;
     if (wantKeyFrame) this.lastKeyFrameAsk = now;
     return { packets: this.filler(now), wantKeyFrame };
+  }
+
+  /** Time passes for the slot; a stall of the process would otherwise blank every tile at once. */
+  private stepAt(now: number): void {
+    const gap = now - this.lastStepAt;
+    this.lastStepAt = now;
+    if (gap > STALL_MS) this.lastSourceAt += gap;
   }
 
   /** The timestamp that stands for wall time `now` on this slot's clock. */
