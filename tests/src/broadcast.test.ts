@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { Queue } from 'bullmq';
 import {
@@ -267,6 +267,33 @@ describe('going live', () => {
     }
     expect(watcher.violations).toEqual([]);
     expect(carol.room.connected).toBe(true);
+  });
+
+  it('with a CPU hog on one core the broadcast stays live: segments keep their rate and arrive within 4 s of their time', async () => {
+    if (!watcher) throw new Error('the continuity test must run first');
+    const seen = watcher.lateMs.length;
+    const newest = watcher.newestSequence;
+    const HOG_MS = 24_000;
+    // Bounded: the loop ends by itself even if this test dies; its own process group, so that
+    // killing the group ends the shell too.
+    const hog = spawn('timeout', [String(HOG_MS / 1000 + 10), 'sh', '-c', 'while :; do :; done'], {
+      stdio: 'ignore',
+      detached: true,
+    });
+    try {
+      await new Promise((r) => setTimeout(r, HOG_MS));
+    } finally {
+      if (hog.pid) process.kill(-hog.pid, 'SIGKILL');
+    }
+    const during = watcher.lateMs.slice(seen);
+    const segments = watcher.newestSequence - newest;
+    console.log(
+      `under a CPU hog: ${segments} segments in ${HOG_MS / 1000} s; late by (ms): ${during.map((d) => d.ms).join(', ')}; quality ${JSON.stringify((await progress())?.quality)}`,
+    );
+    // 2 s segments: 12 in 24 s at real time; a restart for a quality step may cost one or two.
+    expect(segments).toBeGreaterThanOrEqual(9);
+    for (const d of during) expect(d.ms).toBeLessThan(4000);
+    expect(watcher.violations).toEqual([]);
   });
 
   it('a transcoder killed mid-stream: another takes the job over and HLS resumes within 5 s', async () => {

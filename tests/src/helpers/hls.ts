@@ -78,6 +78,11 @@ export class PlaylistWatcher {
   discontinuities = 0;
   /** Wall-clock time missing at each discontinuity (ms; negative: the sessions overlapped). */
   readonly gapsMs: number[] = [];
+  /**
+   * For each segment that appeared while watching: how long after the end of its
+   * PROGRAM-DATE-TIME it was first seen listed (ms), i.e. how far behind live it reached players.
+   */
+  readonly lateMs: { seq: number; ms: number }[] = [];
   private lastEnd: number | null = null;
 
   constructor(private readonly url: string) {}
@@ -104,6 +109,7 @@ export class PlaylistWatcher {
   async poll(): Promise<void> {
     const playlist = await fetchPlaylist(this.url).catch(() => null);
     if (!playlist) return;
+    const seenAt = Date.now();
     this.polls++;
     const { manifest } = playlist;
     const first = manifest.mediaSequence ?? 0;
@@ -120,7 +126,11 @@ export class PlaylistWatcher {
         const start = segment.programDateTime;
         if (segment.discontinuity && start !== undefined && this.lastEnd !== null)
           this.gapsMs.push(start - this.lastEnd);
-        if (start !== undefined) this.lastEnd = start + segment.duration * 1000;
+        if (start !== undefined) {
+          this.lastEnd = start + segment.duration * 1000;
+          // The first poll finds segments listed before watching began: their lateness is unknown.
+          if (this.polls > 1) this.lateMs.push({ seq, ms: seenAt - this.lastEnd });
+        }
         const res = await fetch(new URL(segment.uri, this.url), { method: 'HEAD' });
         if (!res.ok)
           this.violations.push(`segment ${seq} (${segment.uri}) listed but answered ${res.status}`);
