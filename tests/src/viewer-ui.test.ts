@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { BroadcastProgress, ChatMessage, HandEntry, RoomInfo } from '@stagecast/protocol';
 import type { Room } from '@stagecast/sdk';
@@ -9,7 +9,7 @@ import { launchChromium, newPage as openPage } from './helpers/chromium.js';
 import { botClip } from './helpers/botClip.js';
 import { ON_AIR_MS, ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { Bot } from './bot/Bot.js';
-import { startTranscoder } from '@stagecast/transcoder';
+import { TranscoderProcess } from './helpers/transcoderProcess.js';
 
 /*
  * The viewer app (viewer-ui/dist, served by a real ingest) in Debian's Chromium with a fake
@@ -223,9 +223,17 @@ describe('viewer-ui', () => {
   });
 
   describe('HLS playback of a real composite', () => {
-    beforeAll(async () => {
-      const compositor = await startTranscoder({ redisUrl, dataDir: ingest.dataDir });
-      cleanups.push(() => compositor.close());
+    // Its own process, as in production: the relay must not share an event loop with the
+    // browsers' driver and the ingest server of this test.
+    let compositor: TranscoderProcess | undefined;
+    beforeAll(() => {
+      const started = TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl });
+      compositor = started;
+      cleanups.push(() => started.stop());
+    });
+    // A failure is explained by what the transcoder said (LOG_LEVEL=info for its whole story).
+    beforeEach(() => {
+      onTestFailed(() => console.error(`--- transcoder ---\n${compositor?.output.join('') ?? ''}`));
     });
 
     /** A room with a host and a bot on stage. */
