@@ -2,6 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import ffmpeg from 'fluent-ffmpeg';
+import { LogThrottle } from './LogThrottle.js';
 import { ProgressParser, type FfmpegProgress } from './progress.js';
 
 export interface FfmpegExit {
@@ -98,6 +99,7 @@ export class FfmpegProcess {
       command.addOptions(...args).output(target);
     }
     const parser = new ProgressParser();
+    const throttle = new LogThrottle();
     this.started = new Promise((resolve, reject) => {
       command.on('start', () => {
         // fluent-ffmpeg sets ffmpegProc right before 'start'; it is not in its typings.
@@ -113,7 +115,8 @@ export class FfmpegProcess {
         resolve(child?.pid ?? -1);
       });
       command.on('stderr', (line: string) => {
-        log.write(`${line}\n`);
+        const text = throttle.filter(line, Date.now());
+        if (text !== null) log.write(text);
         options.onLog?.(line);
       });
       command.on('error', (error: Error) => {
