@@ -167,6 +167,11 @@ export class CompositeJob {
         this.update();
         void this.reportProgress(true);
       },
+      // A frame-rate step is a change of picture like any other: commands, no new FFmpeg.
+      onStepChanged: () => {
+        this.update();
+        void this.reportProgress(true);
+      },
     });
     await link.send({ type: 'hello', roomId: data.roomId, jobId: this.options.jobId });
     // Nobody answers (no ingest holds the room yet): the slate keeps the stream going.
@@ -217,11 +222,15 @@ export class CompositeJob {
   private scene(): Scene {
     const feeds = this.feeds;
     const relay = this.relay;
-    return buildScene(this.layout, {
-      videoSlots: this.options.data.slots.video,
-      videoSlotOf: (producerId) => feeds?.videoSlotOf(producerId),
-      isLive: (slot) => relay?.isLive('video', slot) ?? false,
-    });
+    return buildScene(
+      this.layout,
+      {
+        videoSlots: this.options.data.slots.video,
+        videoSlotOf: (producerId) => feeds?.videoSlotOf(producerId),
+        isLive: (slot) => relay?.isLive('video', slot) ?? false,
+      },
+      this.quality.step.frameStep,
+    );
   }
 
   /** Sends the commands that turn the running picture into the current scene; one batch at a time. */
@@ -310,7 +319,7 @@ export class CompositeJob {
       session: this.supervisor?.runs ?? 0,
       layout: onAirOf(this.onAir),
       choice: this.stage.layout,
-      quality: this.quality.describe(run?.quality),
+      quality: this.quality.describe(),
       behindSeconds: Math.round(this.quality.behindS * 10) / 10,
     };
     await this.options

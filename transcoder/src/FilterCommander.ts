@@ -6,36 +6,47 @@ export interface CommandFailure {
   reply: string;
 }
 
+/** One connection to FFmpeg's zmq filter, with the replies it still waits for, in order. */
+interface Connection {
+  socket: Dealer;
+  waiting: ((reply: string) => void)[];
+  sending: Promise<void>;
+}
+
 /**
  * Sends runtime filter commands to one FFmpeg's zmq filter. A Dealer socket (not Request)
  * lets a whole change go out at once: the filter reads every queued command before the
  * frame it is on moves on, so one change lands on one frame. Replies come back in order.
+ *
+ * Replies carry no id, so they are matched to commands by order: one lost message would
+ * shift every later reply onto the wrong command, for good. So a batch left unanswered
+ * drops the connection; the next batch goes out on a new one (FFmpeg keeps serving the new
+ * peer, and whatever the old one still had coming is discarded with it).
  */
 export class FilterCommander {
-  private readonly socket = new Dealer({ linger: 0 });
-  private readonly waiting: ((reply: string) => void)[] = [];
-  private sending: Promise<void> = Promise.resolve();
+  private connection: Connection;
   private closed = false;
 
-  constructor(port: number) {
-    this.socket.connect(`tcp://127.0.0.1:${port}`);
-    void this.receive();
+  constructor(private readonly port: number) {
+    this.connection = this.connect();
   }
 
   /**
    * Sends the commands of one change and resolves with those that failed. Rejects when
-   * FFmpeg does not answer in time (it stalled or died: the job restarts it).
+   * FFmpeg does not answer in time (busy, stalled or gone: the caller decides).
    */
   send(commands: readonly string[], timeoutMs: number): Promise<CommandFailure[]> {
+    if (this.closed) return Promise.reject(new Error('the commander is closed'));
+    const connection = this.connection;
     const replies = commands.map(
       (command) =>
         new Promise<CommandFailure | null>((resolve) =>
-          this.waiting.push((reply) => resolve(reply.startsWith('0 ') ? null : { command, reply })),
+          connection.waiting.push((reply) => resolve(reply.startsWith('0 ') ? null : { command, reply })),
         ),
     );
     // One send at a time on a zeromq socket; the whole batch is queued back to back.
-    this.sending = this.sending.then(async () => {
-      for (const command of commands) await this.socket.send(['', command]);
+    connection.sending = connection.sending.then(async () => {
+      for (const command of commands) await connection.socket.send(['', command]);
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -47,22 +58,39 @@ export class FilterCommander {
         timeoutMs,
       );
     });
-    return Promise.race([this.sending.then(() => Promise.all(replies)), timeout])
+    return Promise.race([connection.sending.then(() => Promise.all(replies)), timeout])
       .then((all) => all.filter((f): f is CommandFailure => f !== null))
+      .catch((error: unknown) => {
+        this.replace(connection);
+        throw error;
+      })
       .finally(() => clearTimeout(timer));
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.close();
+    this.connection.socket.close();
   }
 
-  private async receive(): Promise<void> {
-    try {
-      for await (const frames of this.socket) this.waiting.shift()?.(frames.at(-1)?.toString() ?? '');
-    } catch {
-      // Closed: nothing more will answer.
-    }
+  /** Drops a connection that lost track of its replies (or failed to send); the next batch uses a new one. */
+  private replace(connection: Connection): void {
+    if (this.connection !== connection || this.closed) return;
+    connection.socket.close();
+    this.connection = this.connect();
+  }
+
+  private connect(): Connection {
+    const socket = new Dealer({ linger: 0 });
+    socket.connect(`tcp://127.0.0.1:${this.port}`);
+    const connection: Connection = { socket, waiting: [], sending: Promise.resolve() };
+    void (async () => {
+      try {
+        for await (const frames of socket) connection.waiting.shift()?.(frames.at(-1)?.toString() ?? '');
+      } catch {
+        // Closed: nothing more will answer on this connection.
+      }
+    })();
+    return connection;
   }
 }

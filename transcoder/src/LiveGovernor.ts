@@ -9,12 +9,15 @@ const BEHIND_FOR_S = 3;
 const WARM_UP_S = 5;
 /** First wait at a lowered step before trying one step up (doubles after each failed try). */
 const RAISE_AFTER_S = 60;
+/** Faster than real time by this much: a backlog is being worked off, live is coming back. */
+const CATCHING_UP_SPEED = 1.05;
 
 /**
  * Keeps the broadcast live when the machine cannot keep up. FFmpeg's media time should grow
- * with the wall clock; when it lags by more than BEHIND_LIMIT_S for a few seconds, the job
- * steps quality down (a restart drops the backlog, the cheaper step keeps up). After a calm
- * while it tries one step up again; a step up that fails makes the next try wait twice as long.
+ * with the wall clock; when it lags by more than BEHIND_LIMIT_S for a few seconds and is not
+ * catching up, the job steps quality down (the cheaper step runs faster than real time and
+ * works the backlog off; a step that takes a new FFmpeg drops it). After a calm while it tries
+ * one step up again; a step up that fails makes the next try wait twice as long.
  */
 export class LiveGovernor {
   private runStart = 0;
@@ -41,10 +44,21 @@ export class LiveGovernor {
     this.firstOutput = null;
   }
 
+  /** The step changed without a new FFmpeg: judge the new step afresh. */
+  stepped(now: number): void {
+    this.behindSince = null;
+    this.calmSince = now;
+  }
+
   /** Speed over the last five seconds (1 = real time). */
   get speed(): number {
-    const first = this.samples[0];
+    return this.speedOver(5000);
+  }
+
+  /** Speed over the last `ms` of samples (0 when they span too little time). */
+  private speedOver(ms: number): number {
     const last = this.samples.at(-1);
+    const first = this.samples.find((s) => last !== undefined && s.wall >= last.wall - ms);
     if (!first || !last || last.wall - first.wall < 500) return 0;
     return Math.round(((last.media - first.media) / (last.wall - first.wall)) * 100) / 100;
   }
@@ -60,6 +74,12 @@ export class LiveGovernor {
     if (this.firstOutput === null || (now - this.firstOutput) / 1000 < WARM_UP_S) return 'keep';
     if (this.behindS > BEHIND_LIMIT_S) {
       this.calmSince = now;
+      // Behind, but gaining on the wall clock lately (a lower step working its backlog off):
+      // give it the time to come back.
+      if (this.speedOver(2000) >= CATCHING_UP_SPEED) {
+        this.behindSince = null;
+        return 'keep';
+      }
       this.behindSince ??= now;
       if ((now - this.behindSince) / 1000 < BEHIND_FOR_S || level >= lowest) return 'keep';
       // A step up that did not hold: wait longer before the next one.

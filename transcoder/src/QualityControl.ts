@@ -1,18 +1,20 @@
 import type { BroadcastQuality } from '@stagecast/protocol';
 import { LiveGovernor } from './LiveGovernor.js';
-import { qualitySteps, type QualityStep } from './quality.js';
+import { needsRestart, qualitySteps, type QualityStep } from './quality.js';
 
-/** A change of quality step the job must carry out (with a restart of FFmpeg). */
+/** A change of quality step the job must carry out. */
 export interface QualityChange {
   direction: 'lower' | 'raise';
   step: QualityStep;
+  /** The step needs a new FFmpeg (a preset); otherwise it is a command to the running one. */
+  restart: boolean;
   behindS: number;
   speed: number;
 }
 
 /**
  * The broadcast's quality step, chosen by the LiveGovernor from FFmpeg's progress: which
- * step the next FFmpeg starts at, and what hosts are told about it.
+ * step the picture is at (and a new FFmpeg starts at), and what hosts are told about it.
  */
 export class QualityControl {
   private readonly steps: QualityStep[];
@@ -48,16 +50,19 @@ export class QualityControl {
     const verdict = this.governor.observe(outTimeMs, now, this.index, this.steps.length - 1);
     if (verdict === 'keep') return null;
     const { behindS, speed } = this.governor;
-    // Far too slow (well under real time): one step would not be enough, and each costs a restart.
+    const from = this.step;
+    // Far too slow (well under real time): one step would not be enough.
     const down = speed > 0 && speed < 0.6 ? 2 : 1;
     this.index = Math.min(this.steps.length - 1, Math.max(0, this.index + (verdict === 'lower' ? down : -1)));
     if (verdict === 'lower')
       this.reason = `the machine could not keep up (${behindS.toFixed(1)} s behind live)`;
-    return { direction: verdict, step: this.step, behindS, speed };
+    this.governor.stepped(now);
+    return { direction: verdict, step: this.step, restart: needsRestart(from, this.step), behindS, speed };
   }
 
-  /** What hosts are told about `step` (the running one, which may differ from the next). */
-  describe(step: QualityStep = this.step): BroadcastQuality {
+  /** What hosts are told about the current step. */
+  describe(): BroadcastQuality {
+    const step = this.step;
     return { level: step.level, frameRate: step.frameRate, reason: step.level === 0 ? null : this.reason };
   }
 }

@@ -30,12 +30,15 @@ export interface RunSupervisorOptions {
   scene: () => Scene;
   /** A new FFmpeg runs: the job brings its picture up to date and reports. */
   onStarted: (run: CompositeRun) => void;
+  /** The quality step changed to one the running FFmpeg takes as commands. */
+  onStepChanged: () => void;
 }
 
 /**
  * Keeps one FFmpeg running for a broadcast: starts it, and replaces it only when it dies,
- * stalls or must change quality step (each replacement is one discontinuity in the playlist).
- * Layout changes never come here: they are commands to the running FFmpeg.
+ * stalls or must change to a quality step with another preset (each replacement is one
+ * discontinuity in the playlist). Layout changes and frame-rate steps never restart it: they
+ * are commands to the running FFmpeg.
  */
 export class RunSupervisor {
   /** The running FFmpeg, if any. */
@@ -131,14 +134,15 @@ export class RunSupervisor {
     if (run !== this.current) return;
     const change = this.options.quality.observe(outTimeMs, Date.now());
     if (!change) return;
-    const { direction, step, behindS, speed } = change;
+    const { direction, step, behindS, speed, restart } = change;
     const message =
       direction === 'lower' ? 'stepping quality down to stay live' : 'trying one quality step up';
     this.options.logger.warn(
-      { direction, level: step.level, frameRate: step.frameRate, behind: behindS.toFixed(1), speed },
+      { direction, level: step.level, frameRate: step.frameRate, behind: behindS.toFixed(1), speed, restart },
       message,
     );
-    this.restart(run, `quality step ${direction}`);
+    if (restart) this.restart(run, `quality step ${direction}`);
+    else this.options.onStepChanged();
   }
 
   private restart(run: CompositeRun, reason: string): void {

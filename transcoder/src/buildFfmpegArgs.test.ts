@@ -15,7 +15,7 @@ import {
 } from './buildFfmpegArgs.js';
 import { computeLayout } from './computeLayout.js';
 import { h264Profile } from './h264.js';
-import { qualitySteps, type QualityStep } from './quality.js';
+import { qualitySteps, type FrameStep, type QualityStep } from './quality.js';
 import { buildScene, type Scene } from './scene.js';
 
 const ZMQ_PORT = 5555;
@@ -30,6 +30,7 @@ const job = (over: Partial<FfmpegJobSettings> = {}): FfmpegJobSettings => ({
   segmentSeconds: 2,
   burnClock: false,
   slots: { video: 2, audio: 2 },
+  frameRate: 30,
   ...over,
 });
 /** The scene of a stage: producer `v<k>` in video slot k, `live` the slots whose picture is there. */
@@ -39,6 +40,7 @@ function sceneOf(
   live: number[],
   speaker: string | null = null,
   choice: Partial<LayoutChoice> = {},
+  frameStep: FrameStep = 1,
 ): Scene {
   const stage: StageSnapshot = {
     roomName: 'Launch day',
@@ -49,11 +51,15 @@ function sceneOf(
     version: 1,
   };
   const { width, height } = compositeSize(DEFAULT_LADDER);
-  return buildScene(computeLayout(stage, width, height), {
-    videoSlots,
-    videoSlotOf: (producerId) => (/^v\d+$/.test(producerId) ? Number(producerId.slice(1)) : undefined),
-    isLive: (slot) => live.includes(slot),
-  });
+  return buildScene(
+    computeLayout(stage, width, height),
+    {
+      videoSlots,
+      videoSlotOf: (producerId) => (/^v\d+$/.test(producerId) ? Number(producerId.slice(1)) : undefined),
+      isLive: (slot) => live.includes(slot),
+    },
+    frameStep,
+  );
 }
 
 /** A flag and its value per line; the filter graph one chain per line, so diffs stay readable. */
@@ -135,9 +141,24 @@ describe('buildFfmpegArgs (golden)', () => {
     await expect(golden(args)).toMatchFileSnapshot('__golden__/grid-4-tiles-3-live.txt');
   });
 
-  it('quality step 2: half the frame rate, the GOP follows, the fastest presets', async () => {
-    const args = buildFfmpegArgs(job(), step(2), sceneOf([tile(0)], 2, [0]), ZMQ_PORT);
-    await expect(golden(args)).toMatchFileSnapshot('__golden__/quality-step-2.txt');
+  it('quality step 3: a third of the frames (framestep on), the fastest presets; GOP and level as at full rate', async () => {
+    const scene = sceneOf([tile(0)], 2, [0], null, {}, step(3).frameStep);
+    const args = buildFfmpegArgs(job(), step(3), scene, ZMQ_PORT);
+    await expect(golden(args)).toMatchFileSnapshot('__golden__/quality-step-3.txt');
+  });
+
+  it('the frame-rate steps differ from full quality only in the framestep switches (commands)', () => {
+    const full = buildFfmpegArgs(job(), step(0), sceneOf([tile(0)], 2, [0]), ZMQ_PORT);
+    for (const level of [1, 2]) {
+      const scene = sceneOf([tile(0)], 2, [0], null, {}, step(level).frameStep);
+      const args = buildFfmpegArgs(job(), step(level), scene, ZMQ_PORT);
+      const n = step(level).frameStep;
+      expect(
+        args.map((a) =>
+          a.replace(`framestep@fs${n}=step=${n}:enable=1`, `framestep@fs${n}=step=${n}:enable=0`),
+        ),
+      ).toEqual(full);
+    }
   });
 });
 
@@ -167,17 +188,17 @@ describe('buildFfmpegArgs (properties)', () => {
   it('key frames on the segment cadence (a half segment first, then every segment), for every rendition', () => {
     for (const [level, segmentSeconds, maxGop] of [
       [0, 2, '120'],
-      [2, 2, '60'],
-      [3, 2, '40'],
+      [2, 2, '120'],
+      [3, 2, '120'],
       [0, 1.5, '90'],
-      [2, 1, '30'],
+      [2, 1, '60'],
     ] as const) {
       const a = buildFfmpegArgs(job({ segmentSeconds }), step(level), slate, ZMQ_PORT);
       const all = (v: string) => [v, v, v];
       expect(values(a, '-force_key_frames'), `step ${level}, ${segmentSeconds} s`).toEqual(
         all(`expr:gte(t,${segmentSeconds / 2}+n_forced*${segmentSeconds})`),
       );
-      // x264's own interval is twice the cadence: it never cuts a segment short.
+      // x264's own interval is twice the cadence (in frames at the full rate): it never cuts a segment short.
       expect(values(a, '-g')).toEqual(all(maxGop));
       expect(values(a, '-sc_threshold')).toEqual(all('0'));
       expect(values(a, '-hls_time')).toEqual(all(String(segmentSeconds)));
@@ -189,8 +210,9 @@ describe('buildFfmpegArgs (properties)', () => {
     const presets = (level: number) =>
       values(buildFfmpegArgs(job(), step(level), slate, ZMQ_PORT), '-preset');
     expect(presets(0)).toEqual(['superfast', 'ultrafast', 'ultrafast']);
-    expect(presets(1)).toEqual(['ultrafast', 'ultrafast', 'ultrafast']);
-    expect(presets(2)).toEqual(['ultrafast', 'ultrafast', 'ultrafast']);
+    expect(presets(1)).toEqual(['superfast', 'ultrafast', 'ultrafast']);
+    expect(presets(2)).toEqual(['superfast', 'ultrafast', 'ultrafast']);
+    expect(presets(3)).toEqual(['ultrafast', 'ultrafast', 'ultrafast']);
   });
 
   it('never -shortest: an input with nothing to say must not end the broadcast', () => {
@@ -227,7 +249,7 @@ describe('buildFfmpegArgs (properties)', () => {
     ];
     for (const scene of scenes) {
       const { filters } = parseGraph(
-        buildFilterGraph(job({ slots: { video: 3, audio: 2 } }), step(0), scene, ZMQ_PORT),
+        buildFilterGraph(job({ slots: { video: 3, audio: 2 } }), scene, ZMQ_PORT),
       );
       for (const [key, value] of scene) {
         const [target, param] = key.split(' ') as [string, string];
@@ -242,15 +264,15 @@ describe('buildFfmpegArgs (properties)', () => {
         }
       }
     }
-    const graph = buildFilterGraph(job(), step(0), slate, ZMQ_PORT);
+    const graph = buildFilterGraph(job(), slate, ZMQ_PORT);
     expect(graph).toContain('scale@vs0=w=16:h=16:');
     expect(graph).toContain('overlay@vo1=x=-4000:y=-4000:');
   });
 
   it('a name with [ ] , ; and quotes is escaped for the graph: the chains stay whole and the text is exact', () => {
     const name = "O'Neil: [a];b, c\\d";
-    const plain = buildFilterGraph(job(), step(0), sceneOf([tile(0)], 2, [0]), ZMQ_PORT);
-    const graph = buildFilterGraph(job(), step(0), sceneOf([tile(0, { name })], 2, [0]), ZMQ_PORT);
+    const plain = buildFilterGraph(job(), sceneOf([tile(0)], 2, [0]), ZMQ_PORT);
+    const graph = buildFilterGraph(job(), sceneOf([tile(0, { name })], 2, [0]), ZMQ_PORT);
     expect(graph).toContain("text=O\\\\\\'Neil\\\\: \\[a\\]\\;b\\, c\\\\\\\\d:");
     const parsed = parseGraph(graph);
     expect(parsed.chains).toBe(parseGraph(plain).chains);

@@ -5,7 +5,10 @@ import type { QualityStep } from './quality.js';
 import { FILTERS, HIGHLIGHT_COLOR, sceneValue, type Scene } from './scene.js';
 
 /** The job fields that shape FFmpeg's command line. */
-export type FfmpegJobSettings = Pick<CompositeJobData, 'ladder' | 'segmentSeconds' | 'burnClock' | 'slots'>;
+export type FfmpegJobSettings = Pick<
+  CompositeJobData,
+  'ladder' | 'segmentSeconds' | 'burnClock' | 'slots' | 'frameRate'
+>;
 
 /**
  * Files of one FFmpeg run, relative to its working directory (the run directory), so that
@@ -62,12 +65,7 @@ function textArgs(scene: Scene, target: string): string {
  * [a0..aN-1]. Every filter a layout moves is named (`FILTERS`) and starts at `scene`'s values,
  * so a restarted FFmpeg shows the current picture without waiting for commands.
  */
-export function buildFilterGraph(
-  job: FfmpegJobSettings,
-  quality: QualityStep,
-  scene: Scene,
-  zmqPort: number,
-): string {
+export function buildFilterGraph(job: FfmpegJobSettings, scene: Scene, zmqPort: number): string {
   const { width, height } = compositeSize(job.ladder);
   const { video, audio } = job.slots;
   const chains: string[] = [];
@@ -76,11 +74,17 @@ export function buildFilterGraph(
   const cards = Array.from({ length: MAX_TILES }, (_, b) =>
     boxArgs(scene, FILTERS.card(b), `color=${CARD}:t=fill`),
   );
+  // The picture's frames start here: the frame steps thin them out before any work is done
+  // on them (after zmq, which reads commands on every frame).
+  const frameSteps = ([2, 3] as const).map(
+    (n) => `${FILTERS.frameStep(n)}=step=${n}:enable=${sceneValue(scene, FILTERS.frameStep(n), 'enable')}`,
+  );
   chains.push(
     [
-      `color=c=${BACKGROUND}:s=${width}x${height}:r=${quality.frameRate}`,
-      'format=yuv420p',
+      `color=c=${BACKGROUND}:s=${width}x${height}:r=${job.frameRate}`,
       `zmq=bind_address=tcp\\\\://127.0.0.1\\\\:${zmqPort}`,
+      ...frameSteps,
+      'format=yuv420p',
       ...cards,
     ].join(',') + '[bg]',
   );
@@ -144,7 +148,8 @@ export function buildFfmpegArgs(
   // air sooner. Key frames are forced on that cadence (S/2, then every S), so every later
   // segment is exactly S long; x264's own key frame interval (2 S) never comes first.
   const keyFrames = `expr:gte(t,${segment / 2}+n_forced*${segment})`;
-  const maxGop = String(Math.round(quality.frameRate * segment * 2));
+  // In frames at the full rate: at a lower step the forced key frames still come first.
+  const maxGop = String(Math.round(job.frameRate * segment * 2));
   const args = [
     '-hide_banner',
     '-nostdin', // stopped with SIGINT; an orphan must not wait on a terminal
@@ -169,9 +174,10 @@ export function buildFfmpegArgs(
     '-reinit_filter', '0',
     '-i', runPaths.sdp,
   );
-  args.push('-filter_complex', buildFilterGraph(job, quality, scene, zmqPort));
+  args.push('-filter_complex', buildFilterGraph(job, scene, zmqPort));
   job.ladder.forEach((rendition, i) => {
-    const { profile, level } = h264Profile(rendition, quality.frameRate);
+    // For the full rate, whatever the step: the master playlist's CODECS holds at every step.
+    const { profile, level } = h264Profile(rendition, job.frameRate);
     const dir = runPaths.rendition(rendition.name);
     args.push(
       '-map',
@@ -190,6 +196,13 @@ export function buildFfmpegArgs(
       level,
       '-pix_fmt',
       'yuv420p',
+      // The frame steps make the graph declare a lower rate; FFmpeg would then drop frames to
+      // that rate even at full quality. The encoders keep the full rate's clock and take the
+      // frames as they come (fewer at a lower step, each on its own timestamp).
+      '-r',
+      String(job.frameRate),
+      '-fps_mode:v',
+      'vfr',
       '-b:v',
       `${rendition.videoKbps}k`,
       '-maxrate',

@@ -18,7 +18,7 @@ import { computeLayout } from './computeLayout.js';
 import { parseSessionPlaylist } from './playlist.js';
 import { PlaylistWriter } from './PlaylistWriter.js';
 import { PortPool } from './PortPool.js';
-import { qualitySteps } from './quality.js';
+import { qualitySteps, type FrameStep } from './quality.js';
 import { SlotRelay } from './relay/SlotRelay.js';
 import { buildScene, sceneCommands } from './scene.js';
 
@@ -101,6 +101,16 @@ function startSender(size: string, video: { rtpPort: number }, audio: { rtpPort:
   return sender;
 }
 
+/** Frames in a file's video stream, counted by decoding. */
+async function videoFrames(file: string): Promise<number> {
+  const { stdout } = await run('ffprobe', [
+    '-v', 'error', '-count_frames', '-select_streams', 'v:0',
+    '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file,
+  ]); // prettier-ignore
+  // MPEG-TS lists the stream under its program too: the first count is the stream's.
+  return Number(stdout.trim().split(/\s+/)[0]);
+}
+
 async function probe(file: string): Promise<{ video: number; audio: number }> {
   const { stdout } = await run('ffprobe', [
     '-v',
@@ -161,12 +171,16 @@ describe('one real FFmpeg for a changing stage', () => {
     );
     const slotOf = new Map<string, number>();
     const size = compositeSize(job.ladder);
-    const sceneOf = (tiles: StageTile[]) =>
-      buildScene(computeLayout(stageOf(tiles), size.width, size.height), {
-        videoSlots: job.slots.video,
-        videoSlotOf: (producerId) => slotOf.get(producerId),
-        isLive: (k) => relay.isLive('video', k),
-      });
+    const sceneOf = (tiles: StageTile[], frameStep: FrameStep = 1) =>
+      buildScene(
+        computeLayout(stageOf(tiles), size.width, size.height),
+        {
+          videoSlots: job.slots.video,
+          videoSlotOf: (producerId) => slotOf.get(producerId),
+          isLive: (k) => relay.isLive('video', k),
+        },
+        frameStep,
+      );
     const writer = await PlaylistWriter.open({
       job,
       hlsDir: join(dataDir, 'hls', job.roomId),
@@ -203,8 +217,8 @@ describe('one real FFmpeg for a changing stage', () => {
         slotOf.set(`v-${peer}`, slot);
         return startSender(size, video, audio);
       };
-      const show = async (tiles: StageTile[]): Promise<void> => {
-        const scene = sceneOf(tiles);
+      const show = async (tiles: StageTile[], frameStep: FrameStep = 1): Promise<void> => {
+        const scene = sceneOf(tiles, frameStep);
         const failures = await compositor.apply(sceneCommands(compositor.scene, scene), scene);
         expect(failures).toEqual([]);
       };
@@ -232,6 +246,14 @@ describe('one real FFmpeg for a changing stage', () => {
         'frames after the changes',
       );
       await waitUntil(async () => (await writer.poll(), writer.segments >= 8), 20_000, 'eight segments');
+      // A quality step down to a third of the frame rate is a command too.
+      await show([tile('bob', 'Bob')], 3);
+      const atStep = writer.segments;
+      await waitUntil(
+        async () => (await writer.poll(), writer.segments >= atStep + 3),
+        20_000,
+        'segments at a third of the frame rate',
+      );
       // How fast it ran is the bench's business (this machine may be busy); that it ran on is this test's.
       expect(compositor.exited).toBe(false);
     } finally {
@@ -252,11 +274,15 @@ describe('one real FFmpeg for a changing stage', () => {
       // One run: every whole segment is cut at the fixed GOP.
       for (const s of segments.slice(1, -1))
         expect(Math.abs(s.duration - job.segmentSeconds)).toBeLessThan(0.15);
-      for (const s of [segments[1], segments.at(-2)]) {
+      for (const [s, fps] of [
+        [segments[1], job.frameRate],
+        [segments.at(-2), job.frameRate / 3],
+      ] as const) {
         const file = join(dataDir, 'hls', job.roomId, r.name, s?.uri ?? '');
         expect(await probe(file)).toEqual({ video: 1, audio: 1 });
         const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
         expect(stderr.trim()).toBe('');
+        expect(await videoFrames(file)).toBe(Math.round(fps * (s?.duration ?? 0)));
       }
     }
   }, 120_000);

@@ -97,8 +97,16 @@ describe('buildScene', () => {
     const focus = buildScene(layoutOf([tile(0), tile(1)], 'p1'), slots({ v0: 0, v1: 1 }, [0, 1]));
     expect(keys(grid)).toEqual(keys(slate));
     expect(keys(focus)).toEqual(keys(slate));
-    expect(slate.size).toBe(4 * 4 + 4 * MAX_TILES + MAX_TILES + 5 + 1);
+    // Slots (4 each), cards (4), labels, highlight (5), slate, frame steps (2).
+    expect(slate.size).toBe(4 * 4 + 4 * MAX_TILES + MAX_TILES + 5 + 1 + 2);
     expect(() => sceneValue(slate, 'scale@vs9', 'w')).toThrow(/lacks/);
+  });
+
+  it('a frame-rate step switches one framestep filter on; full rate has both off', () => {
+    const at = (n: 1 | 2 | 3) => buildScene(layoutOf([tile(0)]), slots({ v0: 0 }, [0]), n);
+    expect(sceneCommands(at(1), at(2))).toEqual(['framestep@fs2 enable 1']);
+    expect(sceneCommands(at(2), at(3))).toEqual(['framestep@fs2 enable 0', 'framestep@fs3 enable 1']);
+    expect(sceneCommands(at(3), at(1))).toEqual(['framestep@fs3 enable 0']);
   });
 
   describe('a 4-tile grid: two live pictures, one slot still waiting, one camera off', () => {

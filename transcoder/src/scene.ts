@@ -1,5 +1,6 @@
 import type { Layout, TileBox } from './computeLayout.js';
 import { MAX_TILES } from './computeLayout.js';
+import type { FrameStep } from './quality.js';
 
 /**
  * Every runtime parameter of the compositor's filter graph, as `"<filter> <param>"` →
@@ -22,6 +23,8 @@ export const FILTERS = {
   highlight: 'drawbox@hl',
   /** The room name on an empty stage. */
   slate: 'drawtext@slate',
+  /** Keep every n-th frame (n = 2, 3) when on: the lower quality steps. */
+  frameStep: (n: 2 | 3) => `framestep@fs${n}`,
 } as const;
 
 /** Off the picture: hidden filters still run, but draw nothing (overlay and drawbox clip). */
@@ -88,11 +91,14 @@ function label(box: TileBox, withPicture: boolean): string {
 }
 
 /**
- * The scene of a layout. A tile shows its picture once its slot is live (the first key frame
- * reached FFmpeg); until then it shows its card and name, so nobody appears as a black box.
+ * The scene of a layout, at a quality step's frame rate. A tile shows its picture once its slot
+ * is live (the first key frame reached FFmpeg); until then it shows its card and name, so
+ * nobody appears as a black box.
  */
-export function buildScene(layout: Layout, slots: SlotView): Scene {
+export function buildScene(layout: Layout, slots: SlotView, frameStep: FrameStep = 1): Scene {
   const scene: Scene = new Map();
+  // `enable` is the timeline switch every such filter has: off, frames pass untouched.
+  for (const n of [2, 3] as const) scene.set(`${FILTERS.frameStep(n)} enable`, frameStep === n ? '1' : '0');
   const shown = new Map<number, TileBox>();
   layout.boxes.forEach((box) => {
     const slot = box.tile.videoProducerId === null ? undefined : slots.videoSlotOf(box.tile.videoProducerId);
