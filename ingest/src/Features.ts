@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { StagecastError } from '@stagecast/protocol';
-import type { IngestContext, HandlerGroup } from './signaling/context.js';
+import type { IngestContext, HandlerGroup } from './core/context.js';
 import type { SnapshotProviders } from './signaling/Signaling.js';
 import { sendJson, type Router } from './http/router.js';
 import type { LiveStateSource } from './http/liveState.js';

@@ -1,5 +1,5 @@
-import { loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { loadConfig } from './core/config.js';
+import { createLogger } from './core/logger.js';
 import { IngestServer } from './Server.js';
 
 const config = loadConfig();

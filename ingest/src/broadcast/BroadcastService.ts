@@ -16,8 +16,8 @@ import {
   type LiveState,
   type Recording,
 } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
+import type { IngestContext } from '../core/context.js';
+import { channels } from '../core/channels.js';
 import type { ProgressStore } from './ProgressStore.js';
 import { broadcastProgressSchema, progressStateSchema } from './schemas.js';
 

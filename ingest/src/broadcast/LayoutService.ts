@@ -1,6 +1,6 @@
 import { isStageRole, StagecastError, type LayoutChoice } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
+import type { IngestContext } from '../core/context.js';
+import { channels } from '../core/channels.js';
 import type { LayoutStore } from './LayoutStore.js';
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { can, StagecastError } from '@stagecast/protocol';
-import type { HandlerGroup } from '../signaling/context.js';
+import type { HandlerGroup } from '../core/context.js';
 import { handle } from '../signaling/handle.js';
-import { parse } from '../validation.js';
+import { parse } from '../core/validation.js';
 import type { BroadcastService } from './BroadcastService.js';
 import type { LayoutService } from './LayoutService.js';
 import { layoutChoiceSchema } from './schemas.js';

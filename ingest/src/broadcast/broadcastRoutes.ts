@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { IngestContext } from '../signaling/context.js';
-import { parse } from '../validation.js';
+import type { IngestContext } from '../core/context.js';
+import { parse } from '../core/validation.js';
 import { readJson, sendJson, type Router } from '../http/router.js';
 import { requireRoom, requireSecret } from '../http/restApi.js';
 import type { BroadcastService } from './BroadcastService.js';

@@ -6,8 +6,8 @@ import {
   type ChatState,
   type PeerIdentity,
 } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
+import type { IngestContext } from '../core/context.js';
+import { channels } from '../core/channels.js';
 import type { PresenceEntry } from '../rooms/PresenceStore.js';
 import { ChatStore } from './ChatStore.js';
 import { chatLength, MAX_CHAT_LENGTH, sanitizeChatText } from './sanitizeChatText.js';

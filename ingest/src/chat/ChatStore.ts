@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ChatMessage, ChatState, PeerIdentity } from '@stagecast/protocol';
-import { LuaScript } from './LuaScript.js';
+import { LuaScript } from '../core/LuaScript.js';
 
 /** Messages kept per room (the stream is trimmed approximately, so a few more may linger). */
 export const CHAT_HISTORY = 200;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { HandEntry } from '@stagecast/protocol';
-import { LuaScript } from '../chat/LuaScript.js';
+import { LuaScript } from '../core/LuaScript.js';
 
 const base = (roomId: string) => `stagecast:room:${roomId}:hands`;
 export const handKeys = {

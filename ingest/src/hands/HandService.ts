@@ -1,6 +1,6 @@
 import { can, StagecastError, type HandEntry, type PeerIdentity } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
+import type { IngestContext } from '../core/context.js';
+import { channels } from '../core/channels.js';
 import { HandQueue } from './HandQueue.js';
 
 /** Longest question that may come with a raised hand. */

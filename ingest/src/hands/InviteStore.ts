@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { StageInvite } from '@stagecast/protocol';
-import { LuaScript } from '../chat/LuaScript.js';
+import { LuaScript } from '../core/LuaScript.js';
 
 /** How an invitation ended; `pending` while it is open. */
 export type InviteState = 'pending' | 'accepted' | 'declined' | 'expired' | 'cancelled';

@@ -6,8 +6,8 @@ import {
   type Role,
   type StageInvite,
 } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
+import type { IngestContext } from '../core/context.js';
+import { channels } from '../core/channels.js';
 import type { HandService } from './HandService.js';
 import { InviteStore, LOCK_BUSY, type InviteOutcome } from './InviteStore.js';
 

@@ -7,9 +7,9 @@ import {
   type JoinResponse,
   type RoomInfo,
 } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
-import { parse } from '../validation.js';
+import type { IngestContext } from '../core/context.js';
+import { channels } from '../core/channels.js';
+import { parse } from '../core/validation.js';
 import type { RoomRecord } from '../rooms/RoomStore.js';
 import { readJson, sendJson, type RequestContext, type Router } from './router.js';
 import type { LiveStateSource } from './liveState.js';

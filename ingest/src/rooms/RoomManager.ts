@@ -1,7 +1,7 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import { Room, type RoomMediaOptions } from './Room.js';
-import { TypedEmitter } from '../TypedEmitter.js';
+import { TypedEmitter } from '../core/TypedEmitter.js';
 
 interface RoomManagerEvents extends Record<string, unknown[]> {
   /** A live room was created on this process. */

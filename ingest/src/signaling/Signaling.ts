@@ -1,7 +1,8 @@
 import { can, isStageRole, StagecastError, type JoinSnapshot, type LayoutChoice } from '@stagecast/protocol';
-import type { IngestContext, HandlerGroup, PeerSession } from './context.js';
+import type { IngestContext, HandlerGroup, PeerSession } from '../core/context.js';
 import { handle } from './handle.js';
-import { channels, type StagecastSocket } from './types.js';
+import { channels } from '../core/channels.js';
+import type { StagecastSocket } from '../core/io.js';
 import { Peer } from '../rooms/Peer.js';
 import type { Room } from '../rooms/Room.js';
 import { z } from 'zod';

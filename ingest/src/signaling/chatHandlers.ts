@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ChatService } from '../chat/ChatService.js';
 import { MAX_MUTE_SECONDS, MAX_SLOW_MODE_SECONDS } from '../chat/ChatService.js';
-import type { HandlerGroup } from './context.js';
+import type { HandlerGroup } from '../core/context.js';
 import { handle } from './handle.js';
 
 /**

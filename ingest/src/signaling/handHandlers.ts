@@ -4,7 +4,7 @@ import { MAX_QUESTION_LENGTH } from '../hands/HandService.js';
 import type { StagePromotion } from '../hands/StagePromotion.js';
 import type { AudienceService } from '../hands/AudienceService.js';
 import { sanitizeChatText } from '../chat/sanitizeChatText.js';
-import type { HandlerGroup } from './context.js';
+import type { HandlerGroup } from '../core/context.js';
 import { handle } from './handle.js';
 
 const empty = z

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import type { AckResult, ClientToServerEvents } from '@stagecast/protocol';
-import type { Logger } from '../logger.js';
-import { toStagecastError, StagecastError } from '../errors.js';
-import { parse } from '../validation.js';
-import type { StagecastSocket } from './types.js';
+import type { Logger } from '../core/logger.js';
+import { toStagecastError, StagecastError } from '../core/errors.js';
+import { parse } from '../core/validation.js';
+import type { StagecastSocket } from '../core/io.js';
 
 type EventName = keyof ClientToServerEvents;
 /** The `data` type of an event's successful ack. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MEDIA_SOURCES, type DtlsParameters, type RtpParameters } from '@stagecast/protocol';
-import type { HandlerGroup } from './context.js';
+import type { HandlerGroup } from '../core/context.js';
 import { handle } from './handle.js';
 
 const id = z.string().min(1).max(64);

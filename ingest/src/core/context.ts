@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { IngestConfig } from '../config.js';
-import type { Logger } from '../logger.js';
+import type { IngestConfig } from './config.js';
+import type { Logger } from './logger.js';
 import type { RoomStore } from '../rooms/RoomStore.js';
 import type { PresenceStore } from '../rooms/PresenceStore.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
@@ -8,7 +8,7 @@ import type { RoleService } from '../rooms/RoleService.js';
 import type { TokenService } from '../rooms/TokenService.js';
 import type { Room } from '../rooms/Room.js';
 import type { Peer } from '../rooms/Peer.js';
-import type { StagecastServer, StagecastSocket } from './types.js';
+import type { StagecastServer, StagecastSocket } from './io.js';
 
 /** The services every signaling handler may use. */
 export interface IngestContext {
