@@ -17,6 +17,7 @@ import type { IngestContext } from './core/context.js';
 import type { StagecastServer } from './core/io.js';
 import { Router, sendJson } from './http/router.js';
 import { registerRestApi } from './http/restApi.js';
+import { ApiAccess } from './http/ApiAccess.js';
 import { registerStaticRoutes } from './http/staticFiles.js';
 import { createMetrics } from './http/metrics.js';
 import { Features } from './Features.js';
@@ -82,7 +83,6 @@ export class IngestServer {
     const store = new RoomStore(redis);
     const presence = new PresenceStore(redis);
     const ctx: IngestContext = {
-      config,
       logger,
       io,
       redis,
@@ -92,9 +92,13 @@ export class IngestServer {
       roles: new RoleService(io, rooms, presence, logger),
       tokens: new TokenService(config.apiSecret),
     };
-    const features = await Features.create(ctx);
-    new Signaling(ctx, [stageHandlers, ...features.handlerGroups()], features.snapshotProviders(), (roomId) =>
-      features.onPresenceChange(roomId),
+    const features = await Features.create(ctx, config);
+    new Signaling(
+      ctx,
+      { maxStage: config.maxStage, publicUrl: config.publicUrl },
+      [stageHandlers, ...features.handlerGroups()],
+      features.snapshotProviders(),
+      (roomId) => features.onPresenceChange(roomId),
     );
 
     const router = new Router(logger);
@@ -104,8 +108,16 @@ export class IngestServer {
       res.writeHead(200, { 'content-type': metrics.contentType });
       res.end(await metrics.metrics());
     });
-    registerRestApi(router, ctx, features.liveState(), (roomId) => features.onRoomDeleted(roomId));
-    features.registerRoutes(router);
+    const access = new ApiAccess(config.apiSecret, store);
+    registerRestApi(
+      router,
+      ctx,
+      access,
+      { publicUrl: config.publicUrl, port: config.port },
+      features.liveState(),
+      (roomId) => features.onRoomDeleted(roomId),
+    );
+    features.registerRoutes(router, access);
     registerStaticRoutes(router, `${config.dataDir}`, config.uiRoot);
     http.on('request', (req, res) => {
       // Socket.IO answers its own path.

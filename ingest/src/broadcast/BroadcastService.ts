@@ -17,28 +17,17 @@ import {
   type Recording,
 } from '@stagecast/protocol';
 import type { IngestContext } from '../core/context.js';
+import type { BroadcastSettings } from '../core/config.js';
 import { channels } from '../core/channels.js';
 import type { ProgressStore } from './ProgressStore.js';
 import { broadcastProgressSchema, progressStateSchema } from './schemas.js';
 
-/** Broadcast settings (environment variables in the README). */
-export interface BroadcastOptions {
-  segmentSeconds: number;
-  liveWindow: number;
-  record: boolean;
-  burnClock: boolean;
-  frameRate: number;
-}
-
-export function broadcastOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): BroadcastOptions {
-  const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
-  return {
-    segmentSeconds: num('STAGECAST_SEGMENT_SECONDS', 2),
-    liveWindow: num('STAGECAST_LIVE_WINDOW', 10),
-    record: env.STAGECAST_RECORD !== 'false',
-    burnClock: env.STAGECAST_BURN_CLOCK === 'true',
-    frameRate: num('STAGECAST_FRAME_RATE', 30),
-  };
+/** What the broadcast service needs besides the job settings. */
+export interface BroadcastOptions extends BroadcastSettings {
+  /** BullMQ opens connections of its own. */
+  redisUrl: string;
+  /** Greatest number of people on stage: the job's input slots follow from it. */
+  maxStage: number;
 }
 
 /** `.` never appears in room ids (base64url), so the job id splits back unambiguously. */
@@ -49,6 +38,8 @@ const roomOfJob = (jobId: string) => jobId.slice(0, jobId.indexOf('.'));
 
 const recordingsKey = (roomId: string) => `stagecast:room:${roomId}:recordings`;
 const startLockKey = (roomId: string) => `stagecast:room:${roomId}:broadcast-lock`;
+
+type BroadcastContext = Pick<IngestContext, 'io' | 'redis' | 'store' | 'logger'>;
 
 /** Tiles the composite's picture holds at most (a 3×3 grid). */
 const MAX_VIDEO_SLOTS = 9;
@@ -63,7 +54,7 @@ export class BroadcastService {
   private malformedProgressJob: string | null = null;
 
   private constructor(
-    private readonly ctx: IngestContext,
+    private readonly ctx: BroadcastContext,
     private readonly queue: Queue<CompositeJobData, CompositeJobResult>,
     private readonly events: QueueEvents,
     private readonly progress: ProgressStore,
@@ -80,11 +71,11 @@ export class BroadcastService {
   }
 
   static async create(
-    ctx: IngestContext,
+    ctx: BroadcastContext,
     progress: ProgressStore,
-    options = broadcastOptionsFromEnv(),
+    options: BroadcastOptions,
   ): Promise<BroadcastService> {
-    const connection = { url: ctx.config.redisUrl };
+    const connection = { url: options.redisUrl };
     const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, { connection });
     const events = new QueueEvents(COMPOSITE_QUEUE, { connection });
     await events.waitUntilReady();
@@ -182,8 +173,8 @@ export class BroadcastService {
         // +1 audio and video: a screen share (with its audio) besides everyone on stage; the
         // picture itself holds at most MAX_VIDEO_SLOTS tiles.
         slots: {
-          video: Math.min(MAX_VIDEO_SLOTS, this.ctx.config.maxStage + 1),
-          audio: this.ctx.config.maxStage + 1,
+          video: Math.min(MAX_VIDEO_SLOTS, this.options.maxStage + 1),
+          audio: this.options.maxStage + 1,
         },
       };
       await this.queue.add('composite', data, {

@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import type { IngestConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { RoomStore } from '../rooms/RoomStore.js';
 import type { PresenceStore } from '../rooms/PresenceStore.js';
@@ -10,9 +9,11 @@ import type { Room } from '../rooms/Room.js';
 import type { Peer } from '../rooms/Peer.js';
 import type { StagecastServer, StagecastSocket } from './io.js';
 
-/** The services every signaling handler may use. */
+/**
+ * The shared collaborators of the process. Services take the part of it they use
+ * (`Pick<IngestContext, ...>`), and their settings apart from it.
+ */
 export interface IngestContext {
-  config: IngestConfig;
   logger: Logger;
   io: StagecastServer;
   redis: Redis;

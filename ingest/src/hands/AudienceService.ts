@@ -17,7 +17,7 @@ export class AudienceService {
   private closed = false;
 
   constructor(
-    private readonly ctx: IngestContext,
+    private readonly ctx: Pick<IngestContext, 'io' | 'presence' | 'logger'>,
     private readonly hands: HandQueue,
   ) {}
 

@@ -16,6 +16,13 @@ export interface SnapshotProviders {
   layout: (roomId: string) => Promise<LayoutChoice>;
 }
 
+export interface SignalingSettings {
+  /** Greatest number of people on stage, told to every client. */
+  maxStage: number;
+  /** Base of the viewer link hosts get; else the host the client connected to. */
+  publicUrl: string | undefined;
+}
+
 /**
  * Socket.IO connections: token check in the handshake, one Peer per connection, the
  * request handler groups, and the room's media events turned into notifications.
@@ -25,6 +32,7 @@ export class Signaling {
 
   constructor(
     private readonly ctx: IngestContext,
+    private readonly settings: SignalingSettings,
     private readonly groups: HandlerGroup[],
     private readonly snapshot: SnapshotProviders,
     /** Called after a peer joined or left, e.g. to refresh the audience count. */
@@ -149,14 +157,14 @@ export class Signaling {
       chat,
       hands,
       audience: { viewers },
-      maxStage: this.ctx.config.maxStage,
+      maxStage: this.settings.maxStage,
       layout,
     };
     if (can(peer.role, 'manageStage')) {
       const record = await this.ctx.store.get(room.id);
       const headers = session.socket.handshake.headers;
       const base =
-        this.ctx.config.publicUrl?.replace(/\/$/, '') ??
+        this.settings.publicUrl?.replace(/\/$/, '') ??
         `${headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${headers.host ?? 'localhost'}`;
       if (record) snapshot.viewerLink = `${base}/watch/${record.codes.viewer}`;
     }
