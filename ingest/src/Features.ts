@@ -1,17 +1,19 @@
 import type { Redis } from 'ioredis';
 import { StagecastError } from '@stagecast/protocol';
-import type { IngestContext, HandlerGroup } from './core/context.js';
-import type { SnapshotProviders } from './signaling/Signaling.js';
-import { sendJson, type Router } from './http/router.js';
-import type { LiveStateSource } from './http/liveState.js';
+import type { IngestContext } from './core/context.js';
+import type { HandlerGroup } from './core/requests.js';
+import type { SnapshotProviders } from './rooms/JoinSnapshots.js';
+import type { LiveStateSource } from './rooms/roomRoutes.js';
+import type { Router } from './http/router.js';
 import type { ApiAccess } from './http/ApiAccess.js';
 import type { IngestConfig } from './core/config.js';
 import { ChatService } from './chat/ChatService.js';
 import { HandService } from './hands/HandService.js';
 import { StagePromotion } from './hands/StagePromotion.js';
 import { AudienceService } from './hands/AudienceService.js';
-import { chatHandlers } from './signaling/chatHandlers.js';
-import { handHandlers } from './signaling/handHandlers.js';
+import { chatHandlers } from './chat/chatHandlers.js';
+import { registerChatRoutes } from './chat/chatRoutes.js';
+import { handHandlers } from './hands/handHandlers.js';
 import { BroadcastService } from './broadcast/BroadcastService.js';
 import { CompositorBridge } from './broadcast/CompositorBridge.js';
 import { broadcastHandlers } from './broadcast/broadcastHandlers.js';
@@ -134,12 +136,7 @@ export class Features {
   }
 
   registerRoutes(router: Router, access: ApiAccess): void {
-    router.add('GET', '/api/rooms/:id/chat', async (rc) => {
-      access.requireSecret(rc);
-      const record = await access.requireRoom(rc.params.id);
-      const { messages } = await this.chat.state(record.id);
-      sendJson(rc.res, 200, { messages });
-    });
+    registerChatRoutes(router, access, this.chat);
     registerBroadcastRoutes(router, access, this.broadcast, this.layouts);
   }
 

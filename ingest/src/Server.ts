@@ -12,11 +12,14 @@ import { PresenceStore } from './rooms/PresenceStore.js';
 import { RoleService } from './rooms/RoleService.js';
 import { TokenService } from './rooms/TokenService.js';
 import { Signaling } from './signaling/Signaling.js';
-import { stageHandlers } from './signaling/stageHandlers.js';
+import { stageHandlers } from './media/stageHandlers.js';
+import { StageNotifier } from './media/StageNotifier.js';
+import { JoinSnapshots } from './rooms/JoinSnapshots.js';
+import { roomHandlers } from './rooms/roomHandlers.js';
 import type { IngestContext } from './core/context.js';
 import type { StagecastServer } from './core/io.js';
 import { Router, sendJson } from './http/router.js';
-import { registerRestApi } from './http/restApi.js';
+import { registerRoomRoutes } from './rooms/roomRoutes.js';
 import { ApiAccess } from './http/ApiAccess.js';
 import { registerStaticRoutes } from './http/staticFiles.js';
 import { createMetrics } from './http/metrics.js';
@@ -93,12 +96,14 @@ export class IngestServer {
       tokens: new TokenService(config.apiSecret),
     };
     const features = await Features.create(ctx, config);
-    new Signaling(
+    new StageNotifier(io, rooms);
+    const snapshots = new JoinSnapshots(
       ctx,
       { maxStage: config.maxStage, publicUrl: config.publicUrl },
-      [stageHandlers, ...features.handlerGroups()],
       features.snapshotProviders(),
-      (roomId) => features.onPresenceChange(roomId),
+    );
+    new Signaling(ctx, [roomHandlers(snapshots), stageHandlers, ...features.handlerGroups()], (roomId) =>
+      features.onPresenceChange(roomId),
     );
 
     const router = new Router(logger);
@@ -109,7 +114,7 @@ export class IngestServer {
       res.end(await metrics.metrics());
     });
     const access = new ApiAccess(config.apiSecret, store);
-    registerRestApi(
+    registerRoomRoutes(
       router,
       ctx,
       access,

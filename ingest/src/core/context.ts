@@ -31,9 +31,3 @@ export interface PeerSession {
   peer: Peer;
   logger: Logger;
 }
-
-/** A group of request handlers registered on every new connection. */
-export type HandlerGroup = (ctx: IngestContext, session: PeerSession) => void;
-
-/** Contributes to the snapshot a client gets on `room:join`. */
-export type SnapshotPart<T> = (ctx: IngestContext, session: PeerSession) => Promise<T>;

@@ -4,15 +4,15 @@ import {
   StagecastError,
   type CreateRoomResponse,
   type JoinResponse,
+  type LiveState,
   type RoomInfo,
 } from '@stagecast/protocol';
 import type { IngestContext } from '../core/context.js';
 import { channels } from '../core/channels.js';
 import { parse } from '../core/validation.js';
-import type { RoomRecord } from '../rooms/RoomStore.js';
-import { readJson, sendJson, type RequestContext, type Router } from './router.js';
-import type { LiveStateSource } from './liveState.js';
-import type { ApiAccess } from './ApiAccess.js';
+import type { RoomRecord } from './RoomStore.js';
+import { readJson, sendJson, type RequestContext, type Router } from '../http/router.js';
+import type { ApiAccess } from '../http/ApiAccess.js';
 
 const displayName = z
   .string()
@@ -33,6 +33,12 @@ const createTokenSchema = z.object({
 const joinSchema = z.object({ code: z.string().min(1).max(64), name: displayName });
 
 export { displayName };
+
+/**
+ * Where the room API reads a room's broadcast state from: while live, it also carries the
+ * picture on air, speed and quality from the compositor's last report.
+ */
+export type LiveStateSource = (roomId: string) => Promise<LiveState>;
 
 /** Where links point: the configured public URL, else the host the request came to. */
 export interface LinkBase {
@@ -59,7 +65,7 @@ export function roomLinks(base: string, record: RoomRecord): CreateRoomResponse[
  * deleted room's record goes: features end what still runs for it (a live broadcast ends
  * cleanly, with its recording).
  */
-export function registerRestApi(
+export function registerRoomRoutes(
   router: Router,
   ctx: Pick<IngestContext, 'io' | 'store' | 'presence' | 'rooms' | 'tokens'>,
   access: ApiAccess,
