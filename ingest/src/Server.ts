@@ -83,8 +83,8 @@ export class IngestServer {
       cors: { origin: true, credentials: false },
       adapter: createAdapter(pub, sub),
     });
-    const store = new RoomStore(redis);
-    const presence = new PresenceStore(redis);
+    const store = new RoomStore(redis, logger);
+    const presence = new PresenceStore(redis, logger);
     const ctx: IngestContext = {
       logger,
       io,

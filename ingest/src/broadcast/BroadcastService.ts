@@ -17,10 +17,12 @@ import {
   type Recording,
 } from '@stagecast/protocol';
 import type { IngestContext } from '../core/context.js';
+import { readRecord } from '../core/validation.js';
 import type { BroadcastSettings } from '../core/config.js';
 import { channels } from '../core/channels.js';
 import type { ProgressStore } from './ProgressStore.js';
-import { broadcastProgressSchema, progressStateSchema } from './schemas.js';
+import { broadcastProgressSchema, broadcastRecordSchema, recordingSchema } from '@stagecast/protocol/schemas';
+import { progressStateSchema } from './schemas.js';
 
 /** What the broadcast service needs besides the job settings. */
 export interface BroadcastOptions extends BroadcastSettings {
@@ -86,9 +88,9 @@ export class BroadcastService {
     return this.ctx.redis;
   }
 
+  /** The room's broadcast record; an unreadable one reads as none (the room is idle). */
   async record(roomId: string): Promise<BroadcastRecord | null> {
-    const raw = await this.redis.get(broadcastKey(roomId));
-    return raw ? (JSON.parse(raw) as BroadcastRecord) : null;
+    return this.parseRecord(roomId, await this.redis.get(broadcastKey(roomId)));
   }
 
   async live(roomId: string): Promise<LiveState> {
@@ -203,7 +205,9 @@ export class BroadcastService {
   async recordings(roomId: string): Promise<Recording[]> {
     await this.live(roomId); // lists a recording whose `ended` nobody heard
     const raw = await this.redis.lrange(recordingsKey(roomId), 0, -1);
-    return raw.map((r) => JSON.parse(r) as Recording);
+    return raw
+      .map((r) => readRecord(recordingSchema, r, this.ctx.logger, 'recording', { room: roomId }))
+      .filter((r) => r !== null);
   }
 
   /** The compositor finished a broadcast (stopped, or failed for good). Every process hears it. */
@@ -282,7 +286,14 @@ export class BroadcastService {
     await this.redis.set(broadcastKey(roomId), JSON.stringify(record));
   }
 
-  /** Writes `next` only if the stored record is still `expected` (WATCH/MULTI). */
+  private parseRecord(roomId: string, raw: string | null): BroadcastRecord | null {
+    return readRecord(broadcastRecordSchema, raw, this.ctx.logger, 'broadcast record', { room: roomId });
+  }
+
+  /**
+   * Writes `next` only if the stored record is still `expected` (WATCH/MULTI). Both sides of
+   * the comparison go through the schema, which orders the fields its own way.
+   */
   private async compareAndSave(
     roomId: string,
     expected: BroadcastRecord,
@@ -292,7 +303,8 @@ export class BroadcastService {
     const conn = this.redis.duplicate();
     try {
       await conn.watch(key);
-      if ((await conn.get(key)) !== JSON.stringify(expected)) return false;
+      const stored = this.parseRecord(roomId, await conn.get(key));
+      if (!stored || JSON.stringify(stored) !== JSON.stringify(expected)) return false;
       const result = await conn.multi().set(key, JSON.stringify(next)).exec();
       return result !== null;
     } finally {

@@ -4,7 +4,7 @@ import { request, type HandlerGroup } from '../core/requests.js';
 import { parse } from '../core/validation.js';
 import type { BroadcastService } from './BroadcastService.js';
 import type { LayoutService } from './LayoutService.js';
-import { layoutChoiceSchema } from './schemas.js';
+import { layoutChoiceSchema } from '@stagecast/protocol/schemas';
 
 const empty = z.object({}).strict().or(z.undefined());
 

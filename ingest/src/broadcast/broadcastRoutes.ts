@@ -4,7 +4,7 @@ import { readJson, sendJson, type Router } from '../http/router.js';
 import type { ApiAccess } from '../http/ApiAccess.js';
 import type { BroadcastService } from './BroadcastService.js';
 import type { LayoutService } from './LayoutService.js';
-import { layoutChoiceSchema } from './schemas.js';
+import { layoutChoiceSchema } from '@stagecast/protocol/schemas';
 
 const actionSchema = z.object({ action: z.enum(['start', 'stop']) });
 

@@ -33,7 +33,7 @@ export class ChatService {
     /** Called after a ban, so that hands and invitations of the banned peer are cleaned up. */
     private readonly onBanned: (roomId: string, peerId: string) => Promise<void>,
   ) {
-    this.store = new ChatStore(ctx.redis);
+    this.store = new ChatStore(ctx.redis, ctx.logger);
     this.limiter = new RateLimiterRedis({
       storeClient: ctx.redis,
       keyPrefix: 'stagecast:chatrate',

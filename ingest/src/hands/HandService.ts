@@ -22,7 +22,7 @@ export class HandService {
     /** Called when a disconnected peer did not come back within the grace time. */
     private readonly onDeparted: (roomId: string, peerId: string) => Promise<void>,
   ) {
-    this.queue = new HandQueue(ctx.redis);
+    this.queue = new HandQueue(ctx.redis, ctx.logger);
   }
 
   /** Raises one's hand; raising again keeps the place (and updates the question if one is given). */

@@ -35,7 +35,7 @@ export class StagePromotion {
     /** Called after a role change (the viewer count changed). */
     private readonly onRolesChanged: (roomId: string) => void,
   ) {
-    this.invites = new InviteStore(ctx.redis);
+    this.invites = new InviteStore(ctx.redis, ctx.logger);
   }
 
   async invite(roomId: string, by: PeerIdentity, peerId: string): Promise<StageInvite> {
