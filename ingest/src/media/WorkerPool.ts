@@ -23,7 +23,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   private closed = false;
 
   private constructor(private readonly options: WorkerPoolOptions) {
-    super();
+    super(options.logger);
   }
 
   static async create(options: WorkerPoolOptions): Promise<WorkerPool> {

@@ -64,7 +64,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     private readonly options: RoomMediaOptions,
     private readonly logger: Logger,
   ) {
-    super();
+    super(logger);
     speakerObserver.on('dominantspeaker', ({ producer }) => {
       const appData = producer.appData as Partial<ProducerAppData>;
       this.setActiveSpeaker(appData.peerId ?? null);

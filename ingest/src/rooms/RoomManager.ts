@@ -21,7 +21,7 @@ export class RoomManager extends TypedEmitter<RoomManagerEvents> {
     /** How long a room with nobody connected keeps its router. */
     private readonly idleMs = 5 * 60_000,
   ) {
-    super();
+    super(logger);
   }
 
   get(roomId: string): Room | undefined {
