@@ -5,7 +5,7 @@ import type { HandlerGroup } from './core/requests.js';
 import type { SnapshotProviders } from './rooms/JoinSnapshots.js';
 import type { LiveStateSource } from './rooms/roomRoutes.js';
 import type { Router } from './http/router.js';
-import type { ApiAccess } from './http/ApiAccess.js';
+import type { ApiAccess } from './rooms/ApiAccess.js';
 import type { IngestConfig } from './core/config.js';
 import { ChatService } from './chat/ChatService.js';
 import { HandService } from './hands/HandService.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parse } from '../core/validation.js';
 import { readJson, sendJson, type Router } from '../http/router.js';
-import type { ApiAccess } from '../http/ApiAccess.js';
+import type { ApiAccess } from '../rooms/ApiAccess.js';
 import type { BroadcastService } from './BroadcastService.js';
 import type { LayoutService } from './LayoutService.js';
 import { layoutChoiceSchema } from '@stagecast/protocol/schemas';

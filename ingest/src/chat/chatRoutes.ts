@@ -1,4 +1,4 @@
-import type { ApiAccess } from '../http/ApiAccess.js';
+import type { ApiAccess } from '../rooms/ApiAccess.js';
 import { sendJson, type Router } from '../http/router.js';
 import type { ChatService } from './ChatService.js';
 

@@ -12,7 +12,7 @@ import { channels } from '../core/channels.js';
 import { parse } from '../core/validation.js';
 import type { RoomRecord } from './RoomStore.js';
 import { readJson, sendJson, type RequestContext, type Router } from '../http/router.js';
-import type { ApiAccess } from '../http/ApiAccess.js';
+import type { ApiAccess } from './ApiAccess.js';
 
 const displayName = z
   .string()

@@ -1,7 +1,7 @@
 import type { StagecastServer } from '../core/io.js';
 import { channels } from '../core/channels.js';
-import type { Room } from '../rooms/Room.js';
-import type { RoomManager } from '../rooms/RoomManager.js';
+import type { Room } from './Room.js';
+import type { RoomManager } from './RoomManager.js';
 
 /**
  * Tells clients what happens on a room's stage: people and producers coming and going,

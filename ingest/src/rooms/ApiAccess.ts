@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { StagecastError } from '@stagecast/protocol';
-import type { RoomRecord, RoomStore } from '../rooms/RoomStore.js';
-import type { RequestContext } from './router.js';
+import type { RoomRecord, RoomStore } from './RoomStore.js';
+import type { RequestContext } from '../http/router.js';
 
 /** The checks every management route starts with: the API secret, then the room. */
 export class ApiAccess {
