@@ -1,16 +1,19 @@
 import type { Redis } from 'ioredis';
 import { StagecastError } from '@stagecast/protocol';
-import type { IngestContext, HandlerGroup } from './signaling/context.js';
-import type { SnapshotProviders } from './signaling/Signaling.js';
-import { sendJson, type Router } from './http/router.js';
-import type { LiveStateSource } from './http/liveState.js';
-import { requireRoom, requireSecret } from './http/restApi.js';
-import { ChatService, DEFAULT_CHAT_OPTIONS, type ChatOptions } from './chat/ChatService.js';
-import { HandService, DEFAULT_HAND_OPTIONS, type HandOptions } from './hands/HandService.js';
-import { StagePromotion, DEFAULT_PROMOTION_OPTIONS, type PromotionOptions } from './hands/StagePromotion.js';
+import type { IngestContext } from './core/context.js';
+import type { HandlerGroup } from './core/requests.js';
+import type { SnapshotProviders } from './rooms/JoinSnapshots.js';
+import type { LiveStateSource } from './rooms/roomRoutes.js';
+import type { Router } from './http/router.js';
+import type { ApiAccess } from './rooms/ApiAccess.js';
+import type { IngestConfig } from './core/config.js';
+import { ChatService } from './chat/ChatService.js';
+import { HandService } from './hands/HandService.js';
+import { StagePromotion } from './hands/StagePromotion.js';
 import { AudienceService } from './hands/AudienceService.js';
-import { chatHandlers } from './signaling/chatHandlers.js';
-import { handHandlers } from './signaling/handHandlers.js';
+import { chatHandlers } from './chat/chatHandlers.js';
+import { registerChatRoutes } from './chat/chatRoutes.js';
+import { handHandlers } from './hands/handHandlers.js';
 import { BroadcastService } from './broadcast/BroadcastService.js';
 import { CompositorBridge } from './broadcast/CompositorBridge.js';
 import { broadcastHandlers } from './broadcast/broadcastHandlers.js';
@@ -19,35 +22,11 @@ import { LayoutService } from './broadcast/LayoutService.js';
 import { LayoutStore } from './broadcast/LayoutStore.js';
 import { ProgressStore } from './broadcast/ProgressStore.js';
 
-/** Tunables of chat, hands and promotion; each has an environment variable (see {@link featureOptionsFromEnv}). */
-export type FeatureOptions = ChatOptions & HandOptions & PromotionOptions;
-
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
-/**
- * `STAGECAST_CHAT_RATE_POINTS` (5) messages per `STAGECAST_CHAT_RATE_WINDOW_S` (10) seconds
- * per sender; `STAGECAST_INVITE_TTL_MS` (60000); `STAGECAST_HAND_GRACE_MS` (30000), how long
- * a disconnected viewer keeps a raised hand.
- */
-export function featureOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): FeatureOptions {
-  return {
-    ratePoints: positiveInt(env, 'STAGECAST_CHAT_RATE_POINTS', DEFAULT_CHAT_OPTIONS.ratePoints),
-    rateWindowSeconds: positiveInt(
-      env,
-      'STAGECAST_CHAT_RATE_WINDOW_S',
-      DEFAULT_CHAT_OPTIONS.rateWindowSeconds,
-    ),
-    inviteTtlMs: positiveInt(env, 'STAGECAST_INVITE_TTL_MS', DEFAULT_PROMOTION_OPTIONS.inviteTtlMs),
-    disconnectGraceMs: positiveInt(env, 'STAGECAST_HAND_GRACE_MS', DEFAULT_HAND_OPTIONS.disconnectGraceMs),
-  };
-}
+/** The settings the features use. */
+export type FeatureSettings = Pick<
+  IngestConfig,
+  'chat' | 'hands' | 'broadcast' | 'maxStage' | 'redisUrl' | 'listenIp'
+>;
 
 /**
  * The services layered on the stage: chat, hands and promotion, broadcast. Each contributes
@@ -61,7 +40,7 @@ export class Features {
 
   private constructor(
     private readonly ctx: IngestContext,
-    options: FeatureOptions,
+    settings: FeatureSettings,
     private readonly broadcast: BroadcastService,
     private readonly progress: ProgressStore,
     private readonly layouts: LayoutService,
@@ -69,10 +48,17 @@ export class Features {
     private readonly bridgeSub: Redis,
   ) {
     // Services do not know each other's owners: cross-service steps are wired here as callbacks.
-    this.hands = new HandService(ctx, options, (roomId, peerId) => this.promotion.cancelFor(roomId, peerId));
+    this.hands = new HandService(ctx, settings.hands, (roomId, peerId) =>
+      this.promotion.cancelFor(roomId, peerId),
+    );
     this.audience = new AudienceService(ctx, this.hands.queue);
-    this.promotion = new StagePromotion(ctx, this.hands, options, (roomId) => this.audience.changed(roomId));
-    this.chat = new ChatService(ctx, options, async (roomId, peerId) => {
+    this.promotion = new StagePromotion(
+      ctx,
+      this.hands,
+      { inviteTtlMs: settings.hands.inviteTtlMs, maxStage: settings.maxStage },
+      (roomId) => this.audience.changed(roomId),
+    );
+    this.chat = new ChatService(ctx, settings.chat, async (roomId, peerId) => {
       // A banned guest must not keep a promotion that would outlive the ban.
       await ctx.presence.setRoleOverride(roomId, peerId, 'viewer');
       await this.hands.remove(roomId, peerId);
@@ -80,12 +66,13 @@ export class Features {
     });
   }
 
-  static async create(
-    ctx: IngestContext,
-    options: FeatureOptions = featureOptionsFromEnv(),
-  ): Promise<Features> {
+  static async create(ctx: IngestContext, settings: FeatureSettings): Promise<Features> {
     const progress = new ProgressStore(ctx.redis, ctx.logger);
-    const broadcast = await BroadcastService.create(ctx, progress);
+    const broadcast = await BroadcastService.create(ctx, progress, {
+      ...settings.broadcast,
+      redisUrl: settings.redisUrl,
+      maxStage: settings.maxStage,
+    });
     const layoutStore = new LayoutStore(ctx.redis, ctx.logger);
     const bridgeSub = ctx.redis.duplicate();
     bridgeSub.on('error', (error) => ctx.logger.warn({ err: error }, 'compositor channel error'));
@@ -95,7 +82,7 @@ export class Features {
       layouts: layoutStore,
       pub: ctx.redis,
       sub: bridgeSub,
-      listenIp: ctx.config.listenIp,
+      listenIp: settings.listenIp,
       onEnded: (msg) =>
         void broadcast
           .onEnded(msg)
@@ -105,7 +92,7 @@ export class Features {
     // The snapshot carries the choice: a new choice is a stage change for the compositor.
     const layouts = new LayoutService(ctx, layoutStore, (roomId) => bridge.stageChanged(roomId));
     await bridge.start();
-    return new Features(ctx, options, broadcast, progress, layouts, bridge, bridgeSub);
+    return new Features(ctx, settings, broadcast, progress, layouts, bridge, bridgeSub);
   }
 
   handlerGroups(): HandlerGroup[] {
@@ -148,14 +135,9 @@ export class Features {
     this.audience.changed(roomId);
   }
 
-  registerRoutes(router: Router): void {
-    router.add('GET', '/api/rooms/:id/chat', async (rc) => {
-      requireSecret(this.ctx, rc);
-      const record = await requireRoom(this.ctx, rc.params.id);
-      const { messages } = await this.chat.state(record.id);
-      sendJson(rc.res, 200, { messages });
-    });
-    registerBroadcastRoutes(router, this.ctx, this.broadcast, this.layouts);
+  registerRoutes(router: Router, access: ApiAccess): void {
+    registerChatRoutes(router, access, this.chat);
+    registerBroadcastRoutes(router, access, this.broadcast, this.layouts);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import type { IngestConfig } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import type { IngestConfig } from './core/config.js';
+import { createLogger, type Logger } from './core/logger.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import { RoomManager } from './rooms/RoomManager.js';
 import { RoomStore } from './rooms/RoomStore.js';
@@ -12,11 +12,15 @@ import { PresenceStore } from './rooms/PresenceStore.js';
 import { RoleService } from './rooms/RoleService.js';
 import { TokenService } from './rooms/TokenService.js';
 import { Signaling } from './signaling/Signaling.js';
-import { stageHandlers } from './signaling/stageHandlers.js';
-import type { IngestContext } from './signaling/context.js';
-import type { StagecastServer } from './signaling/types.js';
+import { stageHandlers } from './rooms/stageHandlers.js';
+import { StageNotifier } from './rooms/StageNotifier.js';
+import { JoinSnapshots } from './rooms/JoinSnapshots.js';
+import { roomHandlers } from './rooms/roomHandlers.js';
+import type { IngestContext } from './core/context.js';
+import type { StagecastServer } from './core/io.js';
 import { Router, sendJson } from './http/router.js';
-import { registerRestApi } from './http/restApi.js';
+import { registerRoomRoutes } from './rooms/roomRoutes.js';
+import { ApiAccess } from './rooms/ApiAccess.js';
 import { registerStaticRoutes } from './http/staticFiles.js';
 import { createMetrics } from './http/metrics.js';
 import { Features } from './Features.js';
@@ -79,10 +83,9 @@ export class IngestServer {
       cors: { origin: true, credentials: false },
       adapter: createAdapter(pub, sub),
     });
-    const store = new RoomStore(redis);
-    const presence = new PresenceStore(redis);
+    const store = new RoomStore(redis, logger);
+    const presence = new PresenceStore(redis, logger);
     const ctx: IngestContext = {
-      config,
       logger,
       io,
       redis,
@@ -92,8 +95,14 @@ export class IngestServer {
       roles: new RoleService(io, rooms, presence, logger),
       tokens: new TokenService(config.apiSecret),
     };
-    const features = await Features.create(ctx);
-    new Signaling(ctx, [stageHandlers, ...features.handlerGroups()], features.snapshotProviders(), (roomId) =>
+    const features = await Features.create(ctx, config);
+    new StageNotifier(io, rooms);
+    const snapshots = new JoinSnapshots(
+      ctx,
+      { maxStage: config.maxStage, publicUrl: config.publicUrl },
+      features.snapshotProviders(),
+    );
+    new Signaling(ctx, [roomHandlers(snapshots), stageHandlers, ...features.handlerGroups()], (roomId) =>
       features.onPresenceChange(roomId),
     );
 
@@ -104,8 +113,16 @@ export class IngestServer {
       res.writeHead(200, { 'content-type': metrics.contentType });
       res.end(await metrics.metrics());
     });
-    registerRestApi(router, ctx, features.liveState(), (roomId) => features.onRoomDeleted(roomId));
-    features.registerRoutes(router);
+    const access = new ApiAccess(config.apiSecret, store);
+    registerRoomRoutes(
+      router,
+      ctx,
+      access,
+      { publicUrl: config.publicUrl, port: config.port },
+      features.liveState(),
+      (roomId) => features.onRoomDeleted(roomId),
+    );
+    features.registerRoutes(router, access);
     registerStaticRoutes(router, `${config.dataDir}`, config.uiRoot);
     http.on('request', (req, res) => {
       // Socket.IO answers its own path.

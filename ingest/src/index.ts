@@ -1,4 +1,4 @@
 export { IngestServer } from './Server.js';
-export { loadConfig, type IngestConfig } from './config.js';
-export { createLogger } from './logger.js';
+export { ConfigError, loadConfig, type IngestConfig } from './core/config.js';
+export { createLogger } from './core/logger.js';
 export { TokenService } from './rooms/TokenService.js';

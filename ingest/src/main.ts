@@ -1,8 +1,16 @@
-import { loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { ConfigError, loadConfig, type IngestConfig } from './core/config.js';
+import { createLogger } from './core/logger.js';
 import { IngestServer } from './Server.js';
 
-const config = loadConfig();
+let config: IngestConfig;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  // The one place that reports without a logger: the log level itself may be what is wrong.
+  process.stderr.write(`ingest could not start: ${error.message}\n`);
+  process.exit(1);
+}
 const logger = createLogger(config.logLevel);
 
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));

@@ -1,11 +1,35 @@
-/** URL paths of the HLS origin; the same relative layout is used on disk. */
+/**
+ * The HLS layout, described once for the transcoder that writes it and the ingest origin that
+ * serves it. On disk, paths are relative to the data directory; the origin's URLs use the same
+ * folders, so a file's URL path is `/` + its path on disk.
+ */
+export const hlsLayout = {
+  /** Live HLS, one folder per room. */
+  liveRoot: 'hls',
+  /** Recordings, one folder per room and, in it, per broadcast. */
+  recordingsRoot: 'vod',
+  /** A room's live folder: the master playlist and one folder per rendition. */
+  liveDir: (roomId: string) => `hls/${roomId}`,
+  /** One broadcast's recording: the same shape as a live folder. */
+  recordingDir: (roomId: string, broadcastId: string) => `vod/${roomId}/${broadcastId}`,
+  /** The master playlist, at the top of a live or recording folder. */
+  master: 'master.m3u8',
+  /** A rendition's media playlist, in `<folder>/<rendition>/`. */
+  media: 'index.m3u8',
+  /** A segment, next to its media playlist. The broadcast id keeps an immutable URL from ever naming two files. */
+  segment: (broadcastId: string, sequence: number) => `${broadcastId}-${sequence}.ts`,
+};
+
+/** URL paths of the HLS origin. */
 export const hlsPaths = {
   /** Live master playlist of a room. */
-  master: (roomId: string) => `/hls/${roomId}/master.m3u8`,
+  master: (roomId: string) => `/${hlsLayout.liveDir(roomId)}/${hlsLayout.master}`,
   /** Live media playlist of one rendition. */
-  media: (roomId: string, rendition: string) => `/hls/${roomId}/${rendition}/index.m3u8`,
+  media: (roomId: string, rendition: string) =>
+    `/${hlsLayout.liveDir(roomId)}/${rendition}/${hlsLayout.media}`,
   /** Recording of one broadcast. */
-  vodMaster: (roomId: string, broadcastId: string) => `/vod/${roomId}/${broadcastId}/master.m3u8`,
+  vodMaster: (roomId: string, broadcastId: string) =>
+    `/${hlsLayout.recordingDir(roomId, broadcastId)}/${hlsLayout.master}`,
 };
 
 /** Ids that are safe as one path segment: no dots, slashes or other surprises. */

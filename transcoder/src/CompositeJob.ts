@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   DEFAULT_LAYOUT,
+  hlsLayout,
   type BroadcastProgress,
   type CompositeJobData,
   type CompositeJobResult,
@@ -124,8 +125,8 @@ export class CompositeJob {
     await mkdir(join(this.workDir, 'logs'), { recursive: true });
     this.writer = await PlaylistWriter.open({
       job: data,
-      hlsDir: join(config.dataDir, 'hls', data.roomId),
-      vodDir: join(config.dataDir, 'vod', data.roomId, data.broadcastId),
+      hlsDir: join(config.dataDir, hlsLayout.liveDir(data.roomId)),
+      vodDir: join(config.dataDir, hlsLayout.recordingDir(data.roomId, data.broadcastId)),
       logger: this.logger,
       onSegment: (segment, bytes) => this.onSegment(segment.durations, bytes),
     });

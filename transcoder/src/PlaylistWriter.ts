@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hlsPaths, type CompositeJobData } from '@stagecast/protocol';
+import { hlsLayout, hlsPaths, type CompositeJobData } from '@stagecast/protocol';
 import type { Logger } from 'pino';
 import { SESSION_PLAYLIST } from './buildFfmpegArgs.js';
 import { isNotFound, linkOrCopy, move, removeQuietly, writeAtomic } from './fsUtil.js';
@@ -19,8 +19,8 @@ import {
 
 /** Name of the persisted state, next to the public playlists (dot-files are never served). */
 export const STATE_FILE = '.playlist-state.json';
-export const MASTER = 'master.m3u8';
-export const MEDIA = 'index.m3u8';
+export const MASTER = hlsLayout.master;
+export const MEDIA = hlsLayout.media;
 
 export interface PlaylistWriterOptions {
   job: CompositeJobData;

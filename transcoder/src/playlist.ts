@@ -1,4 +1,4 @@
-import type { Rendition } from '@stagecast/protocol';
+import { hlsLayout, type Rendition } from '@stagecast/protocol';
 import { h264Profile } from './h264.js';
 
 /** One segment as FFmpeg's own (session) playlist lists it. */
@@ -70,7 +70,7 @@ export function parseSessionPlaylist(text: string): { segments: SessionSegment[]
 
 /** Segment names carry the broadcast id: an immutable URL never names two different files. */
 export function segmentFileName(broadcastId: string, seq: number): string {
-  return `${broadcastId}-${seq}.ts`;
+  return hlsLayout.segment(broadcastId, seq);
 }
 
 export function initialState(roomId: string, broadcastId: string, segmentSeconds: number): PlaylistState {

@@ -16,29 +16,20 @@ import {
   type LiveState,
   type Recording,
 } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
+import type { IngestContext } from '../core/context.js';
+import { readRecord } from '../core/validation.js';
+import type { BroadcastSettings } from '../core/config.js';
+import { channels } from '../core/channels.js';
 import type { ProgressStore } from './ProgressStore.js';
-import { broadcastProgressSchema, progressStateSchema } from './schemas.js';
+import { broadcastProgressSchema, broadcastRecordSchema, recordingSchema } from '@stagecast/protocol/schemas';
+import { progressStateSchema } from './schemas.js';
 
-/** Broadcast settings (environment variables in the README). */
-export interface BroadcastOptions {
-  segmentSeconds: number;
-  liveWindow: number;
-  record: boolean;
-  burnClock: boolean;
-  frameRate: number;
-}
-
-export function broadcastOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): BroadcastOptions {
-  const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
-  return {
-    segmentSeconds: num('STAGECAST_SEGMENT_SECONDS', 2),
-    liveWindow: num('STAGECAST_LIVE_WINDOW', 10),
-    record: env.STAGECAST_RECORD !== 'false',
-    burnClock: env.STAGECAST_BURN_CLOCK === 'true',
-    frameRate: num('STAGECAST_FRAME_RATE', 30),
-  };
+/** What the broadcast service needs besides the job settings. */
+export interface BroadcastOptions extends BroadcastSettings {
+  /** BullMQ opens connections of its own. */
+  redisUrl: string;
+  /** Greatest number of people on stage: the job's input slots follow from it. */
+  maxStage: number;
 }
 
 /** `.` never appears in room ids (base64url), so the job id splits back unambiguously. */
@@ -49,6 +40,8 @@ const roomOfJob = (jobId: string) => jobId.slice(0, jobId.indexOf('.'));
 
 const recordingsKey = (roomId: string) => `stagecast:room:${roomId}:recordings`;
 const startLockKey = (roomId: string) => `stagecast:room:${roomId}:broadcast-lock`;
+
+type BroadcastContext = Pick<IngestContext, 'io' | 'redis' | 'store' | 'logger'>;
 
 /** Tiles the composite's picture holds at most (a 3×3 grid). */
 const MAX_VIDEO_SLOTS = 9;
@@ -63,7 +56,7 @@ export class BroadcastService {
   private malformedProgressJob: string | null = null;
 
   private constructor(
-    private readonly ctx: IngestContext,
+    private readonly ctx: BroadcastContext,
     private readonly queue: Queue<CompositeJobData, CompositeJobResult>,
     private readonly events: QueueEvents,
     private readonly progress: ProgressStore,
@@ -80,11 +73,11 @@ export class BroadcastService {
   }
 
   static async create(
-    ctx: IngestContext,
+    ctx: BroadcastContext,
     progress: ProgressStore,
-    options = broadcastOptionsFromEnv(),
+    options: BroadcastOptions,
   ): Promise<BroadcastService> {
-    const connection = { url: ctx.config.redisUrl };
+    const connection = { url: options.redisUrl };
     const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, { connection });
     const events = new QueueEvents(COMPOSITE_QUEUE, { connection });
     await events.waitUntilReady();
@@ -95,9 +88,9 @@ export class BroadcastService {
     return this.ctx.redis;
   }
 
+  /** The room's broadcast record; an unreadable one reads as none (the room is idle). */
   async record(roomId: string): Promise<BroadcastRecord | null> {
-    const raw = await this.redis.get(broadcastKey(roomId));
-    return raw ? (JSON.parse(raw) as BroadcastRecord) : null;
+    return this.parseRecord(roomId, await this.redis.get(broadcastKey(roomId)));
   }
 
   async live(roomId: string): Promise<LiveState> {
@@ -182,8 +175,8 @@ export class BroadcastService {
         // +1 audio and video: a screen share (with its audio) besides everyone on stage; the
         // picture itself holds at most MAX_VIDEO_SLOTS tiles.
         slots: {
-          video: Math.min(MAX_VIDEO_SLOTS, this.ctx.config.maxStage + 1),
-          audio: this.ctx.config.maxStage + 1,
+          video: Math.min(MAX_VIDEO_SLOTS, this.options.maxStage + 1),
+          audio: this.options.maxStage + 1,
         },
       };
       await this.queue.add('composite', data, {
@@ -212,7 +205,9 @@ export class BroadcastService {
   async recordings(roomId: string): Promise<Recording[]> {
     await this.live(roomId); // lists a recording whose `ended` nobody heard
     const raw = await this.redis.lrange(recordingsKey(roomId), 0, -1);
-    return raw.map((r) => JSON.parse(r) as Recording);
+    return raw
+      .map((r) => readRecord(recordingSchema, r, this.ctx.logger, 'recording', { room: roomId }))
+      .filter((r) => r !== null);
   }
 
   /** The compositor finished a broadcast (stopped, or failed for good). Every process hears it. */
@@ -291,7 +286,14 @@ export class BroadcastService {
     await this.redis.set(broadcastKey(roomId), JSON.stringify(record));
   }
 
-  /** Writes `next` only if the stored record is still `expected` (WATCH/MULTI). */
+  private parseRecord(roomId: string, raw: string | null): BroadcastRecord | null {
+    return readRecord(broadcastRecordSchema, raw, this.ctx.logger, 'broadcast record', { room: roomId });
+  }
+
+  /**
+   * Writes `next` only if the stored record is still `expected` (WATCH/MULTI). Both sides of
+   * the comparison go through the schema, which orders the fields its own way.
+   */
   private async compareAndSave(
     roomId: string,
     expected: BroadcastRecord,
@@ -301,7 +303,8 @@ export class BroadcastService {
     const conn = this.redis.duplicate();
     try {
       await conn.watch(key);
-      if ((await conn.get(key)) !== JSON.stringify(expected)) return false;
+      const stored = this.parseRecord(roomId, await conn.get(key));
+      if (!stored || JSON.stringify(stored) !== JSON.stringify(expected)) return false;
       const result = await conn.multi().set(key, JSON.stringify(next)).exec();
       return result !== null;
     } finally {

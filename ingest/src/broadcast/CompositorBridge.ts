@@ -8,11 +8,11 @@ import {
   type IngestMessage,
   type RtpInput,
 } from '@stagecast/protocol';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import type { Room } from '../rooms/Room.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
 import type { RoomStore } from '../rooms/RoomStore.js';
-import { parseJsonOrUndefined } from '../validation.js';
+import { parseJsonOrUndefined } from '../core/validation.js';
 import type { LayoutStore } from './LayoutStore.js';
 import { compositorCapabilities, rtpInputOf } from './rtpInputs.js';
 import { compositorMessageSchema } from './schemas.js';

@@ -1,6 +1,6 @@
 import { isStageRole, StagecastError, type LayoutChoice } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
+import type { IngestContext } from '../core/context.js';
+import { channels } from '../core/channels.js';
 import type { LayoutStore } from './LayoutStore.js';
 
 /**
@@ -10,7 +10,7 @@ import type { LayoutStore } from './LayoutStore.js';
  */
 export class LayoutService {
   constructor(
-    private readonly ctx: IngestContext,
+    private readonly ctx: Pick<IngestContext, 'io' | 'presence' | 'rooms'>,
     private readonly store: LayoutStore,
     /** Called on every process when a room's choice changed (the bridge re-sends the stage). */
     private readonly onChanged: (roomId: string) => void,

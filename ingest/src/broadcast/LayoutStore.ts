@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_LAYOUT, type LayoutChoice } from '@stagecast/protocol';
-import type { Logger } from '../logger.js';
-import { parseJsonOrUndefined } from '../validation.js';
-import { layoutChoiceSchema } from './schemas.js';
+import type { Logger } from '../core/logger.js';
+import { parseJsonOrUndefined } from '../core/validation.js';
+import { layoutChoiceSchema } from '@stagecast/protocol/schemas';
 
 /** Redis key of a room's layout choice (JSON `LayoutChoice`). */
 export const layoutKey = (roomId: string): string => `stagecast:room:${roomId}:layout`;

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { BroadcastProgress } from '@stagecast/protocol';
-import type { Logger } from '../logger.js';
-import { parseJsonOrUndefined } from '../validation.js';
+import type { Logger } from '../core/logger.js';
+import { parseJsonOrUndefined } from '../core/validation.js';
 import { storedProgressSchema } from './schemas.js';
 
 /** Redis key of the compositor's last progress report for a room. */

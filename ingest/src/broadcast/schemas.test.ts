@@ -1,37 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LAYOUT, LAYOUT_MODES } from '@stagecast/protocol';
-import { compositorMessageSchema, layoutChoiceSchema } from './schemas.js';
-
-describe('layoutChoiceSchema', () => {
-  it('accepts every mode with a pin or null', () => {
-    for (const mode of LAYOUT_MODES) {
-      expect(layoutChoiceSchema.parse({ mode, pinnedPeerId: null })).toEqual({ mode, pinnedPeerId: null });
-      expect(layoutChoiceSchema.parse({ mode, pinnedPeerId: 'p1' })).toEqual({ mode, pinnedPeerId: 'p1' });
-    }
-    expect(layoutChoiceSchema.parse(DEFAULT_LAYOUT)).toEqual(DEFAULT_LAYOUT);
-  });
-
-  it('refuses unknown modes, missing or malformed pins', () => {
-    for (const input of [
-      {},
-      { mode: 'mosaic', pinnedPeerId: null },
-      { mode: 'grid' },
-      { mode: 'grid', pinnedPeerId: 1 },
-      { mode: 'grid', pinnedPeerId: '' },
-      { mode: 'grid', pinnedPeerId: 'x'.repeat(129) },
-      null,
-    ]) {
-      expect(layoutChoiceSchema.safeParse(input).success, JSON.stringify(input)).toBe(false);
-    }
-  });
-
-  it('drops unknown fields', () => {
-    expect(layoutChoiceSchema.parse({ mode: 'grid', pinnedPeerId: null, extra: 1 })).toEqual({
-      mode: 'grid',
-      pinnedPeerId: null,
-    });
-  });
-});
+import { compositorMessageSchema } from './schemas.js';
 
 describe('compositorMessageSchema', () => {
   it('takes the feed handshake', () => {

@@ -1,51 +1,13 @@
 import { z } from 'zod';
-import {
-  LAYOUT_MODES,
-  type BroadcastProgress,
-  type CompositorMessage,
-  type LayoutChoice,
-} from '@stagecast/protocol';
+import type { CompositorMessage } from '@stagecast/protocol';
+import { broadcastProgressSchema } from '@stagecast/protocol/schemas';
 
 /**
- * Runtime schemas of what the broadcast feature receives from outside this process: requests,
- * compositor messages and job progress, and its own records read back from Redis (a record
- * written by an older or newer ingest, or by hand, is not trusted to match the type).
+ * Runtime schemas of what the broadcast feature receives from outside this process: compositor
+ * messages and job progress, and its own records read back from Redis (a record written by an
+ * older or newer ingest, or by hand, is not trusted to match the type). Those the compositor
+ * shares are in `@stagecast/protocol/schemas`.
  */
-
-/** Peer ids are token subjects (UUIDs by default; API users may choose their own). */
-const peerId = z.string().min(1).max(128);
-
-/** A layout choice, from a host's request or from Redis. */
-export const layoutChoiceSchema = z.object({
-  mode: z.enum(LAYOUT_MODES),
-  pinnedPeerId: peerId.nullable(),
-}) satisfies z.ZodType<LayoutChoice>;
-
-const onAirLayoutSchema = z.object({
-  kind: z.enum(['slate', 'grid', 'speaker', 'spotlight', 'share']),
-  tiles: z.number().int().min(0),
-  peerIds: z.array(z.string()),
-});
-
-const qualitySchema = z.object({
-  level: z.number().int().min(0),
-  frameRate: z.number().min(0),
-  reason: z.string().nullable(),
-});
-
-/** The compositor's BullMQ progress (another process, possibly another version). */
-export const broadcastProgressSchema = z.object({
-  state: z.enum(['starting', 'live', 'restarting']),
-  fps: z.number(),
-  speed: z.number(),
-  bitrateKbps: z.number(),
-  tiles: z.number(),
-  session: z.number(),
-  layout: onAirLayoutSchema,
-  choice: layoutChoiceSchema,
-  quality: qualitySchema,
-  behindSeconds: z.number(),
-}) satisfies z.ZodType<BroadcastProgress>;
 
 /** Just enough of a progress report to follow the broadcast's state when the rest is malformed. */
 export const progressStateSchema = z.object({ state: broadcastProgressSchema.shape.state });

@@ -6,20 +6,12 @@ import {
   type ChatState,
   type PeerIdentity,
 } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
+import type { IngestContext } from '../core/context.js';
+import type { ChatSettings } from '../core/config.js';
+import { channels } from '../core/channels.js';
 import type { PresenceEntry } from '../rooms/PresenceStore.js';
 import { ChatStore } from './ChatStore.js';
 import { chatLength, MAX_CHAT_LENGTH, sanitizeChatText } from './sanitizeChatText.js';
-
-export interface ChatOptions {
-  /** Messages one sender may send per window. Default 5. */
-  ratePoints: number;
-  /** The rate limit window in seconds. Default 10. */
-  rateWindowSeconds: number;
-}
-
-export const DEFAULT_CHAT_OPTIONS: ChatOptions = { ratePoints: 5, rateWindowSeconds: 10 };
 
 /** Longest mute: a week. A mute of 0 seconds lifts a mute. */
 export const MAX_MUTE_SECONDS = 7 * 24 * 3600;
@@ -36,12 +28,12 @@ export class ChatService {
   private readonly limiter: RateLimiterRedis;
 
   constructor(
-    private readonly ctx: IngestContext,
-    options: ChatOptions,
+    private readonly ctx: Pick<IngestContext, 'io' | 'redis' | 'store' | 'presence' | 'roles' | 'logger'>,
+    options: ChatSettings,
     /** Called after a ban, so that hands and invitations of the banned peer are cleaned up. */
     private readonly onBanned: (roomId: string, peerId: string) => Promise<void>,
   ) {
-    this.store = new ChatStore(ctx.redis);
+    this.store = new ChatStore(ctx.redis, ctx.logger);
     this.limiter = new RateLimiterRedis({
       storeClient: ctx.redis,
       keyPrefix: 'stagecast:chatrate',

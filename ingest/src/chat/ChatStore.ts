@@ -1,6 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { ChatMessage, ChatState, PeerIdentity } from '@stagecast/protocol';
-import { LuaScript } from './LuaScript.js';
+import { z } from 'zod';
+import { StagecastError, type ChatMessage, type ChatState, type PeerIdentity } from '@stagecast/protocol';
+import { peerIdentitySchema } from '@stagecast/protocol/schemas';
+import type { Logger } from '../core/logger.js';
+import { LuaScript } from '../core/LuaScript.js';
+import { readRecord } from '../core/validation.js';
 
 /** Messages kept per room (the stream is trimmed approximately, so a few more may linger). */
 export const CHAT_HISTORY = 200;
@@ -33,6 +37,18 @@ interface StoredBody {
   sender: PeerIdentity;
 }
 
+const storedBodySchema = z.object({
+  clientId: z.string(),
+  text: z.string(),
+  sender: peerIdentitySchema,
+}) satisfies z.ZodType<StoredBody>;
+
+/** The pinned message is kept whole. */
+const chatMessageSchema = storedBodySchema.extend({
+  id: z.string(),
+  ts: z.number(),
+}) satisfies z.ZodType<ChatMessage>;
+
 /**
  * Stores a message once per (room, sender, clientId), atomically: a retry finds the first
  * message instead of adding a second one, whichever ingest process it reaches.
@@ -62,25 +78,12 @@ end
 return {n, unpinned}
 `);
 
-function toMessage(entryId: string, bodyJson: string): ChatMessage {
-  const body = JSON.parse(bodyJson) as StoredBody;
-  return {
-    id: entryId,
-    clientId: body.clientId,
-    text: body.text,
-    ts: Number(entryId.split('-')[0]),
-    sender: body.sender,
-  };
-}
-
-function fromRecord(record: string): ChatMessage {
-  const space = record.indexOf(' ');
-  return toMessage(record.slice(0, space), record.slice(space + 1));
-}
-
 /** A room's chat in Redis: history stream, idempotency keys, pin, slow mode and mutes. */
 export class ChatStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+  ) {}
 
   async append(roomId: string, body: StoredBody): Promise<{ message: ChatMessage; created: boolean }> {
     const result = (await APPEND.run(
@@ -88,25 +91,32 @@ export class ChatStore {
       [chatKeys.stream(roomId), chatKeys.clientId(roomId, body.sender.peerId, body.clientId)],
       [JSON.stringify(body), CHAT_HISTORY, CLIENT_ID_TTL_MS, ROOM_CHAT_TTL_MS],
     )) as [number, string];
-    return { created: result[0] === 1, message: fromRecord(result[1]) };
+    const message = this.fromRecord(roomId, result[1]);
+    // Only an earlier message can be unreadable: this call wrote the body it gets back otherwise.
+    if (!message)
+      throw new StagecastError('CONFLICT', 'A message with this clientId exists but cannot be read');
+    return { created: result[0] === 1, message };
   }
 
   /** The message a sender already stored with this clientId, if any. */
   async byClientId(roomId: string, peerId: string, clientId: string): Promise<ChatMessage | null> {
     const record = await this.redis.get(chatKeys.clientId(roomId, peerId, clientId));
-    return record ? fromRecord(record) : null;
+    return record ? this.fromRecord(roomId, record) : null;
   }
 
   async get(roomId: string, messageId: string): Promise<ChatMessage | null> {
     const entries = await this.redis.xrange(chatKeys.stream(roomId), messageId, messageId);
     const entry = entries[0];
-    return entry ? entryToMessage(entry) : null;
+    return entry ? this.entryToMessage(roomId, entry) : null;
   }
 
   /** The last {@link CHAT_HISTORY} messages, oldest first; deleted ones are gone from the stream. */
   async history(roomId: string): Promise<ChatMessage[]> {
     const entries = await this.redis.xrevrange(chatKeys.stream(roomId), '+', '-', 'COUNT', CHAT_HISTORY);
-    return entries.map(entryToMessage).reverse();
+    return entries
+      .map((entry) => this.entryToMessage(roomId, entry))
+      .filter((message) => message !== null)
+      .reverse();
   }
 
   async state(roomId: string): Promise<ChatState> {
@@ -116,7 +126,7 @@ export class ChatStore {
     ]);
     return {
       messages,
-      pinned: pinned ? (JSON.parse(pinned) as ChatMessage) : null,
+      pinned: readRecord(chatMessageSchema, pinned, this.logger, 'pinned message', { room: roomId }),
       slowModeSeconds: Number(slow ?? 0),
     };
   }
@@ -171,10 +181,31 @@ export class ChatStore {
   async mutedForMs(roomId: string, peerId: string): Promise<number> {
     return Math.max(0, await this.redis.pttl(chatKeys.muted(roomId, peerId)));
   }
-}
 
-function entryToMessage([entryId, fields]: [string, string[]]): ChatMessage {
-  // Fields come as [name, value, ...]; the only field is `m`.
-  const index = fields.indexOf('m');
-  return toMessage(entryId, fields[index + 1] ?? '{}');
+  private toMessage(roomId: string, entryId: string, bodyJson: string): ChatMessage | null {
+    const body = readRecord(storedBodySchema, bodyJson, this.logger, 'chat message', {
+      room: roomId,
+      message: entryId,
+    });
+    if (!body) return null;
+    return {
+      id: entryId,
+      clientId: body.clientId,
+      text: body.text,
+      ts: Number(entryId.split('-')[0]),
+      sender: body.sender,
+    };
+  }
+
+  /** `<entryId> <body JSON>`, as the clientId keys hold it. */
+  private fromRecord(roomId: string, record: string): ChatMessage | null {
+    const space = record.indexOf(' ');
+    return this.toMessage(roomId, record.slice(0, space), record.slice(space + 1));
+  }
+
+  private entryToMessage(roomId: string, [entryId, fields]: [string, string[]]): ChatMessage | null {
+    // Fields come as [name, value, ...]; the only field is `m`.
+    const index = fields.indexOf('m');
+    return this.toMessage(roomId, entryId, fields[index + 1] ?? '{}');
+  }
 }

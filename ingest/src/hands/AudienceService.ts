@@ -1,6 +1,6 @@
 import { can, StagecastError, type AudienceMember, type PeerIdentity } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
+import type { IngestContext } from '../core/context.js';
+import { channels } from '../core/channels.js';
 import type { HandQueue } from './HandQueue.js';
 
 /** At most one `audience:count` per room per this interval, from each ingest process. */
@@ -17,7 +17,7 @@ export class AudienceService {
   private closed = false;
 
   constructor(
-    private readonly ctx: IngestContext,
+    private readonly ctx: Pick<IngestContext, 'io' | 'presence' | 'logger'>,
     private readonly hands: HandQueue,
   ) {}
 

@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { HandEntry } from '@stagecast/protocol';
-import { LuaScript } from '../chat/LuaScript.js';
+import type { Logger } from '../core/logger.js';
+import { LuaScript } from '../core/LuaScript.js';
+import { readRecord } from '../core/validation.js';
 
 const base = (roomId: string) => `stagecast:room:${roomId}:hands`;
 export const handKeys = {
@@ -18,6 +21,8 @@ interface StoredHand {
   name: string;
   raisedAt: number;
 }
+
+const storedHandSchema = z.object({ name: z.string(), raisedAt: z.number() }) satisfies z.ZodType<StoredHand>;
 
 /** Adds a hand at the back unless it is already up (it keeps its place); sets the question if given. */
 const RAISE = new LuaScript(`
@@ -63,7 +68,10 @@ return out
 
 /** A room's raised hands, first come first served, in Redis (shared by all ingest processes). */
 export class HandQueue {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+  ) {}
 
   private keys(roomId: string): string[] {
     return [
@@ -100,8 +108,12 @@ export class HandQueue {
     const queue: HandEntry[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const [peerId, raw, question] = [flat[i] ?? '', flat[i + 1] ?? '', flat[i + 2] ?? ''];
-      if (!raw) continue;
-      const stored = JSON.parse(raw) as StoredHand;
+      // A hand whose entry is unreadable is left out, as one whose entry is missing.
+      const stored = readRecord(storedHandSchema, raw || null, this.logger, 'raised hand', {
+        room: roomId,
+        peer: peerId,
+      });
+      if (!stored) continue;
       const entry: HandEntry = {
         peerId,
         name: stored.name,

@@ -1,20 +1,11 @@
 import { can, StagecastError, type HandEntry, type PeerIdentity } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
+import type { IngestContext } from '../core/context.js';
+import type { HandSettings } from '../core/config.js';
+import { channels } from '../core/channels.js';
 import { HandQueue } from './HandQueue.js';
 
 /** Longest question that may come with a raised hand. */
 export const MAX_QUESTION_LENGTH = 200;
-
-export interface HandOptions {
-  /**
-   * How long a disconnected viewer keeps their hand (and a pending invitation) before both
-   * are dropped; a reconnect within this time keeps the place. Default 30 000 ms.
-   */
-  disconnectGraceMs: number;
-}
-
-export const DEFAULT_HAND_OPTIONS: HandOptions = { disconnectGraceMs: 30_000 };
 
 /**
  * Raised hands of every room. After each change the managers get the whole queue and each
@@ -26,12 +17,12 @@ export class HandService {
   private closed = false;
 
   constructor(
-    private readonly ctx: IngestContext,
-    private readonly options: HandOptions,
+    private readonly ctx: Pick<IngestContext, 'io' | 'redis' | 'presence' | 'logger'>,
+    private readonly options: Pick<HandSettings, 'disconnectGraceMs'>,
     /** Called when a disconnected peer did not come back within the grace time. */
     private readonly onDeparted: (roomId: string, peerId: string) => Promise<void>,
   ) {
-    this.queue = new HandQueue(ctx.redis);
+    this.queue = new HandQueue(ctx.redis, ctx.logger);
   }
 
   /** Raises one's hand; raising again keeps the place (and updates the question if one is given). */

@@ -1,11 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { StageInvite } from '@stagecast/protocol';
-import { LuaScript } from '../chat/LuaScript.js';
+import { z } from 'zod';
+import { StagecastError, type StageInvite } from '@stagecast/protocol';
+import { peerIdentitySchema } from '@stagecast/protocol/schemas';
+import type { Logger } from '../core/logger.js';
+import { LuaScript } from '../core/LuaScript.js';
+import { readRecord } from '../core/validation.js';
 
+const INVITE_STATES = ['pending', 'accepted', 'declined', 'expired', 'cancelled'] as const;
 /** How an invitation ended; `pending` while it is open. */
-export type InviteState = 'pending' | 'accepted' | 'declined' | 'expired' | 'cancelled';
+export type InviteState = (typeof INVITE_STATES)[number];
 export type InviteOutcome = Exclude<InviteState, 'pending'>;
+
+const stageInviteSchema = z.object({
+  inviteId: z.string(),
+  peerId: z.string(),
+  from: peerIdentitySchema,
+  expiresAt: z.number(),
+}) satisfies z.ZodType<StageInvite>;
 
 /** An ended invitation is kept this long after its expiry so a late answer gets a precise error. */
 const TOMBSTONE_MS = 10 * 60 * 1000;
@@ -56,7 +68,10 @@ return 0
 
 /** Stage invitations in Redis, so that any ingest process can accept one made on another. */
 export class InviteStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+  ) {}
 
   async create(
     roomId: string,
@@ -78,13 +93,21 @@ export class InviteStore {
         invitePrefix(roomId),
       ],
     )) as [number, string];
-    return { created: created === 1, invite: JSON.parse(json) as StageInvite };
+    if (created === 1) return { created: true, invite: full };
+    const open = readRecord(stageInviteSchema, json, this.logger, 'stage invitation', { room: roomId });
+    // An open invitation nobody can read blocks new ones until it expires (at most its TTL).
+    if (!open) throw new StagecastError('CONFLICT', 'That person has an open invitation that cannot be read');
+    return { created: false, invite: open };
   }
 
   async get(roomId: string, inviteId: string): Promise<{ invite: StageInvite; state: InviteState } | null> {
     const [json, state] = await this.redis.hmget(inviteKeys.invite(roomId, inviteId), 'invite', 'state');
-    if (!json || !state) return null;
-    return { invite: JSON.parse(json) as StageInvite, state: state as InviteState };
+    const invite = readRecord(stageInviteSchema, json, this.logger, 'stage invitation', {
+      room: roomId,
+      invite: inviteId,
+    });
+    if (!invite || !isInviteState(state)) return null;
+    return { invite, state };
   }
 
   /** The id of the peer's latest invitation (it may have ended). */
@@ -124,3 +147,7 @@ export class InviteStore {
 }
 
 export const LOCK_BUSY = Symbol('stage lock busy');
+
+function isInviteState(value: string | null | undefined): value is InviteState {
+  return (INVITE_STATES as readonly (string | null | undefined)[]).includes(value);
+}

@@ -6,17 +6,17 @@ import {
   type Role,
   type StageInvite,
 } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
+import type { IngestContext } from '../core/context.js';
+import { channels } from '../core/channels.js';
 import type { HandService } from './HandService.js';
 import { InviteStore, LOCK_BUSY, type InviteOutcome } from './InviteStore.js';
 
 export interface PromotionOptions {
-  /** How long an invitation stays open. Default 60 000 ms. */
+  /** How long an invitation stays open. */
   inviteTtlMs: number;
+  /** Greatest number of people on stage at once. */
+  maxStage: number;
 }
-
-export const DEFAULT_PROMOTION_OPTIONS: PromotionOptions = { inviteTtlMs: 60_000 };
 
 /**
  * Bringing viewers onto the stage and back: invitations (Redis, any process may answer),
@@ -29,13 +29,13 @@ export class StagePromotion {
   private closed = false;
 
   constructor(
-    private readonly ctx: IngestContext,
+    private readonly ctx: Pick<IngestContext, 'io' | 'redis' | 'presence' | 'roles' | 'logger'>,
     private readonly hands: HandService,
     private readonly options: PromotionOptions,
     /** Called after a role change (the viewer count changed). */
     private readonly onRolesChanged: (roomId: string) => void,
   ) {
-    this.invites = new InviteStore(ctx.redis);
+    this.invites = new InviteStore(ctx.redis, ctx.logger);
   }
 
   async invite(roomId: string, by: PeerIdentity, peerId: string): Promise<StageInvite> {
@@ -161,8 +161,8 @@ export class StagePromotion {
   /** Throws STAGE_FULL when the stage (counted over every process) has no free place. */
   private async requireStageRoom(roomId: string): Promise<void> {
     const onStage = (await this.ctx.presence.list(roomId)).filter((p) => isStageRole(p.role)).length;
-    if (onStage >= this.ctx.config.maxStage) {
-      throw new StagecastError('STAGE_FULL', `The stage is full (${this.ctx.config.maxStage} people)`);
+    if (onStage >= this.options.maxStage) {
+      throw new StagecastError('STAGE_FULL', `The stage is full (${this.options.maxStage} people)`);
     }
   }
 

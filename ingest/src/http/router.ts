@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HTTP_STATUS, StagecastError, type ErrorBody } from '@stagecast/protocol';
-import type { Logger } from '../logger.js';
-import { toStagecastError } from '../errors.js';
+import type { Logger } from '../core/logger.js';
+import { toStagecastError } from '../core/errors.js';
 
 export interface RequestContext {
   req: IncomingMessage;

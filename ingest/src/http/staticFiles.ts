@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { isSafeId, StagecastError } from '@stagecast/protocol';
+import { hlsLayout, isSafeId, StagecastError } from '@stagecast/protocol';
 import type { Router } from './router.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -78,23 +78,26 @@ function hlsHeaders(rest: string): Record<string, string> {
   };
 }
 
-/** The HLS origin (`/hls`, `/vod`) and the built UIs. */
+/** The HLS origin (live and recordings, as the protocol's `hlsLayout` lays them out) and the built UIs. */
 export function registerStaticRoutes(router: Router, dataDir: string, uiRoot: string): void {
-  router.add('GET', '/hls/:roomId/*', async ({ req, res, params }) => {
-    if (!isSafeId(params.roomId ?? '')) throw notFound();
+  router.add('GET', `/${hlsLayout.liveRoot}/:roomId/*`, async ({ req, res, params }) => {
+    const roomId = params.roomId ?? '';
+    if (!isSafeId(roomId)) throw notFound();
     const rest = params.rest ?? '';
     await sendFile(
       res,
-      join(dataDir, 'hls', params.roomId ?? ''),
+      join(dataDir, hlsLayout.liveDir(roomId)),
       rest,
       hlsHeaders(rest),
       req.method === 'HEAD',
     );
   });
-  router.add('GET', '/vod/:roomId/:broadcastId/*', async ({ req, res, params }) => {
-    if (!isSafeId(params.roomId ?? '') || !isSafeId(params.broadcastId ?? '')) throw notFound();
+  router.add('GET', `/${hlsLayout.recordingsRoot}/:roomId/:broadcastId/*`, async ({ req, res, params }) => {
+    const roomId = params.roomId ?? '';
+    const broadcastId = params.broadcastId ?? '';
+    if (!isSafeId(roomId) || !isSafeId(broadcastId)) throw notFound();
     const rest = params.rest ?? '';
-    const base = join(dataDir, 'vod', params.roomId ?? '', params.broadcastId ?? '');
+    const base = join(dataDir, hlsLayout.recordingDir(roomId, broadcastId));
     await sendFile(res, base, rest, hlsHeaders(rest), req.method === 'HEAD');
   });
 
@@ -119,7 +122,7 @@ export function registerStaticRoutes(router: Router, dataDir: string, uiRoot: st
       ),
     );
   }
-  router.add('OPTIONS', '/hls/*', ({ res }) => {
+  router.add('OPTIONS', `/${hlsLayout.liveRoot}/*`, ({ res }) => {
     res
       .writeHead(204, {
         'access-control-allow-origin': '*',

@@ -1,7 +1,7 @@
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import type { Logger } from '../logger.js';
-import { TypedEmitter } from '../TypedEmitter.js';
+import type { Logger } from '../core/logger.js';
+import { TypedEmitter } from '../core/TypedEmitter.js';
 
 export interface WorkerPoolOptions {
   numWorkers: number;
@@ -23,7 +23,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   private closed = false;
 
   private constructor(private readonly options: WorkerPoolOptions) {
-    super();
+    super(options.logger);
   }
 
   static async create(options: WorkerPoolOptions): Promise<WorkerPool> {

@@ -1,10 +1,19 @@
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { PeerIdentity, Role } from '@stagecast/protocol';
+import { peerIdentitySchema } from '@stagecast/protocol/schemas';
+import type { Logger } from '../core/logger.js';
+import { readRecord } from '../core/validation.js';
 
 export interface PresenceEntry extends PeerIdentity {
   socketId: string;
   since: number;
 }
+
+const presenceEntrySchema = peerIdentitySchema.extend({
+  socketId: z.string(),
+  since: z.number(),
+}) satisfies z.ZodType<PresenceEntry>;
 
 const presenceKey = (roomId: string) => `stagecast:room:${roomId}:presence`;
 const rolesKey = (roomId: string) => `stagecast:room:${roomId}:roles`;
@@ -14,7 +23,14 @@ const rolesKey = (roomId: string) => `stagecast:room:${roomId}:roles`;
  * ingest process sees the same audience and the same roles.
  */
 export class PresenceStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+  ) {}
+
+  private entry(roomId: string, raw: string | null | undefined): PresenceEntry | null {
+    return readRecord(presenceEntrySchema, raw, this.logger, 'presence entry', { room: roomId });
+  }
 
   async add(roomId: string, entry: PresenceEntry): Promise<void> {
     await this.redis.hset(presenceKey(roomId), entry.peerId, JSON.stringify(entry));
@@ -22,20 +38,22 @@ export class PresenceStore {
 
   /** Removes the entry only if it still belongs to `socketId` (a newer connection may own it). */
   async remove(roomId: string, peerId: string, socketId: string): Promise<void> {
-    const raw = await this.redis.hget(presenceKey(roomId), peerId);
-    if (raw && (JSON.parse(raw) as PresenceEntry).socketId === socketId) {
+    const entry = this.entry(roomId, await this.redis.hget(presenceKey(roomId), peerId));
+    if (entry?.socketId === socketId) {
       await this.redis.hdel(presenceKey(roomId), peerId);
     }
   }
 
   async list(roomId: string): Promise<PresenceEntry[]> {
     const all = await this.redis.hvals(presenceKey(roomId));
-    return all.map((raw) => JSON.parse(raw) as PresenceEntry).sort((a, b) => a.since - b.since);
+    return all
+      .map((raw) => this.entry(roomId, raw))
+      .filter((entry) => entry !== null)
+      .sort((a, b) => a.since - b.since);
   }
 
   async get(roomId: string, peerId: string): Promise<PresenceEntry | null> {
-    const raw = await this.redis.hget(presenceKey(roomId), peerId);
-    return raw ? (JSON.parse(raw) as PresenceEntry) : null;
+    return this.entry(roomId, await this.redis.hget(presenceKey(roomId), peerId));
   }
 
   async countViewers(roomId: string): Promise<number> {

@@ -1,8 +1,9 @@
 import { isStageRole, type Role } from '@stagecast/protocol';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import type { PresenceStore } from './PresenceStore.js';
 import type { RoomManager } from './RoomManager.js';
-import { channels, type StagecastServer } from '../signaling/types.js';
+import { channels } from '../core/channels.js';
+import type { StagecastServer } from '../core/io.js';
 
 export type RoleChangeReason = 'invite-accepted' | 'demoted' | 'left-stage';
 

@@ -16,8 +16,8 @@ import {
   type TransportOptions,
   type DtlsParameters,
 } from '@stagecast/protocol';
-import type { Logger } from '../logger.js';
-import { TypedEmitter } from '../TypedEmitter.js';
+import type { Logger } from '../core/logger.js';
+import { TypedEmitter } from '../core/TypedEmitter.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import { MEDIA_CODECS } from '../media/mediaCodecs.js';
 import { Peer, producerInfo, type ProducerAppData } from './Peer.js';
@@ -64,7 +64,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     private readonly options: RoomMediaOptions,
     private readonly logger: Logger,
   ) {
-    super();
+    super(logger);
     speakerObserver.on('dominantspeaker', ({ producer }) => {
       const appData = producer.appData as Partial<ProducerAppData>;
       this.setActiveSpeaker(appData.peerId ?? null);

@@ -1,7 +1,7 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import { Room, type RoomMediaOptions } from './Room.js';
-import { TypedEmitter } from '../TypedEmitter.js';
+import { TypedEmitter } from '../core/TypedEmitter.js';
 
 interface RoomManagerEvents extends Record<string, unknown[]> {
   /** A live room was created on this process. */
@@ -21,7 +21,7 @@ export class RoomManager extends TypedEmitter<RoomManagerEvents> {
     /** How long a room with nobody connected keeps its router. */
     private readonly idleMs = 5 * 60_000,
   ) {
-    super();
+    super(logger);
   }
 
   get(roomId: string): Room | undefined {

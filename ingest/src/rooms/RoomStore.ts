@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { Role } from '@stagecast/protocol';
+import type { Logger } from '../core/logger.js';
+import { readRecord } from '../core/validation.js';
 
 /** A room as stored in Redis: shared by every ingest process. */
 export interface RoomRecord {
@@ -9,6 +12,13 @@ export interface RoomRecord {
   createdAt: string;
   codes: Record<'host' | 'cohost' | 'viewer', string>;
 }
+
+const roomRecordSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  codes: z.object({ host: z.string(), cohost: z.string(), viewer: z.string() }),
+}) satisfies z.ZodType<RoomRecord>;
 
 const roomKey = (id: string) => `stagecast:room:${id}`;
 const codeKey = (code: string) => `stagecast:code:${code}`;
@@ -19,7 +29,10 @@ const randomId = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 /** Rooms, their role codes and their ban lists, in Redis. */
 export class RoomStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+  ) {}
 
   async create(name: string): Promise<RoomRecord> {
     const record: RoomRecord = {
@@ -36,8 +49,7 @@ export class RoomStore {
   }
 
   async get(id: string): Promise<RoomRecord | null> {
-    const raw = await this.redis.get(roomKey(id));
-    return raw ? (JSON.parse(raw) as RoomRecord) : null;
+    return readRecord(roomRecordSchema, await this.redis.get(roomKey(id)), this.logger, 'room', { room: id });
   }
 
   async list(): Promise<string[]> {

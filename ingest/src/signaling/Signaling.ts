@@ -1,31 +1,19 @@
-import { can, isStageRole, StagecastError, type JoinSnapshot, type LayoutChoice } from '@stagecast/protocol';
-import type { IngestContext, HandlerGroup, PeerSession } from './context.js';
-import { handle } from './handle.js';
-import { channels, type StagecastSocket } from './types.js';
+import { can, isStageRole, StagecastError } from '@stagecast/protocol';
+import type { IngestContext, PeerSession } from '../core/context.js';
+import type { HandlerGroup } from '../core/requests.js';
+import { channels } from '../core/channels.js';
+import type { StagecastSocket } from '../core/io.js';
 import { Peer } from '../rooms/Peer.js';
-import type { Room } from '../rooms/Room.js';
-import { z } from 'zod';
-
-/** Parts of the join snapshot owned by other services (chat, hands, broadcast). */
-export interface SnapshotProviders {
-  chat: (roomId: string) => Promise<JoinSnapshot['chat']>;
-  hands: (session: PeerSession) => Promise<JoinSnapshot['hands']>;
-  live: (roomId: string) => Promise<JoinSnapshot['live']>;
-  /** The layout hosts chose for the composite. */
-  layout: (roomId: string) => Promise<LayoutChoice>;
-}
+import { handle } from './handle.js';
 
 /**
- * Socket.IO connections: token check in the handshake, one Peer per connection, the
- * request handler groups, and the room's media events turned into notifications.
+ * The Socket.IO transport: the token check in the handshake, one Peer per connection, and
+ * the features' requests registered on it and acknowledged.
  */
 export class Signaling {
-  private readonly wiredRooms = new WeakSet<Room>();
-
   constructor(
-    private readonly ctx: IngestContext,
+    private readonly ctx: Pick<IngestContext, 'io' | 'tokens' | 'store' | 'presence' | 'rooms' | 'logger'>,
     private readonly groups: HandlerGroup[],
-    private readonly snapshot: SnapshotProviders,
     /** Called after a peer joined or left, e.g. to refresh the audience count. */
     private readonly onPresenceChange: (roomId: string) => void,
   ) {
@@ -93,7 +81,6 @@ export class Signaling {
     const { ctx } = this;
     const room = ctx.rooms.get(roomId);
     if (!room) return void socket.disconnect(true);
-    this.wireRoom(room);
     const peer = new Peer(peerId, name, role, socket.id);
     const logger = ctx.logger.child({ room: roomId, peer: peerId });
     const previous = room.addPeer(peer);
@@ -109,10 +96,11 @@ export class Signaling {
     void socket.join(rooms);
 
     const session: PeerSession = { socket, room, peer, logger };
-    handle(socket, logger, 'room:join', z.object({}).passthrough().or(z.undefined()), async () =>
-      this.buildSnapshot(session),
-    );
-    for (const group of this.groups) group(ctx, session);
+    for (const group of this.groups) {
+      const { requests, onDisconnect } = group(session);
+      for (const handler of requests) handle(socket, logger, handler);
+      if (onDisconnect) socket.once('disconnect', onDisconnect);
+    }
 
     socket.on('disconnect', () => {
       // A replaced connection must not remove its successor.
@@ -128,67 +116,5 @@ export class Signaling {
       .then(() => this.onPresenceChange(roomId))
       .catch((error: unknown) => logger.warn({ err: error }, 'presence update failed'));
     logger.info({ role }, 'peer connected');
-  }
-
-  private async buildSnapshot(session: PeerSession): Promise<JoinSnapshot> {
-    const { room, peer } = session;
-    const [chat, hands, live, layout, viewers] = await Promise.all([
-      this.snapshot.chat(room.id),
-      this.snapshot.hands(session),
-      this.snapshot.live(room.id),
-      this.snapshot.layout(room.id),
-      this.ctx.presence.countViewers(room.id),
-    ]);
-    const snapshot: JoinSnapshot = {
-      self: peer.identity,
-      room: { id: room.id, name: room.name },
-      stage: room.stage(),
-      activeSpeakerPeerId: room.activeSpeaker,
-      live,
-      chat,
-      hands,
-      audience: { viewers },
-      maxStage: this.ctx.config.maxStage,
-      layout,
-    };
-    if (can(peer.role, 'manageStage')) {
-      const record = await this.ctx.store.get(room.id);
-      const headers = session.socket.handshake.headers;
-      const base =
-        this.ctx.config.publicUrl?.replace(/\/$/, '') ??
-        `${headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${headers.host ?? 'localhost'}`;
-      if (record) snapshot.viewerLink = `${base}/watch/${record.codes.viewer}`;
-    }
-    return snapshot;
-  }
-
-  /** Media events stay on this process: only its own peers can consume its router. */
-  private wireRoom(room: Room): void {
-    if (this.wiredRooms.has(room)) return;
-    this.wiredRooms.add(room);
-    const stage = () => this.ctx.io.local.to(channels.stage(room.id)).to(channels.managers(room.id));
-    const everyone = () => this.ctx.io.local.to(channels.room(room.id));
-    room.on('stageJoined', (peer) => everyone().emit('peer:joined', peer));
-    room.on('stageLeft', (peerId) => everyone().emit('peer:left', { peerId }));
-    room.on('producerNew', (producer) => stage().emit('producer:new', producer));
-    room.on('producerClosed', (producerId, peerId) =>
-      stage().emit('producer:closed', { producerId, peerId }),
-    );
-    room.on('producerPaused', (producerId, peerId, paused) =>
-      everyone().emit('producer:paused', { producerId, peerId, paused }),
-    );
-    room.on('consumerClosed', (peerId, consumerId) => {
-      const peer = room.peers.get(peerId);
-      if (peer) this.ctx.io.sockets.sockets.get(peer.socketId)?.emit('consumer:closed', { consumerId });
-    });
-    room.on('activeSpeaker', (peerId) => everyone().emit('stage:activeSpeaker', { peerId }));
-    room.on('closed', (reason) => {
-      const message =
-        reason === 'worker-died'
-          ? 'The media server restarted; reconnect to continue'
-          : 'The room was closed';
-      everyone().emit('room:closed', { reason, message });
-      this.ctx.io.local.in(channels.room(room.id)).disconnectSockets(true);
-    });
   }
 }

@@ -1,35 +1,21 @@
-import type { z } from 'zod';
-import type { AckResult, ClientToServerEvents } from '@stagecast/protocol';
-import type { Logger } from '../logger.js';
-import { toStagecastError, StagecastError } from '../errors.js';
-import { parse } from '../validation.js';
-import type { StagecastSocket } from './types.js';
-
-type EventName = keyof ClientToServerEvents;
-/** The `data` type of an event's successful ack. */
-export type AckData<E extends EventName> = Parameters<ClientToServerEvents[E]>[1] extends (
-  result: AckResult<infer R>,
-) => void
-  ? R
-  : never;
+import type { AckResult } from '@stagecast/protocol';
+import type { Logger } from '../core/logger.js';
+import { toStagecastError, StagecastError } from '../core/errors.js';
+import type { StagecastSocket } from '../core/io.js';
+import type { RequestHandler } from '../core/requests.js';
 
 /**
- * Registers a request handler: validates the payload, runs `fn`, and always acks with an
- * `AckResult`. Nothing thrown by `fn` crosses the wire or crashes the process.
+ * Registers a request on the connection and always acks with an `AckResult`. Nothing the
+ * handler throws crosses the wire or crashes the process.
  */
-export function handle<E extends EventName, S extends z.ZodType>(
-  socket: StagecastSocket,
-  logger: Logger,
-  event: E,
-  schema: S,
-  fn: (payload: z.infer<S>) => Promise<AckData<E>> | AckData<E>,
-): void {
+export function handle(socket: StagecastSocket, logger: Logger, handler: RequestHandler): void {
+  const { event } = handler;
   const listener = async (payload: unknown, ack: unknown): Promise<void> => {
     // A request without an ack function cannot be answered; ignore it.
     if (typeof ack !== 'function') return;
-    const reply = ack as (result: AckResult<AckData<E>>) => void;
+    const reply = ack as (result: AckResult<unknown>) => void;
     try {
-      const data = await fn(parse(schema, payload));
+      const data = await handler.run(payload);
       reply({ ok: true, data });
     } catch (error) {
       const wire = toStagecastError(error);

@@ -1,18 +1,18 @@
-import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import {
   ROLES,
   StagecastError,
   type CreateRoomResponse,
   type JoinResponse,
+  type LiveState,
   type RoomInfo,
 } from '@stagecast/protocol';
-import type { IngestContext } from '../signaling/context.js';
-import { channels } from '../signaling/types.js';
-import { parse } from '../validation.js';
-import type { RoomRecord } from '../rooms/RoomStore.js';
-import { readJson, sendJson, type RequestContext, type Router } from './router.js';
-import type { LiveStateSource } from './liveState.js';
+import type { IngestContext } from '../core/context.js';
+import { channels } from '../core/channels.js';
+import { parse } from '../core/validation.js';
+import type { RoomRecord } from './RoomStore.js';
+import { readJson, sendJson, type RequestContext, type Router } from '../http/router.js';
+import type { ApiAccess } from './ApiAccess.js';
 
 const displayName = z
   .string()
@@ -34,29 +34,22 @@ const joinSchema = z.object({ code: z.string().min(1).max(64), name: displayName
 
 export { displayName };
 
-/** Checks `Authorization: Bearer <secret>` in constant time. */
-export function requireSecret(ctx: IngestContext, { req }: RequestContext): void {
-  const header = req.headers.authorization ?? '';
-  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-  const expected = Buffer.from(ctx.config.apiSecret);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new StagecastError(
-      'UNAUTHORIZED',
-      'Send the API secret as "Authorization: Bearer <STAGECAST_API_SECRET>"',
-    );
-  }
+/**
+ * Where the room API reads a room's broadcast state from: while live, it also carries the
+ * picture on air, speed and quality from the compositor's last report.
+ */
+export type LiveStateSource = (roomId: string) => Promise<LiveState>;
+
+/** Where links point: the configured public URL, else the host the request came to. */
+export interface LinkBase {
+  publicUrl: string | undefined;
+  port: number;
 }
 
-export async function requireRoom(ctx: IngestContext, id: string | undefined): Promise<RoomRecord> {
-  const record = id ? await ctx.store.get(id) : null;
-  if (!record) throw new StagecastError('ROOM_NOT_FOUND', 'No room with that id');
-  return record;
-}
-
-export function publicBase(ctx: IngestContext, { req }: RequestContext): string {
-  if (ctx.config.publicUrl) return ctx.config.publicUrl.replace(/\/$/, '');
+export function publicBase(links: LinkBase, { req }: RequestContext): string {
+  if (links.publicUrl) return links.publicUrl.replace(/\/$/, '');
   const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? 'http';
-  return `${proto}://${req.headers.host ?? `localhost:${ctx.config.port}`}`;
+  return `${proto}://${req.headers.host ?? `localhost:${links.port}`}`;
 }
 
 export function roomLinks(base: string, record: RoomRecord): CreateRoomResponse['links'] {
@@ -72,34 +65,36 @@ export function roomLinks(base: string, record: RoomRecord): CreateRoomResponse[
  * deleted room's record goes: features end what still runs for it (a live broadcast ends
  * cleanly, with its recording).
  */
-export function registerRestApi(
+export function registerRoomRoutes(
   router: Router,
-  ctx: IngestContext,
+  ctx: Pick<IngestContext, 'io' | 'store' | 'presence' | 'rooms' | 'tokens'>,
+  access: ApiAccess,
+  links: LinkBase,
   live: LiveStateSource,
   onDeleted: (roomId: string) => Promise<void>,
 ): void {
   router.add('POST', '/api/rooms', async (rc) => {
-    requireSecret(ctx, rc);
+    access.requireSecret(rc);
     const { name } = parse(createRoomSchema, await readJson(rc.req));
     const record = await ctx.store.create(name);
     const body: CreateRoomResponse = {
       id: record.id,
       name: record.name,
-      links: roomLinks(publicBase(ctx, rc), record),
+      links: roomLinks(publicBase(links, rc), record),
     };
     sendJson(rc.res, 201, body);
   });
 
   router.add('GET', '/api/rooms', async (rc) => {
-    requireSecret(ctx, rc);
+    access.requireSecret(rc);
     const ids = await ctx.store.list();
     const rooms = (await Promise.all(ids.map((id) => ctx.store.get(id)))).filter((r) => r !== null);
     sendJson(rc.res, 200, { rooms: rooms.map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt })) });
   });
 
   router.add('GET', '/api/rooms/:id', async (rc) => {
-    requireSecret(ctx, rc);
-    const record = await requireRoom(ctx, rc.params.id);
+    access.requireSecret(rc);
+    const record = await access.requireRoom(rc.params.id);
     const room = ctx.rooms.get(record.id);
     const body: RoomInfo & { links: CreateRoomResponse['links'] } = {
       id: record.id,
@@ -107,22 +102,22 @@ export function registerRestApi(
       live: await live(record.id),
       stage: room?.stage() ?? [],
       viewers: await ctx.presence.countViewers(record.id),
-      links: roomLinks(publicBase(ctx, rc), record),
+      links: roomLinks(publicBase(links, rc), record),
     };
     sendJson(rc.res, 200, body);
   });
 
   router.add('POST', '/api/rooms/:id/tokens', async (rc) => {
-    requireSecret(ctx, rc);
-    const record = await requireRoom(ctx, rc.params.id);
+    access.requireSecret(rc);
+    const record = await access.requireRoom(rc.params.id);
     const { role, name, ttlSeconds } = parse(createTokenSchema, await readJson(rc.req));
     const token = await ctx.tokens.sign({ roomId: record.id, role, name, ttlSeconds });
     sendJson(rc.res, 201, { token });
   });
 
   router.add('DELETE', '/api/rooms/:id', async (rc) => {
-    requireSecret(ctx, rc);
-    const record = await requireRoom(ctx, rc.params.id);
+    access.requireSecret(rc);
+    const record = await access.requireRoom(rc.params.id);
     await onDeleted(record.id);
     await ctx.store.delete(record.id);
     await ctx.presence.clearRoom(record.id);

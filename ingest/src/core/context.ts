@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { IngestConfig } from '../config.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from './logger.js';
 import type { RoomStore } from '../rooms/RoomStore.js';
 import type { PresenceStore } from '../rooms/PresenceStore.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
@@ -8,11 +7,13 @@ import type { RoleService } from '../rooms/RoleService.js';
 import type { TokenService } from '../rooms/TokenService.js';
 import type { Room } from '../rooms/Room.js';
 import type { Peer } from '../rooms/Peer.js';
-import type { StagecastServer, StagecastSocket } from './types.js';
+import type { StagecastServer, StagecastSocket } from './io.js';
 
-/** The services every signaling handler may use. */
+/**
+ * The shared collaborators of the process. Services take the part of it they use
+ * (`Pick<IngestContext, ...>`), and their settings apart from it.
+ */
 export interface IngestContext {
-  config: IngestConfig;
   logger: Logger;
   io: StagecastServer;
   redis: Redis;
@@ -30,9 +31,3 @@ export interface PeerSession {
   peer: Peer;
   logger: Logger;
 }
-
-/** A group of request handlers registered on every new connection. */
-export type HandlerGroup = (ctx: IngestContext, session: PeerSession) => void;
-
-/** Contributes to the snapshot a client gets on `room:join`. */
-export type SnapshotPart<T> = (ctx: IngestContext, session: PeerSession) => Promise<T>;

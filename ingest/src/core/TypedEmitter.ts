@@ -1,13 +1,17 @@
 import { EventEmitter } from 'node:events';
+import type { Logger } from './logger.js';
 
 type EventMap = Record<string, unknown[]>;
 
 /**
  * EventEmitter with a typed event map. `safeEmit` never lets a listener's exception
- * escape into the emitter (mediasoup's EnhancedEventEmitter does the same).
+ * escape into the emitter (mediasoup's EnhancedEventEmitter does the same): it is logged,
+ * with the emitter's logger context and the event, and the other listeners still run.
  */
 export class TypedEmitter<E extends EventMap> {
   private readonly emitter = new EventEmitter();
+
+  constructor(private readonly listenerLogger: Logger) {}
 
   on<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this {
     this.emitter.on(event, listener as (...args: unknown[]) => void);
@@ -29,7 +33,7 @@ export class TypedEmitter<E extends EventMap> {
       try {
         (listener as (...a: E[K]) => void)(...args);
       } catch (error) {
-        this.emitter.emit('listenerError', error, event);
+        this.listenerLogger.error({ err: error, event }, 'an event listener threw');
       }
     }
   }

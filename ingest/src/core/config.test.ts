@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const SECRET = { STAGECAST_API_SECRET: 'secret' };
+
+/** The message of the ConfigError that `fn` throws. */
+function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('loadConfig', () => {
+  it('gives every setting its default', () => {
+    const config = loadConfig(SECRET);
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      apiSecret: 'secret',
+      redisUrl: 'redis://127.0.0.1:6379',
+      publicUrl: undefined,
+      listenIp: '127.0.0.1',
+      announcedIp: undefined,
+      rtcMinPort: 40000,
+      rtcMaxPort: 49999,
+      maxStage: 9,
+      logLevel: 'info',
+      chat: { ratePoints: 5, rateWindowSeconds: 10 },
+      hands: { disconnectGraceMs: 30_000, inviteTtlMs: 60_000 },
+      broadcast: { segmentSeconds: 2, liveWindow: 10, record: true, burnClock: false, frameRate: 30 },
+    });
+    expect(config.numWorkers).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reads every variable, and treats an empty one as unset', () => {
+    const config = loadConfig({
+      ...SECRET,
+      PORT: '0',
+      STAGECAST_PUBLIC_URL: 'https://live.example.com/',
+      STAGECAST_LISTEN_IP: '0.0.0.0',
+      STAGECAST_ANNOUNCED_IP: '',
+      STAGECAST_WORKERS: '0',
+      STAGECAST_MAX_STAGE: '4',
+      STAGECAST_CHAT_RATE_POINTS: '3',
+      STAGECAST_INVITE_TTL_MS: '500',
+      STAGECAST_HAND_GRACE_MS: '1000',
+      STAGECAST_SEGMENT_SECONDS: '1.5',
+      STAGECAST_LIVE_WINDOW: '6',
+      STAGECAST_RECORD: 'false',
+      STAGECAST_BURN_CLOCK: 'true',
+      STAGECAST_FRAME_RATE: '25',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({
+      port: 0,
+      publicUrl: 'https://live.example.com/',
+      listenIp: '0.0.0.0',
+      announcedIp: undefined,
+      numWorkers: 1,
+      maxStage: 4,
+      logLevel: 'warn',
+      chat: { ratePoints: 3, rateWindowSeconds: 10 },
+      hands: { disconnectGraceMs: 1000, inviteTtlMs: 500 },
+      broadcast: { segmentSeconds: 1.5, liveWindow: 6, record: false, burnClock: true, frameRate: 25 },
+    });
+  });
+
+  it('lets overrides win over the environment', () => {
+    const config = loadConfig({ PORT: '9000' }, { apiSecret: 'given', port: 0, maxStage: 2 });
+    expect(config).toMatchObject({ apiSecret: 'given', port: 0, maxStage: 2 });
+  });
+
+  it('requires the API secret', () => {
+    expect(refusal(() => loadConfig({}))).toMatch(/STAGECAST_API_SECRET is required/);
+  });
+
+  it('refuses broadcast settings the compositor would refuse at go-live', () => {
+    const message = refusal(() =>
+      loadConfig({
+        ...SECRET,
+        STAGECAST_SEGMENT_SECONDS: 'two',
+        STAGECAST_LIVE_WINDOW: '1',
+        STAGECAST_FRAME_RATE: '29.97',
+        STAGECAST_RECORD: 'no',
+      }),
+    );
+    // Every bad variable is named, with the value it had.
+    expect(message).toContain('STAGECAST_SEGMENT_SECONDS must be a number, got "two"');
+    expect(message).toContain('STAGECAST_LIVE_WINDOW must be at least 2, got "1"');
+    expect(message).toContain('STAGECAST_FRAME_RATE must be a whole number, got "29.97"');
+    expect(message).toContain('STAGECAST_RECORD must be "true" or "false", got "no"');
+  });
+
+  it('refuses malformed numbers, addresses and levels', () => {
+    for (const [name, value, reason] of [
+      ['PORT', '80x', 'must be a whole number'],
+      ['PORT', '70000', 'must be at most 65535'],
+      ['STAGECAST_CHAT_RATE_POINTS', '0', 'must be at least 1'],
+      ['STAGECAST_HAND_GRACE_MS', '-5', 'must be a whole number'],
+      ['STAGECAST_MAX_STAGE', '40', 'must be at most 31'],
+      ['STAGECAST_LISTEN_IP', 'localhost', 'must be an IP address'],
+      ['STAGECAST_PUBLIC_URL', 'live.example.com', 'must be an http(s) URL'],
+      ['LOG_LEVEL', 'verbose', 'must be one of'],
+    ] as const) {
+      expect(refusal(() => loadConfig({ ...SECRET, [name]: value }))).toContain(`${name} ${reason}`);
+    }
+  });
+
+  it('refuses an empty RTC port range', () => {
+    const message = refusal(() =>
+      loadConfig({ ...SECRET, STAGECAST_RTC_MIN_PORT: '5000', STAGECAST_RTC_MAX_PORT: '4000' }),
+    );
+    expect(message).toMatch(/STAGECAST_RTC_MIN_PORT must not exceed STAGECAST_RTC_MAX_PORT/);
+  });
+});

@@ -1,0 +1,183 @@
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Chat limits, per sender. */
+export interface ChatSettings {
+  /** Messages one sender may send per window. `STAGECAST_CHAT_RATE_POINTS`, default 5. */
+  ratePoints: number;
+  /** The rate limit window in seconds. `STAGECAST_CHAT_RATE_WINDOW_S`, default 10. */
+  rateWindowSeconds: number;
+}
+
+/** Raised hands and stage invitations. */
+export interface HandSettings {
+  /**
+   * How long a disconnected viewer keeps their hand (and a pending invitation) before both
+   * are dropped; a reconnect within this time keeps the place. `STAGECAST_HAND_GRACE_MS`,
+   * default 30 000.
+   */
+  disconnectGraceMs: number;
+  /** How long an invitation stays open. `STAGECAST_INVITE_TTL_MS`, default 60 000. */
+  inviteTtlMs: number;
+}
+
+/** What every composite job of a broadcast is started with. */
+export interface BroadcastSettings {
+  /** HLS segment length. `STAGECAST_SEGMENT_SECONDS`, default 2. */
+  segmentSeconds: number;
+  /** Segments in the live playlist. `STAGECAST_LIVE_WINDOW`, default 10. */
+  liveWindow: number;
+  /** Keep every segment and publish a recording. `STAGECAST_RECORD`, default true. */
+  record: boolean;
+  /** Burn the wall clock into the picture. `STAGECAST_BURN_CLOCK`, default false. */
+  burnClock: boolean;
+  /** Output frame rate. `STAGECAST_FRAME_RATE`, default 30. */
+  frameRate: number;
+}
+
+/** Runtime configuration, read from the environment once at start-up (see the README's table). */
+export interface IngestConfig {
+  /** HTTP port for the API, Socket.IO, UIs and HLS. Default 8080; 0 picks a free port. */
+  port: number;
+  /** Address the HTTP server binds. Default 0.0.0.0. */
+  host: string;
+  /** Secret for the management API and for signing tokens. */
+  apiSecret: string;
+  redisUrl: string;
+  dataDir: string;
+  /** Public base URL used in links; default http://localhost:<port>. */
+  publicUrl: string | undefined;
+  /** IP mediasoup binds for WebRTC. Default 127.0.0.1. */
+  listenIp: string;
+  /** IP announced in ICE candidates (public IP behind NAT). Default: listenIp. */
+  announcedIp: string | undefined;
+  rtcMinPort: number;
+  rtcMaxPort: number;
+  /** Number of mediasoup workers. Default: one per core. */
+  numWorkers: number;
+  /** Greatest number of people on stage at once. Default 9. */
+  maxStage: number;
+  /** Directory of the built UIs (broadcaster-ui/dist, viewer-ui/dist); the repo root by default. */
+  uiRoot: string;
+  /** pino level; from the environment it must be one of {@link LOG_LEVELS}. */
+  logLevel: string;
+  chat: ChatSettings;
+  hands: HandSettings;
+  broadcast: BroadcastSettings;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A configuration that cannot work; the message names every variable at fault. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\s*\d+\s*$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?\s*$/, 'must be a number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const flag = z.enum(['true', 'false'], 'must be "true" or "false"').transform((v) => v === 'true');
+
+const ip = z.union([z.ipv4(), z.ipv6()], 'must be an IP address');
+
+/**
+ * The variables ingest reads. Bounds that the compositor also enforces (segment length, live
+ * window, frame rate, audio inputs: see the transcoder's job schema) are checked here too, so
+ * a bad value stops ingest at start-up instead of failing the first broadcast.
+ */
+const envSchema = z.object({
+  PORT: integer(0, 65535).default(8080),
+  STAGECAST_HOST: z.string().default('0.0.0.0'),
+  STAGECAST_API_SECRET: z.string().optional(),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  STAGECAST_DATA_DIR: z.string().default('./data'),
+  STAGECAST_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  STAGECAST_LISTEN_IP: ip.default('127.0.0.1'),
+  STAGECAST_ANNOUNCED_IP: z.string().optional(),
+  STAGECAST_RTC_MIN_PORT: integer(1, 65535).default(40000),
+  STAGECAST_RTC_MAX_PORT: integer(1, 65535).default(49999),
+  // 0 has always meant "one worker".
+  STAGECAST_WORKERS: integer(0).default(cpus().length),
+  // A compositor mixes at most 32 audio inputs: everyone on stage plus a screen share.
+  STAGECAST_MAX_STAGE: integer(1, 31).default(9),
+  STAGECAST_UI_ROOT: z.string().default(new URL('../../..', import.meta.url).pathname),
+  LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
+  STAGECAST_CHAT_RATE_POINTS: integer(1).default(5),
+  STAGECAST_CHAT_RATE_WINDOW_S: integer(1).default(10),
+  STAGECAST_INVITE_TTL_MS: integer(1).default(60_000),
+  STAGECAST_HAND_GRACE_MS: integer(1).default(30_000),
+  STAGECAST_SEGMENT_SECONDS: decimal(0.5, 10).default(2),
+  STAGECAST_LIVE_WINDOW: integer(2, 1000).default(10),
+  STAGECAST_RECORD: flag.default(true),
+  STAGECAST_BURN_CLOCK: flag.default(false),
+  STAGECAST_FRAME_RATE: integer(1, 60).default(30),
+});
+
+/**
+ * Parses and validates the configuration; throws a {@link ConfigError} naming each bad
+ * variable. An empty variable counts as unset. `overrides` (tests, embedding) win over the
+ * environment.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<IngestConfig> = {},
+): IngestConfig {
+  const present = Object.fromEntries(
+    Object.keys(envSchema.shape)
+      .map((name) => [name, env[name]] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '');
+      return `${name} ${issue.message}, got "${present[name] ?? ''}"`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const apiSecret = overrides.apiSecret ?? e.STAGECAST_API_SECRET;
+  if (!apiSecret)
+    throw new ConfigError('STAGECAST_API_SECRET is required (npm start generates one on first run)');
+  const config: IngestConfig = {
+    port: e.PORT,
+    host: e.STAGECAST_HOST,
+    apiSecret,
+    redisUrl: e.REDIS_URL,
+    dataDir: resolve(e.STAGECAST_DATA_DIR),
+    publicUrl: e.STAGECAST_PUBLIC_URL,
+    listenIp: e.STAGECAST_LISTEN_IP,
+    announcedIp: e.STAGECAST_ANNOUNCED_IP,
+    rtcMinPort: e.STAGECAST_RTC_MIN_PORT,
+    rtcMaxPort: e.STAGECAST_RTC_MAX_PORT,
+    numWorkers: Math.max(1, e.STAGECAST_WORKERS),
+    maxStage: e.STAGECAST_MAX_STAGE,
+    uiRoot: resolve(e.STAGECAST_UI_ROOT),
+    logLevel: e.LOG_LEVEL,
+    chat: { ratePoints: e.STAGECAST_CHAT_RATE_POINTS, rateWindowSeconds: e.STAGECAST_CHAT_RATE_WINDOW_S },
+    hands: { disconnectGraceMs: e.STAGECAST_HAND_GRACE_MS, inviteTtlMs: e.STAGECAST_INVITE_TTL_MS },
+    broadcast: {
+      segmentSeconds: e.STAGECAST_SEGMENT_SECONDS,
+      liveWindow: e.STAGECAST_LIVE_WINDOW,
+      record: e.STAGECAST_RECORD,
+      burnClock: e.STAGECAST_BURN_CLOCK,
+      frameRate: e.STAGECAST_FRAME_RATE,
+    },
+    ...overrides,
+  };
+  if (config.rtcMinPort > config.rtcMaxPort)
+    throw new ConfigError('STAGECAST_RTC_MIN_PORT must not exceed STAGECAST_RTC_MAX_PORT');
+  return config;
+}

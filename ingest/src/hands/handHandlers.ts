@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import type { HandService } from './HandService.js';
+import { MAX_QUESTION_LENGTH } from './HandService.js';
+import type { StagePromotion } from './StagePromotion.js';
+import type { AudienceService } from './AudienceService.js';
+import { sanitizeChatText } from '../chat/sanitizeChatText.js';
+import { request, type HandlerGroup } from '../core/requests.js';
+
+const empty = z
+  .object({})
+  .strict()
+  .or(z.undefined())
+  .transform(() => ({}));
+const peerId = z.string().min(1).max(64);
+/** A question is cleaned like chat text; an empty one counts as none. */
+const question = z
+  .string()
+  .max(2000)
+  .transform((s) => sanitizeChatText(s))
+  .pipe(z.string().max(MAX_QUESTION_LENGTH, `must be at most ${MAX_QUESTION_LENGTH} characters`))
+  .optional();
+
+/**
+ * Raise hand, stage invitations, demotion and the audience list. Permissions are checked by
+ * the services against the role of the server's Peer, re-read on every request.
+ */
+export function handHandlers(
+  hands: HandService,
+  promotion: StagePromotion,
+  audience: AudienceService,
+): HandlerGroup {
+  return ({ room, peer }) => ({
+    requests: [
+      request('hand:raise', z.object({ question }), (p) =>
+        hands.raise(room.id, peer.identity, p.question === '' ? undefined : p.question),
+      ),
+
+      request('hand:lower', empty, async () => {
+        await hands.lower(room.id, peer.identity);
+        return {};
+      }),
+
+      request('hand:dismiss', z.object({ peerId }), async (p) => {
+        await hands.dismiss(room.id, peer.identity, p.peerId);
+        return {};
+      }),
+
+      request('hand:lowerAll', empty, async () => {
+        await hands.lowerAll(room.id, peer.identity);
+        return {};
+      }),
+
+      request('stage:invite', z.object({ peerId }), (p) =>
+        promotion.invite(room.id, peer.identity, p.peerId),
+      ),
+
+      request(
+        'stage:respondInvite',
+        z.object({ inviteId: z.string().min(1).max(64), accept: z.boolean() }),
+        (p) => promotion.respond(room.id, peer.identity, p.inviteId, p.accept),
+      ),
+
+      request('stage:demote', z.object({ peerId }), async (p) => {
+        await promotion.demote(room.id, peer.identity, p.peerId);
+        return {};
+      }),
+
+      request('stage:leave', empty, () => promotion.leave(room.id, peer.identity)),
+
+      request('audience:list', empty, () => audience.list(room.id, peer.identity)),
+    ],
+    onDisconnect: () => hands.scheduleDepartureCheck(room.id, peer.id),
+  });
+}

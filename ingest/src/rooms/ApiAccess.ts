@@ -1,0 +1,34 @@
+import { timingSafeEqual } from 'node:crypto';
+import { StagecastError } from '@stagecast/protocol';
+import type { RoomRecord, RoomStore } from './RoomStore.js';
+import type { RequestContext } from '../http/router.js';
+
+/** The checks every management route starts with: the API secret, then the room. */
+export class ApiAccess {
+  private readonly secret: Buffer;
+
+  constructor(
+    apiSecret: string,
+    private readonly store: RoomStore,
+  ) {
+    this.secret = Buffer.from(apiSecret);
+  }
+
+  /** Checks `Authorization: Bearer <secret>` in constant time. */
+  requireSecret({ req }: RequestContext): void {
+    const header = req.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+    if (given.length !== this.secret.length || !timingSafeEqual(given, this.secret)) {
+      throw new StagecastError(
+        'UNAUTHORIZED',
+        'Send the API secret as "Authorization: Bearer <STAGECAST_API_SECRET>"',
+      );
+    }
+  }
+
+  async requireRoom(id: string | undefined): Promise<RoomRecord> {
+    const record = id ? await this.store.get(id) : null;
+    if (!record) throw new StagecastError('ROOM_NOT_FOUND', 'No room with that id');
+    return record;
+  }
+}
