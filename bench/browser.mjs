@@ -24,9 +24,14 @@ export async function launch() {
 let bundle;
 export async function sdkBundle() {
   if (bundle) return bundle;
-  const entry = createRequire(import.meta.url).resolve('@stagecast/sdk');
+  // Both entries of the SDK: the core and the stage.
+  const require = createRequire(import.meta.url);
+  const entries = [require.resolve('@stagecast/sdk'), require.resolve('@stagecast/sdk/stage')];
   const result = await build({
-    entryPoints: [entry],
+    stdin: {
+      contents: entries.map((entry) => `export * from ${JSON.stringify(entry)};`).join('\n'),
+      resolveDir: process.cwd(),
+    },
     bundle: true,
     format: 'iife',
     globalName: 'Stagecast',

@@ -9,7 +9,7 @@ export default defineConfig({
     outDir: 'dist',
     target: 'es2022',
     sourcemap: true,
-    // mediasoup-client, socket.io and hls.js all come through the SDK's single entry point.
+    // Everyone here goes on stage: mediasoup-client, socket.io and hls.js all load at once.
     chunkSizeWarningLimit: 1100,
   },
 });

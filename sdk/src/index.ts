@@ -1,5 +1,4 @@
 export { Room, type ConnectOptions, type RoomEvents } from './Room.js';
-export { Stage, type RemoteTrack, type StageEvents, type StageOptions } from './Stage.js';
 export { Emitter } from './Emitter.js';
 export { ChatClient, type ChatClientEvents, type ChatClientOptions, type SendOptions } from './ChatClient.js';
 export { HandsClient, type HandsClientEvents, type InviteEnded } from './HandsClient.js';

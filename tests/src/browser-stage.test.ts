@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type * as Sdk from '@stagecast/sdk';
+import type * as SdkStage from '@stagecast/sdk/stage';
 import { TestIngest, waitFor } from './helpers/servers.js';
 import { launchChromium } from './helpers/chromium.js';
 import { sdkBrowserBundle } from './helpers/sdkBundle.js';
 
 declare global {
   interface Window {
-    Stagecast: typeof Sdk;
-    stage?: Sdk.Stage;
+    Stagecast: typeof Sdk & typeof SdkStage;
+    stage?: SdkStage.Stage;
     received?: string[];
   }
 }

@@ -182,6 +182,11 @@ describe('viewer-ui', () => {
     expect(onStage.producers.map((p) => p.source).sort()).toEqual(['camera', 'mic']);
     // Host and guest, live over WebRTC.
     await waitFor(async () => (await page.getByTestId('tile').count()) === 2, 'two stage tiles');
+    // The fake microphone beeps: the server names the guest the active speaker, and the tiles say so.
+    await waitFor(
+      async () => (await page.locator('[data-testid="tile"][aria-label*="speaking"]').count()) === 1,
+      'a tile to show who is speaking',
+    );
     await waitFor(
       () => page.evaluate(() => [...document.querySelectorAll<HTMLVideoElement>('[data-testid="tile"] video')].some((v) => v.videoWidth > 0)),
       'the own tile to show the camera',

@@ -1,5 +1,6 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
+import '@stagecast/stage-ui/styles/shared.css';
 import './styles/base.css';
 import './styles/player.css';
 import './styles/audience.css';

@@ -6,7 +6,7 @@ import type {
   OnAirLayout,
   Room,
 } from '@stagecast/sdk';
-import { describeError } from './errors.js';
+import { describeError } from '@stagecast/stage-ui/errors.js';
 
 /** Header label of each broadcast state; "Live" is what people (and the tests) look for. */
 const LABELS: Record<LiveState['state'], string> = {

@@ -1,5 +1,5 @@
 import { HandsClient, type AudienceMember, type HandEntry, type Room } from '@stagecast/sdk';
-import { describeError } from './errors.js';
+import { describeError } from '@stagecast/stage-ui/errors.js';
 
 type Notify = (text: string) => void;
 

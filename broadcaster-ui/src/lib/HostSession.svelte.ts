@@ -2,11 +2,12 @@ import { can, isStageRole } from '@stagecast/protocol';
 import type { ConnectErrorData, ErrorCode, Role, Room } from '@stagecast/sdk';
 import { BroadcastState } from './BroadcastState.svelte.js';
 import { ChatState } from './ChatState.svelte.js';
-import { closedNotice, describeError, type EndNotice } from './errors.js';
+import { describeError } from '@stagecast/stage-ui/errors.js';
+import { closedNotice, type EndNotice } from './endNotice.js';
 import { HandsState } from './HandsState.svelte.js';
 import { LayoutState } from './LayoutState.svelte.js';
-import type { LocalSetup } from './media.js';
-import { StageState } from './StageState.svelte.js';
+import type { LocalSetup } from '@stagecast/stage-ui/media.js';
+import { StageSession } from '@stagecast/stage-ui/StageSession.svelte.js';
 
 export interface Notice {
   id: number;
@@ -54,7 +55,7 @@ export class HostSession {
   readonly canModerate: boolean = $derived(can(this.role, 'moderate'));
   readonly canBroadcast: boolean = $derived(can(this.role, 'broadcast'));
 
-  readonly stage: StageState;
+  readonly stage: StageSession;
   readonly broadcast: BroadcastState;
   readonly layout: LayoutState;
   readonly chat: ChatState;
@@ -67,7 +68,7 @@ export class HostSession {
   constructor(readonly room: Room) {
     this.role = room.role;
     const notify = (text: string) => this.notify(text);
-    this.stage = new StageState(room, notify);
+    this.stage = new StageSession(room, notify);
     this.broadcast = new BroadcastState(room);
     this.layout = new LayoutState(room, () => ({
       peerIds: this.stage.tiles.map((t) => t.peerId),

@@ -1,5 +1,5 @@
 import type { LayoutChoice, LayoutMode, Room } from '@stagecast/sdk';
-import { describeError, errorCode } from './errors.js';
+import { describeError, errorCode } from '@stagecast/stage-ui/errors.js';
 import { defaultPin } from './layouts.js';
 
 /** Who is on stage now, in tile order, and who is talking (read from the stage state). */

@@ -1,15 +1,6 @@
 import type { Attachment } from 'svelte/attachments';
 import { HlsPlayer, type HlsPlayerError } from '@stagecast/sdk';
 
-/** Shows a MediaStream in a media element; a new stream re-runs the attachment. */
-export function mediaStream(stream: MediaStream | null): Attachment<HTMLMediaElement> {
-  return (element) => {
-    if (element.srcObject !== stream) element.srcObject = stream;
-    // Autoplay can still be refused (no click yet on this page); the tile stays visible.
-    if (stream) void element.play().catch(() => undefined);
-  };
-}
-
 export interface HlsCallbacks {
   onPlaying?: () => void;
   onError?: (error: HlsPlayerError) => void;

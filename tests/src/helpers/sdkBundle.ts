@@ -3,12 +3,16 @@ import { createRequire } from 'node:module';
 
 let cached: string | undefined;
 
-/** The SDK bundled for the browser as an IIFE exposing `window.Stagecast`. */
+/** The SDK, both entries (core and stage), bundled for the browser as an IIFE exposing `window.Stagecast`. */
 export async function sdkBrowserBundle(): Promise<string> {
   if (cached) return cached;
-  const entry = createRequire(import.meta.url).resolve('@stagecast/sdk');
+  const require = createRequire(import.meta.url);
+  const entries = [require.resolve('@stagecast/sdk'), require.resolve('@stagecast/sdk/stage')];
   const result = await build({
-    entryPoints: [entry],
+    stdin: {
+      contents: entries.map((entry) => `export * from ${JSON.stringify(entry)};`).join('\n'),
+      resolveDir: process.cwd(),
+    },
     bundle: true,
     format: 'iife',
     globalName: 'Stagecast',

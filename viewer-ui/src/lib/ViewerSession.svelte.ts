@@ -1,13 +1,24 @@
 import { createContext } from 'svelte';
 import { hlsPaths, isStageRole } from '@stagecast/protocol';
-import type { LiveState, Role, Room } from '@stagecast/sdk';
+import type { LiveState, LiveStateName, Role, Room } from '@stagecast/sdk';
+import { DevicePreview } from '@stagecast/stage-ui/DevicePreview.svelte.js';
+import { describeError } from '@stagecast/stage-ui/errors.js';
+// Type only: the stage (and mediasoup-client with it) is loaded when the viewer goes on stage.
+import type { StageSession } from '@stagecast/stage-ui/StageSession.svelte.js';
 import { AudienceState, type InviteEnd } from './AudienceState.svelte.js';
-import { DeviceCheck } from './DeviceCheck.svelte.js';
 import { PlayerState } from './PlayerState.svelte.js';
-import { StageSession } from './StageSession.svelte.js';
-import { describeError } from './errors.js';
 
 const NOTICE_MS = 6000;
+
+/** The header badge's word for each broadcast state. */
+const LIVE_LABELS: Record<LiveStateName, string> = {
+  idle: 'Not started',
+  starting: 'Starting',
+  live: 'Live',
+  stopping: 'Ending',
+  ended: 'Ended',
+  error: 'Interrupted',
+};
 
 const INVITE_END_NOTICE: Record<InviteEnd, string | null> = {
   accepted: null,
@@ -30,13 +41,14 @@ export class ViewerSession {
   /** A short message that goes away by itself (polite live region). */
   notice = $state<string | null>(null);
   /** The device check after accepting an invitation; null otherwise. */
-  backstage = $state<DeviceCheck | null>(null);
+  backstage = $state<DevicePreview | null>(null);
   /** Set while the invitation answer is on its way. */
   joiningStage = $state(false);
   stageError = $state<string | null>(null);
   /** The live WebRTC stage while this viewer is a guest. */
   stage = $state<StageSession | null>(null);
 
+  readonly liveLabel: string = $derived(LIVE_LABELS[this.live.state]);
   readonly audience: AudienceState;
   readonly player = new PlayerState();
   readonly roomName: string;
@@ -49,6 +61,9 @@ export class ViewerSession {
   });
 
   readonly #off: (() => void)[] = [];
+  /** Set while the stage code loads, so the ack and the notification of one promotion enter once. */
+  #entering = false;
+  #closed = false;
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly room: Room) {
@@ -88,9 +103,9 @@ export class ViewerSession {
   acceptInvite(): void {
     if (this.backstage || !this.audience.invite) return;
     this.stageError = null;
-    const check = new DeviceCheck();
+    const check = new DevicePreview();
     this.backstage = check;
-    void check.start();
+    void check.open();
   }
 
   async declineInvite(): Promise<void> {
@@ -131,6 +146,7 @@ export class ViewerSession {
   }
 
   close(): void {
+    this.#closed = true;
     for (const off of this.#off.splice(0)) off();
     clearTimeout(this.#noticeTimer);
     this.teardownStage();
@@ -144,7 +160,7 @@ export class ViewerSession {
     if (isStageRole(role)) {
       this.enterStage();
     } else if (this.stage) {
-      this.stage.close();
+      this.stage.stop();
       this.stage = null;
       // Back at the live edge: what the guest saw live is ~10 s ahead of where HLS paused.
       this.player.resume();
@@ -153,18 +169,40 @@ export class ViewerSession {
   }
 
   private enterStage(): void {
-    if (this.stage) return;
-    const tracks = this.backstage?.takeTracks();
-    this.closeBackstage();
+    if (this.stage || this.#entering) return;
+    this.#entering = true;
+    const setup = this.backstage?.takeSetup(this.selfName);
+    this.backstage = null;
     this.player.suspend();
-    const stage = new StageSession(this.room);
-    this.stage = stage;
-    void stage.start(tracks);
+    void import('@stagecast/stage-ui/StageSession.svelte.js').then(
+      ({ StageSession }) => {
+        this.#entering = false;
+        // Sent back to the audience (or gone) while the stage code was loading.
+        if (this.#closed || !isStageRole(this.role)) {
+          setup?.camera?.stop();
+          setup?.mic?.stop();
+          this.player.resume();
+          return;
+        }
+        const stage = new StageSession(this.room, (text) => this.notify(text));
+        this.stage = stage;
+        stage
+          .start(setup)
+          .catch((error: unknown) => this.notify(`Could not connect to the stage: ${describeError(error)}`));
+      },
+      (error: unknown) => {
+        this.#entering = false;
+        setup?.camera?.stop();
+        setup?.mic?.stop();
+        this.player.resume();
+        this.notify(`Could not load the stage: ${describeError(error)}`);
+      },
+    );
   }
 
   private inviteEnded(outcome: InviteEnd): void {
     // An answer in flight settles the invitation itself; only endings we did not cause matter.
-    if (this.joiningStage || this.stage) return;
+    if (this.joiningStage || this.stage || this.#entering) return;
     this.closeBackstage();
     const message = INVITE_END_NOTICE[outcome];
     if (message) this.notify(message);
@@ -177,7 +215,7 @@ export class ViewerSession {
 
   private teardownStage(): void {
     this.closeBackstage();
-    this.stage?.close();
+    this.stage?.stop();
     this.stage = null;
   }
 }

@@ -46,6 +46,10 @@ export function cameraConstraints(deviceId: string | null): MediaTrackConstraint
   };
 }
 
+/**
+ * The one microphone default for hosts and guests alike: people talk on a stage while others
+ * come out of their speakers, so echo cancellation, noise suppression and gain control stay on.
+ */
 export function micConstraints(deviceId: string | null): MediaTrackConstraints {
   return {
     ...(deviceId ? { deviceId: { exact: deviceId } } : {}),

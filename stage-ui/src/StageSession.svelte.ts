@@ -1,4 +1,6 @@
-import { Stage, type MediaSource, type RemoteTrack, type Room, type StagePeer } from '@stagecast/sdk';
+import type { MediaSource, Room, StagePeer } from '@stagecast/sdk';
+import { Stage, type RemoteTrack } from '@stagecast/sdk/stage';
+import { DevicePreview } from './DevicePreview.svelte.js';
 import { describeError } from './errors.js';
 import { classifyMediaError, describeProblem, openTrack, type LocalSetup } from './media.js';
 
@@ -23,13 +25,15 @@ export interface ScreenView {
   stream: MediaStream;
 }
 
-type Notify = (text: string) => void;
+/** Shows a short message to the person (a notice or toast of the app's own). */
+export type Notify = (text: string) => void;
 
 /**
- * The WebRTC stage for this person: everyone's tiles, and the local camera, microphone and
- * screen. The local tracks outlive the SDK Stage so they can be republished after a reconnect.
+ * The WebRTC stage for this person, in either app: everyone's tiles (with who is speaking),
+ * screen shares, and the local camera, microphone and screen. The local tracks outlive the
+ * SDK Stage so they can be republished after a reconnect.
  */
-export class StageState {
+export class StageSession {
   peers = $state.raw<StagePeer[]>([]);
   activeSpeaker = $state<string | null>(null);
   micOn = $state(false);
@@ -139,8 +143,17 @@ export class StageState {
     );
   }
 
-  /** Connects the stage and publishes what the pre-join screen opened. */
-  async start(setup: LocalSetup): Promise<void> {
+  /**
+   * Connects the stage and publishes what the device check opened; without one (a guest who
+   * reloads while on stage) it opens the default camera and microphone itself.
+   */
+  async start(setup?: LocalSetup): Promise<void> {
+    setup ??= await DevicePreview.openSetup(this.room.self.name);
+    if (this.#stopped) {
+      setup.camera?.stop();
+      setup.mic?.stop();
+      return;
+    }
     this.#cameraId = setup.cameraId;
     this.#micId = setup.micId;
     this.cameraTrack = setup.camera;

@@ -2,12 +2,12 @@ import { createSubscriber } from 'svelte/reactivity';
 
 /**
  * The current time as reactive state that only ticks while something on screen reads it
- * (countdowns), so an idle page runs no timer.
+ * (elapsed live time, hand waiting times, countdowns), so an idle page runs no timer.
  */
 export class Clock {
   readonly #subscribe: () => void;
 
-  constructor(intervalMs = 250) {
+  constructor(intervalMs = 1000) {
     this.#subscribe = createSubscriber((update) => {
       const timer = setInterval(update, intervalMs);
       return () => clearInterval(timer);

@@ -8,11 +8,19 @@ import {
 } from './media.js';
 
 /**
- * The pre-join check: device lists, a live camera preview and a microphone level, and the
- * start-muted toggles. Its tracks are handed over to the stage on join, so the camera does not
- * blink off and on between the two screens.
+ * The device check before going on stage (the studio's pre-join screen, the viewer's
+ * backstage): device lists, a live camera preview and a microphone level, and the start-muted
+ * toggles. Its tracks are handed over to the stage on join, so the camera does not blink off
+ * and on between the two screens.
  */
 export class DevicePreview {
+  /** Opens the default devices without showing a check, and hands them over at once. */
+  static async openSetup(name: string): Promise<LocalSetup> {
+    const preview = new DevicePreview();
+    await preview.open();
+    return preview.takeSetup(name);
+  }
+
   cameras = $state.raw<MediaDeviceInfo[]>([]);
   mics = $state.raw<MediaDeviceInfo[]>([]);
   cameraId = $state<string | null>(null);
