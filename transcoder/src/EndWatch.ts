@@ -1,10 +1,6 @@
 import type { Redis } from 'ioredis';
-import {
-  broadcastKey,
-  type BroadcastRecord,
-  type CompositeJobData,
-  type StageSnapshot,
-} from '@stagecast/protocol';
+import { broadcastKey, type CompositeJobData, type StageSnapshot } from '@stagecast/protocol';
+import { broadcastRecordSchema } from '@stagecast/protocol/schemas';
 
 /** How often the broadcast record is read (a stop may have been missed during a takeover). */
 const RECORD_CHECK_MS = 2000;
@@ -41,13 +37,17 @@ export class EndWatch {
   async stopWanted(): Promise<boolean> {
     const raw = await this.redis.get(broadcastKey(this.data.roomId));
     if (!raw) return false;
+    // Written by ingest: checked with its own schema, never trusted by type alone.
+    let parsed: unknown;
     try {
-      const record = JSON.parse(raw) as BroadcastRecord;
-      const other =
-        record.live.broadcastId !== undefined && record.live.broadcastId !== this.data.broadcastId;
-      return record.wanted === 'stopped' || other;
+      parsed = JSON.parse(raw);
     } catch {
       return false;
     }
+    const record = broadcastRecordSchema.safeParse(parsed);
+    if (!record.success) return false;
+    const { live, wanted } = record.data;
+    const other = live.broadcastId !== undefined && live.broadcastId !== this.data.broadcastId;
+    return wanted === 'stopped' || other;
   }
 }

@@ -2,14 +2,12 @@ import { readFile, readlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 
 const key = (roomId: string) => `stagecast:transcoder:room:${roomId}:ffmpeg`;
 
-interface Entry {
-  host: string;
-  pid: number;
-  dir: string;
-}
+const entrySchema = z.object({ host: z.string(), pid: z.number().int(), dir: z.string() });
+type Entry = z.infer<typeof entrySchema>;
 
 /**
  * Remembers in Redis which FFmpeg processes run for a room (host, pid), so that a process
@@ -41,13 +39,16 @@ export class OrphanRegistry {
     const entries = await this.redis.hgetall(key(roomId));
     let killed = 0;
     for (const raw of Object.values(entries)) {
-      let entry: Entry;
+      let parsed: unknown;
       try {
-        entry = JSON.parse(raw) as Entry;
+        parsed = JSON.parse(raw);
       } catch {
         continue;
       }
-      if (entry.host !== this.host || !Number.isInteger(entry.pid) || entry.pid <= 1) continue;
+      const valid = entrySchema.safeParse(parsed);
+      if (!valid.success) continue;
+      const entry = valid.data;
+      if (entry.host !== this.host || entry.pid <= 1) continue;
       // The pid may have been reused: only an ffmpeg working in that session's directory dies.
       const comm = await readFile(`/proc/${entry.pid}/comm`, 'utf8').catch(() => '');
       const cwd = await readlink(`/proc/${entry.pid}/cwd`).catch(() => '');

@@ -20,7 +20,7 @@ export interface FfmpegRunOptions {
   cwd: string;
   /** stderr (FFmpeg's log) is appended here, never to our console. */
   logFile: string;
-  /** Defaults to `ffmpeg` on the PATH (or FFMPEG_PATH). */
+  /** Defaults to `ffmpeg` on the PATH (the transcoder's config reads FFMPEG_PATH). */
   ffmpegPath?: string;
   onProgress?: (progress: FfmpegProgress) => void;
   /** Each line FFmpeg logs (stderr). */
@@ -64,11 +64,11 @@ function knowCapabilities(binary: string): Promise<void> {
  * not spend that time before its first FFmpeg.
  */
 export async function prepareFfmpeg(ffmpegPath?: string): Promise<void> {
-  if (withParentDeath) await knowCapabilities(ffmpegPath ?? process.env.FFMPEG_PATH ?? 'ffmpeg');
+  if (withParentDeath) await knowCapabilities(ffmpegPath ?? 'ffmpeg');
 }
 
 function binaryOf(options: FfmpegRunOptions): string {
-  return options.ffmpegPath ?? process.env.FFMPEG_PATH ?? 'ffmpeg';
+  return options.ffmpegPath ?? 'ffmpeg';
 }
 
 /** One running FFmpeg process, started with an explicit argument array (no shell). */
