@@ -2,13 +2,13 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { COMPOSITE_QUEUE, type CompositeJobData, type CompositeJobResult } from '@stagecast/protocol';
-import type { CompositeJob } from './CompositeJob.js';
-import { configFromEnv, type TranscoderConfig } from './config.js';
-import { prepareFfmpeg } from './ffmpegAdapter.js';
-import { createLogger } from './logger.js';
-import { OrphanRegistry } from './OrphanRegistry.js';
-import { PortPool } from './PortPool.js';
-import { createProcessor } from './processor.js';
+import type { CompositeJob } from './job/CompositeJob.js';
+import { configFromEnv, type TranscoderConfig } from './core/config.js';
+import { prepareFfmpeg } from './ffmpeg/ffmpegAdapter.js';
+import { createLogger } from './core/logger.js';
+import { OrphanRegistry } from './job/OrphanRegistry.js';
+import { PortPool } from './core/PortPool.js';
+import { createProcessor } from './job/processor.js';
 
 export interface TranscoderOptions extends Partial<TranscoderConfig> {
   logger?: Logger;

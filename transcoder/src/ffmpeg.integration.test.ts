@@ -12,15 +12,15 @@ import {
   type StageSnapshot,
   type StageTile,
 } from '@stagecast/protocol';
-import { compositeSize } from './buildFfmpegArgs.js';
-import { CompositeRun } from './CompositeRun.js';
-import { computeLayout } from './computeLayout.js';
-import { parseSessionPlaylist } from './playlist.js';
-import { PlaylistWriter } from './PlaylistWriter.js';
-import { PortPool } from './PortPool.js';
-import { qualitySteps, type FrameStep } from './quality.js';
+import { compositeSize } from './ffmpeg/buildFfmpegArgs.js';
+import { CompositeRun } from './ffmpeg/CompositeRun.js';
+import { computeLayout } from './picture/computeLayout.js';
+import { parseSessionPlaylist } from './hls/playlist.js';
+import { PlaylistWriter } from './hls/PlaylistWriter.js';
+import { PortPool } from './core/PortPool.js';
+import { qualitySteps, type FrameStep } from './quality/quality.js';
 import { SlotRelay } from './relay/SlotRelay.js';
-import { buildScene, sceneCommands } from './scene.js';
+import { buildScene, sceneCommands } from './picture/scene.js';
 
 const run = promisify(execFile);
 const logger = pino({ level: 'silent' });

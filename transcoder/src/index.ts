@@ -1,18 +1,18 @@
 export { startTranscoder, Transcoder, WORKER_TIMINGS, type TranscoderOptions } from './Transcoder.js';
-export { configFromEnv, type TranscoderConfig } from './config.js';
+export { configFromEnv, type TranscoderConfig } from './core/config.js';
 export {
   buildFfmpegArgs,
   buildFilterGraph,
   compositeSize,
   runPaths,
   type FfmpegJobSettings,
-} from './buildFfmpegArgs.js';
-export { buildSdp } from './buildSdp.js';
-export { computeLayout, MAX_TILES, onAirOf, type Layout, type Rect, type TileBox } from './computeLayout.js';
-export { buildScene, sceneCommands, type Scene } from './scene.js';
+} from './ffmpeg/buildFfmpegArgs.js';
+export { buildSdp } from './ffmpeg/buildSdp.js';
+export { computeLayout, MAX_TILES, onAirOf, type Layout, type Rect, type TileBox } from './picture/computeLayout.js';
+export { buildScene, sceneCommands, type Scene } from './picture/scene.js';
 export { SlotRelay } from './relay/SlotRelay.js';
 export { RtpSlot } from './relay/RtpSlot.js';
-export { h264Profile, type H264Profile } from './h264.js';
+export { h264Profile, type H264Profile } from './ffmpeg/h264.js';
 export {
   appendSegment,
   initialState,
@@ -23,11 +23,11 @@ export {
   segmentFileName,
   type PlaylistState,
   type PublicSegment,
-} from './playlist.js';
-export { PlaylistWriter, STATE_FILE, type PlaylistWriterOptions } from './PlaylistWriter.js';
-export { CompositeRun, type CompositeRunOptions } from './CompositeRun.js';
-export { CompositeJob, type CompositeJobOptions } from './CompositeJob.js';
-export { JOB_TIMINGS } from './jobTimings.js';
-export { IngestLink } from './IngestLink.js';
-export { PortPool, udpPortsBound, type PortPair } from './PortPool.js';
-export { parseJobData } from './processor.js';
+} from './hls/playlist.js';
+export { PlaylistWriter, STATE_FILE, type PlaylistWriterOptions } from './hls/PlaylistWriter.js';
+export { CompositeRun, type CompositeRunOptions } from './ffmpeg/CompositeRun.js';
+export { CompositeJob, type CompositeJobOptions } from './job/CompositeJob.js';
+export { JOB_TIMINGS } from './job/jobTimings.js';
+export { IngestLink } from './job/IngestLink.js';
+export { PortPool, udpPortsBound, type PortPair } from './core/PortPool.js';
+export { parseJobData } from './job/processor.js';

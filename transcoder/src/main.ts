@@ -1,4 +1,4 @@
-import { createLogger } from './logger.js';
+import { createLogger } from './core/logger.js';
 import { Transcoder } from './Transcoder.js';
 
 const logger = createLogger();

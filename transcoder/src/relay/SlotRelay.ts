@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
-import type { PortPair } from '../PortPool.js';
+import type { PortPair } from '../core/PortPool.js';
 import { RtpSlot, type SlotKind, type SlotOutput } from './RtpSlot.js';
 
 /** Payload types of the slots' SDP (the relay rewrites every source to these). */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { IngestLink } from './IngestLink.js';
-import type { SlotKind } from './relay/RtpSlot.js';
-import type { SlotRelay } from './relay/SlotRelay.js';
+import type { SlotKind } from '../relay/RtpSlot.js';
+import type { SlotRelay } from '../relay/SlotRelay.js';
 
 /** How long ingest may take to answer a bind. */
 const BIND_TIMEOUT_MS = 8000;

@@ -1,5 +1,5 @@
 import { hlsLayout, type Rendition } from '@stagecast/protocol';
-import { h264Profile } from './h264.js';
+import { h264Profile } from '../ffmpeg/h264.js';
 
 /** One segment as FFmpeg's own (session) playlist lists it. */
 export interface SessionSegment {

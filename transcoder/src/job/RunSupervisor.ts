@@ -3,17 +3,17 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CompositeJobData } from '@stagecast/protocol';
 import type { Logger } from 'pino';
-import { CompositeRun } from './CompositeRun.js';
-import type { TranscoderConfig } from './config.js';
-import type { FfmpegExit } from './ffmpegAdapter.js';
-import { keepNewest } from './fsUtil.js';
+import { CompositeRun } from '../ffmpeg/CompositeRun.js';
+import type { TranscoderConfig } from '../core/config.js';
+import type { FfmpegExit } from '../ffmpeg/ffmpegAdapter.js';
+import { keepNewest } from '../core/fsUtil.js';
 import { JOB_TIMINGS } from './jobTimings.js';
 import type { OrphanRegistry } from './OrphanRegistry.js';
-import type { PlaylistWriter } from './PlaylistWriter.js';
-import type { PortPool } from './PortPool.js';
-import type { QualityControl } from './QualityControl.js';
-import type { SlotRelay } from './relay/SlotRelay.js';
-import type { Scene } from './scene.js';
+import type { PlaylistWriter } from '../hls/PlaylistWriter.js';
+import type { PortPool } from '../core/PortPool.js';
+import type { QualityControl } from '../quality/QualityControl.js';
+import type { SlotRelay } from '../relay/SlotRelay.js';
+import type { Scene } from '../picture/scene.js';
 
 export interface RunSupervisorOptions {
   job: CompositeJobData;

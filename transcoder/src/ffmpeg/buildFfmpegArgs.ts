@@ -1,8 +1,8 @@
 import type { CompositeJobData, Rendition } from '@stagecast/protocol';
-import { MAX_TILES } from './computeLayout.js';
+import { MAX_TILES } from '../picture/computeLayout.js';
 import { h264Profile } from './h264.js';
-import type { QualityStep } from './quality.js';
-import { FILTERS, HIGHLIGHT_COLOR, sceneValue, type Scene } from './scene.js';
+import type { QualityStep } from '../quality/quality.js';
+import { FILTERS, HIGHLIGHT_COLOR, sceneValue, type Scene } from '../picture/scene.js';
 
 /** The job fields that shape FFmpeg's command line. */
 export type FfmpegJobSettings = Pick<

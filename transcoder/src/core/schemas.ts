@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isSafeId, LAYOUT_MODES, type CompositeJobData, type IngestMessage } from '@stagecast/protocol';
-import { MAX_TILES } from './computeLayout.js';
+import { MAX_TILES } from '../picture/computeLayout.js';
 
 const safeId = z.string().refine(isSafeId, 'not a safe id');
 const renditionName = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/);

@@ -6,12 +6,12 @@ import { buildFfmpegArgs, CLOCK_TEXT, runPaths } from './buildFfmpegArgs.js';
 import { buildSlotsSdp } from './buildSdp.js';
 import { FfmpegProcess, type FfmpegExit } from './ffmpegAdapter.js';
 import { FilterCommander, type CommandFailure } from './FilterCommander.js';
-import { freeTcpPort, udpPortsBound, type PortPair, type PortPool } from './PortPool.js';
+import { freeTcpPort, udpPortsBound, type PortPair, type PortPool } from '../core/PortPool.js';
 import type { FfmpegProgress } from './progress.js';
-import type { QualityStep } from './quality.js';
-import { SLOT_PAYLOAD_TYPES } from './relay/SlotRelay.js';
-import type { SlotKind } from './relay/RtpSlot.js';
-import type { Scene } from './scene.js';
+import type { QualityStep } from '../quality/quality.js';
+import { SLOT_PAYLOAD_TYPES } from '../relay/SlotRelay.js';
+import type { SlotKind } from '../relay/RtpSlot.js';
+import type { Scene } from '../picture/scene.js';
 
 export interface CompositeRunOptions {
   id: string;

@@ -3,10 +3,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CompositeJobData, CompositeJobResult } from '@stagecast/protocol';
 import { CompositeJob } from './CompositeJob.js';
-import type { TranscoderConfig } from './config.js';
+import type { TranscoderConfig } from '../core/config.js';
 import type { OrphanRegistry } from './OrphanRegistry.js';
-import type { PortPool } from './PortPool.js';
-import { compositeJobSchema } from './schemas.js';
+import type { PortPool } from '../core/PortPool.js';
+import { compositeJobSchema } from '../core/schemas.js';
 
 export interface ProcessorDeps {
   config: TranscoderConfig;

@@ -1,6 +1,6 @@
 import type { Layout, TileBox } from './computeLayout.js';
 import { MAX_TILES } from './computeLayout.js';
-import type { FrameStep } from './quality.js';
+import type { FrameStep } from '../quality/quality.js';
 
 /**
  * Every runtime parameter of the compositor's filter graph, as `"<filter> <param>"` →

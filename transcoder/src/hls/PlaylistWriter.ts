@@ -2,8 +2,8 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hlsLayout, hlsPaths, type CompositeJobData } from '@stagecast/protocol';
 import type { Logger } from 'pino';
-import { SESSION_PLAYLIST } from './buildFfmpegArgs.js';
-import { isNotFound, linkOrCopy, move, removeQuietly, writeAtomic } from './fsUtil.js';
+import { SESSION_PLAYLIST } from '../ffmpeg/buildFfmpegArgs.js';
+import { isNotFound, linkOrCopy, move, removeQuietly, writeAtomic } from '../core/fsUtil.js';
 import {
   appendSegment,
   initialState,

@@ -8,7 +8,7 @@ import {
   type RtpInput,
   type StageSnapshot,
 } from '@stagecast/protocol';
-import { ingestMessageSchema } from './schemas.js';
+import { ingestMessageSchema } from '../core/schemas.js';
 import { assertUnreachable } from '@stagecast/protocol';
 
 export interface IngestLinkEvents {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Router } from 'zeromq';
 import { FilterCommander } from './FilterCommander.js';
-import { freeTcpPort } from './PortPool.js';
+import { freeTcpPort } from '../core/PortPool.js';
 
 /**
  * A peer that answers like FFmpeg's zmq filter (`0 Success` for each command) but loses the

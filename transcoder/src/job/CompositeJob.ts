@@ -10,20 +10,20 @@ import {
   type CompositeJobResult,
   type StageSnapshot,
 } from '@stagecast/protocol';
-import { compositeSize } from './buildFfmpegArgs.js';
-import { computeLayout, onAirOf, type Layout } from './computeLayout.js';
-import type { TranscoderConfig } from './config.js';
+import { compositeSize } from '../ffmpeg/buildFfmpegArgs.js';
+import { computeLayout, onAirOf, type Layout } from '../picture/computeLayout.js';
+import type { TranscoderConfig } from '../core/config.js';
 import { EndWatch } from './EndWatch.js';
 import { IngestLink } from './IngestLink.js';
 import { JOB_TIMINGS } from './jobTimings.js';
 import type { OrphanRegistry } from './OrphanRegistry.js';
-import { PlaylistWriter } from './PlaylistWriter.js';
-import type { PortPool } from './PortPool.js';
-import { QualityControl } from './QualityControl.js';
-import { SlotRelay } from './relay/SlotRelay.js';
+import { PlaylistWriter } from '../hls/PlaylistWriter.js';
+import type { PortPool } from '../core/PortPool.js';
+import { QualityControl } from '../quality/QualityControl.js';
+import { SlotRelay } from '../relay/SlotRelay.js';
 import { RunSupervisor } from './RunSupervisor.js';
-import { buildScene, sceneCommands, type Scene } from './scene.js';
-import { SpeakerHold } from './SpeakerHold.js';
+import { buildScene, sceneCommands, type Scene } from '../picture/scene.js';
+import { SpeakerHold } from '../picture/SpeakerHold.js';
 import { StageFeeds } from './StageFeeds.js';
 
 export interface CompositeJobOptions {

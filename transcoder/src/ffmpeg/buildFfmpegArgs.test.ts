@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getToken, tile } from './testFixtures.js';
+import { getToken, tile } from '../picture/testFixtures.js';
 import {
   DEFAULT_LADDER,
   DEFAULT_LAYOUT,
@@ -13,10 +13,10 @@ import {
   compositeSize,
   type FfmpegJobSettings,
 } from './buildFfmpegArgs.js';
-import { computeLayout } from './computeLayout.js';
+import { computeLayout } from '../picture/computeLayout.js';
 import { h264Profile } from './h264.js';
-import { qualitySteps, type FrameStep, type QualityStep } from './quality.js';
-import { buildScene, type Scene } from './scene.js';
+import { qualitySteps, type FrameStep, type QualityStep } from '../quality/quality.js';
+import { buildScene, type Scene } from '../picture/scene.js';
 
 const ZMQ_PORT = 5555;
 const steps = qualitySteps(30);

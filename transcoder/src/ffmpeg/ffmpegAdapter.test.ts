@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /** The built adapter: the parent must be a separate Node process that can be SIGKILLed. */
-const ADAPTER = fileURLToPath(new URL('../dist/ffmpegAdapter.js', import.meta.url));
+const ADAPTER = fileURLToPath(new URL('../../dist/ffmpeg/ffmpegAdapter.js', import.meta.url));
 
 /** R, S…; null once the process is gone or a zombie (nobody may reap it here). */
 async function runningState(pid: number): Promise<string | null> {
