@@ -150,16 +150,16 @@ export function buildFfmpegArgs(
   const keyFrames = `expr:gte(t,${segment / 2}+n_forced*${segment})`;
   // In frames at the full rate: at a lower step the forced key frames still come first.
   const maxGop = String(Math.round(job.frameRate * segment * 2));
+  // Flag/value pairs, one per line, each with its reason: Prettier would put every token on a
+  // line of its own and part the flags from their values.
+  // prettier-ignore
   const args = [
     '-hide_banner',
     '-nostdin', // stopped with SIGINT; an orphan must not wait on a terminal
-    '-loglevel',
-    'level+warning',
+    '-loglevel', 'level+warning',
     '-nostats',
-    '-progress',
-    'pipe:1', // key=value blocks on stdout: the watchdog and the quality steps read them
-    '-stats_period',
-    '1',
+    '-progress', 'pipe:1', // key=value blocks on stdout: the watchdog and the quality steps read them
+    '-stats_period', '1',
     '-y',
   ];
   // prettier-ignore
@@ -179,66 +179,40 @@ export function buildFfmpegArgs(
     // For the full rate, whatever the step: the master playlist's CODECS holds at every step.
     const { profile, level } = h264Profile(rendition, job.frameRate);
     const dir = runPaths.rendition(rendition.name);
+    // prettier-ignore
     args.push(
-      '-map',
-      `[v${i}]`,
-      '-map',
-      `[a${i}]`,
-      '-c:v',
-      'libx264',
-      '-preset',
-      i === 0 ? quality.topPreset : quality.lowerPreset, // the lower rungs are seen small: a cheaper preset costs little there
-      '-tune',
-      'zerolatency', // no lookahead or B-frame delay: live
-      '-profile:v',
-      profile, // explicit, so the master playlist's CODECS is true
-      '-level:v',
-      level,
-      '-pix_fmt',
-      'yuv420p',
+      '-map', `[v${i}]`,
+      '-map', `[a${i}]`,
+      '-c:v', 'libx264',
+      // The lower rungs are seen small: a cheaper preset costs little there.
+      '-preset', i === 0 ? quality.topPreset : quality.lowerPreset,
+      '-tune', 'zerolatency', // no lookahead or B-frame delay: live
+      '-profile:v', profile, // explicit, so the master playlist's CODECS is true
+      '-level:v', level,
+      '-pix_fmt', 'yuv420p',
       // The frame steps make the graph declare a lower rate; FFmpeg would then drop frames to
       // that rate even at full quality. The encoders keep the full rate's clock and take the
       // frames as they come (fewer at a lower step, each on its own timestamp).
-      '-r',
-      String(job.frameRate),
-      '-fps_mode:v',
-      'vfr',
-      '-b:v',
-      `${rendition.videoKbps}k`,
-      '-maxrate',
-      `${rendition.videoKbps}k`,
-      '-bufsize',
-      `${rendition.videoKbps * 2}k`,
-      '-force_key_frames',
-      keyFrames,
-      '-g',
-      maxGop,
-      '-sc_threshold',
-      '0', // no extra key frames on scene cuts, so the GOP stays fixed
-      '-c:a',
-      'aac',
-      '-b:a',
-      `${rendition.audioKbps}k`,
-      '-ac',
-      '2',
-      '-ar',
-      '48000',
-      '-f',
-      'hls',
-      '-hls_time',
-      String(segment),
-      '-hls_init_time',
-      String(segment / 2),
-      '-hls_list_size',
-      '0', // keep every segment: the PlaylistWriter owns the public window
-      '-hls_segment_type',
-      'mpegts',
-      '-hls_flags',
-      'temp_file+program_date_time', // segments appear complete; wall-clock time per segment
-      '-start_number',
-      '0',
-      '-hls_segment_filename',
-      `${dir}/${SESSION_SEGMENT_PATTERN}`,
+      '-r', String(job.frameRate),
+      '-fps_mode:v', 'vfr',
+      '-b:v', `${rendition.videoKbps}k`,
+      '-maxrate', `${rendition.videoKbps}k`,
+      '-bufsize', `${rendition.videoKbps * 2}k`,
+      '-force_key_frames', keyFrames,
+      '-g', maxGop,
+      '-sc_threshold', '0', // no extra key frames on scene cuts, so the GOP stays fixed
+      '-c:a', 'aac',
+      '-b:a', `${rendition.audioKbps}k`,
+      '-ac', '2',
+      '-ar', '48000',
+      '-f', 'hls',
+      '-hls_time', String(segment),
+      '-hls_init_time', String(segment / 2),
+      '-hls_list_size', '0', // keep every segment: the PlaylistWriter owns the public window
+      '-hls_segment_type', 'mpegts',
+      '-hls_flags', 'temp_file+program_date_time', // segments appear complete; wall-clock time per segment
+      '-start_number', '0',
+      '-hls_segment_filename', `${dir}/${SESSION_SEGMENT_PATTERN}`,
       `${dir}/${SESSION_PLAYLIST}`,
     );
   });
