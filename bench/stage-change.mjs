@@ -91,17 +91,15 @@ try {
   const lastPids = room.transcoder.ffmpegPids();
   const progressAtEnd = await room.progress();
   const fresh = playlist.segments.filter((s) => s.seq > startSeq);
-  const qualitySteps = room
-    .logs(/quality|restarting FFmpeg|exited unexpectedly/)
-    .map((l) => ({
-      time: new Date(l.time).toISOString(),
-      duringChanges: l.time >= changesFrom,
-      msg: l.msg,
-      level: l.level,
-      verdict: l.verdict,
-      behind: l.behind,
-      reason: l.reason,
-    }));
+  const qualitySteps = room.logs(/quality|restarting FFmpeg|exited unexpectedly/).map((l) => ({
+    time: new Date(l.time).toISOString(),
+    duringChanges: l.time >= changesFrom,
+    msg: l.msg,
+    level: l.level,
+    verdict: l.verdict,
+    behind: l.behind,
+    reason: l.reason,
+  }));
   const onAir = stats(changes.map((c) => c.onAirMs));
   const segmentStats = stats(changes.map((c) => c.segmentMs));
   section = {

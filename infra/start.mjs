@@ -68,8 +68,20 @@ async function ensureRedis() {
   const dir = join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   say(`no Redis on 127.0.0.1:6379; starting redis-server on ${redisPort} (data in ${dir})`);
-  supervise('redis-server', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--appendonly', 'yes', '--dir', dir, '--save', '']);
-  for (let i = 0; i < 50 && !(await redisAnswers('127.0.0.1', redisPort)); i++) await new Promise((r) => setTimeout(r, 100));
+  supervise('redis-server', 'redis-server', [
+    '--port',
+    String(redisPort),
+    '--bind',
+    '127.0.0.1',
+    '--appendonly',
+    'yes',
+    '--dir',
+    dir,
+    '--save',
+    '',
+  ]);
+  for (let i = 0; i < 50 && !(await redisAnswers('127.0.0.1', redisPort)); i++)
+    await new Promise((r) => setTimeout(r, 100));
   return `redis://127.0.0.1:${redisPort}`;
 }
 
@@ -81,7 +93,11 @@ async function firstRoom(base, secret) {
     const res = await fetch(`${base}/api/rooms/${id}`, { headers });
     if (res.ok) return res.json();
   }
-  const res = await fetch(`${base}/api/rooms`, { method: 'POST', headers, body: JSON.stringify({ name: 'My first webinar' }) });
+  const res = await fetch(`${base}/api/rooms`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name: 'My first webinar' }),
+  });
   if (!res.ok) throw new Error(`could not create a room: HTTP ${res.status}`);
   const room = await res.json();
   writeFileSync(file, JSON.stringify({ id: room.id }));
@@ -90,7 +106,12 @@ async function firstRoom(base, secret) {
 
 const secret = apiSecret();
 const redisUrl = await ensureRedis();
-const env = { STAGECAST_API_SECRET: secret, REDIS_URL: redisUrl, STAGECAST_DATA_DIR: dataDir, PORT: String(port) };
+const env = {
+  STAGECAST_API_SECRET: secret,
+  REDIS_URL: redisUrl,
+  STAGECAST_DATA_DIR: dataDir,
+  PORT: String(port),
+};
 supervise('ingest', process.execPath, [join(root, 'ingest/dist/main.js')], env);
 supervise('transcoder', process.execPath, [join(root, 'transcoder/dist/main.js')], env);
 
@@ -106,7 +127,10 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 const base = process.env.STAGECAST_PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${port}`;
 for (let i = 0; i < 300; i++) {
-  const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+  const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (ok) break;
   await new Promise((r) => setTimeout(r, 200));
 }

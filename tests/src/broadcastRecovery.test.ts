@@ -23,27 +23,46 @@ describe('a broadcast left behind', () => {
     const redisUrl = await ownRedisDatabase(9);
     const dataDir = await mkdtemp(join(tmpdir(), 'stagecast-recovery-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const transcoder = TranscoderProcess.start({ dataDir, redisUrl, extra: { STAGECAST_EMPTY_STAGE_TIMEOUT_S: '4' } });
+    const transcoder = TranscoderProcess.start({
+      dataDir,
+      redisUrl,
+      extra: { STAGECAST_EMPTY_STAGE_TIMEOUT_S: '4' },
+    });
     cleanups.push(() => transcoder.stop());
     const queue = new Queue(COMPOSITE_QUEUE, { connection: { url: redisUrl } });
     cleanups.push(() => queue.close());
 
     const first = await TestIngest.start({ redisUrl, dataDir });
     const { id } = await first.createRoom('Left behind');
-    const started = await first.api<{ live: LiveState }>('POST', `/api/rooms/${id}/broadcast`, { action: 'start' });
+    const started = await first.api<{ live: LiveState }>('POST', `/api/rooms/${id}/broadcast`, {
+      action: 'start',
+    });
     const broadcastId = started.body.live.broadcastId ?? '';
-    await waitFor(async () => (await first.api<RoomInfo>('GET', `/api/rooms/${id}`)).body.live.state === 'live', 'the slate to go live', 30_000);
+    await waitFor(
+      async () => (await first.api<RoomInfo>('GET', `/api/rooms/${id}`)).body.live.state === 'live',
+      'the slate to go live',
+      30_000,
+    );
     await first.close();
 
     // Nobody hears the compositor's `ended` now; the job's own state still says how it finished.
     const job = await waitFor(() => queue.getJob(`${id}.${broadcastId}`), 'the job');
-    await waitFor(async () => (await job.getState()) === 'completed', 'the broadcast to end by itself', 30_000);
+    await waitFor(
+      async () => (await job.getState()) === 'completed',
+      'the broadcast to end by itself',
+      30_000,
+    );
 
     const second = await TestIngest.start({ redisUrl, dataDir });
     cleanups.push(() => second.close());
     const { body } = await second.api<RoomInfo>('GET', `/api/rooms/${id}`);
-    expect(body.live).toMatchObject({ state: 'ended', broadcastId, recordingUrl: `/vod/${id}/${broadcastId}/master.m3u8` });
-    const recordings = (await second.api<{ recordings: Recording[] }>('GET', `/api/rooms/${id}/recordings`)).body.recordings;
+    expect(body.live).toMatchObject({
+      state: 'ended',
+      broadcastId,
+      recordingUrl: `/vod/${id}/${broadcastId}/master.m3u8`,
+    });
+    const recordings = (await second.api<{ recordings: Recording[] }>('GET', `/api/rooms/${id}/recordings`))
+      .body.recordings;
     expect(recordings.map((r) => r.broadcastId)).toEqual([broadcastId]);
     const streams = await probeStreams(`${second.url}${recordings[0]?.url ?? ''}`);
     expect(streams.video).toBeGreaterThanOrEqual(1);

@@ -42,7 +42,8 @@ let page: Page;
 const cleanups: (() => unknown)[] = [];
 
 beforeAll(async () => {
-  if (!UI_BUILT) throw new Error('broadcaster-ui is not built: run "npm run build -w @stagecast/broadcaster-ui"');
+  if (!UI_BUILT)
+    throw new Error('broadcaster-ui is not built: run "npm run build -w @stagecast/broadcaster-ui"');
   await mkdir(ARTIFACTS, { recursive: true });
   REDIS_URL = await ownRedisDatabase(11);
   ingest = await TestIngest.start({ redisUrl: REDIS_URL });
@@ -86,16 +87,29 @@ function tile(name: string): Locator {
 
 /** Waits until the video element shows frames and its clock advances. */
 async function plays(video: Locator, what: string, timeoutMs = 20_000): Promise<void> {
-  await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.videoWidth > 0), `${what} to show a picture`, timeoutMs);
+  await waitFor(
+    () => video.evaluate((v: HTMLVideoElement) => v.videoWidth > 0),
+    `${what} to show a picture`,
+    timeoutMs,
+  );
   const t0 = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
-  await waitFor(() => video.evaluate((v: HTMLVideoElement, t: number) => v.currentTime > t + 1, t0), `${what} to play on`, timeoutMs);
+  await waitFor(
+    () => video.evaluate((v: HTMLVideoElement, t: number) => v.currentTime > t + 1, t0),
+    `${what} to play on`,
+    timeoutMs,
+  );
 }
 
 /** A viewer in Node, joined through the viewer link as the viewer app would. */
 async function viewer(name: string): Promise<{ room: Room; token: string }> {
   const code = new URL(room.links.viewer).pathname.split('/').pop() ?? '';
   const joined = await joinWithCode(ingest.url, code, name);
-  const viewerRoom = await connect({ url: ingest.url, token: joined.token, roomId: joined.roomId, reconnect: false });
+  const viewerRoom = await connect({
+    url: ingest.url,
+    token: joined.token,
+    roomId: joined.roomId,
+    reconnect: false,
+  });
   cleanups.push(() => viewerRoom.close());
   return { room: viewerRoom, token: joined.token };
 }
@@ -185,7 +199,10 @@ describe('broadcaster-ui', () => {
       await expect(picker.locator('option').count()).resolves.toBeGreaterThan(0);
     }
     const meter = page.getByRole('meter', { name: 'Microphone level' });
-    await waitFor(async () => Number(await meter.getAttribute('aria-valuenow')) > 0, 'the microphone level to move');
+    await waitFor(
+      async () => Number(await meter.getAttribute('aria-valuenow')) > 0,
+      'the microphone level to move',
+    );
     await expect(page.getByRole('alert').count()).resolves.toBe(0);
 
     // Start muted, then unmuted again: the toggle says what it will do.
@@ -200,7 +217,12 @@ describe('broadcaster-ui', () => {
     await expect(page.getByRole('heading', { name: 'Friday studio' }).isVisible()).resolves.toBe(true);
     await waitFor(async () => {
       const host = (await roomInfo()).stage.find((p) => p.name === 'Hosta');
-      return host?.producers.map((p) => p.source).sort().join() === 'camera,mic';
+      return (
+        host?.producers
+          .map((p) => p.source)
+          .sort()
+          .join() === 'camera,mic'
+      );
     }, "the host's camera and mic producers");
     for (const control of ['Mute microphone', 'Turn camera off', 'Share screen', 'Leave']) {
       await expect(page.getByRole('button', { name: control, exact: true }).isVisible()).resolves.toBe(true);
@@ -273,21 +295,35 @@ describe('broadcaster-ui', () => {
     expect(await layoutOnServer()).toEqual({ mode: 'auto', pinnedPeerId: null });
   });
 
-  it('"Go live" goes through starting to live; the links are offered and the HLS preview plays', { timeout: 120_000 }, async () => {
-    await page.getByRole('button', { name: 'Go live' }).click();
-    await page.getByRole('button', { name: 'End broadcast' }).waitFor();
-    await waitFor(async () => (await page.getByTestId('live-state').textContent())?.includes('Live'), 'the live state', 60_000);
-    await expect(page.getByTestId('live-state').textContent()).resolves.toMatch(/Live\s*\d+:\d\d/);
+  it(
+    '"Go live" goes through starting to live; the links are offered and the HLS preview plays',
+    { timeout: 120_000 },
+    async () => {
+      await page.getByRole('button', { name: 'Go live' }).click();
+      await page.getByRole('button', { name: 'End broadcast' }).waitFor();
+      await waitFor(
+        async () => (await page.getByTestId('live-state').textContent())?.includes('Live'),
+        'the live state',
+        60_000,
+      );
+      await expect(page.getByTestId('live-state').textContent()).resolves.toMatch(/Live\s*\d+:\d\d/);
 
-    await page.getByRole('tab', { name: 'Broadcast' }).click();
-    const panel = page.getByRole('tabpanel', { name: 'Broadcast' });
-    await expect(panel.getByRole('textbox', { name: 'Viewer link' }).inputValue()).resolves.toBe(room.links.viewer);
-    await expect(panel.getByRole('textbox', { name: 'HLS stream URL' }).inputValue()).resolves.toBe(`${ingest.url}/hls/${room.id}/master.m3u8`);
-    await expect(panel.getByRole('button', { name: 'Copy HLS stream URL' }).isVisible()).resolves.toBe(true);
-    await plays(panel.getByLabel('Preview of the broadcast'), 'the HLS preview', 60_000);
-    await expect(panel.locator('.bc-state').textContent()).resolves.toMatch(/^Live · \d+:\d\d$/);
-    await screenshots('live');
-  });
+      await page.getByRole('tab', { name: 'Broadcast' }).click();
+      const panel = page.getByRole('tabpanel', { name: 'Broadcast' });
+      await expect(panel.getByRole('textbox', { name: 'Viewer link' }).inputValue()).resolves.toBe(
+        room.links.viewer,
+      );
+      await expect(panel.getByRole('textbox', { name: 'HLS stream URL' }).inputValue()).resolves.toBe(
+        `${ingest.url}/hls/${room.id}/master.m3u8`,
+      );
+      await expect(panel.getByRole('button', { name: 'Copy HLS stream URL' }).isVisible()).resolves.toBe(
+        true,
+      );
+      await plays(panel.getByLabel('Preview of the broadcast'), 'the HLS preview', 60_000);
+      await expect(panel.locator('.bc-state').textContent()).resolves.toMatch(/^Live · \d+:\d\d$/);
+      await screenshots('live');
+    },
+  );
 
   it(
     'live: a co-host picks a layout; the host page and the picture on air follow; reduced quality and a refusal show',
@@ -363,41 +399,48 @@ describe('broadcaster-ui', () => {
     },
   );
 
-  it('a viewer raises a hand, is invited from the queue, accepts and appears on stage; "Move to audience" takes them off', { timeout: 90_000 }, async () => {
-    const vera = await viewer('Vera');
-    const veraHands = new HandsClient(vera.room);
-    await veraHands.raise('Can I show my demo?');
+  it(
+    'a viewer raises a hand, is invited from the queue, accepts and appears on stage; "Move to audience" takes them off',
+    { timeout: 90_000 },
+    async () => {
+      const vera = await viewer('Vera');
+      const veraHands = new HandsClient(vera.room);
+      await veraHands.raise('Can I show my demo?');
 
-    const peopleTab = page.getByRole('tab', { name: /^People/ });
-    await waitFor(async () => (await peopleTab.textContent())?.includes('1'), 'the raised-hand count on the People tab');
-    await peopleTab.click();
-    const hand = page.getByTestId('hand').filter({ hasText: 'Vera' });
-    await expect(hand.textContent()).resolves.toMatch(/1\s*Vera\s*Can I show my demo\?\s*Waiting just now/);
-    await expect(page.getByRole('button', { name: 'Lower all hands' }).isVisible()).resolves.toBe(true);
-    await expect(hand.getByRole('button', { name: 'Dismiss Vera' }).isVisible()).resolves.toBe(true);
-    await screenshots('hands');
+      const peopleTab = page.getByRole('tab', { name: /^People/ });
+      await waitFor(
+        async () => (await peopleTab.textContent())?.includes('1'),
+        'the raised-hand count on the People tab',
+      );
+      await peopleTab.click();
+      const hand = page.getByTestId('hand').filter({ hasText: 'Vera' });
+      await expect(hand.textContent()).resolves.toMatch(/1\s*Vera\s*Can I show my demo\?\s*Waiting just now/);
+      await expect(page.getByRole('button', { name: 'Lower all hands' }).isVisible()).resolves.toBe(true);
+      await expect(hand.getByRole('button', { name: 'Dismiss Vera' }).isVisible()).resolves.toBe(true);
+      await screenshots('hands');
 
-    const invited = nextEvent<[StageInvite]>((l) => veraHands.on('invited', l));
-    await hand.getByRole('button', { name: 'Invite Vera' }).click();
-    await invited;
-    await hand.getByText('Invited…').waitFor();
-    const promoted = nextEvent<[Role, string]>((l) => vera.room.on('roleChanged', l));
-    expect(await veraHands.accept()).toBe('guest');
-    await promoted;
+      const invited = nextEvent<[StageInvite]>((l) => veraHands.on('invited', l));
+      await hand.getByRole('button', { name: 'Invite Vera' }).click();
+      await invited;
+      await hand.getByText('Invited…').waitFor();
+      const promoted = nextEvent<[Role, string]>((l) => vera.room.on('roleChanged', l));
+      expect(await veraHands.accept()).toBe('guest');
+      await promoted;
 
-    // A bot with Vera's credentials stands in for her browser: same person, now a guest, with media.
-    const veraMedia = await startBot(vera.token, 'Vera');
-    await plays(tile('Vera').locator('video'), "the guest's tile");
-    await expect(page.getByRole('figure').count()).resolves.toBe(3);
-    await page.getByTestId('hand').waitFor({ state: 'detached' });
+      // A bot with Vera's credentials stands in for her browser: same person, now a guest, with media.
+      const veraMedia = await startBot(vera.token, 'Vera');
+      await plays(tile('Vera').locator('video'), "the guest's tile");
+      await expect(page.getByRole('figure').count()).resolves.toBe(3);
+      await page.getByTestId('hand').waitFor({ state: 'detached' });
 
-    const demoted = nextEvent<[Role, string]>((l) => veraMedia.room.on('roleChanged', l));
-    await page.getByRole('button', { name: 'Move Vera to audience' }).click();
-    expect(await demoted).toEqual(['viewer', 'demoted']);
-    await tile('Vera').waitFor({ state: 'detached' });
-    await expect(page.getByRole('figure').count()).resolves.toBe(2);
-    await page.getByText('Vera is back in the audience.').waitFor();
-  });
+      const demoted = nextEvent<[Role, string]>((l) => veraMedia.room.on('roleChanged', l));
+      await page.getByRole('button', { name: 'Move Vera to audience' }).click();
+      expect(await demoted).toEqual(['viewer', 'demoted']);
+      await tile('Vera').waitFor({ state: 'detached' });
+      await expect(page.getByRole('figure').count()).resolves.toBe(2);
+      await page.getByText('Vera is back in the audience.').waitFor();
+    },
+  );
 
   it('lists the audience with an invitation for anyone watching', async () => {
     await viewer('Walt');
@@ -411,7 +454,10 @@ describe('broadcaster-ui', () => {
     const text = 'Welcome to the Friday studio!';
 
     await page.getByRole('tab', { name: /^Chat/ }).click();
-    const arrived = nextEvent<[ChatMessage]>((l) => chat.on('message', l), (m) => m.text === text);
+    const arrived = nextEvent<[ChatMessage]>(
+      (l) => chat.on('message', l),
+      (m) => m.text === text,
+    );
     await page.getByRole('textbox', { name: 'Chat message' }).fill(text);
     await page.getByRole('button', { name: 'Send' }).click();
     const [message] = await arrived;
@@ -419,7 +465,10 @@ describe('broadcaster-ui', () => {
     await item.waitFor();
     await expect(page.getByRole('textbox', { name: 'Chat message' }).inputValue()).resolves.toBe('');
 
-    const deleted = nextEvent<[string]>((l) => chat.on('deleted', l), (id) => id === message.id);
+    const deleted = nextEvent<[string]>(
+      (l) => chat.on('deleted', l),
+      (id) => id === message.id,
+    );
     await item.hover();
     await item.getByRole('button', { name: 'Delete message' }).click();
     await deleted;
@@ -429,7 +478,11 @@ describe('broadcaster-ui', () => {
 
   it('"End broadcast" ends it', { timeout: 90_000 }, async () => {
     await page.getByRole('button', { name: 'End broadcast' }).click();
-    await waitFor(async () => (await page.getByTestId('live-state').textContent())?.includes('Ended'), 'the ended state', 60_000);
+    await waitFor(
+      async () => (await page.getByTestId('live-state').textContent())?.includes('Ended'),
+      'the ended state',
+      60_000,
+    );
     await page.getByRole('button', { name: 'Go live' }).waitFor();
     expect((await roomInfo()).live.state).toBe('ended');
   });
@@ -444,7 +497,12 @@ describe('broadcaster-ui', () => {
     await page.getByTestId('reconnecting').waitFor({ state: 'detached' });
     await waitFor(async () => {
       const host = (await roomInfo()).stage.find((p) => p.peerId === before.peerId);
-      return host?.producers.map((p) => p.source).sort().join() === 'camera,mic';
+      return (
+        host?.producers
+          .map((p) => p.source)
+          .sort()
+          .join() === 'camera,mic'
+      );
     }, "the host's camera and mic published again");
     await plays(tile('Robo').locator('video'), "the co-host's tile after reconnecting");
   });

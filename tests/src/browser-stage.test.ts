@@ -51,34 +51,46 @@ it('a browser publishes camera and microphone through the SDK and another browse
   const receiverToken = await ingest.token(id, 'cohost', 'Receiver');
 
   const publisher = await sdkPage();
-  await publisher.evaluate(async ({ url, token }) => {
-    const room = await window.Stagecast.connect({ url, token });
-    const stage = new window.Stagecast.Stage(room);
-    window.stage = stage;
-    await stage.start();
-    const media = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
-    const [video] = media.getVideoTracks();
-    const [audio] = media.getAudioTracks();
-    if (!video || !audio) throw new Error('fake devices missing');
-    await stage.publish('camera', video);
-    await stage.publish('mic', audio);
-  }, { url: ingest.url, token: publisherToken });
+  await publisher.evaluate(
+    async ({ url, token }) => {
+      const room = await window.Stagecast.connect({ url, token });
+      const stage = new window.Stagecast.Stage(room);
+      window.stage = stage;
+      await stage.start();
+      const media = await navigator.mediaDevices.getUserMedia({
+        video: { width: 640, height: 360 },
+        audio: true,
+      });
+      const [video] = media.getVideoTracks();
+      const [audio] = media.getAudioTracks();
+      if (!video || !audio) throw new Error('fake devices missing');
+      await stage.publish('camera', video);
+      await stage.publish('mic', audio);
+    },
+    { url: ingest.url, token: publisherToken },
+  );
 
   const receiver = await sdkPage();
-  await receiver.evaluate(async ({ url, token }) => {
-    const room = await window.Stagecast.connect({ url, token });
-    const stage = new window.Stagecast.Stage(room);
-    window.stage = stage;
-    window.received = [];
-    stage.on('trackAdded', (t) => window.received?.push(`${t.kind}:${t.source}`));
-    await stage.start();
-  }, { url: ingest.url, token: receiverToken });
+  await receiver.evaluate(
+    async ({ url, token }) => {
+      const room = await window.Stagecast.connect({ url, token });
+      const stage = new window.Stagecast.Stage(room);
+      window.stage = stage;
+      window.received = [];
+      stage.on('trackAdded', (t) => window.received?.push(`${t.kind}:${t.source}`));
+      await stage.start();
+    },
+    { url: ingest.url, token: receiverToken },
+  );
 
   await waitFor(
     async () => (await receiver.evaluate(() => window.received ?? [])).length === 2,
     'the receiver to get both tracks',
   );
-  expect((await receiver.evaluate(() => window.received ?? [])).sort()).toEqual(['audio:mic', 'video:camera']);
+  expect((await receiver.evaluate(() => window.received ?? [])).sort()).toEqual([
+    'audio:mic',
+    'video:camera',
+  ]);
 
   const first = await waitFor(async () => {
     const b = await inboundBytes(receiver);

@@ -31,7 +31,12 @@ async function newRoom(name: string): Promise<string> {
   return id;
 }
 
-async function join(server: TestIngest, roomId: string, role: 'host' | 'cohost' | 'viewer', name: string): Promise<Room> {
+async function join(
+  server: TestIngest,
+  roomId: string,
+  role: 'host' | 'cohost' | 'viewer',
+  name: string,
+): Promise<Room> {
   const room = await server.join(roomId, role, name);
   clients.push(room);
   return room;
@@ -90,8 +95,12 @@ describe('chat', () => {
     expect((await chat.send('x'.repeat(500))).text).toHaveLength(500);
     expect((await refusal(chat.send('x'.repeat(501)))).code).toBe('BAD_REQUEST');
     expect((await refusal(chat.send(' \u0000\n '))).code).toBe('BAD_REQUEST');
-    expect((await refusal(viewer.request('chat:send', { clientId: '', text: 'hi' }))).code).toBe('BAD_REQUEST');
-    expect((await refusal(viewer.request('chat:send', { clientId: 'x'.repeat(65), text: 'hi' }))).code).toBe('BAD_REQUEST');
+    expect((await refusal(viewer.request('chat:send', { clientId: '', text: 'hi' }))).code).toBe(
+      'BAD_REQUEST',
+    );
+    expect((await refusal(viewer.request('chat:send', { clientId: 'x'.repeat(65), text: 'hi' }))).code).toBe(
+      'BAD_REQUEST',
+    );
   });
 
   it('stores a retried send once and answers with the original message', async () => {
@@ -220,7 +229,11 @@ describe('chat', () => {
     await new ChatClient(host).ban(troll.self.peerId, 'spam');
     expect((await closed)[0]).toBe('banned');
 
-    for (const t of [token, await ingest.token(id, 'viewer', 'Troll'), await ingest.token(id, 'viewer', ' troll ')]) {
+    for (const t of [
+      token,
+      await ingest.token(id, 'viewer', 'Troll'),
+      await ingest.token(id, 'viewer', ' troll '),
+    ]) {
       const error = await refusal(connect({ url: ingest.url, token: t, reconnect: false }));
       expect(error.code).toBe('BANNED');
     }

@@ -75,7 +75,10 @@ async function produceDummy(room: Room): Promise<string> {
     transportId: transport.id,
     kind: 'video',
     source: 'camera',
-    rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc: 22222222 }] },
+    rtpParameters: {
+      codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }],
+      encodings: [{ ssrc: 22222222 }],
+    },
   });
   return producerId;
 }
@@ -84,9 +87,14 @@ describe('raise hand', () => {
   it('keeps a FIFO queue with positions, for managers and raisers', async () => {
     const id = await newRoom(ingest, 'Queue');
     const host = new HandsClient(await join(ingest, id, 'host', 'Host'));
-    const viewers = await Promise.all(['A', 'B', 'C', 'D', 'E'].map(async (n) => new HandsClient(await join(ingest, id, 'viewer', n))));
+    const viewers = await Promise.all(
+      ['A', 'B', 'C', 'D', 'E'].map(async (n) => new HandsClient(await join(ingest, id, 'viewer', n))),
+    );
 
-    const full = nextEvent<[HandEntry[]]>((l) => host.on('queue', l), (q) => q.length === 5);
+    const full = nextEvent<[HandEntry[]]>(
+      (l) => host.on('queue', l),
+      (q) => q.length === 5,
+    );
     for (const [i, v] of viewers.entries()) {
       const entry = await v.raise(i === 1 ? 'May I ask about pricing?' : undefined);
       expect(entry.position).toBe(i + 1);
@@ -100,8 +108,16 @@ describe('raise hand', () => {
     expect((await viewers[2]!.raise('new question')).position).toBe(3);
 
     // B lowers: C, D and E move up and are told so.
-    const moved = viewers.slice(2).map((v, i) => nextEvent<[HandEntry | null]>((l) => v.on('mine', l), (e) => e?.position === i + 2));
-    const bLowered = nextEvent<[HandEntry | null]>((l) => viewers[1]!.on('mine', l), (e) => e === null);
+    const moved = viewers.slice(2).map((v, i) =>
+      nextEvent<[HandEntry | null]>(
+        (l) => v.on('mine', l),
+        (e) => e?.position === i + 2,
+      ),
+    );
+    const bLowered = nextEvent<[HandEntry | null]>(
+      (l) => viewers[1]!.on('mine', l),
+      (e) => e === null,
+    );
     await viewers[1]!.lower();
     await Promise.all([...moved, bLowered]);
     expect(viewers[4]!.mine?.position).toBe(4);
@@ -115,7 +131,12 @@ describe('raise hand', () => {
     expect(lateViewer.mine).toBeNull();
 
     const audience = await host.listAudience();
-    expect(audience.filter((m) => m.handRaised).map((m) => m.name).sort()).toEqual(['A', 'C', 'D', 'E']);
+    expect(
+      audience
+        .filter((m) => m.handRaised)
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(['A', 'C', 'D', 'E']);
     expect(audience).toHaveLength(6);
     expect(await refusal(lateViewer.listAudience())).toBe('FORBIDDEN');
 
@@ -125,13 +146,24 @@ describe('raise hand', () => {
     expect(await refusal(lateViewer.lowerAll())).toBe('FORBIDDEN');
     expect(await refusal(viewers[0]!.raise('x'.repeat(201)))).toBe('BAD_REQUEST');
 
-    const dismissed = nextEvent<[HandEntry | null]>((l) => viewers[0]!.on('mine', l), (e) => e === null);
+    const dismissed = nextEvent<[HandEntry | null]>(
+      (l) => viewers[0]!.on('mine', l),
+      (e) => e === null,
+    );
     await host.dismiss(queue[0][0]!.peerId);
     await dismissed;
     expect(await refusal(host.dismiss(queue[0][0]!.peerId))).toBe('NOT_FOUND');
 
-    const allDown = viewers.slice(2).map((v) => nextEvent<[HandEntry | null]>((l) => v.on('mine', l), (e) => e === null));
-    const empty = nextEvent<[HandEntry[]]>((l) => host.on('queue', l), (q) => q.length === 0);
+    const allDown = viewers.slice(2).map((v) =>
+      nextEvent<[HandEntry | null]>(
+        (l) => v.on('mine', l),
+        (e) => e === null,
+      ),
+    );
+    const empty = nextEvent<[HandEntry[]]>(
+      (l) => host.on('queue', l),
+      (q) => q.length === 0,
+    );
     await host.lowerAll();
     await Promise.all([...allDown, empty]);
   });
@@ -160,7 +192,11 @@ describe('stage invitations', () => {
     const endedForHost = nextEvent<[InviteEnded]>((l) => host.on('inviteEnded', l));
     const endedForViewer = nextEvent<[InviteEnded]>((l) => viewer.on('inviteEnded', l));
     await viewer.decline();
-    expect((await endedForHost)[0]).toEqual({ inviteId: invite.inviteId, peerId: viewerRoom.self.peerId, outcome: 'declined' });
+    expect((await endedForHost)[0]).toEqual({
+      inviteId: invite.inviteId,
+      peerId: viewerRoom.self.peerId,
+      outcome: 'declined',
+    });
     expect((await endedForViewer)[0].outcome).toBe('declined');
     expect(viewerRoom.role).toBe('viewer');
     expect(await refusal(viewer.accept(invite.inviteId))).toBe('NO_INVITE');
@@ -175,9 +211,13 @@ describe('stage invitations', () => {
     const guest = new HandsClient(guestRoom);
     const peerId = guestRoom.self.peerId;
 
-    expect(await refusal(guestRoom.request('stage:createTransport', { direction: 'send' }))).toBe('FORBIDDEN');
+    expect(await refusal(guestRoom.request('stage:createTransport', { direction: 'send' }))).toBe(
+      'FORBIDDEN',
+    );
     // A client cannot promote itself: no invitation, no stage.
-    expect(await refusal(guestRoom.request('stage:respondInvite', { inviteId: 'made-up', accept: true }))).toBe('NO_INVITE');
+    expect(
+      await refusal(guestRoom.request('stage:respondInvite', { inviteId: 'made-up', accept: true })),
+    ).toBe('NO_INVITE');
     expect(await refusal(guest.leaveStage())).toBe('BAD_REQUEST');
 
     await guest.raise('let me in');
@@ -185,7 +225,10 @@ describe('stage invitations', () => {
     await host.invite(peerId);
     await invited;
     const promoted = nextEvent<[Role, string]>((l) => guestRoom.on('roleChanged', l));
-    const handDown = nextEvent<[HandEntry | null]>((l) => guest.on('mine', l), (e) => e === null);
+    const handDown = nextEvent<[HandEntry | null]>(
+      (l) => guest.on('mine', l),
+      (e) => e === null,
+    );
     const accepted = nextEvent<[InviteEnded]>((l) => host.on('inviteEnded', l));
     expect(await guest.accept()).toBe('guest');
     expect(await promoted).toEqual(['guest', 'invite-accepted']);
@@ -213,7 +256,9 @@ describe('stage invitations', () => {
     const peer = room?.peers.get(peerId);
     expect(peer?.producers.size).toBe(0);
     expect(peer?.transports.size).toBe(0);
-    expect(await refusal(guestRoom.request('stage:createTransport', { direction: 'send' }))).toBe('FORBIDDEN');
+    expect(await refusal(guestRoom.request('stage:createTransport', { direction: 'send' }))).toBe(
+      'FORBIDDEN',
+    );
     expect(await refusal(guestRoom.request('stage:createPlainTransport', {}))).toBe('FORBIDDEN');
 
     // Invited again, then steps down on their own.
@@ -247,7 +292,11 @@ describe('stage invitations', () => {
     const forHost = nextEvent<[InviteEnded]>((l) => host.on('inviteEnded', l));
     const forViewer = nextEvent<[InviteEnded]>((l) => viewer.on('inviteEnded', l));
     const invite = await host.invite(viewerRoom.self.peerId);
-    expect((await forHost)[0]).toEqual({ inviteId: invite.inviteId, peerId: viewerRoom.self.peerId, outcome: 'expired' });
+    expect((await forHost)[0]).toEqual({
+      inviteId: invite.inviteId,
+      peerId: viewerRoom.self.peerId,
+      outcome: 'expired',
+    });
     expect((await forViewer)[0].outcome).toBe('expired');
     expect(viewer.pendingInvite).toBeNull();
     expect(await refusal(viewer.accept(invite.inviteId))).toBe('INVITE_EXPIRED');
@@ -280,8 +329,14 @@ describe('stage invitations', () => {
     const goRoom = await join(server, id, 'viewer', 'Go');
     await new HandsClient(goRoom).raise();
     await stay.raise();
-    const moved = nextEvent<[HandEntry | null]>((l) => stay.on('mine', l), (e) => e?.position === 1);
-    const queue = nextEvent<[HandEntry[]]>((l) => host.on('queue', l), (q) => q.length === 1);
+    const moved = nextEvent<[HandEntry | null]>(
+      (l) => stay.on('mine', l),
+      (e) => e?.position === 1,
+    );
+    const queue = nextEvent<[HandEntry[]]>(
+      (l) => host.on('queue', l),
+      (q) => q.length === 1,
+    );
     goRoom.close();
     await moved;
     expect(names((await queue)[0])).toEqual(['1:Stay']);

@@ -32,7 +32,13 @@ describe('REST API', () => {
 
     const info = await ingest.api<RoomInfo>('GET', `/api/rooms/${created.id}`);
     expect(info.status).toBe(200);
-    expect(info.body).toMatchObject({ id: created.id, name: 'Weekly webinar', stage: [], viewers: 0, live: { state: 'idle' } });
+    expect(info.body).toMatchObject({
+      id: created.id,
+      name: 'Weekly webinar',
+      stage: [],
+      viewers: 0,
+      live: { state: 'idle' },
+    });
 
     expect((await ingest.api('DELETE', `/api/rooms/${created.id}`)).status).toBe(204);
     const gone = await ingest.api<{ error: { code: string } }>('GET', `/api/rooms/${created.id}`);
@@ -41,7 +47,12 @@ describe('REST API', () => {
   });
 
   it('refuses management calls without the secret', async () => {
-    const res = await ingest.api<{ error: { code: string } }>('POST', '/api/rooms', { name: 'x' }, 'wrong-secret');
+    const res = await ingest.api<{ error: { code: string } }>(
+      'POST',
+      '/api/rooms',
+      { name: 'x' },
+      'wrong-secret',
+    );
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('UNAUTHORIZED');
   });
@@ -87,7 +98,10 @@ describe('REST API', () => {
       expect(client.self.role).toBe(body.role);
       client.close();
     }
-    const bad = await fetch(`${ingest.url}/api/join`, { method: 'POST', body: JSON.stringify({ code: 'nope', name: 'x' }) });
+    const bad = await fetch(`${ingest.url}/api/join`, {
+      method: 'POST',
+      body: JSON.stringify({ code: 'nope', name: 'x' }),
+    });
     expect(bad.status).toBe(404);
   });
 
@@ -113,7 +127,12 @@ describe('REST API', () => {
 
     expect(await connectError('garbage')).toBe('TOKEN_INVALID');
 
-    const wrongRoom = await connect({ url: ingest.url, token: good, roomId: other.id, reconnect: false }).then(
+    const wrongRoom = await connect({
+      url: ingest.url,
+      token: good,
+      roomId: other.id,
+      reconnect: false,
+    }).then(
       (c) => (c.close(), 'connected'),
       (e: unknown) => (e instanceof StagecastClientError ? e.code : String(e)),
     );
@@ -132,13 +151,26 @@ describe('REST API', () => {
     const health = await fetch(`${ingest.url}/healthz`);
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`${ingest.url}/metrics`)).text();
-    for (const name of ['stagecast_rooms', 'stagecast_peers', 'stagecast_producers', 'stagecast_consumers', 'stagecast_mediasoup_workers', 'nodejs_eventloop_lag_seconds']) {
+    for (const name of [
+      'stagecast_rooms',
+      'stagecast_peers',
+      'stagecast_producers',
+      'stagecast_consumers',
+      'stagecast_mediasoup_workers',
+      'nodejs_eventloop_lag_seconds',
+    ]) {
       expect(metrics).toContain(name);
     }
   });
 
   it('never serves files outside the HLS directory', async () => {
-    for (const path of ['/hls/../package.json', '/hls/abc/..%2F..%2Fpackage.json', '/hls/abc/%2e%2e/%2e%2e/package.json', '/vod/a/b/../../../package.json', '/hls/abc/.hidden']) {
+    for (const path of [
+      '/hls/../package.json',
+      '/hls/abc/..%2F..%2Fpackage.json',
+      '/hls/abc/%2e%2e/%2e%2e/package.json',
+      '/vod/a/b/../../../package.json',
+      '/hls/abc/.hidden',
+    ]) {
       const res = await fetch(ingest.url + path);
       expect(res.status, path).toBe(404);
     }

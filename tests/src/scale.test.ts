@@ -31,7 +31,11 @@ async function expectAdaptersConnected(): Promise<void> {
   ] as const) {
     const listener = await join(to, id, 'viewer', 'Probe listener');
     const sender = await join(from, id, 'viewer', 'Probe sender');
-    const heard = nextEvent<[ChatMessage]>((l) => subscribeChat(listener, l), () => true, 3000).then(
+    const heard = nextEvent<[ChatMessage]>(
+      (l) => subscribeChat(listener, l),
+      () => true,
+      3000,
+    ).then(
       () => true,
       () => false,
     );
@@ -96,7 +100,9 @@ describe('two ingest processes', () => {
     expect((await atViewer)[0].text).toBe('from A');
 
     const [historyA, historyB] = await Promise.all(
-      [a, b].map(async (s) => (await s.api<{ messages: ChatMessage[] }>('GET', `/api/rooms/${id}/chat`)).body.messages),
+      [a, b].map(
+        async (s) => (await s.api<{ messages: ChatMessage[] }>('GET', `/api/rooms/${id}/chat`)).body.messages,
+      ),
     );
     expect(historyA).toEqual(historyB);
     expect(historyA?.map((m) => m.text)).toEqual(['from B', 'from A']);
@@ -140,15 +146,24 @@ describe('two ingest processes', () => {
       rooms.push(room);
       viewers.push(new HandsClient(room));
     }
-    const fullOnA = nextEvent<[HandEntry[]]>((l) => host.on('queue', l), (q) => q.length === 4);
-    const fullOnB = nextEvent<[HandEntry[]]>((l) => cohost.on('queue', l), (q) => q.length === 4);
+    const fullOnA = nextEvent<[HandEntry[]]>(
+      (l) => host.on('queue', l),
+      (q) => q.length === 4,
+    );
+    const fullOnB = nextEvent<[HandEntry[]]>(
+      (l) => cohost.on('queue', l),
+      (q) => q.length === 4,
+    );
     for (const [i, v] of viewers.entries()) expect((await v.raise()).position).toBe(i + 1);
     const [[queueA], [queueB]] = await Promise.all([fullOnA, fullOnB]);
     expect(queueA).toEqual(queueB);
     expect(queueA.map((e) => e.name)).toEqual(['V1', 'V2', 'V3', 'V4']);
 
     // A manager on B dismisses V1 (on A); V2 (on B) and V4 (on B) hear about their new places.
-    const v4 = nextEvent<[HandEntry | null]>((l) => viewers[3]!.on('mine', l), (e) => e?.position === 3);
+    const v4 = nextEvent<[HandEntry | null]>(
+      (l) => viewers[3]!.on('mine', l),
+      (e) => e?.position === 3,
+    );
     await cohost.dismiss(rooms[0]!.self.peerId);
     await v4;
 
@@ -166,7 +181,9 @@ describe('two ingest processes', () => {
     const demoted = nextEvent<[Role, string]>((l) => rooms[1]!.on('roleChanged', l));
     await host.demote(rooms[1]!.self.peerId);
     expect(await demoted).toEqual(['viewer', 'demoted']);
-    expect((await refusal(rooms[1]!.request('stage:createTransport', { direction: 'send' }))).code).toBe('FORBIDDEN');
+    expect((await refusal(rooms[1]!.request('stage:createTransport', { direction: 'send' }))).code).toBe(
+      'FORBIDDEN',
+    );
 
     expect((await host.listAudience()).map((m) => `${m.name}:${m.handRaised}`).sort()).toEqual([
       'V1:false',
@@ -183,7 +200,9 @@ describe('two ingest processes', () => {
     hostRoom.on('audienceCount', (n) => counts.push(n));
     const started = Date.now();
     const crowd = 24;
-    await Promise.all(Array.from({ length: crowd }, (_, i) => join(i % 2 === 0 ? a : b, id, 'viewer', `Viewer ${i}`)));
+    await Promise.all(
+      Array.from({ length: crowd }, (_, i) => join(i % 2 === 0 ? a : b, id, 'viewer', `Viewer ${i}`)),
+    );
     await waitFor(() => hostRoom.viewers === crowd, `the host to see ${crowd} viewers`);
     const seconds = (Date.now() - started) / 1000;
     // At most one update a second per room from each of the two processes (plus the first ones).

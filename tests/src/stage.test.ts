@@ -28,9 +28,15 @@ describe('stage', () => {
     const { id } = await ingest.createRoom('Bot stage');
     const host = await ingest.join(id, 'host', 'Host');
     cleanups.push(() => host.close());
-    const joined = new Promise<string>((resolve) => host.on('stageChanged', (stage) => stage.find((p) => p.name === 'Robo') && resolve('ok')));
+    const joined = new Promise<string>((resolve) =>
+      host.on('stageChanged', (stage) => stage.find((p) => p.name === 'Robo') && resolve('ok')),
+    );
 
-    const bot = await Bot.start({ url: ingest.url, token: await ingest.token(id, 'cohost', 'Robo'), name: 'Robo' });
+    const bot = await Bot.start({
+      url: ingest.url,
+      token: await ingest.token(id, 'cohost', 'Robo'),
+      name: 'Robo',
+    });
     cleanups.push(() => bot.stop());
     await joined;
 
@@ -55,9 +61,15 @@ describe('stage', () => {
         received[kind] += packet.length;
       });
     }
-    await waitFor(() => received.video > 20_000 && received.audio > 2_000, 'RTP bytes to grow on both consumers');
+    await waitFor(
+      () => received.video > 20_000 && received.audio > 2_000,
+      'RTP bytes to grow on both consumers',
+    );
     const before = { ...received };
-    await waitFor(() => received.video > before.video && received.audio > before.audio, 'bytes to keep growing');
+    await waitFor(
+      () => received.video > before.video && received.audio > before.audio,
+      'bytes to keep growing',
+    );
   });
 
   it('a viewer can join but cannot publish, and nothing is created', async () => {
@@ -93,7 +105,11 @@ describe('stage', () => {
     cleanups.push(() => host.close());
     const send = (event: string, payload: unknown) =>
       new Promise<unknown>((resolve) => {
-        (host.socket.emit as unknown as (e: string, p: unknown, ack: (r: unknown) => void) => void)(event, payload, resolve);
+        (host.socket.emit as unknown as (e: string, p: unknown, ack: (r: unknown) => void) => void)(
+          event,
+          payload,
+          resolve,
+        );
       });
     for (const [event, payload] of [
       ['stage:createTransport', { direction: 'sideways' }],
@@ -105,7 +121,9 @@ describe('stage', () => {
       expect(await send(event, payload)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
     }
     // Events without an ack are ignored, not fatal.
-    (host.socket.emit as unknown as (e: string, p: unknown) => void)('stage:createTransport', { direction: 'send' });
+    (host.socket.emit as unknown as (e: string, p: unknown) => void)('stage:createTransport', {
+      direction: 'send',
+    });
     const transport = await host.request('stage:createTransport', { direction: 'send' });
     expect(transport.id).toBeTruthy();
 
@@ -113,7 +131,11 @@ describe('stage', () => {
     const big = await ingest.join(id, 'viewer', 'Big');
     cleanups.push(() => big.close());
     const dropped = new Promise<void>((resolve) => big.socket.once('disconnect', () => resolve()));
-    (big.socket.emit as unknown as (e: string, p: unknown, ack: () => void) => void)('chat:send', { clientId: 'c1', text: 'x'.repeat(200_000) }, () => undefined);
+    (big.socket.emit as unknown as (e: string, p: unknown, ack: () => void) => void)(
+      'chat:send',
+      { clientId: 'c1', text: 'x'.repeat(200_000) },
+      () => undefined,
+    );
     await dropped;
     expect((await fetch(`${ingest.url}/healthz`)).status).toBe(200);
     expect(host.connected).toBe(true);

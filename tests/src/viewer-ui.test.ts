@@ -72,15 +72,23 @@ async function acceptAndJoinStage(page: Page): Promise<void> {
   const join = page.getByRole('button', { name: 'Join stage' });
   // Opening the fake camera waits for the CPU that FFmpeg and the HLS player share.
   await waitFor(() => join.isEnabled(), 'the device check', 30_000).catch(async (error: unknown) => {
-    const shown = await page.locator('dialog.backstage').innerText().catch(() => 'no backstage dialog');
-    throw new Error(`${error instanceof Error ? error.message : String(error)}; the backstage shows: ${shown}`);
+    const shown = await page
+      .locator('dialog.backstage')
+      .innerText()
+      .catch(() => 'no backstage dialog');
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}; the backstage shows: ${shown}`,
+    );
   });
   await join.click();
   await page.getByRole('button', { name: 'Leave stage' }).waitFor();
 }
 
 async function peerIdOf(host: Room, name: string): Promise<string> {
-  const member = await waitFor(async () => (await host.request('audience:list', {})).find((m) => m.name === name), `${name} in the audience`);
+  const member = await waitFor(
+    async () => (await host.request('audience:list', {})).find((m) => m.name === name),
+    `${name} in the audience`,
+  );
   return member.peerId;
 }
 
@@ -188,14 +196,24 @@ describe('viewer-ui', () => {
       'a tile to show who is speaking',
     );
     await waitFor(
-      () => page.evaluate(() => [...document.querySelectorAll<HTMLVideoElement>('[data-testid="tile"] video')].some((v) => v.videoWidth > 0)),
+      () =>
+        page.evaluate(() =>
+          [...document.querySelectorAll<HTMLVideoElement>('[data-testid="tile"] video')].some(
+            (v) => v.videoWidth > 0,
+          ),
+        ),
       'the own tile to show the camera',
     );
     await screenshots(page, 'onstage');
 
     await page.getByRole('button', { name: 'Mute microphone' }).click();
     await page.getByRole('button', { name: 'Unmute microphone' }).waitFor();
-    await waitFor(async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.find((p) => p.source === 'mic')?.paused, 'the mic producer to be paused');
+    await waitFor(
+      async () =>
+        (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.find((p) => p.source === 'mic')
+          ?.paused,
+      'the mic producer to be paused',
+    );
     await page.getByRole('button', { name: 'Turn camera off' }).click();
     await page.getByRole('button', { name: 'Turn camera on' }).waitFor();
 
@@ -203,7 +221,10 @@ describe('viewer-ui', () => {
     await page.getByRole('button', { name: 'Raise hand' }).waitFor();
     await expect(page.getByTestId('tile').count()).resolves.toBe(0);
     await page.getByText('You left the stage').waitFor();
-    await waitFor(async () => !(await roomInfo(id)).stage.some((p) => p.peerId === peerId), 'the guest to be off stage');
+    await waitFor(
+      async () => !(await roomInfo(id)).stage.some((p) => p.peerId === peerId),
+      'the guest to be off stage',
+    );
   });
 
   it('a host moves the guest back to the audience; declining an invitation keeps the viewer watching', async () => {
@@ -219,7 +240,10 @@ describe('viewer-ui', () => {
 
     await host.request('stage:invite', { peerId });
     await acceptAndJoinStage(page);
-    await waitFor(async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.length === 2, 'the guest producers');
+    await waitFor(
+      async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.length === 2,
+      'the guest producers',
+    );
 
     await host.request('stage:demote', { peerId });
     await page.getByText('moved you back to the audience').waitFor();
@@ -242,10 +266,17 @@ describe('viewer-ui', () => {
     });
 
     /** A room with a host and a bot on stage. */
-    async function stageRoom(name: string): Promise<{ id: string; links: { viewer: string }; host: Room; bot: Bot }> {
+    async function stageRoom(
+      name: string,
+    ): Promise<{ id: string; links: { viewer: string }; host: Room; bot: Bot }> {
       const { id, links } = await ingest.createRoom(name);
       const host = await hostOf(id);
-      const bot = await Bot.start({ url: ingest.url, token: await ingest.token(id, 'cohost', 'Robo'), name: 'Robo', webm: await botClip('Robo') });
+      const bot = await Bot.start({
+        url: ingest.url,
+        token: await ingest.token(id, 'cohost', 'Robo'),
+        name: 'Robo',
+        webm: await botClip('Robo'),
+      });
       cleanups.push(() => bot.stop());
       return { id, links, host, bot };
     }
@@ -253,68 +284,105 @@ describe('viewer-ui', () => {
     async function playing(page: Page): Promise<void> {
       await page.getByTestId('waiting').waitFor({ state: 'detached', timeout: 60_000 });
       const t0 = await page.getByTestId('hls-player').evaluate((v: HTMLVideoElement) => v.currentTime);
-      await waitFor(() => page.getByTestId('hls-player').evaluate((v: HTMLVideoElement, t: number) => v.currentTime > t + 1, t0), 'playback to advance');
+      await waitFor(
+        () =>
+          page
+            .getByTestId('hls-player')
+            .evaluate((v: HTMLVideoElement, t: number) => v.currentTime > t + 1, t0),
+        'playback to advance',
+      );
     }
 
-    it('the waiting card turns into playback when the broadcast starts; live controls; quality menu', { timeout: 120_000 }, async () => {
-      const { links, host, bot } = await stageRoom('Goes live');
-      const page = await joinAsViewer(links.viewer, 'Early');
-      await page.getByTestId('waiting').waitFor();
-      await host.request('broadcast:start', {});
-      await playing(page);
-      await page.getByText(/\d+ s behind live/).waitFor();
-      await page.getByRole('button', { name: 'Jump to live' }).click();
-      await screenshots(page, 'playing');
+    it(
+      'the waiting card turns into playback when the broadcast starts; live controls; quality menu',
+      { timeout: 120_000 },
+      async () => {
+        const { links, host, bot } = await stageRoom('Goes live');
+        const page = await joinAsViewer(links.viewer, 'Early');
+        await page.getByTestId('waiting').waitFor();
+        await host.request('broadcast:start', {});
+        await playing(page);
+        await page.getByText(/\d+ s behind live/).waitFor();
+        await page.getByRole('button', { name: 'Jump to live' }).click();
+        await screenshots(page, 'playing');
 
-      const video = page.getByTestId('hls-player');
-      const quality = page.getByLabel('Quality');
-      const options = await quality.locator('option').allTextContents();
-      expect(options).toEqual([expect.stringMatching(/^Auto/), '720p', '480p', '360p']);
-      await quality.selectOption({ label: '360p' });
-      await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.videoHeight === 360), 'the 360p rendition', 30_000);
-      await quality.selectOption({ label: '720p' });
-      await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.videoHeight === 720), 'the 720p rendition', 30_000);
-      expect(await page.getByRole('alert').count()).toBe(0);
-      // Two cores: this broadcast, its bot and its player must not run on under the next test's.
-      await host.request('broadcast:stop', {});
-      await Promise.all([page.close(), bot.stop()]);
-    });
+        const video = page.getByTestId('hls-player');
+        const quality = page.getByLabel('Quality');
+        const options = await quality.locator('option').allTextContents();
+        expect(options).toEqual([expect.stringMatching(/^Auto/), '720p', '480p', '360p']);
+        await quality.selectOption({ label: '360p' });
+        await waitFor(
+          () => video.evaluate((v: HTMLVideoElement) => v.videoHeight === 360),
+          'the 360p rendition',
+          30_000,
+        );
+        await quality.selectOption({ label: '720p' });
+        await waitFor(
+          () => video.evaluate((v: HTMLVideoElement) => v.videoHeight === 720),
+          'the 720p rendition',
+          30_000,
+        );
+        expect(await page.getByRole('alert').count()).toBe(0);
+        // Two cores: this broadcast, its bot and its player must not run on under the next test's.
+        await host.request('broadcast:stop', {});
+        await Promise.all([page.close(), bot.stop()]);
+      },
+    );
 
-    it('invited on stage: HLS paused and muted, producers listed, the composite grows a tile; back to HLS; ended card with the recording', { timeout: 180_000 }, async () => {
-      const { id, links, host } = await stageRoom('On and off stage');
-      const tiles: number[] = [];
-      host.on('broadcastProgress', (p: BroadcastProgress) => tiles.push(p.tiles));
-      await host.request('broadcast:start', {});
-      const page = await joinAsViewer(links.viewer, 'Watcher');
-      await playing(page);
-      // The host (on stage without media: a name tile) and the bot.
-      await waitFor(() => tiles.at(-1) === 2, 'the composite of the host and the bot', 30_000);
-      const video = page.getByTestId('hls-player');
+    it(
+      'invited on stage: HLS paused and muted, producers listed, the composite grows a tile; back to HLS; ended card with the recording',
+      { timeout: 180_000 },
+      async () => {
+        const { id, links, host } = await stageRoom('On and off stage');
+        const tiles: number[] = [];
+        host.on('broadcastProgress', (p: BroadcastProgress) => tiles.push(p.tiles));
+        await host.request('broadcast:start', {});
+        const page = await joinAsViewer(links.viewer, 'Watcher');
+        await playing(page);
+        // The host (on stage without media: a name tile) and the bot.
+        await waitFor(() => tiles.at(-1) === 2, 'the composite of the host and the bot', 30_000);
+        const video = page.getByTestId('hls-player');
 
-      let queue: HandEntry[] = [];
-      host.socket.on('hands:queue', (q) => (queue = q));
-      await page.getByRole('button', { name: 'Raise hand' }).click();
-      const peerId = await peerIdOf(host, 'Watcher');
-      await waitFor(() => queue.some((h) => h.peerId === peerId), 'the raised hand in the queue');
-      await host.request('stage:invite', { peerId });
-      await acceptAndJoinStage(page);
-      // No echo and no delayed copy of oneself: the HLS player rests while on stage.
-      await waitFor(() => video.evaluate((v: HTMLVideoElement) => v.paused && v.muted), 'HLS paused and muted on stage');
-      await waitFor(async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.length === 2, "the guest's producers in GET /api/rooms/:id");
-      await waitFor(() => tiles.at(-1) === 3, 'the composite to gain the guest tile', ON_AIR_MS);
-      await screenshots(page, 'onstage-live');
+        let queue: HandEntry[] = [];
+        host.socket.on('hands:queue', (q) => (queue = q));
+        await page.getByRole('button', { name: 'Raise hand' }).click();
+        const peerId = await peerIdOf(host, 'Watcher');
+        await waitFor(() => queue.some((h) => h.peerId === peerId), 'the raised hand in the queue');
+        await host.request('stage:invite', { peerId });
+        await acceptAndJoinStage(page);
+        // No echo and no delayed copy of oneself: the HLS player rests while on stage.
+        await waitFor(
+          () => video.evaluate((v: HTMLVideoElement) => v.paused && v.muted),
+          'HLS paused and muted on stage',
+        );
+        await waitFor(
+          async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.length === 2,
+          "the guest's producers in GET /api/rooms/:id",
+        );
+        await waitFor(() => tiles.at(-1) === 3, 'the composite to gain the guest tile', ON_AIR_MS);
+        await screenshots(page, 'onstage-live');
 
-      await page.getByRole('button', { name: 'Leave stage' }).click();
-      await waitFor(() => video.evaluate((v: HTMLVideoElement) => !v.paused && !v.muted), 'HLS playing with sound again');
-      await playing(page);
-      await waitFor(async () => Number(/(\d+) s behind live/.exec((await page.locator('.latency').textContent()) ?? '')?.[1] ?? 99) < 10, 'playback near the live edge');
-      await waitFor(() => tiles.at(-1) === 2, 'the composite without the guest', ON_AIR_MS);
+        await page.getByRole('button', { name: 'Leave stage' }).click();
+        await waitFor(
+          () => video.evaluate((v: HTMLVideoElement) => !v.paused && !v.muted),
+          'HLS playing with sound again',
+        );
+        await playing(page);
+        await waitFor(
+          async () =>
+            Number(
+              /(\d+) s behind live/.exec((await page.locator('.latency').textContent()) ?? '')?.[1] ?? 99,
+            ) < 10,
+          'playback near the live edge',
+        );
+        await waitFor(() => tiles.at(-1) === 2, 'the composite without the guest', ON_AIR_MS);
 
-      await host.request('broadcast:stop', {});
-      await page.getByTestId('ended').waitFor({ timeout: 30_000 });
-      await expect(page.getByTestId('hls-player').count()).resolves.toBe(0);
-      await page.getByRole('button', { name: 'Watch the recording' }).waitFor();
-      await screenshots(page, 'ended');
-    });
+        await host.request('broadcast:stop', {});
+        await page.getByTestId('ended').waitFor({ timeout: 30_000 });
+        await expect(page.getByTestId('hls-player').count()).resolves.toBe(0);
+        await page.getByRole('button', { name: 'Watch the recording' }).waitFor();
+        await screenshots(page, 'ended');
+      },
+    );
   });
 });

@@ -8,7 +8,14 @@ export {
   type FfmpegJobSettings,
 } from './ffmpeg/buildFfmpegArgs.js';
 export { buildSdp } from './ffmpeg/buildSdp.js';
-export { computeLayout, MAX_TILES, onAirOf, type Layout, type Rect, type TileBox } from './picture/computeLayout.js';
+export {
+  computeLayout,
+  MAX_TILES,
+  onAirOf,
+  type Layout,
+  type Rect,
+  type TileBox,
+} from './picture/computeLayout.js';
 export { buildScene, sceneCommands, type Scene } from './picture/scene.js';
 export { SlotRelay } from './relay/SlotRelay.js';
 export { RtpSlot } from './relay/RtpSlot.js';

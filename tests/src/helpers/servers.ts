@@ -36,7 +36,12 @@ export class TestIngest {
   }
 
   /** Calls the management API with the secret; returns status and parsed body. */
-  async api<T = unknown>(method: string, path: string, body?: unknown, secret = TEST_SECRET): Promise<{ status: number; body: T }> {
+  async api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    secret = TEST_SECRET,
+  ): Promise<{ status: number; body: T }> {
     const res = await fetch(this.url + path, {
       method,
       headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
@@ -53,7 +58,10 @@ export class TestIngest {
   }
 
   async token(roomId: string, role: Role, name: string): Promise<string> {
-    const { status, body } = await this.api<{ token: string }>('POST', `/api/rooms/${roomId}/tokens`, { role, name });
+    const { status, body } = await this.api<{ token: string }>('POST', `/api/rooms/${roomId}/tokens`, {
+      role,
+      name,
+    });
     if (status !== 201) throw new Error(`token: HTTP ${status}`);
     return body.token;
   }
@@ -65,7 +73,8 @@ export class TestIngest {
 
   async close(): Promise<void> {
     await this.server.close();
-    if (this.ownsDataDir && !process.env.KEEP_TEST_DATA) await rm(this.dataDir, { recursive: true, force: true });
+    if (this.ownsDataDir && !process.env.KEEP_TEST_DATA)
+      await rm(this.dataDir, { recursive: true, force: true });
   }
 }
 
@@ -89,7 +98,12 @@ export async function ownRedisDatabase(db: number): Promise<string> {
 export const ON_AIR_MS = 60_000;
 
 /** Resolves when `check` returns a truthy value; polls, because the condition spans processes. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000, intervalMs = 100): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 15_000,
+  intervalMs = 100,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -100,7 +114,9 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`);
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

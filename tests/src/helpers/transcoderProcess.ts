@@ -3,7 +3,11 @@ import { createWriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-const transcoderMain = join(dirname(createRequire(import.meta.url).resolve('@stagecast/transcoder/package.json')), 'dist', 'main.js');
+const transcoderMain = join(
+  dirname(createRequire(import.meta.url).resolve('@stagecast/transcoder/package.json')),
+  'dist',
+  'main.js',
+);
 
 /** A transcoder as its own OS process, as in production (tests kill it with SIGKILL). */
 export class TranscoderProcess {
@@ -17,7 +21,11 @@ export class TranscoderProcess {
     child.stderr?.on('data', keep);
   }
 
-  static start(env: { dataDir: string; redisUrl?: string; extra?: Record<string, string> }): TranscoderProcess {
+  static start(env: {
+    dataDir: string;
+    redisUrl?: string;
+    extra?: Record<string, string>;
+  }): TranscoderProcess {
     const child = spawn(process.execPath, [transcoderMain], {
       env: {
         ...process.env,

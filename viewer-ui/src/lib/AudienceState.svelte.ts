@@ -69,7 +69,14 @@ export class AudienceState {
     const clientId = newId();
     const self = this.#room.self;
     // Shown at once, greyed, so typing feels instant on a slow link.
-    this.addMessage({ id: `pending:${clientId}`, clientId, text, ts: Date.now(), sender: self, pending: true });
+    this.addMessage({
+      id: `pending:${clientId}`,
+      clientId,
+      text,
+      ts: Date.now(),
+      sender: self,
+      pending: true,
+    });
     try {
       this.addMessage(await this.#chat.send(text, { clientId }));
       this.refusal = null;
@@ -178,7 +185,10 @@ export class AudienceState {
     this.clearInvite();
     this.invite = invite;
     // The server announces expiry too; this covers a lost notification.
-    this.#expiryTimer = setTimeout(() => this.endInvite(invite.inviteId, 'expired'), Math.max(0, invite.expiresAt - Date.now()) + 2000);
+    this.#expiryTimer = setTimeout(
+      () => this.endInvite(invite.inviteId, 'expired'),
+      Math.max(0, invite.expiresAt - Date.now()) + 2000,
+    );
   }
 
   private endInvite(inviteId: string, outcome: InviteEnd): void {

@@ -48,9 +48,11 @@ export class PlayerState {
       });
       player.on('error', (error) => {
         this.playing = false;
-        this.error = error.kind === 'unsupported' ? error.message : 'The stream is not reachable; trying again…';
+        this.error =
+          error.kind === 'unsupported' ? error.message : 'The stream is not reachable; trying again…';
         // The room is still live (else this element would be gone): keep trying quietly.
-        if (error.kind !== 'unsupported') reloadTimer = setTimeout(() => player.load(url), RELOAD_AFTER_FAILURE_MS);
+        if (error.kind !== 'unsupported')
+          reloadTimer = setTimeout(() => player.load(url), RELOAD_AFTER_FAILURE_MS);
       });
       const onPause = () => (this.playing = false);
       const onVolume = () => (this.muted = video.muted);

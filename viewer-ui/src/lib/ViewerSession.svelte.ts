@@ -164,7 +164,11 @@ export class ViewerSession {
       this.stage = null;
       // Back at the live edge: what the guest saw live is ~10 s ahead of where HLS paused.
       this.player.resume();
-      this.notify(reason === 'demoted' ? 'The host moved you back to the audience.' : 'You left the stage. Back to the live stream.');
+      this.notify(
+        reason === 'demoted'
+          ? 'The host moved you back to the audience.'
+          : 'You left the stage. Back to the live stream.',
+      );
     }
   }
 
