@@ -30,9 +30,9 @@ import {
   runPaths,
   sceneCommands,
 } from '../transcoder/dist/index.js';
-import { SESSION_PLAYLIST } from '../transcoder/dist/buildFfmpegArgs.js';
-import { freeTcpPort } from '../transcoder/dist/PortPool.js';
-import { qualitySteps } from '../transcoder/dist/quality.js';
+import { SESSION_PLAYLIST } from '../transcoder/dist/ffmpeg/buildFfmpegArgs.js';
+import { freeTcpPort } from '../transcoder/dist/core/PortPool.js';
+import { qualitySteps } from '../transcoder/dist/quality/quality.js';
 import {
   cpuSelfSeconds,
   machineCpu,
@@ -240,12 +240,17 @@ async function measure(tiles, clip, workDir) {
   const { width, height } = compositeSize(job.ladder);
   const layout = computeLayout(stageOf(tiles), width, height);
   const slotOf = new Map(Array.from({ length: tiles }, (_, k) => [`v${k}`, k]));
-  const sceneNow = () =>
-    buildScene(layout, {
-      videoSlots: job.slots.video,
-      videoSlotOf: (id) => slotOf.get(id),
-      isLive: (k) => relay.isLive('video', k),
-    });
+  // At a quality step's frame rate (its framestep filters on), as the job commands it.
+  const sceneNow = (frameStep = 1) =>
+    buildScene(
+      layout,
+      {
+        videoSlots: job.slots.video,
+        videoSlotOf: (id) => slotOf.get(id),
+        isLive: (k) => relay.isLive('video', k),
+      },
+      frameStep,
+    );
   const senders = [];
   const ports = new PortPool();
   const progress = [];
@@ -372,7 +377,7 @@ async function measure(tiles, clip, workDir) {
       for (const lower of qualitySteps(FRAME_RATE).slice(1)) {
         const c = await capacityRun(
           tiles,
-          scene,
+          sceneNow(lower.frameStep),
           clip,
           join(workDir, `capacity-${tiles}-q${lower.level}`),
           lower,

@@ -315,7 +315,7 @@ export function codeVersion() {
   };
   let distBuiltAt = null;
   try {
-    distBuiltAt = statSync(join(root, 'transcoder/dist/CompositeJob.js')).mtime.toISOString();
+    distBuiltAt = statSync(join(root, 'transcoder/dist/job/CompositeJob.js')).mtime.toISOString();
   } catch {
     // Not built.
   }
