@@ -18,7 +18,11 @@ if (out && graphAt > 0) {
     process.exit(2);
   }
   args[graphAt] = args[graphAt].replace(split[0], `split=${Number(split[1]) + 1}${split[2]}[vref]`);
-  args.push('-map', '[vref]', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-f', 'nut', out);
+  // The same frame clock as the ladder's outputs (`-r` and `-fps_mode vfr`): without it FFmpeg
+  // would drop frames to the lower rate the graph's frame-step filters declare.
+  const rate = args[args.indexOf('-r') + 1] ?? '30';
+  args.push('-map', '[vref]', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0');
+  args.push('-r', rate, '-fps_mode:v', 'vfr', '-f', 'nut', out);
 }
 // FFmpeg dies with this script (as the transcoder's FFmpeg dies with the transcoder).
 const setpriv = '/usr/bin/setpriv';
