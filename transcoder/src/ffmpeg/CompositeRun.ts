@@ -85,10 +85,6 @@ export class CompositeRun {
     return this.ffmpeg?.pid ?? -1;
   }
 
-  get quality(): QualityStep {
-    return this.options.quality;
-  }
-
   static async start(options: CompositeRunOptions): Promise<CompositeRun> {
     const { job, dir, ports } = options;
     const video = await ports.allocate(job.slots.video);
