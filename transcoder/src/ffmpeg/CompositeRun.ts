@@ -65,12 +65,18 @@ export class CompositeRun {
   scene: Scene;
   private ffmpeg: FfmpegProcess | undefined;
   private commander: FilterCommander | undefined;
+  private zmqPort = 0;
+  private stopping = false;
+  /** Resolves once FFmpeg reports its first frame: its real filter graph runs. */
+  private readonly firstFrame: Promise<void>;
+  private markFirstFrame: () => void = () => undefined;
 
   private constructor(
     readonly options: CompositeRunOptions,
     readonly slotPorts: Record<SlotKind, PortPair[]>,
   ) {
     this.scene = options.scene;
+    this.firstFrame = new Promise((resolve) => (this.markFirstFrame = resolve));
   }
 
   get id(): string {
@@ -104,7 +110,7 @@ export class CompositeRun {
       if (job.burnClock) await writeFile(join(dir, runPaths.clock), CLOCK_TEXT);
       const zmqPort = await freeTcpPort();
       await run.spawn(buildFfmpegArgs(job, options.quality, options.scene, zmqPort));
-      run.commander = new FilterCommander(zmqPort);
+      run.zmqPort = zmqPort;
       return run;
     } catch (error) {
       run.kill();
@@ -118,19 +124,43 @@ export class CompositeRun {
    * FFmpeg refused. `scene` becomes the run's scene once FFmpeg answered.
    */
   async apply(commands: readonly string[], scene: Scene, timeoutMs = 5000): Promise<CommandFailure[]> {
-    if (!this.commander || this.exited) throw new Error('FFmpeg is not running');
-    const failures = commands.length === 0 ? [] : await this.commander.send(commands, timeoutMs);
+    if (this.exited) throw new Error('FFmpeg is not running');
+    if (commands.length === 0) {
+      this.scene = scene;
+      return [];
+    }
+    const commander = await this.commanderOnceRunning(timeoutMs);
+    const failures = await commander.send(commands, timeoutMs);
     this.scene = scene;
     return failures;
   }
 
+  /**
+   * The commander, connected only once FFmpeg shows its first frame. FFmpeg builds its filter
+   * graph twice: once while reading its options (every filter's init runs, so the zmq filter
+   * binds its port, and is then freed) and again when its inputs are ready. Commands sent to
+   * the first one are lost; a graph that made a frame is the real one.
+   */
+  private async commanderOnceRunning(timeoutMs: number): Promise<FilterCommander> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('FFmpeg has not shown its first frame yet')), timeoutMs);
+    });
+    await Promise.race([this.firstFrame, late]).finally(() => clearTimeout(timer));
+    if (this.exited || this.stopping) throw new Error('FFmpeg is not running');
+    this.commander ??= new FilterCommander(this.zmqPort);
+    return this.commander;
+  }
+
   /** SIGINT and wait: FFmpeg completes its current segments. */
   async stop(graceMs?: number): Promise<FfmpegExit | null> {
+    this.stopping = true;
     this.commander?.close();
     return (await this.ffmpeg?.stop(graceMs)) ?? null;
   }
 
   kill(): void {
+    this.stopping = true;
     this.commander?.close();
     this.ffmpeg?.kill();
   }
@@ -144,6 +174,7 @@ export class CompositeRun {
       ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
       onProgress: (p) => {
         if (p.frame > this.progress.frame) this.lastAdvance = Date.now();
+        if (p.frame > 0) this.markFirstFrame();
         this.progress = p;
         options.onProgress(this, p);
       },
