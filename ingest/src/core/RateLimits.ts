@@ -56,22 +56,27 @@ export class RateLimits {
     chat: ChatSettings,
     private readonly logger: Logger,
   ) {
-    const windowed = (name: LimitName, { points, windowSeconds }: RateWindow): RateLimiterRedis =>
+    const windowed = (
+      name: LimitName,
+      { points, windowSeconds }: RateWindow,
+      prefix = `stagecast:rate:${name}`,
+    ): RateLimiterRedis =>
       new RateLimiterRedis({
         storeClient: redis,
-        keyPrefix: `stagecast:rate:${name}`,
+        keyPrefix: prefix,
         points,
         duration: windowSeconds,
         // Without this, ioredis queues commands while it reconnects and requests would hang.
         rejectIfRedisNotReady: true,
-        insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration: windowSeconds }),
+        insuranceLimiter: new RateLimiterMemory({ keyPrefix: prefix, points, duration: windowSeconds }),
       });
     // A steady rate per second plus a per-minute allowance for crowds arriving at once (an
     // office behind one NAT opening the same link).
     const bursty = (name: 'join' | 'connect', { perSecond, burst }: LimitSettings['join']) =>
       new BurstyRateLimiter(
         windowed(name, { points: perSecond, windowSeconds: 1 }),
-        windowed(name, { points: burst, windowSeconds: 60 }),
+        // Its own keys: both count the same client over different windows.
+        windowed(name, { points: burst, windowSeconds: 60 }, `stagecast:rate:${name}:burst`),
       );
     this.secretFailures = windowed('secretFailure', settings.secretFailure);
     this.limiters = {
