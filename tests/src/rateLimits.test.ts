@@ -1,9 +1,12 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { loadConfig, type IngestConfig } from '@stagecast/ingest';
 import type { ConnectErrorData, ErrorBody, JoinResponse } from '@stagecast/protocol';
 import { connect, StagecastClientError } from '@stagecast/sdk';
 import { RawClient } from './helpers/rawClient.js';
-import { ownRedisDatabase, TEST_SECRET, TestIngest } from './helpers/servers.js';
+import { ownRedisDatabase, TEST_SECRET, TestIngest, waitFor } from './helpers/servers.js';
 
 // Two ingest processes on one Redis database of this file's own, behind one trusted proxy, so
 // that each test speaks from addresses of its own (X-Forwarded-For) and counts start at zero.
@@ -252,3 +255,84 @@ describe('rate limits', () => {
     expect((await send(host, 8)).ok).toBe(true);
   });
 });
+
+describe('rate limits while Redis is down', () => {
+  let redisProcess: ChildProcess | undefined;
+  let port: number;
+  let server: TestIngest | undefined;
+
+  const startRedis = async () => {
+    redisProcess = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await waitFor(async () => {
+      const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+      // Refused connections while it starts are expected; connect() rejects with them.
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        return (await probe.ping()) === 'PONG';
+      } finally {
+        probe.disconnect();
+      }
+    }, 'redis-server to answer');
+  };
+
+  const stopRedis = async () => {
+    const child = redisProcess;
+    if (!child || child.exitCode !== null) return;
+    await new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGKILL');
+    });
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    await startRedis();
+    const config = limitedConfig(`redis://127.0.0.1:${port}`);
+    server = await TestIngest.start(config);
+  });
+
+  afterAll(async () => {
+    // Back up first, so that the server closes its Redis connections cleanly.
+    if (redisProcess?.exitCode !== null) await startRedis().catch(() => undefined);
+    await server?.close();
+    await stopRedis();
+  });
+
+  it('neither crashes nor locks everyone out: each process limits on its own until Redis is back', async () => {
+    if (!server) throw new Error('no server');
+    const ingest = server;
+    await stopRedis();
+    const ip = freshIp();
+    // Wrong secrets are still answered at once, and still limited.
+    for (let i = 0; i < 5; i++) expect((await apiFrom(ingest, ip, 'wrong-secret')).status).toBe(401);
+    const refused = await apiFrom(ingest, ip, 'wrong-secret');
+    expect(refused.status).toBe(429);
+    expectRateLimitedBody(refused.body);
+    // Another address is not locked out.
+    expect((await apiFrom(ingest, freshIp(), 'wrong-secret')).status).toBe(401);
+
+    await startRedis();
+    await waitFor(
+      async () => (await ingest.api('GET', '/api/rooms')).status === 200,
+      'the API after Redis is back',
+    );
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
