@@ -58,7 +58,7 @@ export class Features {
       { inviteTtlMs: settings.hands.inviteTtlMs, maxStage: settings.maxStage },
       (roomId) => this.audience.changed(roomId),
     );
-    this.chat = new ChatService(ctx, settings.chat, async (roomId, peerId) => {
+    this.chat = new ChatService(ctx, async (roomId, peerId) => {
       // A banned guest must not keep a promotion that would outlive the ban.
       await ctx.presence.setRoleOverride(roomId, peerId, 'viewer');
       await this.hands.remove(roomId, peerId);
@@ -98,7 +98,7 @@ export class Features {
   handlerGroups(): HandlerGroup[] {
     return [
       chatHandlers(this.chat),
-      handHandlers(this.hands, this.promotion, this.audience),
+      handHandlers(this.hands, this.promotion, this.audience, this.ctx.limits),
       broadcastHandlers(this.broadcast, this.layouts),
     ];
   }

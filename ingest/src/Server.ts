@@ -24,6 +24,7 @@ import { ApiAccess } from './rooms/ApiAccess.js';
 import { registerStaticRoutes } from './http/staticFiles.js';
 import { createMetrics } from './http/metrics.js';
 import { Features } from './Features.js';
+import { RateLimits } from './core/RateLimits.js';
 
 /** Socket.IO messages larger than this are refused (chat is 500 characters; SDP-free JSON is small). */
 const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -94,6 +95,7 @@ export class IngestServer {
       rooms,
       roles: new RoleService(io, rooms, presence, logger),
       tokens: new TokenService(config.apiSecret),
+      limits: new RateLimits(redis, config.limits, config.chat, logger),
     };
     const features = await Features.create(ctx, config);
     new StageNotifier(io, rooms);
@@ -102,8 +104,11 @@ export class IngestServer {
       { maxStage: config.maxStage, publicUrl: config.publicUrl },
       features.snapshotProviders(),
     );
-    new Signaling(ctx, [roomHandlers(snapshots), stageHandlers, ...features.handlerGroups()], (roomId) =>
-      features.onPresenceChange(roomId),
+    new Signaling(
+      ctx,
+      config.limits.trustProxy,
+      [roomHandlers(ctx.limits, snapshots), stageHandlers, ...features.handlerGroups()],
+      (roomId) => features.onPresenceChange(roomId),
     );
 
     const router = new Router(logger);
@@ -113,12 +118,12 @@ export class IngestServer {
       res.writeHead(200, { 'content-type': metrics.contentType });
       res.end(await metrics.metrics());
     });
-    const access = new ApiAccess(config.apiSecret, store);
+    const access = new ApiAccess(config.apiSecret, store, ctx.limits, config.limits.trustProxy);
     registerRoomRoutes(
       router,
       ctx,
       access,
-      { publicUrl: config.publicUrl, port: config.port },
+      { publicUrl: config.publicUrl, port: config.port, trustProxy: config.limits.trustProxy },
       features.liveState(),
       (roomId) => features.onRoomDeleted(roomId),
     );

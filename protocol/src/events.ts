@@ -155,6 +155,8 @@ export interface HandshakeAuth {
 /** `connect_error` data: `err.data` on the client. */
 export interface ConnectErrorData {
   code: ErrorCode;
+  /** For RATE_LIMITED: when connecting again can succeed. */
+  retryAfterMs?: number;
 }
 
 /** Claims of a room token (JWT, HS256). */

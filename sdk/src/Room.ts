@@ -97,7 +97,7 @@ export class Room extends Emitter<RoomEvents> {
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
         socket.once('connect_error', (err: Error & { data?: ConnectErrorData }) => {
-          reject(new StagecastClientError({ code: err.data?.code ?? 'UNAVAILABLE', message: err.message }));
+          reject(connectError(err));
         });
       });
       const snapshot = await request(socket, 'room:join', {});
@@ -237,30 +237,65 @@ export class Room extends Emitter<RoomEvents> {
     // The socket's own `connect`, not the manager's `reconnect`: the manager reconnects first,
     // and requests only work once the server has admitted the socket again. This listener is
     // added after the first connection, so every call is a reconnection.
-    s.on('connect', () => {
-      void this.request('room:join', {}).then(
-        (snapshot) => {
-          const layoutBefore = this.layout;
-          this.snapshot = snapshot;
-          this.self = snapshot.self;
-          this.live = snapshot.live;
-          this.layout = layoutOf(snapshot);
-          this.layoutUpdates++;
-          this.viewers = snapshot.audience.viewers;
-          this.activeSpeakerPeerId = snapshot.activeSpeakerPeerId;
-          this.applyStage(snapshot.stage);
-          this.emit('reconnected', snapshot);
-          this.stageChanged();
-          // Another host may have changed the layout while we were away.
-          if (!sameLayout(layoutBefore, this.layout)) this.emit('layoutChanged', this.layout);
-        },
-        (error: unknown) => {
-          const message = error instanceof Error ? error.message : 'Could not rejoin the room';
-          this.emit('closed', 'disconnected', message);
-        },
-      );
+    s.on('connect_error', (err: Error & { data?: ConnectErrorData }) => {
+      // A refused connection is not retried by Socket.IO. Over the server's connection limit,
+      // come back once the server says a retry can succeed, never sooner.
+      const error = connectError(err);
+      if (error.code === 'RATE_LIMITED' && !this.closedReason) {
+        setTimeout(() => {
+          if (!this.closedReason && !s.connected) s.connect();
+        }, retryDelay(error.retryAfterMs));
+      }
     });
+    s.on('connect', () => this.rejoin());
   }
+
+  /** Asks for a fresh snapshot after a reconnection; waits out a rate limit instead of giving up. */
+  private rejoin(): void {
+    void this.request('room:join', {}).then(
+      (snapshot) => {
+        const layoutBefore = this.layout;
+        this.snapshot = snapshot;
+        this.self = snapshot.self;
+        this.live = snapshot.live;
+        this.layout = layoutOf(snapshot);
+        this.layoutUpdates++;
+        this.viewers = snapshot.audience.viewers;
+        this.activeSpeakerPeerId = snapshot.activeSpeakerPeerId;
+        this.applyStage(snapshot.stage);
+        this.emit('reconnected', snapshot);
+        this.stageChanged();
+        // Another host may have changed the layout while we were away.
+        if (!sameLayout(layoutBefore, this.layout)) this.emit('layoutChanged', this.layout);
+      },
+      (error: unknown) => {
+        if (error instanceof StagecastClientError && error.code === 'RATE_LIMITED') {
+          setTimeout(() => {
+            if (!this.closedReason && this.socket.connected) this.rejoin();
+          }, retryDelay(error.retryAfterMs));
+          return;
+        }
+        const message = error instanceof Error ? error.message : 'Could not rejoin the room';
+        this.emit('closed', 'disconnected', message);
+      },
+    );
+  }
+}
+
+/** The StagecastClientError of a refused connection, with the server's code and wait. */
+function connectError(err: Error & { data?: ConnectErrorData }): StagecastClientError {
+  const code = err.data?.code ?? 'UNAVAILABLE';
+  const retryAfterMs = err.data?.retryAfterMs;
+  return new StagecastClientError(
+    retryAfterMs === undefined
+      ? { code, message: err.message }
+      : { code, message: err.message, retryAfterMs },
+  );
+}
+
+/** The server's wait plus up to a second of jitter, so that a crowd does not return at once. */
+function retryDelay(retryAfterMs: number | undefined): number {
+  return (retryAfterMs ?? 1000) + Math.floor(Math.random() * 1000);
 }
 
 /** The snapshot's layout choice; a server from before layouts sends none, which means the default. */

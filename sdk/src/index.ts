@@ -34,12 +34,17 @@ export async function joinWithCode(url: string, code: string, name: string): Pro
       message: 'The server cannot be reached; check the link and your connection',
     });
   });
-  const body = (await res.json().catch(() => ({}))) as { error?: { code?: unknown; message?: string } };
+  const body = (await res.json().catch(() => ({}))) as {
+    error?: { code?: unknown; message?: string; retryAfterMs?: unknown };
+  };
   if (!res.ok) {
-    throw new ClientError({
-      code: isErrorCode(body.error?.code) ? body.error.code : 'INTERNAL',
-      message: body.error?.message ?? `HTTP ${res.status}`,
-    });
+    const code = isErrorCode(body.error?.code) ? body.error.code : 'INTERNAL';
+    const message = body.error?.message ?? `HTTP ${res.status}`;
+    const retryAfterMs = body.error?.retryAfterMs;
+    // RATE_LIMITED carries when a retry can succeed.
+    throw new ClientError(
+      typeof retryAfterMs === 'number' ? { code, message, retryAfterMs } : { code, message },
+    );
   }
   return body as unknown as JoinResponse;
 }

@@ -103,6 +103,8 @@ export class HostSession {
     // end with the reason rather than showing "Reconnecting…" forever.
     const onConnectError = (error: Error & { data?: ConnectErrorData }) => {
       const code = error.data?.code;
+      // Over the connection limit: the SDK connects again once the server's wait is over.
+      if (code === 'RATE_LIMITED') return;
       if (code && FATAL_CODES.has(code)) this.#end(refusalNotice(code, describeError(error)));
       else if (!room.socket.active) this.#end(closedNotice('disconnected', describeError(error)));
     };

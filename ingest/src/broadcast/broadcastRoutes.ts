@@ -19,24 +19,24 @@ export function registerBroadcastRoutes(
   layouts: LayoutService,
 ): void {
   router.add('POST', '/api/rooms/:id/broadcast', async (rc) => {
-    access.requireSecret(rc);
+    await access.requireSecret(rc);
     const record = await access.requireRoom(rc.params.id);
     const { action } = parse(actionSchema, await readJson(rc.req));
     const live = action === 'start' ? await broadcast.start(record.id) : await broadcast.stop(record.id);
     sendJson(rc.res, 200, { live });
   });
   router.add('GET', '/api/rooms/:id/recordings', async (rc) => {
-    access.requireSecret(rc);
+    await access.requireSecret(rc);
     const record = await access.requireRoom(rc.params.id);
     sendJson(rc.res, 200, { recordings: await broadcast.recordings(record.id) });
   });
   router.add('GET', '/api/rooms/:id/layout', async (rc) => {
-    access.requireSecret(rc);
+    await access.requireSecret(rc);
     const record = await access.requireRoom(rc.params.id);
     sendJson(rc.res, 200, await layouts.get(record.id));
   });
   router.add('PUT', '/api/rooms/:id/layout', async (rc) => {
-    access.requireSecret(rc);
+    await access.requireSecret(rc);
     const record = await access.requireRoom(rc.params.id);
     const choice = parse(layoutChoiceSchema, await readJson(rc.req));
     sendJson(rc.res, 200, await layouts.choose(record.id, choice));

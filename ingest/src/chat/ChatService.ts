@@ -1,4 +1,3 @@
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import {
   can,
   StagecastError,
@@ -7,7 +6,6 @@ import {
   type PeerIdentity,
 } from '@stagecast/protocol';
 import type { IngestContext } from '../core/context.js';
-import type { ChatSettings } from '../core/config.js';
 import { channels } from '../core/channels.js';
 import type { PresenceEntry } from '../rooms/PresenceStore.js';
 import { ChatStore } from './ChatStore.js';
@@ -25,28 +23,30 @@ export const MAX_SLOW_MODE_SECONDS = 3600;
  */
 export class ChatService {
   readonly store: ChatStore;
-  private readonly limiter: RateLimiterRedis;
 
   constructor(
-    private readonly ctx: Pick<IngestContext, 'io' | 'redis' | 'store' | 'presence' | 'roles' | 'logger'>,
-    options: ChatSettings,
+    private readonly ctx: Pick<
+      IngestContext,
+      'io' | 'redis' | 'store' | 'presence' | 'roles' | 'logger' | 'limits'
+    >,
     /** Called after a ban, so that hands and invitations of the banned peer are cleaned up. */
     private readonly onBanned: (roomId: string, peerId: string) => Promise<void>,
   ) {
     this.store = new ChatStore(ctx.redis, ctx.logger);
-    this.limiter = new RateLimiterRedis({
-      storeClient: ctx.redis,
-      keyPrefix: 'stagecast:chatrate',
-      points: options.ratePoints,
-      duration: options.rateWindowSeconds,
-    });
   }
 
   state(roomId: string): Promise<ChatState> {
     return this.store.state(roomId);
   }
 
-  async send(roomId: string, sender: PeerIdentity, clientId: string, rawText: string): Promise<ChatMessage> {
+  /** `ip` is the sender's address: one address shares a limit per room, whatever the identities. */
+  async send(
+    roomId: string,
+    sender: PeerIdentity,
+    ip: string,
+    clientId: string,
+    rawText: string,
+  ): Promise<ChatMessage> {
     requirePermission(sender, 'chat', 'You cannot chat in this room');
     const text = sanitizeChatText(rawText);
     if (text.length === 0) throw new StagecastError('BAD_REQUEST', 'The message is empty');
@@ -65,17 +65,21 @@ export class ChatService {
       if (waitMs > 0)
         throw new StagecastError('SLOW_MODE', `Slow mode: one message every ${slowSeconds} s`, waitMs);
     }
+    const personKey = `${roomId}:${sender.peerId}`;
     try {
-      await this.limiter.consume(`${roomId}:${sender.peerId}`);
+      await this.ctx.limits.consume('chat', personKey);
+      // Moderators are exempt from the address limit: they must be heard during a flood.
+      if (!can(sender.role, 'moderate')) {
+        try {
+          await this.ctx.limits.consume('chatIp', `${roomId}:${ip}`);
+        } catch (error) {
+          // The message was not sent: it must not count against the person either.
+          await this.ctx.limits.refund('chat', personKey);
+          throw error;
+        }
+      }
     } catch (error) {
       if (slowSeconds > 0) await this.store.releaseSlowSlot(roomId, sender.peerId);
-      if (error instanceof RateLimiterRes) {
-        throw new StagecastError(
-          'RATE_LIMITED',
-          'You are sending messages too fast',
-          Math.max(1, Math.ceil(error.msBeforeNext)),
-        );
-      }
       throw error;
     }
 

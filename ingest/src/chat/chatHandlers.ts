@@ -21,10 +21,10 @@ const peerId = z.string().min(1).max(64);
 
 /** Chat requests. Roles are read from the server's Peer on every request. */
 export function chatHandlers(chat: ChatService): HandlerGroup {
-  return ({ room, peer }) => ({
+  return ({ room, peer, socket }) => ({
     requests: [
       request('chat:send', z.object({ clientId, text: z.string().max(MAX_RAW_TEXT) }), (p) =>
-        chat.send(room.id, peer.identity, p.clientId, p.text),
+        chat.send(room.id, peer.identity, socket.data.ip, p.clientId, p.text),
       ),
 
       request('chat:delete', z.object({ messageId }), async (p) => {

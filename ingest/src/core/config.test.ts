@@ -30,10 +30,51 @@ describe('loadConfig', () => {
       maxStage: 9,
       logLevel: 'info',
       chat: { ratePoints: 5, rateWindowSeconds: 10 },
+      limits: {
+        join: { perSecond: 10, burst: 300 },
+        connect: { perSecond: 20, burst: 600 },
+        snapshot: { points: 10, windowSeconds: 10 },
+        hand: { points: 10, windowSeconds: 10 },
+        secretFailure: { points: 10, windowSeconds: 300 },
+        chatIp: { points: 50, windowSeconds: 10 },
+        trustProxy: 0,
+      },
       hands: { disconnectGraceMs: 30_000, inviteTtlMs: 60_000 },
       broadcast: { segmentSeconds: 2, liveWindow: 10, record: true, burnClock: false, frameRate: 30 },
     });
     expect(config.numWorkers).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reads the rate limits and how many proxies to trust', () => {
+    const config = loadConfig({
+      ...SECRET,
+      STAGECAST_JOIN_RATE_PER_S: '2',
+      STAGECAST_JOIN_BURST: '0',
+      STAGECAST_CONNECT_RATE_PER_S: '3',
+      STAGECAST_CONNECT_BURST: '4',
+      STAGECAST_SNAPSHOT_RATE_POINTS: '5',
+      STAGECAST_SNAPSHOT_RATE_WINDOW_S: '6',
+      STAGECAST_HAND_RATE_POINTS: '7',
+      STAGECAST_HAND_RATE_WINDOW_S: '8',
+      STAGECAST_SECRET_FAILURES: '9',
+      STAGECAST_SECRET_FAILURE_WINDOW_S: '11',
+      STAGECAST_CHAT_IP_RATE_POINTS: '12',
+      STAGECAST_CHAT_IP_RATE_WINDOW_S: '13',
+      STAGECAST_TRUST_PROXY: 'true',
+    });
+    expect(config.limits).toEqual({
+      join: { perSecond: 2, burst: 0 },
+      connect: { perSecond: 3, burst: 4 },
+      snapshot: { points: 5, windowSeconds: 6 },
+      hand: { points: 7, windowSeconds: 8 },
+      secretFailure: { points: 9, windowSeconds: 11 },
+      chatIp: { points: 12, windowSeconds: 13 },
+      trustProxy: 1,
+    });
+    expect(loadConfig({ ...SECRET, STAGECAST_TRUST_PROXY: '2' }).limits.trustProxy).toBe(2);
+    expect(refusal(() => loadConfig({ ...SECRET, STAGECAST_TRUST_PROXY: 'yes' }))).toContain(
+      'STAGECAST_TRUST_PROXY',
+    );
   });
 
   it('reads every variable, and treats an empty one as unset', () => {

@@ -10,6 +10,65 @@ export interface ChatSettings {
   rateWindowSeconds: number;
 }
 
+/** At most `points` events per window of `windowSeconds`. */
+export interface RateWindow {
+  points: number;
+  windowSeconds: number;
+}
+
+/** A steady rate plus an allowance for a crowd arriving at once. */
+export interface BurstRate {
+  /** Events per second, always allowed. */
+  perSecond: number;
+  /** Events per minute allowed above the steady rate. */
+  burst: number;
+}
+
+/**
+ * Rate limits, counted in Redis and shared by all ingest processes. The defaults let an office
+ * of 500 people behind one NAT address join within a minute.
+ */
+export interface LimitSettings {
+  /**
+   * `POST /api/join` per IP. `STAGECAST_JOIN_RATE_PER_S`, default 10, and
+   * `STAGECAST_JOIN_BURST`, default 300 a minute.
+   */
+  join: BurstRate;
+  /**
+   * Socket.IO connections (reconnections too) per IP. `STAGECAST_CONNECT_RATE_PER_S`, default
+   * 20, and `STAGECAST_CONNECT_BURST`, default 600 a minute.
+   */
+  connect: BurstRate;
+  /**
+   * Join snapshots (`room:join`) per peer. `STAGECAST_SNAPSHOT_RATE_POINTS`, default 10, per
+   * `STAGECAST_SNAPSHOT_RATE_WINDOW_S`, default 10.
+   */
+  snapshot: RateWindow;
+  /**
+   * Hand raises and lowers per peer. `STAGECAST_HAND_RATE_POINTS`, default 10, per
+   * `STAGECAST_HAND_RATE_WINDOW_S`, default 10.
+   */
+  hand: RateWindow;
+  /**
+   * Wrong API secrets per IP; right ones are not counted, but are refused too while an
+   * address is over the limit. `STAGECAST_SECRET_FAILURES`, default 10, per
+   * `STAGECAST_SECRET_FAILURE_WINDOW_S`, default 300.
+   */
+  secretFailure: RateWindow;
+  /**
+   * Chat messages per IP and room, whatever identities send them.
+   * `STAGECAST_CHAT_IP_RATE_POINTS`, default 50, per `STAGECAST_CHAT_IP_RATE_WINDOW_S`,
+   * default 10.
+   */
+  chatIp: RateWindow;
+  /**
+   * How many reverse proxies in front of ingest append to `X-Forwarded-For`; the client's IP
+   * is the entry the outermost of them wrote. 0 (the default) ignores the header and uses the
+   * connection's address. `STAGECAST_TRUST_PROXY`: a count, or `true` for 1 and `false` for 0.
+   */
+  trustProxy: number;
+}
+
 /** Raised hands and stage invitations. */
 export interface HandSettings {
   /**
@@ -63,6 +122,7 @@ export interface IngestConfig {
   /** pino level; from the environment it must be one of {@link LOG_LEVELS}. */
   logLevel: string;
   chat: ChatSettings;
+  limits: LimitSettings;
   hands: HandSettings;
   broadcast: BroadcastSettings;
 }
@@ -90,6 +150,11 @@ const decimal = (min: number, max: number) =>
 
 const flag = z.enum(['true', 'false'], 'must be "true" or "false"').transform((v) => v === 'true');
 
+const trustProxy = z.union([
+  z.enum(['true', 'false']).transform((v) => (v === 'true' ? 1 : 0)),
+  integer(0, 10),
+]);
+
 const ip = z.union([z.ipv4(), z.ipv6()], 'must be an IP address');
 
 /**
@@ -116,6 +181,19 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
   STAGECAST_CHAT_RATE_POINTS: integer(1).default(5),
   STAGECAST_CHAT_RATE_WINDOW_S: integer(1).default(10),
+  STAGECAST_CHAT_IP_RATE_POINTS: integer(1).default(50),
+  STAGECAST_CHAT_IP_RATE_WINDOW_S: integer(1).default(10),
+  STAGECAST_JOIN_RATE_PER_S: integer(1).default(10),
+  STAGECAST_JOIN_BURST: integer(0).default(300),
+  STAGECAST_CONNECT_RATE_PER_S: integer(1).default(20),
+  STAGECAST_CONNECT_BURST: integer(0).default(600),
+  STAGECAST_SNAPSHOT_RATE_POINTS: integer(1).default(10),
+  STAGECAST_SNAPSHOT_RATE_WINDOW_S: integer(1).default(10),
+  STAGECAST_HAND_RATE_POINTS: integer(1).default(10),
+  STAGECAST_HAND_RATE_WINDOW_S: integer(1).default(10),
+  STAGECAST_SECRET_FAILURES: integer(1).default(10),
+  STAGECAST_SECRET_FAILURE_WINDOW_S: integer(1).default(300),
+  STAGECAST_TRUST_PROXY: trustProxy.default(0),
   STAGECAST_INVITE_TTL_MS: integer(1).default(60_000),
   STAGECAST_HAND_GRACE_MS: integer(1).default(30_000),
   STAGECAST_SEGMENT_SECONDS: decimal(0.5, 10).default(2),
@@ -167,6 +245,24 @@ export function loadConfig(
     uiRoot: resolve(e.STAGECAST_UI_ROOT),
     logLevel: e.LOG_LEVEL,
     chat: { ratePoints: e.STAGECAST_CHAT_RATE_POINTS, rateWindowSeconds: e.STAGECAST_CHAT_RATE_WINDOW_S },
+    limits: {
+      join: { perSecond: e.STAGECAST_JOIN_RATE_PER_S, burst: e.STAGECAST_JOIN_BURST },
+      connect: { perSecond: e.STAGECAST_CONNECT_RATE_PER_S, burst: e.STAGECAST_CONNECT_BURST },
+      snapshot: {
+        points: e.STAGECAST_SNAPSHOT_RATE_POINTS,
+        windowSeconds: e.STAGECAST_SNAPSHOT_RATE_WINDOW_S,
+      },
+      hand: { points: e.STAGECAST_HAND_RATE_POINTS, windowSeconds: e.STAGECAST_HAND_RATE_WINDOW_S },
+      secretFailure: {
+        points: e.STAGECAST_SECRET_FAILURES,
+        windowSeconds: e.STAGECAST_SECRET_FAILURE_WINDOW_S,
+      },
+      chatIp: {
+        points: e.STAGECAST_CHAT_IP_RATE_POINTS,
+        windowSeconds: e.STAGECAST_CHAT_IP_RATE_WINDOW_S,
+      },
+      trustProxy: e.STAGECAST_TRUST_PROXY,
+    },
     hands: { disconnectGraceMs: e.STAGECAST_HAND_GRACE_MS, inviteTtlMs: e.STAGECAST_INVITE_TTL_MS },
     broadcast: {
       segmentSeconds: e.STAGECAST_SEGMENT_SECONDS,

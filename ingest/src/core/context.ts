@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
+import type { RateLimits } from './RateLimits.js';
 import type { RoomStore } from '../rooms/RoomStore.js';
 import type { PresenceStore } from '../rooms/PresenceStore.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
@@ -22,6 +23,7 @@ export interface IngestContext {
   rooms: RoomManager;
   roles: RoleService;
   tokens: TokenService;
+  limits: RateLimits;
 }
 
 /** One verified connection: its socket, its live room and its peer. */

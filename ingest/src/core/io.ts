@@ -10,6 +10,8 @@ export interface SocketData {
   tokenRole: Role;
   /** The role at connection time (a promoted viewer is a guest); afterwards it lives on the Peer. */
   role: Role;
+  /** The client's IP (see `STAGECAST_TRUST_PROXY`), for the limits counted per address. */
+  ip: string;
 }
 
 /** Events between ingest processes (through the Socket.IO Redis adapter). */

@@ -102,6 +102,9 @@ export function sendError(
   status = HTTP_STATUS[error.code],
 ): void {
   const body: ErrorBody = { error: error.toWire() };
+  // HTTP clients and proxies read the wait from the header (whole seconds, RFC 9110).
+  if (status === 429 && error.retryAfterMs !== undefined)
+    res.setHeader('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
   sendJson(res, status, body);
 }
 

@@ -13,6 +13,7 @@ import { parse } from '../core/validation.js';
 import type { RoomRecord } from './RoomStore.js';
 import { readJson, sendJson, type RequestContext, type Router } from '../http/router.js';
 import type { ApiAccess } from './ApiAccess.js';
+import { clientIp } from '../core/RateLimits.js';
 
 const displayName = z
   .string()
@@ -67,14 +68,14 @@ export function roomLinks(base: string, record: RoomRecord): CreateRoomResponse[
  */
 export function registerRoomRoutes(
   router: Router,
-  ctx: Pick<IngestContext, 'io' | 'store' | 'presence' | 'rooms' | 'tokens'>,
+  ctx: Pick<IngestContext, 'io' | 'store' | 'presence' | 'rooms' | 'tokens' | 'limits'>,
   access: ApiAccess,
-  links: LinkBase,
+  links: LinkBase & { trustProxy: number },
   live: LiveStateSource,
   onDeleted: (roomId: string) => Promise<void>,
 ): void {
   router.add('POST', '/api/rooms', async (rc) => {
-    access.requireSecret(rc);
+    await access.requireSecret(rc);
     const { name } = parse(createRoomSchema, await readJson(rc.req));
     const record = await ctx.store.create(name);
     const body: CreateRoomResponse = {
@@ -86,14 +87,14 @@ export function registerRoomRoutes(
   });
 
   router.add('GET', '/api/rooms', async (rc) => {
-    access.requireSecret(rc);
+    await access.requireSecret(rc);
     const ids = await ctx.store.list();
     const rooms = (await Promise.all(ids.map((id) => ctx.store.get(id)))).filter((r) => r !== null);
     sendJson(rc.res, 200, { rooms: rooms.map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt })) });
   });
 
   router.add('GET', '/api/rooms/:id', async (rc) => {
-    access.requireSecret(rc);
+    await access.requireSecret(rc);
     const record = await access.requireRoom(rc.params.id);
     const room = ctx.rooms.get(record.id);
     const body: RoomInfo & { links: CreateRoomResponse['links'] } = {
@@ -108,7 +109,7 @@ export function registerRoomRoutes(
   });
 
   router.add('POST', '/api/rooms/:id/tokens', async (rc) => {
-    access.requireSecret(rc);
+    await access.requireSecret(rc);
     const record = await access.requireRoom(rc.params.id);
     const { role, name, ttlSeconds } = parse(createTokenSchema, await readJson(rc.req));
     const token = await ctx.tokens.sign({ roomId: record.id, role, name, ttlSeconds });
@@ -116,7 +117,7 @@ export function registerRoomRoutes(
   });
 
   router.add('DELETE', '/api/rooms/:id', async (rc) => {
-    access.requireSecret(rc);
+    await access.requireSecret(rc);
     const record = await access.requireRoom(rc.params.id);
     await onDeleted(record.id);
     await ctx.store.delete(record.id);
@@ -131,6 +132,8 @@ export function registerRoomRoutes(
   });
 
   router.add('POST', '/api/join', async (rc) => {
+    // Counted before anything is read: a flood costs no more than this.
+    await ctx.limits.consume('join', clientIp(rc.req, links.trustProxy));
     const { code, name } = parse(joinSchema, await readJson(rc.req));
     const resolved = await ctx.store.resolveCode(code);
     const record = resolved && (await ctx.store.get(resolved.roomId));

@@ -1,10 +1,11 @@
-import { can, isStageRole, StagecastError } from '@stagecast/protocol';
+import { can, isStageRole, StagecastError, type ConnectErrorData } from '@stagecast/protocol';
 import type { IngestContext, PeerSession } from '../core/context.js';
 import type { HandlerGroup } from '../core/requests.js';
 import { channels } from '../core/channels.js';
 import type { StagecastSocket } from '../core/io.js';
 import { Peer } from '../rooms/Peer.js';
 import { handle } from './handle.js';
+import { clientIp } from '../core/RateLimits.js';
 
 /**
  * The Socket.IO transport: the token check in the handshake, one Peer per connection, and
@@ -12,7 +13,12 @@ import { handle } from './handle.js';
  */
 export class Signaling {
   constructor(
-    private readonly ctx: Pick<IngestContext, 'io' | 'tokens' | 'store' | 'presence' | 'rooms' | 'logger'>,
+    private readonly ctx: Pick<
+      IngestContext,
+      'io' | 'tokens' | 'store' | 'presence' | 'rooms' | 'logger' | 'limits'
+    >,
+    /** See `STAGECAST_TRUST_PROXY`. */
+    private readonly trustProxy: number,
     private readonly groups: HandlerGroup[],
     /** Called after a peer joined or left, e.g. to refresh the audience count. */
     private readonly onPresenceChange: (roomId: string) => void,
@@ -25,7 +31,11 @@ export class Signaling {
             error instanceof StagecastError
               ? error
               : new StagecastError('INTERNAL', 'Could not verify the token');
-          next(Object.assign(new Error(err.message), { data: { code: err.code } }));
+          const data: ConnectErrorData =
+            err.retryAfterMs === undefined
+              ? { code: err.code }
+              : { code: err.code, retryAfterMs: err.retryAfterMs };
+          next(Object.assign(new Error(err.message), { data }));
         },
       );
     });
@@ -40,6 +50,9 @@ export class Signaling {
   }
 
   private async authenticate(socket: StagecastSocket): Promise<void> {
+    const ip = clientIp(socket.request, this.trustProxy);
+    // Counted before the token is verified, so that a flood of bad tokens is limited too.
+    await this.ctx.limits.consume('connect', ip);
     const auth: unknown = socket.handshake.auth;
     const fields = typeof auth === 'object' && auth !== null ? (auth as Record<string, unknown>) : {};
     const expectedRoom = typeof fields.roomId === 'string' ? fields.roomId : undefined;
@@ -59,6 +72,7 @@ export class Signaling {
       name: claims.name,
       tokenRole: claims.role,
       role,
+      ip,
     };
     // Expiry during a session: the token no longer admits this connection.
     const msLeft = claims.exp * 1000 - Date.now();

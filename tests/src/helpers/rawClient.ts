@@ -18,10 +18,17 @@ export class RawClient {
     readonly snapshot: JoinSnapshot,
   ) {}
 
-  static async connect(url: string, token: string, roomId: string): Promise<RawClient> {
+  /** `headers` go with the handshake (Node only), e.g. `X-Forwarded-For` behind a trusted proxy. */
+  static async connect(
+    url: string,
+    token: string,
+    roomId: string,
+    headers: Record<string, string> = {},
+  ): Promise<RawClient> {
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, {
       auth: { token, roomId },
       transports: ['websocket'],
+      extraHeaders: headers,
       reconnection: false,
       forceNew: true,
     });
