@@ -69,7 +69,12 @@ export class IngestServer {
     });
     const rooms = new RoomManager(
       pool,
-      { listenIp: config.listenIp, announcedIp: config.announcedIp, maxStage: config.maxStage },
+      {
+        listenIp: config.listenIp,
+        announcedIp: config.announcedIp,
+        maxStage: config.maxStage,
+        limits: config.peerLimits,
+      },
       logger,
     );
     pool.on('workerDied', () => {
@@ -102,8 +107,11 @@ export class IngestServer {
       { maxStage: config.maxStage, publicUrl: config.publicUrl },
       features.snapshotProviders(),
     );
-    new Signaling(ctx, [roomHandlers(snapshots), stageHandlers, ...features.handlerGroups()], (roomId) =>
-      features.onPresenceChange(roomId),
+    new Signaling(
+      ctx,
+      [roomHandlers(snapshots), stageHandlers, ...features.handlerGroups()],
+      (roomId) => features.onPresenceChange(roomId),
+      config.maxStage,
     );
 
     const router = new Router(logger);
