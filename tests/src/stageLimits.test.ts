@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AckResult, MediaSource, RoomInfo, RtpParameters } from '@stagecast/protocol';
 import { connect, StagecastClientError, type Room } from '@stagecast/sdk';
+import { io } from 'socket.io-client';
 import { RawClient } from './helpers/rawClient.js';
 import { TestIngest, waitFor } from './helpers/servers.js';
 
@@ -204,6 +205,42 @@ describe('the stage cap', () => {
     const late = await sdk(id, 'cohost', 'Late cohost');
     expect(late.role).toBe('cohost');
     expect(await stageSize()).toBe(MAX_STAGE);
+  });
+
+  it('a co-host who goes away during the handshake gives the seat back', async () => {
+    const { id } = await ingest.createRoom('Aborted joins');
+    await sdk(id, 'host', 'Host');
+    // The handshake is held right after the seat is taken, while the client goes away: the
+    // moment a closed tab or a lost network can hit.
+    const presence = ingest.server.ctx.presence;
+    const takeStageSeat = presence.takeStageSeat.bind(presence);
+    let seated!: () => void;
+    const seatTaken = new Promise<void>((resolve) => (seated = resolve));
+    let resume!: () => void;
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    presence.takeStageSeat = async (...args) => {
+      const result = await takeStageSeat(...args);
+      seated();
+      await resumed;
+      return result;
+    };
+    try {
+      const socket = io(ingest.url, {
+        auth: { token: await ingest.token(id, 'cohost', 'Gone'), roomId: id },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+      });
+      await seatTaken;
+      socket.close();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      presence.takeStageSeat = takeStageSeat;
+      resume();
+    }
+    const a = await sdk(id, 'cohost', 'Cohost A');
+    const b = await sdk(id, 'cohost', 'Cohost B');
+    expect([a.role, b.role]).toEqual(['cohost', 'cohost']);
   });
 
   it('a guest who comes back to a stage filled meanwhile rejoins as a viewer', async () => {

@@ -63,12 +63,20 @@ export class Signaling {
         { peerId: claims.sub, name: claims.name, role, socketId: socket.id, since: Date.now() },
         this.maxStage,
       );
-      if (!seated && role === 'guest') {
+      if (seated) {
+        // A client that goes away before its connection is set up never gets a `disconnect`
+        // (Socket.IO drops it silently): give the seat back then. Once connected, removing the
+        // entry again on disconnect is harmless (it checks the socket id).
+        const release = () =>
+          void this.ctx.presence.remove(claims.room, claims.sub, socket.id).catch(() => undefined);
+        if (socket.conn.readyState === 'closed') release();
+        else socket.conn.once('close', release);
+      } else if (role === 'guest') {
         // A promoted viewer who comes back to a stage filled meanwhile has lost the seat:
         // back to the audience, where one can watch and raise a hand again.
         await this.ctx.presence.setRoleOverride(claims.room, claims.sub, 'viewer');
         role = 'viewer';
-      } else if (!seated) {
+      } else {
         // Hosts and co-hosts have no audience role to fall back to (they watch the stage, not
         // HLS, and their token is their role), and seating them anyway would overfill the
         // compositor's fixed inputs. A webinar's speakers are few and known in advance, so a
