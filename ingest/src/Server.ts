@@ -70,7 +70,12 @@ export class IngestServer {
     });
     const rooms = new RoomManager(
       pool,
-      { listenIp: config.listenIp, announcedIp: config.announcedIp, maxStage: config.maxStage },
+      {
+        listenIp: config.listenIp,
+        announcedIp: config.announcedIp,
+        maxStage: config.maxStage,
+        limits: config.peerLimits,
+      },
       logger,
     );
     pool.on('workerDied', () => {
@@ -109,6 +114,7 @@ export class IngestServer {
       config.limits.trustProxy,
       [roomHandlers(ctx.limits, snapshots), stageHandlers, ...features.handlerGroups()],
       (roomId) => features.onPresenceChange(roomId),
+      config.maxStage,
     );
 
     const router = new Router(logger);

@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'ROOM_CLOSED',
   'CONFLICT',
   'RATE_LIMITED',
+  /** A per-peer cap on transports, producers or consumers (server settings); nothing was created. */
+  'LIMIT_REACHED',
   'CHAT_MUTED',
   'SLOW_MODE',
   'BANNED',
@@ -48,6 +50,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ROOM_CLOSED: 410,
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  LIMIT_REACHED: 409,
   CHAT_MUTED: 403,
   SLOW_MODE: 429,
   BANNED: 403,

@@ -52,6 +52,18 @@ export interface CompositeJobResult {
 /** BullMQ progress of a `composite` job. */
 export type CompositeJobProgress = BroadcastProgress;
 
+/**
+ * The largest stage a server may be configured for (`STAGECAST_MAX_STAGE`): the compositor
+ * mixes at most 32 audio inputs, everyone on stage plus one screen share.
+ */
+export const MAX_STAGE_LIMIT = 31;
+
+/**
+ * The most tiles, and the most audio producers, one {@link StageSnapshot} carries: a full stage
+ * plus one screen share. Ingest never sends more; the compositor refuses a snapshot with more.
+ */
+export const MAX_SNAPSHOT_ENTRIES = MAX_STAGE_LIMIT + 1;
+
 /** One tile of the composite: a person on stage, or a screen share. */
 export interface StageTile {
   peerId: string;

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { LayoutChoice, ProducerInfo, StagePeer } from '@stagecast/protocol';
+import {
+  MAX_SNAPSHOT_ENTRIES,
+  type LayoutChoice,
+  type ProducerInfo,
+  type StagePeer,
+} from '@stagecast/protocol';
 import { stageSnapshot } from './stageSnapshot.js';
 
 const producer = (
@@ -54,6 +59,47 @@ describe('stageSnapshot', () => {
       layout: spotlight,
       version: 7,
     });
+  });
+
+  it('puts one screen share in the picture: the first on stage, with its audio', () => {
+    const sharer = (id: string) =>
+      peer(id, [
+        producer(id, `${id}-screen`, 'screen'),
+        producer(id, `${id}-screen-audio`, 'screen-audio'),
+        producer(id, `${id}-mic`, 'mic'),
+      ]);
+    const snapshot = stageSnapshot({
+      roomName: 'Room',
+      stage: [sharer('a'), sharer('b')],
+      activeSpeakerPeerId: null,
+      layout: spotlight,
+      version: 1,
+    });
+    expect(snapshot.tiles.map((t) => `${t.peerId}:${t.source}`)).toEqual([
+      'a:screen',
+      'a:camera',
+      'b:camera',
+    ]);
+    expect(snapshot.audioProducerIds).toEqual(['a-mic', 'a-screen-audio', 'b-mic']);
+  });
+
+  it('never carries more than the compositor accepts, however many are on stage', () => {
+    const stage = Array.from({ length: 40 }, (_, i) =>
+      peer(`p${i}`, [
+        producer(`p${i}`, `p${i}-mic`, 'mic'),
+        producer(`p${i}`, `p${i}-screen`, 'screen'),
+        producer(`p${i}`, `p${i}-screen-audio`, 'screen-audio'),
+      ]),
+    );
+    const snapshot = stageSnapshot({
+      roomName: 'Room',
+      stage,
+      activeSpeakerPeerId: null,
+      layout: spotlight,
+      version: 1,
+    });
+    expect(snapshot.tiles).toHaveLength(MAX_SNAPSHOT_ENTRIES);
+    expect(snapshot.audioProducerIds).toHaveLength(MAX_SNAPSHOT_ENTRIES);
   });
 
   it('describes an empty stage', () => {

@@ -1,4 +1,10 @@
-import type { LayoutChoice, StagePeer, StageSnapshot, StageTile } from '@stagecast/protocol';
+import {
+  MAX_STAGE_LIMIT,
+  type LayoutChoice,
+  type StagePeer,
+  type StageSnapshot,
+  type StageTile,
+} from '@stagecast/protocol';
 
 /** A room's stage as the compositor needs it. */
 export interface StageInput {
@@ -12,7 +18,9 @@ export interface StageInput {
 /**
  * The stage as the compositor lays it out. Camera-less people still get a tile (their name);
  * a paused producer counts as absent, so a muted camera shows the name tile instead of a frozen
- * frame and a muted microphone takes no audio slot.
+ * frame and a muted microphone takes no audio slot. The picture shows one screen share (the
+ * first on stage, with its audio): the compositor's inputs are sized for a full stage plus one
+ * share, and a snapshot larger than that would be refused whole.
  */
 export function stageSnapshot({
   roomName,
@@ -23,18 +31,26 @@ export function stageSnapshot({
 }: StageInput): StageSnapshot {
   const tiles: StageTile[] = [];
   const audioProducerIds: string[] = [];
-  for (const peer of stage) {
+  let shared = false;
+  // The stage cap keeps a stage within MAX_STAGE_LIMIT; cutting here keeps the snapshot valid
+  // even if two processes admitted the last seat at once.
+  for (const peer of stage.slice(0, MAX_STAGE_LIMIT)) {
     const live = (source: string) => peer.producers.find((p) => p.source === source && !p.paused);
-    const screen = live('screen');
-    if (screen)
+    const screen = shared ? undefined : live('screen');
+    if (screen) {
+      shared = true;
       tiles.push({ peerId: peer.peerId, name: peer.name, source: 'screen', videoProducerId: screen.id });
+    }
     tiles.push({
       peerId: peer.peerId,
       name: peer.name,
       source: 'camera',
       videoProducerId: live('camera')?.id ?? null,
     });
-    for (const p of peer.producers) if (p.kind === 'audio' && !p.paused) audioProducerIds.push(p.id);
+    const mic = live('mic');
+    if (mic) audioProducerIds.push(mic.id);
+    const screenAudio = screen && live('screen-audio');
+    if (screenAudio) audioProducerIds.push(screenAudio.id);
   }
   return { roomName, tiles, audioProducerIds, activeSpeakerPeerId, layout, version };
 }

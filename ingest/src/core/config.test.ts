@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       rtcMinPort: 40000,
       rtcMaxPort: 49999,
       maxStage: 9,
+      peerLimits: { webRtcTransports: 2, plainTransports: 2, producers: 4, consumers: 36 },
       logLevel: 'info',
       chat: { ratePoints: 5, rateWindowSeconds: 10 },
       limits: {
@@ -75,6 +76,24 @@ describe('loadConfig', () => {
     expect(refusal(() => loadConfig({ ...SECRET, STAGECAST_TRUST_PROXY: 'yes' }))).toContain(
       'STAGECAST_TRUST_PROXY',
     );
+  });
+
+  it('reads the per-peer media limits; the consumer default follows the stage cap', () => {
+    expect(loadConfig({ ...SECRET, STAGECAST_MAX_STAGE: '4' }).peerLimits.consumers).toBe(16);
+    expect(
+      loadConfig({
+        ...SECRET,
+        STAGECAST_PEER_MAX_WEBRTC_TRANSPORTS: '3',
+        STAGECAST_PEER_MAX_PLAIN_TRANSPORTS: '0',
+        STAGECAST_PEER_MAX_PRODUCERS: '2',
+        STAGECAST_PEER_MAX_CONSUMERS: '50',
+      }).peerLimits,
+    ).toEqual({ webRtcTransports: 3, plainTransports: 0, producers: 2, consumers: 50 });
+    const message = refusal(() =>
+      loadConfig({ ...SECRET, STAGECAST_PEER_MAX_PRODUCERS: '5', STAGECAST_MAX_STAGE: '32' }),
+    );
+    expect(message).toContain('STAGECAST_PEER_MAX_PRODUCERS must be at most 4');
+    expect(message).toContain('STAGECAST_MAX_STAGE must be at most 31');
   });
 
   it('reads every variable, and treats an empty one as unset', () => {

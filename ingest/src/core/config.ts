@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { MAX_STAGE_LIMIT, MEDIA_SOURCES } from '@stagecast/protocol';
 
 /** Chat limits, per sender. */
 export interface ChatSettings {
@@ -95,6 +96,24 @@ export interface BroadcastSettings {
   frameRate: number;
 }
 
+/**
+ * The most mediasoup objects one connection may hold: without them one person on stage could
+ * use up the server's ports (transports) or its CPU (consumers).
+ */
+export interface PeerLimitSettings {
+  /** Send and receive. `STAGECAST_PEER_MAX_WEBRTC_TRANSPORTS`, default 2. */
+  webRtcTransports: number;
+  /** A bot's video and audio. `STAGECAST_PEER_MAX_PLAIN_TRANSPORTS`, default 2. */
+  plainTransports: number;
+  /** One per source (camera, mic, screen, screen audio). `STAGECAST_PEER_MAX_PRODUCERS`, default 4. */
+  producers: number;
+  /**
+   * Streams received: every source of everyone else on a full stage.
+   * `STAGECAST_PEER_MAX_CONSUMERS`, default 4 × the stage cap.
+   */
+  consumers: number;
+}
+
 /** Runtime configuration, read from the environment once at start-up (see the README's table). */
 export interface IngestConfig {
   /** HTTP port for the API, Socket.IO, UIs and HLS. Default 8080; 0 picks a free port. */
@@ -115,8 +134,9 @@ export interface IngestConfig {
   rtcMaxPort: number;
   /** Number of mediasoup workers. Default: one per core. */
   numWorkers: number;
-  /** Greatest number of people on stage at once. Default 9. */
+  /** Greatest number of people on stage at once, whatever their role. Default 9. */
   maxStage: number;
+  peerLimits: PeerLimitSettings;
   /** Directory of the built UIs (broadcaster-ui/dist, viewer-ui/dist); the repo root by default. */
   uiRoot: string;
   /** pino level; from the environment it must be one of {@link LOG_LEVELS}. */
@@ -176,7 +196,12 @@ const envSchema = z.object({
   // 0 has always meant "one worker".
   STAGECAST_WORKERS: integer(0).default(cpus().length),
   // A compositor mixes at most 32 audio inputs: everyone on stage plus a screen share.
-  STAGECAST_MAX_STAGE: integer(1, 31).default(9),
+  STAGECAST_MAX_STAGE: integer(1, MAX_STAGE_LIMIT).default(9),
+  STAGECAST_PEER_MAX_WEBRTC_TRANSPORTS: integer(1, 16).default(2),
+  STAGECAST_PEER_MAX_PLAIN_TRANSPORTS: integer(0, 16).default(2),
+  // More than one per source is refused anyway.
+  STAGECAST_PEER_MAX_PRODUCERS: integer(1, MEDIA_SOURCES.length).default(MEDIA_SOURCES.length),
+  STAGECAST_PEER_MAX_CONSUMERS: integer(1, 1000).optional(),
   STAGECAST_UI_ROOT: z.string().default(new URL('../../..', import.meta.url).pathname),
   LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
   STAGECAST_CHAT_RATE_POINTS: integer(1).default(5),
@@ -242,6 +267,12 @@ export function loadConfig(
     rtcMaxPort: e.STAGECAST_RTC_MAX_PORT,
     numWorkers: Math.max(1, e.STAGECAST_WORKERS),
     maxStage: e.STAGECAST_MAX_STAGE,
+    peerLimits: {
+      webRtcTransports: e.STAGECAST_PEER_MAX_WEBRTC_TRANSPORTS,
+      plainTransports: e.STAGECAST_PEER_MAX_PLAIN_TRANSPORTS,
+      producers: e.STAGECAST_PEER_MAX_PRODUCERS,
+      consumers: e.STAGECAST_PEER_MAX_CONSUMERS ?? MEDIA_SOURCES.length * e.STAGECAST_MAX_STAGE,
+    },
     uiRoot: resolve(e.STAGECAST_UI_ROOT),
     logLevel: e.LOG_LEVEL,
     chat: { ratePoints: e.STAGECAST_CHAT_RATE_POINTS, rateWindowSeconds: e.STAGECAST_CHAT_RATE_WINDOW_S },

@@ -81,9 +81,10 @@ export class StagePromotion {
     }
     if (who.role !== 'viewer') throw new StagecastError('BAD_REQUEST', 'You are already on stage');
     const outcome = await this.invites.withStageLock(roomId, async () => {
-      await this.requireStageRoom(roomId);
+      await this.takeSeat(roomId, who.peerId);
       const claim = await this.invites.claim(roomId, invite, 'accepted');
       if (claim !== 'claimed') {
+        await this.ctx.presence.updateRole(roomId, who.peerId, 'viewer');
         throw claim === 'expired'
           ? new StagecastError('INVITE_EXPIRED', 'This invitation has expired')
           : new StagecastError('NO_INVITE', 'This invitation is no longer open');
@@ -156,6 +157,22 @@ export class StagePromotion {
       .to(channels.managers(roomId))
       .to(channels.peer(roomId, invite.peerId))
       .emit('stage:inviteEnded', { inviteId: invite.inviteId, peerId: invite.peerId, outcome });
+  }
+
+  /**
+   * Seats the viewer in presence as a guest, atomically with the count, so that co-hosts
+   * connecting at the same moment cannot overfill the stage; STAGE_FULL when it is full.
+   */
+  private async takeSeat(roomId: string, peerId: string): Promise<void> {
+    const entry = await this.ctx.presence.get(roomId, peerId);
+    if (!entry) throw new StagecastError('NOT_FOUND', 'You are not connected to this room');
+    const seated = await this.ctx.presence.takeStageSeat(
+      roomId,
+      { ...entry, role: 'guest' },
+      this.options.maxStage,
+    );
+    if (!seated)
+      throw new StagecastError('STAGE_FULL', `The stage is full (${this.options.maxStage} people)`);
   }
 
   /** Throws STAGE_FULL when the stage (counted over every process) has no free place. */

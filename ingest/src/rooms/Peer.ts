@@ -8,11 +8,23 @@ export interface ProducerAppData extends types.AppData {
 
 export type PeerTransport = types.WebRtcTransport | types.PlainTransport;
 
+export type TransportKind = 'webrtc' | 'plain';
+
 /** One connected person in one room on this ingest process, and their mediasoup objects. */
 export class Peer {
   readonly transports = new Map<string, PeerTransport>();
   readonly producers = new Map<string, types.Producer<ProducerAppData>>();
   readonly consumers = new Map<string, types.Consumer>();
+  /**
+   * Requests mediasoup is still working on. Counted with what exists, so that concurrent
+   * requests cannot all pass a limit that each checks before its first `await`.
+   */
+  readonly pending = {
+    transports: { webrtc: 0, plain: 0 } satisfies Record<TransportKind, number>,
+    sources: new Set<MediaSource>(),
+    /** Producer ids being consumed. */
+    consumes: new Set<string>(),
+  };
   private closed = false;
 
   constructor(
@@ -35,8 +47,26 @@ export class Peer {
     return { ...this.identity, producers: this.producerInfos() };
   }
 
+  /** Published, or being published. */
   hasSource(source: MediaSource): boolean {
-    return [...this.producers.values()].some((p) => p.appData.source === source);
+    return (
+      this.pending.sources.has(source) ||
+      [...this.producers.values()].some((p) => p.appData.source === source)
+    );
+  }
+
+  /** Transports of one kind, those being created included. */
+  transportCount(kind: TransportKind): number {
+    const existing = [...this.transports.values()].filter((t) => transportKind(t) === kind).length;
+    return existing + this.pending.transports[kind];
+  }
+
+  /** Receiving `producerId`, or asking to. */
+  consumes(producerId: string): boolean {
+    return (
+      this.pending.consumes.has(producerId) ||
+      [...this.consumers.values()].some((c) => c.producerId === producerId)
+    );
   }
 
   /** Closes every transport (and so every producer and consumer) but keeps the peer. */
@@ -62,4 +92,8 @@ export function producerInfo(producer: types.Producer<ProducerAppData>): Produce
     source: producer.appData.source,
     paused: producer.paused,
   };
+}
+
+export function transportKind(transport: PeerTransport): TransportKind {
+  return 'iceParameters' in transport ? 'webrtc' : 'plain';
 }

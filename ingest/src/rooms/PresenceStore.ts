@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { PeerIdentity, Role } from '@stagecast/protocol';
+import { isStageRole, ROLES, type PeerIdentity, type Role } from '@stagecast/protocol';
 import { peerIdentitySchema } from '@stagecast/protocol/schemas';
 import type { Logger } from '../core/logger.js';
+import { LuaScript } from '../core/LuaScript.js';
 import { readRecord } from '../core/validation.js';
 
 export interface PresenceEntry extends PeerIdentity {
@@ -17,6 +18,30 @@ const presenceEntrySchema = peerIdentitySchema.extend({
 
 const presenceKey = (roomId: string) => `stagecast:room:${roomId}:presence`;
 const rolesKey = (roomId: string) => `stagecast:room:${roomId}:roles`;
+
+const STAGE_ROLES = ROLES.filter(isStageRole);
+
+/**
+ * Writes ARGV[2] as ARGV[1]'s entry if fewer than ARGV[3] others hold a stage role (ARGV[4..]);
+ * 1 if written. Counting and writing in one script is what makes the stage cap hold when many
+ * connect or accept at once, on any number of processes. The peer's own entry (an older
+ * connection, or the viewer entry of someone being promoted) does not count.
+ */
+const TAKE_SEAT = new LuaScript(`
+local stage = {}
+for i = 4, #ARGV do stage[ARGV[i]] = true end
+local taken = 0
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if all[i] ~= ARGV[1] then
+    local ok, entry = pcall(cjson.decode, all[i + 1])
+    if ok and type(entry) == 'table' and stage[entry.role] then taken = taken + 1 end
+  end
+end
+if taken >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`);
 
 /**
  * Who is connected to a room, and role overrides (viewer ⇄ guest), in Redis so that every
@@ -34,6 +59,19 @@ export class PresenceStore {
 
   async add(roomId: string, entry: PresenceEntry): Promise<void> {
     await this.redis.hset(presenceKey(roomId), entry.peerId, JSON.stringify(entry));
+  }
+
+  /**
+   * Adds or rewrites `entry` (which holds a stage role) if the stage has a free seat, counted
+   * over every process; false, and nothing written, when `maxStage` others are on stage.
+   */
+  async takeStageSeat(roomId: string, entry: PresenceEntry, maxStage: number): Promise<boolean> {
+    const written = await TAKE_SEAT.run(
+      this.redis,
+      [presenceKey(roomId)],
+      [entry.peerId, JSON.stringify(entry), maxStage, ...STAGE_ROLES],
+    );
+    return written === 1;
   }
 
   /** Removes the entry only if it still belongs to `socketId` (a newer connection may own it). */

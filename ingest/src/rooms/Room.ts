@@ -20,12 +20,15 @@ import type { Logger } from '../core/logger.js';
 import { TypedEmitter } from '../core/TypedEmitter.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import { MEDIA_CODECS } from '../media/mediaCodecs.js';
-import { Peer, producerInfo, type ProducerAppData } from './Peer.js';
+import { Peer, producerInfo, type PeerTransport, type ProducerAppData } from './Peer.js';
+import { reserveConsume, reserveSource, reserveTransport, type PeerMediaLimits } from './mediaLimits.js';
 
 export interface RoomMediaOptions {
   listenIp: string;
   announcedIp: string | undefined;
   maxStage: number;
+  /** Per-peer caps; a request over one is refused with LIMIT_REACHED and creates nothing. */
+  limits: PeerMediaLimits;
 }
 
 interface RoomEvents extends Record<string, unknown[]> {
@@ -146,19 +149,26 @@ export class Room extends TypedEmitter<RoomEvents> {
       'publish',
       direction === 'send' ? 'Only people on stage can publish' : 'Viewers watch the HLS stream',
     );
-    const transport = await this.router.createWebRtcTransport({
-      listenInfos: [
-        { protocol: 'udp', ip: this.options.listenIp, announcedAddress: this.options.announcedIp },
-        { protocol: 'tcp', ip: this.options.listenIp, announcedAddress: this.options.announcedIp },
-      ],
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: 1_000_000,
-      appData: { direction },
+    const release = reserveTransport(peer, 'webrtc', this.options.limits);
+    const transport = await this.router
+      .createWebRtcTransport({
+        listenInfos: [
+          { protocol: 'udp', ip: this.options.listenIp, announcedAddress: this.options.announcedIp },
+          { protocol: 'tcp', ip: this.options.listenIp, announcedAddress: this.options.announcedIp },
+        ],
+        enableUdp: true,
+        enableTcp: true,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: 1_000_000,
+        appData: { direction },
+      })
+      .finally(release);
+    this.adoptTransport(peer, transport);
+    // A client that closes its transport ends DTLS; the server's side would otherwise hold a
+    // place under the transport limit for the rest of the connection.
+    transport.on('dtlsstatechange', (state) => {
+      if (state === 'closed') transport.close();
     });
-    peer.transports.set(transport.id, transport);
-    transport.observer.once('close', () => peer.transports.delete(transport.id));
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
@@ -170,13 +180,19 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** A comedia plain transport with RTCP on its own port, for bots sending RTP. */
   async createPlainTransport(peer: Peer): Promise<PlainTransportInfo> {
     this.require(peer, 'publish', 'Only people on stage can publish');
-    const transport = await this.router.createPlainTransport({
-      listenInfo: { protocol: 'udp', ip: this.options.listenIp, announcedAddress: this.options.announcedIp },
-      rtcpMux: false,
-      comedia: true,
-    });
-    peer.transports.set(transport.id, transport);
-    transport.observer.once('close', () => peer.transports.delete(transport.id));
+    const release = reserveTransport(peer, 'plain', this.options.limits);
+    const transport = await this.router
+      .createPlainTransport({
+        listenInfo: {
+          protocol: 'udp',
+          ip: this.options.listenIp,
+          announcedAddress: this.options.announcedIp,
+        },
+        rtcpMux: false,
+        comedia: true,
+      })
+      .finally(release);
+    this.adoptTransport(peer, transport);
     return {
       id: transport.id,
       ip: this.options.announcedIp ?? this.options.listenIp,
@@ -216,9 +232,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.require(peer, 'publish', 'Only people on stage can publish');
     if (SOURCE_KIND[req.source] !== req.kind)
       throw new StagecastError('BAD_REQUEST', `A ${req.source} producer must be ${SOURCE_KIND[req.source]}`);
-    if (peer.hasSource(req.source))
-      throw new StagecastError('CONFLICT', `You already publish a ${req.source}; close it first`);
     const transport = this.transportOf(peer, req.transportId);
+    const release = reserveSource(peer, req.source, this.options.limits);
     let producer: types.Producer<ProducerAppData>;
     try {
       producer = await transport.produce<ProducerAppData>({
@@ -232,6 +247,8 @@ export class Room extends TypedEmitter<RoomEvents> {
         'BAD_REQUEST',
         `Cannot produce: ${error instanceof Error ? error.message : 'invalid parameters'}`,
       );
+    } finally {
+      release();
     }
     // The role may have changed while mediasoup was working (demoted mid-request).
     if (!this.peers.has(peer.id) || !can(peer.role, 'publish') || transport.closed) {
@@ -282,8 +299,16 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (!consumable) {
       throw new StagecastError('BAD_REQUEST', 'Your device cannot receive this media');
     }
+    const release = reserveConsume(peer, producer.id, this.options.limits);
     // Paused until the client has its consumer ready, so no key frame is lost.
-    const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
+    const consumer = await transport
+      .consume({ producerId: producer.id, rtpCapabilities, paused: true })
+      .finally(release);
+    // The peer may have left the stage (its media closed) while mediasoup was working.
+    if (transport.closed || this.peers.get(peer.id) !== peer) {
+      consumer.close();
+      throw new StagecastError('FORBIDDEN', 'You are no longer on stage');
+    }
     peer.consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
     consumer.on('producerclose', () => {
@@ -340,6 +365,17 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (this.activeSpeakerPeerId === peerId) return;
     this.activeSpeakerPeerId = peerId;
     this.safeEmit('activeSpeaker', peerId);
+  }
+
+  private adoptTransport(peer: Peer, transport: PeerTransport): void {
+    // Demoted, replaced or gone while mediasoup was working: nobody would ever close it.
+    if (this.peers.get(peer.id) !== peer || !can(peer.role, 'publish')) {
+      transport.close();
+      throw new StagecastError('FORBIDDEN', 'You are no longer on stage');
+    }
+    peer.transports.set(transport.id, transport);
+    const observer: types.TransportObserver = transport.observer;
+    observer.once('close', () => peer.transports.delete(transport.id));
   }
 
   private transportOf(peer: Peer, transportId: string) {

@@ -22,6 +22,8 @@ export class Signaling {
     private readonly groups: HandlerGroup[],
     /** Called after a peer joined or left, e.g. to refresh the audience count. */
     private readonly onPresenceChange: (roomId: string) => void,
+    /** Greatest number of people on stage at once, whatever their role. */
+    private readonly maxStage: number,
   ) {
     ctx.io.use((socket, next) => {
       this.authenticate(socket).then(
@@ -64,8 +66,43 @@ export class Signaling {
     }
     // Everything asynchronous happens here, before `connection`: a client's first request
     // may arrive right after it connects, and handlers must already be listening.
-    const role = await this.ctx.presence.effectiveRole(claims.room, claims.sub, claims.role);
-    await this.ctx.rooms.open(claims.room, record.name);
+    let role = await this.ctx.presence.effectiveRole(claims.room, claims.sub, claims.role);
+    // The seat is taken here, before the connection exists, so that a full stage is refused in
+    // the handshake with a code the client can show, and concurrent connections cannot all
+    // pass one count.
+    if (isStageRole(role)) {
+      const seated = await this.ctx.presence.takeStageSeat(
+        claims.room,
+        { peerId: claims.sub, name: claims.name, role, socketId: socket.id, since: Date.now() },
+        this.maxStage,
+      );
+      if (seated) {
+        // A client that goes away before its connection is set up never gets a `disconnect`
+        // (Socket.IO drops it silently): give the seat back then. Once connected, removing the
+        // entry again on disconnect is harmless (it checks the socket id).
+        const release = () =>
+          void this.ctx.presence.remove(claims.room, claims.sub, socket.id).catch(() => undefined);
+        if (socket.conn.readyState === 'closed') release();
+        else socket.conn.once('close', release);
+      } else if (role === 'guest') {
+        // A promoted viewer who comes back to a stage filled meanwhile has lost the seat:
+        // back to the audience, where one can watch and raise a hand again.
+        await this.ctx.presence.setRoleOverride(claims.room, claims.sub, 'viewer');
+        role = 'viewer';
+      } else {
+        // Hosts and co-hosts have no audience role to fall back to (they watch the stage, not
+        // HLS, and their token is their role), and seating them anyway would overfill the
+        // compositor's fixed inputs. A webinar's speakers are few and known in advance, so a
+        // clear refusal ("the stage is full") is what the organiser needs to see: someone
+        // leaves the stage, or the cap is raised.
+        throw new StagecastError('STAGE_FULL', `The stage is full (${this.maxStage} people)`);
+      }
+    }
+    await this.ctx.rooms.open(claims.room, record.name).catch(async (error: unknown) => {
+      // No connection will ever remove the seat taken above.
+      await this.ctx.presence.remove(claims.room, claims.sub, socket.id).catch(() => undefined);
+      throw error;
+    });
     socket.data = {
       roomId: claims.room,
       peerId: claims.sub,

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { isSafeId, LAYOUT_MODES, type CompositeJobData, type IngestMessage } from '@stagecast/protocol';
+import {
+  isSafeId,
+  LAYOUT_MODES,
+  MAX_SNAPSHOT_ENTRIES,
+  type CompositeJobData,
+  type IngestMessage,
+} from '@stagecast/protocol';
 import { MAX_TILES } from '../picture/computeLayout.js';
 
 const safeId = z.string().refine(isSafeId, 'not a safe id');
@@ -36,7 +42,10 @@ export const compositeJobSchema = z.object({
   liveWindow: z.number().int().min(2).max(1000),
   burnClock: z.boolean(),
   frameRate: z.number().int().min(1).max(60),
-  slots: z.object({ video: z.number().int().min(1).max(MAX_TILES), audio: z.number().int().min(1).max(32) }),
+  slots: z.object({
+    video: z.number().int().min(1).max(MAX_TILES),
+    audio: z.number().int().min(1).max(MAX_SNAPSHOT_ENTRIES),
+  }),
 }) satisfies z.ZodType<CompositeJobData>;
 
 const port = z.number().int().min(1).max(65535);
@@ -51,8 +60,8 @@ const stageSchema = z.object({
         videoProducerId: z.string().max(128).nullable(),
       }),
     )
-    .max(64),
-  audioProducerIds: z.array(z.string().max(128)).max(64),
+    .max(MAX_SNAPSHOT_ENTRIES),
+  audioProducerIds: z.array(z.string().max(128)).max(MAX_SNAPSHOT_ENTRIES),
   activeSpeakerPeerId: z.string().max(128).nullable(),
   layout: z.object({ mode: z.enum(LAYOUT_MODES), pinnedPeerId: z.string().max(128).nullable() }),
   version: z.number().int().min(0),
