@@ -13,6 +13,7 @@ import { parse } from '../core/validation.js';
 import type { RoomRecord } from './RoomStore.js';
 import { readJson, sendJson, type RequestContext, type Router } from '../http/router.js';
 import type { ApiAccess } from './ApiAccess.js';
+import { entityId } from '../core/ids.js';
 
 const displayName = z
   .string()
@@ -30,7 +31,7 @@ const createTokenSchema = z.object({
     .max(7 * 24 * 3600)
     .optional(),
 });
-const joinSchema = z.object({ code: z.string().min(1).max(64), name: displayName });
+const joinSchema = z.object({ code: entityId, name: displayName });
 
 export { displayName };
 
