@@ -22,7 +22,8 @@ import { Router, sendJson } from './http/router.js';
 import { registerRoomRoutes } from './rooms/roomRoutes.js';
 import { ApiAccess } from './rooms/ApiAccess.js';
 import { registerStaticRoutes } from './http/staticFiles.js';
-import { createMetrics } from './http/metrics.js';
+import { createMetrics, listenMetrics } from './http/metrics.js';
+import { checkReady } from './http/readiness.js';
 import { Features } from './Features.js';
 
 /** Socket.IO messages larger than this are refused (chat is 500 characters; SDP-free JSON is small). */
@@ -38,6 +39,7 @@ export class IngestServer {
     private readonly pool: WorkerPool,
     private readonly features: Features,
     private readonly redisClients: Redis[],
+    private readonly metricsHttp: HttpServer | undefined,
   ) {}
 
   static async create(
@@ -108,12 +110,17 @@ export class IngestServer {
 
     const router = new Router(logger);
     const metrics = createMetrics(rooms, pool);
-    router.add('GET', '/healthz', ({ res }) => sendJson(res, 200, { ok: true, workers: pool.size }));
-    router.add('GET', '/metrics', async ({ res }) => {
-      res.writeHead(200, { 'content-type': metrics.contentType });
-      res.end(await metrics.metrics());
-    });
     const access = new ApiAccess(config.apiSecret, store);
+    router.add('GET', '/healthz', ({ res }) => sendJson(res, 200, { ok: true, workers: pool.size }));
+    router.add('GET', '/readyz', async ({ res }) => {
+      await checkReady(redis, () => pool.size);
+      sendJson(res, 200, { ok: true });
+    });
+    router.add('GET', '/metrics', async (rc) => {
+      access.requireSecret(rc);
+      rc.res.writeHead(200, { 'content-type': metrics.contentType });
+      rc.res.end(await metrics.metrics());
+    });
     registerRoomRoutes(
       router,
       ctx,
@@ -142,7 +149,10 @@ export class IngestServer {
       http.once('error', reject);
       http.listen(config.port, config.host, () => resolve());
     });
-    const server = new IngestServer(ctx, http, pool, features, [redis, pub, sub]);
+    const metricsHttp = config.metricsListen
+      ? await listenMetrics(metrics, config.metricsListen.host, config.metricsListen.port)
+      : undefined;
+    const server = new IngestServer(ctx, http, pool, features, [redis, pub, sub], metricsHttp);
     logger.info({ url: server.url }, 'ingest listening');
     return server;
   }
@@ -153,6 +163,11 @@ export class IngestServer {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Port of the separate `/metrics` listener, when `STAGECAST_METRICS_LISTEN` set one. */
+  get metricsPort(): number | undefined {
+    return (this.metricsHttp?.address() as AddressInfo | null | undefined)?.port;
   }
 
   /** Pids of the mediasoup workers (tests kill one to check recovery). */
@@ -173,6 +188,8 @@ export class IngestServer {
       void this.ctx.io.close(() => resolve());
     });
     this.http.closeAllConnections();
+    this.metricsHttp?.close();
+    this.metricsHttp?.closeAllConnections();
     await Promise.all(this.redisClients.map((c) => c.quit().catch(() => undefined)));
   }
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
-const SECRET = { STAGECAST_API_SECRET: 'secret' };
+const STRONG = 'a-secret-of-at-least-32-characters';
+const SECRET = { STAGECAST_API_SECRET: STRONG };
 
 /** The message of the ConfigError that `fn` throws. */
 function refusal(fn: () => unknown): string {
@@ -20,7 +21,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 8080,
       host: '0.0.0.0',
-      apiSecret: 'secret',
+      apiSecret: STRONG,
       redisUrl: 'redis://127.0.0.1:6379',
       publicUrl: undefined,
       listenIp: '127.0.0.1',
@@ -28,6 +29,7 @@ describe('loadConfig', () => {
       rtcMinPort: 40000,
       rtcMaxPort: 49999,
       maxStage: 9,
+      metricsListen: undefined,
       logLevel: 'info',
       chat: { ratePoints: 5, rateWindowSeconds: 10 },
       hands: { disconnectGraceMs: 30_000, inviteTtlMs: 60_000 },
@@ -53,6 +55,7 @@ describe('loadConfig', () => {
       STAGECAST_RECORD: 'false',
       STAGECAST_BURN_CLOCK: 'true',
       STAGECAST_FRAME_RATE: '25',
+      STAGECAST_METRICS_LISTEN: '10.0.0.5:9464',
       LOG_LEVEL: 'warn',
     });
     expect(config).toMatchObject({
@@ -62,6 +65,7 @@ describe('loadConfig', () => {
       announcedIp: undefined,
       numWorkers: 1,
       maxStage: 4,
+      metricsListen: { host: '10.0.0.5', port: 9464 },
       logLevel: 'warn',
       chat: { ratePoints: 3, rateWindowSeconds: 10 },
       hands: { disconnectGraceMs: 1000, inviteTtlMs: 500 },
@@ -70,12 +74,18 @@ describe('loadConfig', () => {
   });
 
   it('lets overrides win over the environment', () => {
-    const config = loadConfig({ PORT: '9000' }, { apiSecret: 'given', port: 0, maxStage: 2 });
-    expect(config).toMatchObject({ apiSecret: 'given', port: 0, maxStage: 2 });
+    const config = loadConfig({ PORT: '9000' }, { apiSecret: `given-${STRONG}`, port: 0, maxStage: 2 });
+    expect(config).toMatchObject({ apiSecret: `given-${STRONG}`, port: 0, maxStage: 2 });
   });
 
-  it('requires the API secret', () => {
+  it('requires an API secret of at least 32 characters', () => {
     expect(refusal(() => loadConfig({}))).toMatch(/STAGECAST_API_SECRET is required/);
+    expect(refusal(() => loadConfig({ STAGECAST_API_SECRET: 'x'.repeat(31) }))).toMatch(
+      /STAGECAST_API_SECRET must be at least 32 characters/,
+    );
+    // Overrides (embedding, tests) are held to the same rule.
+    expect(refusal(() => loadConfig({}, { apiSecret: 'short' }))).toMatch(/at least 32 characters/);
+    expect(loadConfig({ STAGECAST_API_SECRET: 'x'.repeat(32) }).apiSecret).toHaveLength(32);
   });
 
   it('refuses broadcast settings the compositor would refuse at go-live', () => {
@@ -105,6 +115,7 @@ describe('loadConfig', () => {
       ['STAGECAST_LISTEN_IP', 'localhost', 'must be an IP address'],
       ['STAGECAST_PUBLIC_URL', 'live.example.com', 'must be an http(s) URL'],
       ['LOG_LEVEL', 'verbose', 'must be one of'],
+      ['STAGECAST_METRICS_LISTEN', '9464', 'must be host:port'],
     ] as const) {
       expect(refusal(() => loadConfig({ ...SECRET, [name]: value }))).toContain(`${name} ${reason}`);
     }

@@ -60,6 +60,11 @@ export interface IngestConfig {
   maxStage: number;
   /** Directory of the built UIs (broadcaster-ui/dist, viewer-ui/dist); the repo root by default. */
   uiRoot: string;
+  /**
+   * `host:port` of a separate listener for `/metrics`, open to whoever reaches it.
+   * `STAGECAST_METRICS_LISTEN`; unset: `/metrics` is on the main port and needs the API secret.
+   */
+  metricsListen: { host: string; port: number } | undefined;
   /** pino level; from the environment it must be one of {@link LOG_LEVELS}. */
   logLevel: string;
   chat: ChatSettings;
@@ -92,6 +97,18 @@ const flag = z.enum(['true', 'false'], 'must be "true" or "false"').transform((v
 
 const ip = z.union([z.ipv4(), z.ipv6()], 'must be an IP address');
 
+/** Signing room tokens with a shorter secret lets one viewer link be cracked offline. */
+export const MIN_API_SECRET_LENGTH = 32;
+
+const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port')
+  .transform((value) => {
+    const at = value.lastIndexOf(':');
+    return { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(value.slice(at + 1)) };
+  })
+  .pipe(z.object({ host: z.string(), port: z.number().max(65535, 'port must be at most 65535') }));
+
 /**
  * The variables ingest reads. Bounds that the compositor also enforces (segment length, live
  * window, frame rate, audio inputs: see the transcoder's job schema) are checked here too, so
@@ -113,6 +130,7 @@ const envSchema = z.object({
   // A compositor mixes at most 32 audio inputs: everyone on stage plus a screen share.
   STAGECAST_MAX_STAGE: integer(1, 31).default(9),
   STAGECAST_UI_ROOT: z.string().default(new URL('../../..', import.meta.url).pathname),
+  STAGECAST_METRICS_LISTEN: listenAddress.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
   STAGECAST_CHAT_RATE_POINTS: integer(1).default(5),
   STAGECAST_CHAT_RATE_WINDOW_S: integer(1).default(10),
@@ -165,6 +183,7 @@ export function loadConfig(
     numWorkers: Math.max(1, e.STAGECAST_WORKERS),
     maxStage: e.STAGECAST_MAX_STAGE,
     uiRoot: resolve(e.STAGECAST_UI_ROOT),
+    metricsListen: e.STAGECAST_METRICS_LISTEN,
     logLevel: e.LOG_LEVEL,
     chat: { ratePoints: e.STAGECAST_CHAT_RATE_POINTS, rateWindowSeconds: e.STAGECAST_CHAT_RATE_WINDOW_S },
     hands: { disconnectGraceMs: e.STAGECAST_HAND_GRACE_MS, inviteTtlMs: e.STAGECAST_INVITE_TTL_MS },
@@ -177,6 +196,11 @@ export function loadConfig(
     },
     ...overrides,
   };
+  if (config.apiSecret.length < MIN_API_SECRET_LENGTH)
+    throw new ConfigError(
+      `STAGECAST_API_SECRET must be at least ${MIN_API_SECRET_LENGTH} characters (it also signs room tokens); ` +
+        'generate one with: openssl rand -base64 32',
+    );
   if (config.rtcMinPort > config.rtcMaxPort)
     throw new ConfigError('STAGECAST_RTC_MIN_PORT must not exceed STAGECAST_RTC_MAX_PORT');
   return config;
