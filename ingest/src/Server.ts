@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import type { IngestConfig } from './core/config.js';
+import { defaultOrigins, type IngestConfig } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import { RoomManager } from './rooms/RoomManager.js';
@@ -18,11 +18,12 @@ import { JoinSnapshots } from './rooms/JoinSnapshots.js';
 import { roomHandlers } from './rooms/roomHandlers.js';
 import type { IngestContext } from './core/context.js';
 import type { StagecastServer } from './core/io.js';
-import { Router, sendJson } from './http/router.js';
+import { parseTarget, Router, sendJson } from './http/router.js';
 import { registerRoomRoutes } from './rooms/roomRoutes.js';
 import { ApiAccess } from './rooms/ApiAccess.js';
 import { registerStaticRoutes } from './http/staticFiles.js';
 import { createMetrics, listenMetrics } from './http/metrics.js';
+import { OriginPolicy } from './http/OriginPolicy.js';
 import { checkReady } from './http/readiness.js';
 import { Features } from './Features.js';
 
@@ -80,9 +81,14 @@ export class IngestServer {
     });
 
     const http = createServer();
+    const origins = new OriginPolicy(
+      () => config.allowedOrigins ?? defaultOrigins(config, (http.address() as AddressInfo).port),
+    );
     const io: StagecastServer = new SocketServer(http, {
       maxHttpBufferSize: MAX_MESSAGE_BYTES,
-      cors: { origin: true, credentials: false },
+      // A page of another origin cannot open a connection (WebSocket handshakes ignore CORS).
+      allowRequest: (req, done) => done(null, origins.allows(req.headers.origin)),
+      cors: { origin: (origin, done) => done(null, origins.allows(origin)), credentials: false },
       adapter: createAdapter(pub, sub),
     });
     const store = new RoomStore(redis, logger);
@@ -130,10 +136,14 @@ export class IngestServer {
       (roomId) => features.onRoomDeleted(roomId),
     );
     features.registerRoutes(router, access);
-    registerStaticRoutes(router, `${config.dataDir}`, config.uiRoot);
+    registerStaticRoutes(router, `${config.dataDir}`, config.uiRoot, config.frameAncestors);
     http.on('request', (req, res) => {
       // Socket.IO answers its own path.
       if (req.url?.startsWith('/socket.io/')) return;
+      // The API is for the apps and allowed origins; HLS and the apps' files stay open to all.
+      // The path as routed (`/x/../api/join` is `/api/join`), not as sent.
+      const path = parseTarget(req.url)?.pathname ?? '';
+      if (path.startsWith('/api/') && origins.handleApi(req, res)) return;
       router.dispatch(req, res).then(
         (handled) => {
           if (!handled) sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'No such endpoint' } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, defaultOrigins, loadConfig } from './config.js';
 
 const STRONG = 'a-secret-of-at-least-32-characters';
 const SECRET = { STAGECAST_API_SECRET: STRONG };
@@ -29,6 +29,8 @@ describe('loadConfig', () => {
       rtcMinPort: 40000,
       rtcMaxPort: 49999,
       maxStage: 9,
+      allowedOrigins: undefined,
+      frameAncestors: "'self'",
       metricsListen: undefined,
       logLevel: 'info',
       chat: { ratePoints: 5, rateWindowSeconds: 10 },
@@ -55,6 +57,8 @@ describe('loadConfig', () => {
       STAGECAST_RECORD: 'false',
       STAGECAST_BURN_CLOCK: 'true',
       STAGECAST_FRAME_RATE: '25',
+      STAGECAST_ALLOWED_ORIGINS: 'https://live.example.com, http://studio.example.com:8443/',
+      STAGECAST_FRAME_ANCESTORS: "'self'  https://blog.example.com",
       STAGECAST_METRICS_LISTEN: '10.0.0.5:9464',
       LOG_LEVEL: 'warn',
     });
@@ -65,6 +69,8 @@ describe('loadConfig', () => {
       announcedIp: undefined,
       numWorkers: 1,
       maxStage: 4,
+      allowedOrigins: ['https://live.example.com', 'http://studio.example.com:8443'],
+      frameAncestors: "'self' https://blog.example.com",
       metricsListen: { host: '10.0.0.5', port: 9464 },
       logLevel: 'warn',
       chat: { ratePoints: 3, rateWindowSeconds: 10 },
@@ -86,6 +92,20 @@ describe('loadConfig', () => {
     // Overrides (embedding, tests) are held to the same rule.
     expect(refusal(() => loadConfig({}, { apiSecret: 'short' }))).toMatch(/at least 32 characters/);
     expect(loadConfig({ STAGECAST_API_SECRET: 'x'.repeat(32) }).apiSecret).toHaveLength(32);
+  });
+
+  it('defaults the allowed origins to the public URL, else the listen address', () => {
+    expect(defaultOrigins({ publicUrl: 'https://live.example.com/base/', host: '0.0.0.0' }, 80)).toEqual([
+      'https://live.example.com',
+    ]);
+    expect(defaultOrigins({ publicUrl: undefined, host: '0.0.0.0' }, 8080)).toEqual([
+      'http://localhost:8080',
+      'http://127.0.0.1:8080',
+      'http://[::1]:8080',
+    ]);
+    expect(defaultOrigins({ publicUrl: undefined, host: '192.168.1.20' }, 8080)).toContain(
+      'http://192.168.1.20:8080',
+    );
   });
 
   it('refuses broadcast settings the compositor would refuse at go-live', () => {
@@ -115,6 +135,10 @@ describe('loadConfig', () => {
       ['STAGECAST_LISTEN_IP', 'localhost', 'must be an IP address'],
       ['STAGECAST_PUBLIC_URL', 'live.example.com', 'must be an http(s) URL'],
       ['LOG_LEVEL', 'verbose', 'must be one of'],
+      ['STAGECAST_ALLOWED_ORIGINS', 'https://a.example.com/path', 'must be origins'],
+      ['STAGECAST_ALLOWED_ORIGINS', '*', 'must be origins'],
+      ['STAGECAST_ALLOWED_ORIGINS', ' , ', 'must name at least one origin'],
+      ['STAGECAST_FRAME_ANCESTORS', "'self'; script-src *", 'must be CSP sources'],
       ['STAGECAST_METRICS_LISTEN', '9464', 'must be host:port'],
     ] as const) {
       expect(refusal(() => loadConfig({ ...SECRET, [name]: value }))).toContain(`${name} ${reason}`);

@@ -61,6 +61,17 @@ export interface IngestConfig {
   /** Directory of the built UIs (broadcaster-ui/dist, viewer-ui/dist); the repo root by default. */
   uiRoot: string;
   /**
+   * Origins whose pages may open a Socket.IO connection and call the API from a browser.
+   * `STAGECAST_ALLOWED_ORIGINS`, comma-separated; unset: the public URL's origin, or when no
+   * public URL is set, the listen address's (see {@link defaultOrigins}).
+   */
+  allowedOrigins: string[] | undefined;
+  /**
+   * CSP `frame-ancestors` of the apps: which pages may embed them. `STAGECAST_FRAME_ANCESTORS`,
+   * a space-separated source list, default `'self'`.
+   */
+  frameAncestors: string;
+  /**
    * `host:port` of a separate listener for `/metrics`, open to whoever reaches it.
    * `STAGECAST_METRICS_LISTEN`; unset: `/metrics` is on the main port and needs the API secret.
    */
@@ -100,6 +111,38 @@ const ip = z.union([z.ipv4(), z.ipv6()], 'must be an IP address');
 /** Signing room tokens with a shorter secret lets one viewer link be cracked offline. */
 export const MIN_API_SECRET_LENGTH = 32;
 
+/** `https://example.com` or `http://host:8080`: scheme, host and port only. */
+const origin = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}, 'must be origins such as https://example.com (scheme, host and optional port; no path)');
+
+const origins = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim().replace(/\/$/, ''))
+      .filter((part) => part !== ''),
+  )
+  .pipe(z.array(origin).min(1, 'must name at least one origin'));
+
+/**
+ * CSP sources: keywords, `*`, schemes and host sources. `;` and `,` would end the directive or
+ * the header, so they are refused.
+ */
+const sourceList = z
+  .string()
+  .regex(
+    /^\s*('self'|'none'|[^\s;,']+)(\s+('self'|'none'|[^\s;,']+))*\s*$/,
+    "must be CSP sources such as 'self' https://example.com",
+  )
+  .transform((value) => value.trim().split(/\s+/).join(' '));
+
 const listenAddress = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port')
@@ -130,6 +173,8 @@ const envSchema = z.object({
   // A compositor mixes at most 32 audio inputs: everyone on stage plus a screen share.
   STAGECAST_MAX_STAGE: integer(1, 31).default(9),
   STAGECAST_UI_ROOT: z.string().default(new URL('../../..', import.meta.url).pathname),
+  STAGECAST_ALLOWED_ORIGINS: origins.optional(),
+  STAGECAST_FRAME_ANCESTORS: sourceList.default("'self'"),
   STAGECAST_METRICS_LISTEN: listenAddress.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
   STAGECAST_CHAT_RATE_POINTS: integer(1).default(5),
@@ -142,6 +187,19 @@ const envSchema = z.object({
   STAGECAST_BURN_CLOCK: flag.default(false),
   STAGECAST_FRAME_RATE: integer(1, 60).default(30),
 });
+
+/**
+ * Who may connect from a browser when `STAGECAST_ALLOWED_ORIGINS` is unset: the public URL's
+ * origin; without one, the listen address as `localhost` and `127.0.0.1` (and the bound host)
+ * on the actual port, so `npm start` on a laptop keeps working.
+ */
+export function defaultOrigins(config: Pick<IngestConfig, 'publicUrl' | 'host'>, port: number): string[] {
+  if (config.publicUrl) return [new URL(config.publicUrl).origin];
+  const hosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+  if (config.host !== '0.0.0.0' && config.host !== '::')
+    hosts.add(config.host.includes(':') ? `[${config.host}]` : config.host);
+  return [...hosts].map((host) => `http://${host}:${port}`);
+}
 
 /**
  * Parses and validates the configuration; throws a {@link ConfigError} naming each bad
@@ -183,6 +241,8 @@ export function loadConfig(
     numWorkers: Math.max(1, e.STAGECAST_WORKERS),
     maxStage: e.STAGECAST_MAX_STAGE,
     uiRoot: resolve(e.STAGECAST_UI_ROOT),
+    allowedOrigins: e.STAGECAST_ALLOWED_ORIGINS,
+    frameAncestors: e.STAGECAST_FRAME_ANCESTORS,
     metricsListen: e.STAGECAST_METRICS_LISTEN,
     logLevel: e.LOG_LEVEL,
     chat: { ratePoints: e.STAGECAST_CHAT_RATE_POINTS, rateWindowSeconds: e.STAGECAST_CHAT_RATE_WINDOW_S },
