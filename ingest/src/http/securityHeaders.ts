@@ -1,14 +1,14 @@
 /**
- * Headers of the apps' HTML. The apps load only their own scripts; hls.js plays through Media
- * Source Extensions (a `blob:` media URL) and may start its transmuxer as a `blob:` worker.
- * Svelte writes transition keyframes into a `<style>` element, hence inline styles.
- * `frame-ancestors` decides who may embed the apps (`STAGECAST_FRAME_ANCESTORS`).
+ * Headers of the apps' HTML. The apps load only their own scripts and style sheets (Svelte's
+ * `style:` directives go through the CSSOM, which CSP does not govern); hls.js plays through
+ * Media Source Extensions (a `blob:` media URL) and may start its transmuxer as a `blob:`
+ * worker. `frame-ancestors` decides who may embed the apps (`STAGECAST_FRAME_ANCESTORS`).
  */
 export function appPageHeaders(frameAncestors: string): Record<string, string> {
   const csp = [
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
+    "style-src 'self'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
     "media-src 'self' blob:",
