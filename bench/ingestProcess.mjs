@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { BENCH_REDIS_URL } from './lib.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-export const BENCH_SECRET = 'bench-secret-0123456789';
+export const BENCH_SECRET = 'bench-secret-0123456789abcdefghijklmnop';
 
 function freePort() {
   return new Promise((resolve) => {

@@ -2,7 +2,7 @@
 // Plain Node (no build step) because it runs before anything else.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -12,15 +12,25 @@ const port = Number(process.env.PORT ?? 8080);
 mkdirSync(dataDir, { recursive: true });
 const say = (msg) => console.log(`[stagecast] ${msg}`);
 
-/** The API secret: from the environment, or generated once and kept in the data directory. */
+/**
+ * The API secret: from the environment, or generated once and kept in the data directory,
+ * readable by its owner only. `generated` says whether this start made it: the secret is
+ * printed then, and never again (terminal scrollback and logs outlive a start).
+ */
 function apiSecret() {
-  if (process.env.STAGECAST_API_SECRET) return process.env.STAGECAST_API_SECRET;
+  if (process.env.STAGECAST_API_SECRET) return { secret: process.env.STAGECAST_API_SECRET, file: null };
   const file = join(dataDir, 'api-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const secret = randomBytes(24).toString('base64url');
+  if (existsSync(file)) {
+    // A file left by an older start may have been written with the default mode.
+    chmodSync(file, 0o600);
+    return { secret: readFileSync(file, 'utf8').trim(), file, generated: false };
+  }
+  // 32 bytes: 43 characters, above ingest's minimum of 32.
+  const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
   say(`generated an API secret in ${file}`);
-  return secret;
+  return { secret, file, generated: true };
 }
 
 function redisAnswers(host, redisPort) {
@@ -104,7 +114,7 @@ async function firstRoom(base, secret) {
   return room;
 }
 
-const secret = apiSecret();
+const { secret, file: secretFile, generated } = apiSecret();
 const redisUrl = await ensureRedis();
 const env = {
   STAGECAST_API_SECRET: secret,
@@ -138,7 +148,9 @@ try {
   const room = await firstRoom(`http://127.0.0.1:${port}`, secret);
   say('');
   say(`Stagecast is running on ${base}`);
-  say(`API secret (Authorization: Bearer …): ${secret}`);
+  if (generated) say(`API secret (Authorization: Bearer …), shown this once: ${secret}`);
+  else if (secretFile) say(`API secret (Authorization: Bearer …): in ${secretFile}`);
+  else say('API secret (Authorization: Bearer …): STAGECAST_API_SECRET');
   say(`Room "${room.name}" (${room.id}):`);
   say(`  host link:    ${room.links.host}`);
   say(`  co-host link: ${room.links.cohost}`);

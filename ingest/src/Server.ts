@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import type { IngestConfig } from './core/config.js';
+import { defaultOrigins, type IngestConfig } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import { RoomManager } from './rooms/RoomManager.js';
@@ -18,11 +18,13 @@ import { JoinSnapshots } from './rooms/JoinSnapshots.js';
 import { roomHandlers } from './rooms/roomHandlers.js';
 import type { IngestContext } from './core/context.js';
 import type { StagecastServer } from './core/io.js';
-import { Router, sendJson } from './http/router.js';
+import { parseTarget, Router, sendJson } from './http/router.js';
 import { registerRoomRoutes } from './rooms/roomRoutes.js';
 import { ApiAccess } from './rooms/ApiAccess.js';
 import { registerStaticRoutes } from './http/staticFiles.js';
-import { createMetrics } from './http/metrics.js';
+import { createMetrics, listenMetrics } from './http/metrics.js';
+import { OriginPolicy } from './http/OriginPolicy.js';
+import { checkReady } from './http/readiness.js';
 import { Features } from './Features.js';
 import { RateLimits } from './core/RateLimits.js';
 
@@ -39,6 +41,7 @@ export class IngestServer {
     private readonly pool: WorkerPool,
     private readonly features: Features,
     private readonly redisClients: Redis[],
+    private readonly metricsHttp: HttpServer | undefined,
   ) {}
 
   static async create(
@@ -84,9 +87,14 @@ export class IngestServer {
     });
 
     const http = createServer();
+    const origins = new OriginPolicy(
+      () => config.allowedOrigins ?? defaultOrigins(config, (http.address() as AddressInfo).port),
+    );
     const io: StagecastServer = new SocketServer(http, {
       maxHttpBufferSize: MAX_MESSAGE_BYTES,
-      cors: { origin: true, credentials: false },
+      // A page of another origin cannot open a connection (WebSocket handshakes ignore CORS).
+      allowRequest: (req, done) => done(null, origins.allows(req.headers.origin)),
+      cors: { origin: (origin, done) => done(null, origins.allows(origin)), credentials: false },
       adapter: createAdapter(pub, sub),
     });
     const store = new RoomStore(redis, logger);
@@ -119,12 +127,17 @@ export class IngestServer {
 
     const router = new Router(logger);
     const metrics = createMetrics(rooms, pool);
-    router.add('GET', '/healthz', ({ res }) => sendJson(res, 200, { ok: true, workers: pool.size }));
-    router.add('GET', '/metrics', async ({ res }) => {
-      res.writeHead(200, { 'content-type': metrics.contentType });
-      res.end(await metrics.metrics());
-    });
     const access = new ApiAccess(config.apiSecret, store, ctx.limits, config.limits.trustProxy);
+    router.add('GET', '/healthz', ({ res }) => sendJson(res, 200, { ok: true, workers: pool.size }));
+    router.add('GET', '/readyz', async ({ res }) => {
+      await checkReady(redis, () => pool.size);
+      sendJson(res, 200, { ok: true });
+    });
+    router.add('GET', '/metrics', async (rc) => {
+      await access.requireSecret(rc);
+      rc.res.writeHead(200, { 'content-type': metrics.contentType });
+      rc.res.end(await metrics.metrics());
+    });
     registerRoomRoutes(
       router,
       ctx,
@@ -134,10 +147,14 @@ export class IngestServer {
       (roomId) => features.onRoomDeleted(roomId),
     );
     features.registerRoutes(router, access);
-    registerStaticRoutes(router, `${config.dataDir}`, config.uiRoot);
+    registerStaticRoutes(router, `${config.dataDir}`, config.uiRoot, config.frameAncestors);
     http.on('request', (req, res) => {
       // Socket.IO answers its own path.
       if (req.url?.startsWith('/socket.io/')) return;
+      // The API is for the apps and allowed origins; HLS and the apps' files stay open to all.
+      // The path as routed (`/x/../api/join` is `/api/join`), not as sent.
+      const path = parseTarget(req.url)?.pathname ?? '';
+      if (path.startsWith('/api/') && origins.handleApi(req, res)) return;
       router.dispatch(req, res).then(
         (handled) => {
           if (!handled) sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'No such endpoint' } });
@@ -153,7 +170,10 @@ export class IngestServer {
       http.once('error', reject);
       http.listen(config.port, config.host, () => resolve());
     });
-    const server = new IngestServer(ctx, http, pool, features, [redis, pub, sub]);
+    const metricsHttp = config.metricsListen
+      ? await listenMetrics(metrics, config.metricsListen.host, config.metricsListen.port)
+      : undefined;
+    const server = new IngestServer(ctx, http, pool, features, [redis, pub, sub], metricsHttp);
     logger.info({ url: server.url }, 'ingest listening');
     return server;
   }
@@ -164,6 +184,11 @@ export class IngestServer {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Port of the separate `/metrics` listener, when `STAGECAST_METRICS_LISTEN` set one. */
+  get metricsPort(): number | undefined {
+    return (this.metricsHttp?.address() as AddressInfo | null | undefined)?.port;
   }
 
   /** Pids of the mediasoup workers (tests kill one to check recovery). */
@@ -184,6 +209,8 @@ export class IngestServer {
       void this.ctx.io.close(() => resolve());
     });
     this.http.closeAllConnections();
+    this.metricsHttp?.close();
+    this.metricsHttp?.closeAllConnections();
     await Promise.all(this.redisClients.map((c) => c.quit().catch(() => undefined)));
   }
 }

@@ -150,7 +150,9 @@ describe('REST API', () => {
   it('serves health and Prometheus metrics', async () => {
     const health = await fetch(`${ingest.url}/healthz`);
     expect(health.status).toBe(200);
-    const metrics = await (await fetch(`${ingest.url}/metrics`)).text();
+    const metrics = await (
+      await fetch(`${ingest.url}/metrics`, { headers: { authorization: `Bearer ${TEST_SECRET}` } })
+    ).text();
     for (const name of [
       'stagecast_rooms',
       'stagecast_peers',

@@ -8,6 +8,20 @@ import { readRecord } from '../core/validation.js';
 
 /** Messages kept per room (the stream is trimmed approximately, so a few more may linger). */
 export const CHAT_HISTORY = 200;
+/** Each part of a stream entry id is an unsigned 64-bit integer. */
+const MAX_STREAM_ID_PART = 2n ** 64n - 1n;
+
+/**
+ * Whether `<ms>-<seq>` can name a stream entry at all. Redis answers an error (not an empty
+ * range) for parts above 64 bits, and no message can have such an id.
+ */
+function inStreamIdRange(id: string): boolean {
+  const parts = id.split('-');
+  return (
+    parts.length === 2 && parts.every((part) => /^\d{1,20}$/.test(part) && BigInt(part) <= MAX_STREAM_ID_PART)
+  );
+}
+
 /** How long a `clientId` is remembered, i.e. how late a retry is still recognised. */
 const CLIENT_ID_TTL_MS = 60 * 60 * 1000;
 /** Chat of an idle room is dropped after this long (each message pushes it back). */
@@ -105,6 +119,7 @@ export class ChatStore {
   }
 
   async get(roomId: string, messageId: string): Promise<ChatMessage | null> {
+    if (!inStreamIdRange(messageId)) return null;
     const entries = await this.redis.xrange(chatKeys.stream(roomId), messageId, messageId);
     const entry = entries[0];
     return entry ? this.entryToMessage(roomId, entry) : null;
@@ -132,6 +147,7 @@ export class ChatStore {
   }
 
   async delete(roomId: string, messageId: string): Promise<{ deleted: boolean; unpinned: boolean }> {
+    if (!inStreamIdRange(messageId)) return { deleted: false, unpinned: false };
     const [n, unpinned] = (await DELETE.run(
       this.redis,
       [chatKeys.stream(roomId), chatKeys.pinned(roomId)],

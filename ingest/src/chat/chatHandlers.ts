@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ChatService } from './ChatService.js';
 import { MAX_MUTE_SECONDS, MAX_SLOW_MODE_SECONDS } from './ChatService.js';
 import { request, type HandlerGroup } from '../core/requests.js';
+import { entityId } from '../core/ids.js';
 
 /**
  * Raw text is cut off well above the 500-character limit; the exact limit is checked after
@@ -17,7 +18,7 @@ const clientId = z
   .regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, "_", ".", ":" or "-"');
 /** Message ids are Redis stream entry ids (`<ms>-<seq>`). */
 const messageId = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'not a message id');
-const peerId = z.string().min(1).max(64);
+const peerId = entityId;
 
 /** Chat requests. Roles are read from the server's Peer on every request. */
 export function chatHandlers(chat: ChatService): HandlerGroup {

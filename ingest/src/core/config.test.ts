@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, defaultOrigins, loadConfig } from './config.js';
 
-const SECRET = { STAGECAST_API_SECRET: 'secret' };
+const STRONG = 'a-secret-of-at-least-32-characters';
+const SECRET = { STAGECAST_API_SECRET: STRONG };
 
 /** The message of the ConfigError that `fn` throws. */
 function refusal(fn: () => unknown): string {
@@ -20,7 +21,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 8080,
       host: '0.0.0.0',
-      apiSecret: 'secret',
+      apiSecret: STRONG,
       redisUrl: 'redis://127.0.0.1:6379',
       publicUrl: undefined,
       listenIp: '127.0.0.1',
@@ -29,6 +30,9 @@ describe('loadConfig', () => {
       rtcMaxPort: 49999,
       maxStage: 9,
       peerLimits: { webRtcTransports: 2, plainTransports: 2, producers: 4, consumers: 36 },
+      allowedOrigins: undefined,
+      frameAncestors: "'self'",
+      metricsListen: undefined,
       logLevel: 'info',
       chat: { ratePoints: 5, rateWindowSeconds: 10 },
       limits: {
@@ -113,6 +117,9 @@ describe('loadConfig', () => {
       STAGECAST_RECORD: 'false',
       STAGECAST_BURN_CLOCK: 'true',
       STAGECAST_FRAME_RATE: '25',
+      STAGECAST_ALLOWED_ORIGINS: 'https://live.example.com, http://studio.example.com:8443/',
+      STAGECAST_FRAME_ANCESTORS: "'self'  https://blog.example.com",
+      STAGECAST_METRICS_LISTEN: '10.0.0.5:9464',
       LOG_LEVEL: 'warn',
     });
     expect(config).toMatchObject({
@@ -122,6 +129,9 @@ describe('loadConfig', () => {
       announcedIp: undefined,
       numWorkers: 1,
       maxStage: 4,
+      allowedOrigins: ['https://live.example.com', 'http://studio.example.com:8443'],
+      frameAncestors: "'self' https://blog.example.com",
+      metricsListen: { host: '10.0.0.5', port: 9464 },
       logLevel: 'warn',
       chat: { ratePoints: 3, rateWindowSeconds: 10 },
       hands: { disconnectGraceMs: 1000, inviteTtlMs: 500 },
@@ -130,12 +140,32 @@ describe('loadConfig', () => {
   });
 
   it('lets overrides win over the environment', () => {
-    const config = loadConfig({ PORT: '9000' }, { apiSecret: 'given', port: 0, maxStage: 2 });
-    expect(config).toMatchObject({ apiSecret: 'given', port: 0, maxStage: 2 });
+    const config = loadConfig({ PORT: '9000' }, { apiSecret: `given-${STRONG}`, port: 0, maxStage: 2 });
+    expect(config).toMatchObject({ apiSecret: `given-${STRONG}`, port: 0, maxStage: 2 });
   });
 
-  it('requires the API secret', () => {
+  it('requires an API secret of at least 32 characters', () => {
     expect(refusal(() => loadConfig({}))).toMatch(/STAGECAST_API_SECRET is required/);
+    expect(refusal(() => loadConfig({ STAGECAST_API_SECRET: 'x'.repeat(31) }))).toMatch(
+      /STAGECAST_API_SECRET must be at least 32 characters/,
+    );
+    // Overrides (embedding, tests) are held to the same rule.
+    expect(refusal(() => loadConfig({}, { apiSecret: 'short' }))).toMatch(/at least 32 characters/);
+    expect(loadConfig({ STAGECAST_API_SECRET: 'x'.repeat(32) }).apiSecret).toHaveLength(32);
+  });
+
+  it('defaults the allowed origins to the public URL, else the listen address', () => {
+    expect(defaultOrigins({ publicUrl: 'https://live.example.com/base/', host: '0.0.0.0' }, 80)).toEqual([
+      'https://live.example.com',
+    ]);
+    expect(defaultOrigins({ publicUrl: undefined, host: '0.0.0.0' }, 8080)).toEqual([
+      'http://localhost:8080',
+      'http://127.0.0.1:8080',
+      'http://[::1]:8080',
+    ]);
+    expect(defaultOrigins({ publicUrl: undefined, host: '192.168.1.20' }, 8080)).toContain(
+      'http://192.168.1.20:8080',
+    );
   });
 
   it('refuses broadcast settings the compositor would refuse at go-live', () => {
@@ -165,6 +195,11 @@ describe('loadConfig', () => {
       ['STAGECAST_LISTEN_IP', 'localhost', 'must be an IP address'],
       ['STAGECAST_PUBLIC_URL', 'live.example.com', 'must be an http(s) URL'],
       ['LOG_LEVEL', 'verbose', 'must be one of'],
+      ['STAGECAST_ALLOWED_ORIGINS', 'https://a.example.com/path', 'must be origins'],
+      ['STAGECAST_ALLOWED_ORIGINS', '*', 'must be origins'],
+      ['STAGECAST_ALLOWED_ORIGINS', ' , ', 'must name at least one origin'],
+      ['STAGECAST_FRAME_ANCESTORS', "'self'; script-src *", 'must be CSP sources'],
+      ['STAGECAST_METRICS_LISTEN', '9464', 'must be host:port'],
     ] as const) {
       expect(refusal(() => loadConfig({ ...SECRET, [name]: value }))).toContain(`${name} ${reason}`);
     }

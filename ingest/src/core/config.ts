@@ -139,6 +139,22 @@ export interface IngestConfig {
   peerLimits: PeerLimitSettings;
   /** Directory of the built UIs (broadcaster-ui/dist, viewer-ui/dist); the repo root by default. */
   uiRoot: string;
+  /**
+   * Origins whose pages may open a Socket.IO connection and call the API from a browser.
+   * `STAGECAST_ALLOWED_ORIGINS`, comma-separated; unset: the public URL's origin, or when no
+   * public URL is set, the listen address's (see {@link defaultOrigins}).
+   */
+  allowedOrigins: string[] | undefined;
+  /**
+   * CSP `frame-ancestors` of the apps: which pages may embed them. `STAGECAST_FRAME_ANCESTORS`,
+   * a space-separated source list, default `'self'`.
+   */
+  frameAncestors: string;
+  /**
+   * `host:port` of a separate listener for `/metrics`, open to whoever reaches it.
+   * `STAGECAST_METRICS_LISTEN`; unset: `/metrics` is on the main port and needs the API secret.
+   */
+  metricsListen: { host: string; port: number } | undefined;
   /** pino level; from the environment it must be one of {@link LOG_LEVELS}. */
   logLevel: string;
   chat: ChatSettings;
@@ -177,6 +193,50 @@ const trustProxy = z.union([
 
 const ip = z.union([z.ipv4(), z.ipv6()], 'must be an IP address');
 
+/** Signing room tokens with a shorter secret lets one viewer link be cracked offline. */
+export const MIN_API_SECRET_LENGTH = 32;
+
+/** `https://example.com` or `http://host:8080`: scheme, host and port only. */
+const origin = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}, 'must be origins such as https://example.com (scheme, host and optional port; no path)');
+
+const origins = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim().replace(/\/$/, ''))
+      .filter((part) => part !== ''),
+  )
+  .pipe(z.array(origin).min(1, 'must name at least one origin'));
+
+/**
+ * CSP sources: keywords, `*`, schemes and host sources. `;` and `,` would end the directive or
+ * the header, so they are refused.
+ */
+const sourceList = z
+  .string()
+  .regex(
+    /^\s*('self'|'none'|[^\s;,']+)(\s+('self'|'none'|[^\s;,']+))*\s*$/,
+    "must be CSP sources such as 'self' https://example.com",
+  )
+  .transform((value) => value.trim().split(/\s+/).join(' '));
+
+const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port')
+  .transform((value) => {
+    const at = value.lastIndexOf(':');
+    return { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(value.slice(at + 1)) };
+  })
+  .pipe(z.object({ host: z.string(), port: z.number().max(65535, 'port must be at most 65535') }));
+
 /**
  * The variables ingest reads. Bounds that the compositor also enforces (segment length, live
  * window, frame rate, audio inputs: see the transcoder's job schema) are checked here too, so
@@ -203,6 +263,9 @@ const envSchema = z.object({
   STAGECAST_PEER_MAX_PRODUCERS: integer(1, MEDIA_SOURCES.length).default(MEDIA_SOURCES.length),
   STAGECAST_PEER_MAX_CONSUMERS: integer(1, 1000).optional(),
   STAGECAST_UI_ROOT: z.string().default(new URL('../../..', import.meta.url).pathname),
+  STAGECAST_ALLOWED_ORIGINS: origins.optional(),
+  STAGECAST_FRAME_ANCESTORS: sourceList.default("'self'"),
+  STAGECAST_METRICS_LISTEN: listenAddress.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
   STAGECAST_CHAT_RATE_POINTS: integer(1).default(5),
   STAGECAST_CHAT_RATE_WINDOW_S: integer(1).default(10),
@@ -227,6 +290,19 @@ const envSchema = z.object({
   STAGECAST_BURN_CLOCK: flag.default(false),
   STAGECAST_FRAME_RATE: integer(1, 60).default(30),
 });
+
+/**
+ * Who may connect from a browser when `STAGECAST_ALLOWED_ORIGINS` is unset: the public URL's
+ * origin; without one, the listen address as `localhost` and `127.0.0.1` (and the bound host)
+ * on the actual port, so `npm start` on a laptop keeps working.
+ */
+export function defaultOrigins(config: Pick<IngestConfig, 'publicUrl' | 'host'>, port: number): string[] {
+  if (config.publicUrl) return [new URL(config.publicUrl).origin];
+  const hosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+  if (config.host !== '0.0.0.0' && config.host !== '::')
+    hosts.add(config.host.includes(':') ? `[${config.host}]` : config.host);
+  return [...hosts].map((host) => `http://${host}:${port}`);
+}
 
 /**
  * Parses and validates the configuration; throws a {@link ConfigError} naming each bad
@@ -274,6 +350,9 @@ export function loadConfig(
       consumers: e.STAGECAST_PEER_MAX_CONSUMERS ?? MEDIA_SOURCES.length * e.STAGECAST_MAX_STAGE,
     },
     uiRoot: resolve(e.STAGECAST_UI_ROOT),
+    allowedOrigins: e.STAGECAST_ALLOWED_ORIGINS,
+    frameAncestors: e.STAGECAST_FRAME_ANCESTORS,
+    metricsListen: e.STAGECAST_METRICS_LISTEN,
     logLevel: e.LOG_LEVEL,
     chat: { ratePoints: e.STAGECAST_CHAT_RATE_POINTS, rateWindowSeconds: e.STAGECAST_CHAT_RATE_WINDOW_S },
     limits: {
@@ -304,6 +383,11 @@ export function loadConfig(
     },
     ...overrides,
   };
+  if (config.apiSecret.length < MIN_API_SECRET_LENGTH)
+    throw new ConfigError(
+      `STAGECAST_API_SECRET must be at least ${MIN_API_SECRET_LENGTH} characters (it also signs room tokens); ` +
+        'generate one with: openssl rand -base64 32',
+    );
   if (config.rtcMinPort > config.rtcMaxPort)
     throw new ConfigError('STAGECAST_RTC_MIN_PORT must not exceed STAGECAST_RTC_MAX_PORT');
   return config;

@@ -6,13 +6,14 @@ import type { AudienceService } from './AudienceService.js';
 import { sanitizeChatText } from '../chat/sanitizeChatText.js';
 import { request, type HandlerGroup } from '../core/requests.js';
 import type { RateLimits } from '../core/RateLimits.js';
+import { entityId } from '../core/ids.js';
 
 const empty = z
   .object({})
   .strict()
   .or(z.undefined())
   .transform(() => ({}));
-const peerId = z.string().min(1).max(64);
+const peerId = entityId;
 /** A question is cleaned like chat text; an empty one counts as none. */
 const question = z
   .string()
@@ -61,10 +62,8 @@ export function handHandlers(
           promotion.invite(room.id, peer.identity, p.peerId),
         ),
 
-        request(
-          'stage:respondInvite',
-          z.object({ inviteId: z.string().min(1).max(64), accept: z.boolean() }),
-          (p) => promotion.respond(room.id, peer.identity, p.inviteId, p.accept),
+        request('stage:respondInvite', z.object({ inviteId: entityId, accept: z.boolean() }), (p) =>
+          promotion.respond(room.id, peer.identity, p.inviteId, p.accept),
         ),
 
         request('stage:demote', z.object({ peerId }), async (p) => {

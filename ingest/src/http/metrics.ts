@@ -1,3 +1,4 @@
+import { createServer, type Server as HttpServer } from 'node:http';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RoomManager } from '../rooms/RoomManager.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
@@ -27,4 +28,23 @@ export function createMetrics(rooms: RoomManager, pool: WorkerPool): Registry {
   );
   gauge('stagecast_mediasoup_workers', 'Running mediasoup workers', () => pool.size);
   return registry;
+}
+
+/**
+ * `/metrics` on a listener of its own (`STAGECAST_METRICS_LISTEN`), open to whoever reaches the
+ * address: meant for a private interface the scraper shares.
+ */
+export async function listenMetrics(registry: Registry, host: string, port: number): Promise<HttpServer> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') return void res.writeHead(404).end();
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
 }

@@ -19,8 +19,8 @@ interface Route {
   handler: RouteHandler;
 }
 
-/** Largest JSON body the API accepts. */
-const MAX_BODY_BYTES = 16 * 1024;
+/** Largest request body the server accepts, whatever the route (chunked bodies included). */
+export const MAX_BODY_BYTES = 16 * 1024;
 
 /** A small method + path router; `:name` segments become params. */
 export class Router {
@@ -48,23 +48,35 @@ export class Router {
 
   /** Handles the request if a route matches; returns false otherwise. */
   async dispatch(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = parseTarget(req.url);
+    if (!url) {
+      sendError(res, new StagecastError('BAD_REQUEST', 'The request target is not a valid path'));
+      return true;
+    }
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+      // Refused before reading a byte of it; closing the connection stops the upload.
+      res.setHeader('connection', 'close');
+      sendError(res, bodyTooLarge());
+      return true;
+    }
     let pathMatched = false;
     for (const route of this.routes) {
       const match = route.pattern.exec(url.pathname);
       if (!match) continue;
       pathMatched = true;
       if (route.method !== req.method && !(route.method === 'GET' && req.method === 'HEAD')) continue;
-      const params: Record<string, string> = {};
-      route.keys.forEach((key, i) => {
-        params[key] = safeDecode(match[i + 1] ?? '');
-      });
       try {
+        const params: Record<string, string> = {};
+        route.keys.forEach((key, i) => {
+          params[key] = decodeParam(match[i + 1] ?? '');
+        });
         await route.handler({ req, res, params, url });
       } catch (error) {
         const err = toStagecastError(error);
         if (!(error instanceof StagecastError))
           this.logger.error({ err: error, path: url.pathname }, 'request failed');
+        // The rest of an oversized (e.g. chunked) body is not worth reading: close after answering.
+        if (err.code === 'PAYLOAD_TOO_LARGE' && !res.headersSent) res.setHeader('connection', 'close');
         if (!res.headersSent) sendError(res, err);
         else res.end();
       }
@@ -82,12 +94,31 @@ export class Router {
   }
 }
 
-function safeDecode(value: string): string {
+/**
+ * The request target as a URL, or null when it is not an origin-form path. `new URL(target,
+ * base)` would read `//host/...` as an authority and throw on `//[`; prefixing the origin keeps
+ * the rest a path.
+ */
+export function parseTarget(target: string | undefined): URL | null {
+  // `//x:y@` names an authority, not a path; no route starts with an empty segment.
+  if (!target?.startsWith('/') || target.startsWith('//')) return null;
+  try {
+    return new URL(`http://localhost${target}`);
+  } catch {
+    return null;
+  }
+}
+
+function decodeParam(value: string): string {
   try {
     return decodeURIComponent(value);
   } catch {
-    return '';
+    throw new StagecastError('BAD_REQUEST', 'The path has an invalid percent-encoding');
   }
+}
+
+function bodyTooLarge(): StagecastError {
+  return new StagecastError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -115,8 +146,7 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > MAX_BODY_BYTES)
-      throw new StagecastError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES) throw bodyTooLarge();
     chunks.push(buf);
   }
   if (size === 0) return {};

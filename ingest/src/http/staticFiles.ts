@@ -4,6 +4,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { hlsLayout, isSafeId, StagecastError } from '@stagecast/protocol';
 import type { Router } from './router.js';
+import { appPageHeaders } from './securityHeaders.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
@@ -79,7 +80,12 @@ function hlsHeaders(rest: string): Record<string, string> {
 }
 
 /** The HLS origin (live and recordings, as the protocol's `hlsLayout` lays them out) and the built UIs. */
-export function registerStaticRoutes(router: Router, dataDir: string, uiRoot: string): void {
+export function registerStaticRoutes(
+  router: Router,
+  dataDir: string,
+  uiRoot: string,
+  frameAncestors: string,
+): void {
   router.add('GET', `/${hlsLayout.liveRoot}/:roomId/*`, async ({ req, res, params }) => {
     const roomId = params.roomId ?? '';
     if (!isSafeId(roomId)) throw notFound();
@@ -107,7 +113,10 @@ export function registerStaticRoutes(router: Router, dataDir: string, uiRoot: st
   ];
   for (const { prefix, dir } of apps) {
     const page = async ({ res }: { res: ServerResponse }) =>
-      sendFile(res, dir, 'index.html', { 'cache-control': 'no-cache' }).catch(() => {
+      sendFile(res, dir, 'index.html', {
+        'cache-control': 'no-cache',
+        ...appPageHeaders(frameAncestors),
+      }).catch(() => {
         throw new StagecastError('UNAVAILABLE', `The ${prefix} app is not built; run "npm run build"`);
       });
     router.add('GET', `/${prefix}/:code`, page);
@@ -122,13 +131,16 @@ export function registerStaticRoutes(router: Router, dataDir: string, uiRoot: st
       ),
     );
   }
-  router.add('OPTIONS', `/${hlsLayout.liveRoot}/*`, ({ res }) => {
-    res
-      .writeHead(204, {
-        'access-control-allow-origin': '*',
-        'access-control-allow-methods': 'GET, HEAD',
-        'access-control-max-age': '86400',
-      })
-      .end();
-  });
+  // Players on any site may fetch live and recorded HLS; nothing there needs credentials.
+  for (const root of [hlsLayout.liveRoot, hlsLayout.recordingsRoot]) {
+    router.add('OPTIONS', `/${root}/*`, ({ res }) => {
+      res
+        .writeHead(204, {
+          'access-control-allow-origin': '*',
+          'access-control-allow-methods': 'GET, HEAD',
+          'access-control-max-age': '86400',
+        })
+        .end();
+    });
+  }
 }

@@ -3,6 +3,7 @@ import { StagecastError } from '@stagecast/protocol';
 import type { RoomRecord, RoomStore } from './RoomStore.js';
 import type { RequestContext } from '../http/router.js';
 import { clientIp, type RateLimits } from '../core/RateLimits.js';
+import { isEntityId } from '../core/ids.js';
 
 /** The checks every management route starts with: the API secret, then the room. */
 export class ApiAccess {
@@ -37,7 +38,7 @@ export class ApiAccess {
   }
 
   async requireRoom(id: string | undefined): Promise<RoomRecord> {
-    const record = id ? await this.store.get(id) : null;
+    const record = isEntityId(id) ? await this.store.get(id) : null;
     if (!record) throw new StagecastError('ROOM_NOT_FOUND', 'No room with that id');
     return record;
   }

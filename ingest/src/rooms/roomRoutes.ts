@@ -14,6 +14,7 @@ import type { RoomRecord } from './RoomStore.js';
 import { readJson, sendJson, type RequestContext, type Router } from '../http/router.js';
 import type { ApiAccess } from './ApiAccess.js';
 import { clientIp } from '../core/RateLimits.js';
+import { entityId } from '../core/ids.js';
 
 const displayName = z
   .string()
@@ -31,7 +32,7 @@ const createTokenSchema = z.object({
     .max(7 * 24 * 3600)
     .optional(),
 });
-const joinSchema = z.object({ code: z.string().min(1).max(64), name: displayName });
+const joinSchema = z.object({ code: entityId, name: displayName });
 
 export { displayName };
 

@@ -6,7 +6,7 @@ import { IngestServer, loadConfig, type IngestConfig } from '@stagecast/ingest';
 import type { CreateRoomResponse, Role } from '@stagecast/protocol';
 import { connect, type Room } from '@stagecast/sdk';
 
-export const TEST_SECRET = 'test-secret-0123456789';
+export const TEST_SECRET = 'test-secret-0123456789abcdefghijklmnop';
 
 /** An ingest server on a free port with its own data directory, plus REST helpers. */
 export class TestIngest {
