@@ -135,6 +135,19 @@ export class Features {
     this.audience.changed(roomId);
   }
 
+  /**
+   * Peers whose ingest process stopped refreshing their presence (it crashed) are gone: no
+   * `disconnect` will ever run for them here, so their hands and invitations go now, as after
+   * a departure, and the audience count follows.
+   */
+  async onPresenceExpired(roomId: string, peerIds: string[]): Promise<void> {
+    for (const peerId of peerIds) {
+      await this.hands.remove(roomId, peerId);
+      await this.promotion.cancelFor(roomId, peerId);
+    }
+    this.audience.changed(roomId);
+  }
+
   registerRoutes(router: Router, access: ApiAccess): void {
     registerChatRoutes(router, access, this.chat);
     registerBroadcastRoutes(router, access, this.broadcast, this.layouts);

@@ -98,7 +98,7 @@ export class IngestServer {
       adapter: createAdapter(pub, sub),
     });
     const store = new RoomStore(redis, logger);
-    const presence = new PresenceStore(redis, logger);
+    const presence = new PresenceStore(redis, logger, config.presenceTtlMs);
     const ctx: IngestContext = {
       logger,
       io,
@@ -111,6 +111,13 @@ export class IngestServer {
       limits: new RateLimits(redis, config.limits, config.chat, logger),
     };
     const features = await Features.create(ctx, config);
+    presence.startHeartbeat((roomId, peerIds) => {
+      void features
+        .onPresenceExpired(roomId, peerIds)
+        .catch((error: unknown) =>
+          logger.warn({ err: error, room: roomId }, 'clean-up after expired presence failed'),
+        );
+    });
     new StageNotifier(io, rooms);
     const snapshots = new JoinSnapshots(
       ctx,
@@ -202,6 +209,7 @@ export class IngestServer {
     this.ctx.io.local.disconnectSockets(true);
     // Disconnect handlers clean presence up in Redis; let them finish before Redis closes.
     await new Promise((resolve) => setTimeout(resolve, 100));
+    this.ctx.presence.stopHeartbeat();
     await this.features.close();
     this.ctx.rooms.closeAll();
     this.pool.close();

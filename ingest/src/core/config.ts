@@ -120,6 +120,11 @@ export interface IngestConfig {
   port: number;
   /** Address the HTTP server binds. Default 0.0.0.0. */
   host: string;
+  /**
+   * How long a presence entry lives without a heartbeat from its process; each process
+   * refreshes its own peers every quarter of this. `STAGECAST_PRESENCE_TTL_MS`, default 20000.
+   */
+  presenceTtlMs: number;
   /** Secret for the management API and for signing tokens. */
   apiSecret: string;
   redisUrl: string;
@@ -284,6 +289,7 @@ const envSchema = z.object({
   STAGECAST_TRUST_PROXY: trustProxy.default(0),
   STAGECAST_INVITE_TTL_MS: integer(1).default(60_000),
   STAGECAST_HAND_GRACE_MS: integer(1).default(30_000),
+  STAGECAST_PRESENCE_TTL_MS: integer(1000, 600_000).default(20_000),
   STAGECAST_SEGMENT_SECONDS: decimal(0.5, 10).default(2),
   STAGECAST_LIVE_WINDOW: integer(2, 1000).default(10),
   STAGECAST_RECORD: flag.default(true),
@@ -373,6 +379,7 @@ export function loadConfig(
       },
       trustProxy: e.STAGECAST_TRUST_PROXY,
     },
+    presenceTtlMs: e.STAGECAST_PRESENCE_TTL_MS,
     hands: { disconnectGraceMs: e.STAGECAST_HAND_GRACE_MS, inviteTtlMs: e.STAGECAST_INVITE_TTL_MS },
     broadcast: {
       segmentSeconds: e.STAGECAST_SEGMENT_SECONDS,

@@ -11,6 +11,8 @@ function fakeRedis(values: { get?: string | null; hget?: string | null; hvals?: 
     hget: vi.fn(() => Promise.resolve(values.hget ?? null)),
     hvals: vi.fn(() => Promise.resolve(values.hvals ?? [])),
     hdel: vi.fn(() => Promise.resolve(1)),
+    // The presence prune script: nothing expired.
+    evalsha: vi.fn(() => Promise.resolve([])),
   } as unknown as Redis;
 }
 
@@ -33,7 +35,7 @@ describe('malformed room records in Redis', () => {
       hvals: [entry('b', 2), '{"peerId":"x","role":"superuser"}', 'not json', entry('a', 1)],
       hget: '{"peerId":"x"}',
     });
-    const presence = new PresenceStore(redis, log);
+    const presence = new PresenceStore(redis, log, 20_000);
     expect((await presence.list('r1')).map((e) => e.peerId)).toEqual(['a', 'b']);
     await expect(presence.countViewers('r1')).resolves.toBe(2);
     await expect(presence.get('r1', 'x')).resolves.toBeNull();
