@@ -129,6 +129,7 @@ export class Features {
       if (!(error instanceof StagecastError && error.code === 'NOT_LIVE')) throw error;
     });
     await Promise.all([this.layouts.delete(roomId), this.progress.delete(roomId)]);
+    await this.broadcast.removeJobs(roomId);
   }
 
   onPresenceChange(roomId: string): void {

@@ -9,6 +9,7 @@ import { WorkerPool } from './media/WorkerPool.js';
 import { RoomManager } from './rooms/RoomManager.js';
 import { RoomStore } from './rooms/RoomStore.js';
 import { PresenceStore } from './rooms/PresenceStore.js';
+import { RoomPurge } from './rooms/RoomPurge.js';
 import { RoleService } from './rooms/RoleService.js';
 import { TokenService } from './rooms/TokenService.js';
 import { Signaling } from './signaling/Signaling.js';
@@ -152,6 +153,7 @@ export class IngestServer {
       { publicUrl: config.publicUrl, port: config.port, trustProxy: config.limits.trustProxy },
       features.liveState(),
       (roomId) => features.onRoomDeleted(roomId),
+      new RoomPurge(redis, { dataDir: config.dataDir, deleteRecordings: config.deleteRecordings }, logger),
     );
     features.registerRoutes(router, access);
     registerStaticRoutes(router, `${config.dataDir}`, config.uiRoot, config.frameAncestors);

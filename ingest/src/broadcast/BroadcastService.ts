@@ -202,6 +202,30 @@ export class BroadcastService {
     return live;
   }
 
+  /**
+   * Removes a deleted room's compositor jobs from the queue (waiting, finished or failed ones:
+   * their keys name the room). A job still held by a transcoder is locked and stays until it
+   * finishes; the stop published before this ends it.
+   */
+  async removeJobs(roomId: string): Promise<void> {
+    const prefix = `${this.queue.opts.prefix ?? 'bull'}:${COMPOSITE_QUEUE}:`;
+    const ids = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}${roomId}.*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) ids.add(key.slice(prefix.length).split(':')[0] ?? '');
+    } while (cursor !== '0');
+    for (const id of ids) {
+      if (roomOfJob(id) !== roomId) continue;
+      await this.queue
+        .remove(id)
+        .catch((error: unknown) =>
+          this.ctx.logger.warn({ err: error, jobId: id }, 'a deleted room’s job could not be removed'),
+        );
+    }
+  }
+
   async recordings(roomId: string): Promise<Recording[]> {
     await this.live(roomId); // lists a recording whose `ended` nobody heard
     const raw = await this.redis.lrange(recordingsKey(roomId), 0, -1);

@@ -125,6 +125,12 @@ export interface IngestConfig {
    * refreshes its own peers every quarter of this. `STAGECAST_PRESENCE_TTL_MS`, default 20000.
    */
   presenceTtlMs: number;
+  /**
+   * Whether deleting a room also deletes its recordings' files (`vod/<room>/`); its Redis keys
+   * and live HLS folder always go. `STAGECAST_DELETE_RECORDINGS`, default false: recordings
+   * are content the operator may still want, and deleting them cannot be undone.
+   */
+  deleteRecordings: boolean;
   /** Secret for the management API and for signing tokens. */
   apiSecret: string;
   redisUrl: string;
@@ -290,6 +296,7 @@ const envSchema = z.object({
   STAGECAST_INVITE_TTL_MS: integer(1).default(60_000),
   STAGECAST_HAND_GRACE_MS: integer(1).default(30_000),
   STAGECAST_PRESENCE_TTL_MS: integer(1000, 600_000).default(20_000),
+  STAGECAST_DELETE_RECORDINGS: flag.default(false),
   STAGECAST_SEGMENT_SECONDS: decimal(0.5, 10).default(2),
   STAGECAST_LIVE_WINDOW: integer(2, 1000).default(10),
   STAGECAST_RECORD: flag.default(true),
@@ -380,6 +387,7 @@ export function loadConfig(
       trustProxy: e.STAGECAST_TRUST_PROXY,
     },
     presenceTtlMs: e.STAGECAST_PRESENCE_TTL_MS,
+    deleteRecordings: e.STAGECAST_DELETE_RECORDINGS,
     hands: { disconnectGraceMs: e.STAGECAST_HAND_GRACE_MS, inviteTtlMs: e.STAGECAST_INVITE_TTL_MS },
     broadcast: {
       segmentSeconds: e.STAGECAST_SEGMENT_SECONDS,

@@ -12,6 +12,7 @@ import { channels } from '../core/channels.js';
 import { parse } from '../core/validation.js';
 import type { RoomRecord } from './RoomStore.js';
 import { readJson, sendJson, type RequestContext, type Router } from '../http/router.js';
+import type { RoomPurge } from './RoomPurge.js';
 import type { ApiAccess } from './ApiAccess.js';
 import { clientIp } from '../core/RateLimits.js';
 import { entityId } from '../core/ids.js';
@@ -74,6 +75,7 @@ export function registerRoomRoutes(
   links: LinkBase & { trustProxy: number },
   live: LiveStateSource,
   onDeleted: (roomId: string) => Promise<void>,
+  purge: Pick<RoomPurge, 'purge'>,
 ): void {
   router.add('POST', '/api/rooms', async (rc) => {
     await access.requireSecret(rc);
@@ -129,6 +131,8 @@ export function registerRoomRoutes(
       .emit('room:closed', { reason: 'deleted', message: 'The host closed this room' });
     ctx.io.in(channels.room(record.id)).disconnectSockets(true);
     ctx.rooms.get(record.id)?.close('deleted');
+    // Last, once the features stopped writing: whatever is left of the room in Redis, its files.
+    await purge.purge(record.id);
     rc.res.writeHead(204).end();
   });
 
