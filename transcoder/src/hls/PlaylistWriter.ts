@@ -22,6 +22,11 @@ export const STATE_FILE = '.playlist-state.json';
 export const MASTER = hlsLayout.master;
 export const MEDIA = hlsLayout.media;
 
+/** Whether this process still owns the playlists it writes (see `PlaylistWriterOptions.fence`). */
+export interface WriteFence {
+  holds(): Promise<boolean>;
+}
+
 export interface PlaylistWriterOptions {
   job: CompositeJobData;
   /** `<dataDir>/hls/<roomId>` */
@@ -31,6 +36,13 @@ export interface PlaylistWriterOptions {
   logger: Logger;
   /** Called after each segment is listed in every rendition, with its bytes (all renditions). */
   onSegment?: (segment: PublicSegment, bytes: number) => void;
+  /**
+   * Asked before each segment is published and before the end is written: once it answers
+   * false (another process took the broadcast over), this writer writes nothing more, so two
+   * processes never append to one playlist, and `onFenced` runs once.
+   */
+  fence?: WriteFence;
+  onFenced?: () => void;
 }
 
 interface SessionFeed {
@@ -72,6 +84,7 @@ export class PlaylistWriter {
   private readonly sessions: SessionFeed[] = [];
   private polling: Promise<void> | null = null;
   private masterWritten = false;
+  private fenced = false;
 
   private constructor(
     private readonly options: PlaylistWriterOptions,
@@ -118,6 +131,20 @@ export class PlaylistWriter {
     return this.state.ended;
   }
 
+  /** True once the fence said another process owns the playlists now. */
+  get superseded(): boolean {
+    return this.fenced;
+  }
+
+  private async mayWrite(): Promise<boolean> {
+    if (this.fenced) return false;
+    if (!this.options.fence || (await this.options.fence.holds())) return true;
+    this.fenced = true;
+    this.options.logger.error('another process owns these playlists now; this one stops writing them');
+    this.options.onFenced?.();
+    return false;
+  }
+
   /** A new FFmpeg session; its segments follow those of the sessions added before it. */
   addSession(id: string, dir: string, epoch?: number): void {
     this.sessions.push({ id, dir, consumed: 0, finished: false, epoch, elapsedMs: 0 });
@@ -140,6 +167,7 @@ export class PlaylistWriter {
   /** ENDLIST on every live playlist, and the recording (VOD) when the job records. */
   async end(): Promise<{ segments: number; recordingUrl?: string }> {
     await this.poll();
+    if (!(await this.mayWrite())) return { segments: this.state.nextSequence };
     this.state = { ...this.state, ended: true };
     await this.saveState();
     if (this.state.live.length > 0) await this.writeMediaPlaylists();
@@ -199,6 +227,8 @@ export class PlaylistWriter {
     start: number,
     index: number,
   ): Promise<void> {
+    // Checked before the moves: a successor publishes under the same sequence numbers.
+    if (!(await this.mayWrite())) return;
     const { job, hlsDir, vodDir } = this.options;
     const durations: Record<string, number> = {};
     for (const [i, r] of job.ladder.entries()) durations[r.name] = segments[i]?.duration ?? 0;

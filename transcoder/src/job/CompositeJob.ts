@@ -17,7 +17,7 @@ import { EndWatch } from './EndWatch.js';
 import { IngestLink } from './IngestLink.js';
 import { JOB_TIMINGS } from './jobTimings.js';
 import type { OrphanRegistry } from './OrphanRegistry.js';
-import { PlaylistWriter } from '../hls/PlaylistWriter.js';
+import { PlaylistWriter, type WriteFence } from '../hls/PlaylistWriter.js';
 import type { PortPool } from '../core/PortPool.js';
 import { QualityControl } from '../quality/QualityControl.js';
 import { SlotRelay } from '../relay/SlotRelay.js';
@@ -37,6 +37,8 @@ export interface CompositeJobOptions {
   reportProgress: (progress: BroadcastProgress) => Promise<void>;
   /** The quality step a previous process had reached (a takeover starts there, not at full quality). */
   qualityLevel?: number;
+  /** Answers whether this process still owns the job; the playlists are written only while it does. */
+  fence?: WriteFence;
 }
 
 /** How a broadcast's run ended: finished (stopped) or handed back to the queue (shutdown). */
@@ -129,6 +131,7 @@ export class CompositeJob {
       vodDir: join(config.dataDir, hlsLayout.recordingDir(data.roomId, data.broadcastId)),
       logger: this.logger,
       onSegment: (segment, bytes) => this.onSegment(segment.durations, bytes),
+      ...(this.options.fence ? { fence: this.options.fence, onFenced: () => this.abandon() } : {}),
     });
     if (this.writer.ended || (await this.endWatch.stopWanted())) this.stop();
     const link = await IngestLink.create(

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CompositeJobData, CompositeJobResult } from '@stagecast/protocol';
 import { CompositeJob } from './CompositeJob.js';
+import { JobLockFence } from './JobLockFence.js';
 import type { TranscoderConfig } from '../core/config.js';
 import type { OrphanRegistry } from './OrphanRegistry.js';
 import type { PortPool } from '../core/PortPool.js';
@@ -48,6 +49,8 @@ export function createProcessor(deps: ProcessorDeps): Processor<CompositeJobData
       logger: deps.logger,
       reportProgress: (progress) => job.updateProgress(progress),
       ...qualityOf(job.progress),
+      // Without a token (never the case for a worker's job) there is no lock to fence with.
+      ...(token ? { fence: new JobLockFence(deps.redis, job, token) } : {}),
     });
     deps.active.add(composite);
     try {
