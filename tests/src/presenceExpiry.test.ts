@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HandEntry } from '@stagecast/protocol';
+import { Redis } from 'ioredis';
 import { HandsClient, connect, type Room } from '@stagecast/sdk';
 import { TestIngest, TEST_SECRET, waitFor } from './helpers/servers.js';
 
@@ -79,6 +80,15 @@ describe('presence after an ingest crash', () => {
     await joinChild(id, 'cohost', 'Co-host');
     const viewers = await Promise.all(['V1', 'V2', 'V3'].map((n) => joinChild(id, 'viewer', n)));
     await new HandsClient(viewers[0]!).raise('Still there?');
+
+    // A ghost left by a version without expiry: an entry with no expiry score.
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    await redis.hset(
+      `stagecast:room:${id}:presence`,
+      'old-ghost',
+      JSON.stringify({ peerId: 'old-ghost', name: 'Ghost', role: 'viewer', socketId: 'gone', since: 0 }),
+    );
+    await redis.quit();
 
     const viewerCount = async () =>
       (await survivor.api<{ viewers: number }>('GET', `/api/rooms/${id}`)).body.viewers;

@@ -27,13 +27,23 @@ const STAGE_ROLES = ROLES.filter(isStageRole);
 
 /**
  * Drops the entries whose expiry (KEYS[2]) is at or before ARGV[1], so that the peers of a
- * process that stopped refreshing them (a crash) leave the audience and the stage.
+ * process that stopped refreshing them (a crash) leave the audience and the stage. Entries and
+ * scores are only ever written together, so an entry without a score predates expiry (written
+ * by an older version, whose crash left it behind for good): it goes too.
  */
 const PRUNE_LUA = `
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
 for _, id in ipairs(expired) do
   redis.call('HDEL', KEYS[1], id)
   redis.call('ZREM', KEYS[2], id)
+end
+if redis.call('HLEN', KEYS[1]) > redis.call('ZCARD', KEYS[2]) then
+  for _, id in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if not redis.call('ZSCORE', KEYS[2], id) then
+      redis.call('HDEL', KEYS[1], id)
+      expired[#expired + 1] = id
+    end
+  end
 end
 `;
 
