@@ -54,8 +54,8 @@ export class Router {
       return true;
     }
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
-      // Refused before reading a byte of it; closing the connection stops the upload.
-      res.setHeader('connection', 'close');
+      // Refused before reading a byte of it.
+      lingerOn(req);
       sendError(res, bodyTooLarge());
       return true;
     }
@@ -75,8 +75,7 @@ export class Router {
         const err = toStagecastError(error);
         if (!(error instanceof StagecastError))
           this.logger.error({ err: error, path: url.pathname }, 'request failed');
-        // The rest of an oversized (e.g. chunked) body is not worth reading: close after answering.
-        if (err.code === 'PAYLOAD_TOO_LARGE' && !res.headersSent) res.setHeader('connection', 'close');
+        if (err.code === 'PAYLOAD_TOO_LARGE') lingerOn(req);
         if (!res.headersSent) sendError(res, err);
         else res.end();
       }
@@ -139,20 +138,50 @@ export function sendError(
   sendJson(res, status, body);
 }
 
+/** How long the rest of a refused body is read (and dropped) before the connection is cut. */
+const LINGER_MS = 2000;
+
+/**
+ * After refusing a body: read and drop what is still coming for a moment, then cut the
+ * connection if it has not ended. Closing at once with unread data makes the kernel reset the
+ * connection, and the client may lose the answer before reading it.
+ */
+function lingerOn(req: IncomingMessage): void {
+  req.resume();
+  if (req.readableEnded) return;
+  const cut = setTimeout(() => req.socket.destroy(), LINGER_MS);
+  cut.unref();
+  req.once('end', () => clearTimeout(cut));
+  req.once('close', () => clearTimeout(cut));
+}
+
 /** Reads a JSON body of at most MAX_BODY_BYTES; an empty body is `{}`. */
-export async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > MAX_BODY_BYTES) throw bodyTooLarge();
-    chunks.push(buf);
-  }
-  if (size === 0) return {};
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new StagecastError('BAD_REQUEST', 'The request body is not valid JSON');
-  }
+export function readJson(req: IncomingMessage): Promise<unknown> {
+  // Events, not `for await`: leaving that loop early destroys the request and its socket.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        refused = true;
+        chunks.length = 0;
+        reject(bodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('error', reject);
+    req.once('end', () => {
+      if (refused) return;
+      if (size === 0) return resolve({});
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
+      } catch {
+        reject(new StagecastError('BAD_REQUEST', 'The request body is not valid JSON'));
+      }
+    });
+  });
 }
