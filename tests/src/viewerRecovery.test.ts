@@ -146,6 +146,8 @@ describe('viewer recovery without a reload', () => {
           ? route.fulfill({ status: 404, contentType: 'text/plain', body: 'gone' })
           : route.continue(),
       8000,
+      // Longer than the buffer: the picture freezes, and the viewer is told why.
+      () => page.getByTestId('reconnecting').waitFor({ timeout: 7500 }),
     ),
   );
 
