@@ -73,6 +73,9 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
   private outageSince: number | null = null;
   private lastNetworkErrorAt = 0;
   private hasPlayed = false;
+  /** `reconnecting` was said and `playing` not yet. */
+  private saidReconnecting = false;
+  private lastTime = 0;
   private catchUpPending = false;
   private mediaRecoveredAt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -99,6 +102,10 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
     video.addEventListener('error', this.onNativeError);
     this.latencyTimer = setInterval(() => {
       const latency = this.latency;
+      // A stall can end without a `playing` event (e.g. the element never fired `waiting`).
+      const advanced = video.currentTime > this.lastTime;
+      this.lastTime = video.currentTime;
+      if (this.saidReconnecting && advanced && !video.paused) this.onPlaying();
       if (video.paused || latency === null) return;
       // Once, a moment after an outage: the playback rate alone would take minutes to catch up.
       if (this.catchUpPending) {
@@ -154,6 +161,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
     this.url = url;
     this.retries = 0;
     this.outageSince = null;
+    this.saidReconnecting = false;
     this.hasPlayed = false;
     this.reload();
   }
@@ -253,6 +261,8 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
       });
       hls.on(Events.FRAG_BUFFERED, () => {
         this.retries = 0;
+        // Media flows again, even if the element is paused: a later outage counts from anew.
+        if (this.outageSince !== null && !this.saidReconnecting) this.outageSince = null;
       });
       hls.on(Events.ERROR, (_event, data) => this.onHlsError(hls, data));
       hls.loadSource(url);
@@ -318,8 +328,9 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
   private readonly onPlaying = (): void => {
     this.retries = 0;
     this.hasPlayed = true;
-    if (this.outageSince !== null) {
+    if (this.outageSince !== null || this.saidReconnecting) {
       this.outageSince = null;
+      this.saidReconnecting = false;
       this.catchUpPending = true;
     }
     this.emit('playing');
@@ -333,7 +344,9 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
   private startOutage(): void {
     if (this.outageSince !== null) return;
     this.outageSince = Date.now();
-    if (this.hasPlayed) this.emit('reconnecting');
+    if (!this.hasPlayed) return;
+    this.saidReconnecting = true;
+    this.emit('reconnecting');
   }
 
   private outageTooLong(): boolean {
@@ -342,6 +355,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
 
   private fail(kind: HlsPlayerError['kind'], message: string): void {
     this.outageSince = null;
+    this.saidReconnecting = false;
     this.hls?.destroy();
     this.hls = null;
     this.emit('error', { kind, message });
