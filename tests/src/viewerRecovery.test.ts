@@ -154,4 +154,31 @@ describe('viewer recovery without a reload', () => {
   it('a 5 s network drop (every HLS request aborted)', { timeout: 60_000 }, () =>
     outage('network drop', (route) => route.abort('internetdisconnected'), 5000),
   );
+
+  it(
+    'after a minute of outage: a clear message and a Retry button that brings it back',
+    { timeout: 150_000 },
+    async () => {
+      const started = Date.now();
+      let requests = 0;
+      const drop = async (route: Route) => {
+        requests += 1;
+        await route.abort('internetdisconnected');
+      };
+      await page.route(HLS, drop);
+      await page.getByTestId('reconnecting').waitFor({ timeout: 15_000 });
+      const retry = page.getByRole('button', { name: 'Retry' });
+      await retry.waitFor({ timeout: 100_000 });
+      const seconds = (Date.now() - started) / 1000;
+      expect(seconds, 'the player keeps trying for a minute').toBeGreaterThan(55);
+      await expect(page.getByTestId('waiting').textContent()).resolves.toContain('not been reachable');
+      // A bounded backoff, not a tight loop: a few requests a second at most.
+      expect(requests / seconds, 'HLS requests per second during the outage').toBeLessThan(5);
+      await page.unroute(HLS, drop);
+      await retry.click();
+      await page.getByTestId('waiting').waitFor({ state: 'detached', timeout: 30_000 });
+      await advancing('playback after Retry');
+      await waitFor(async () => (await shownLatency()) < 10, 'less than 10 s behind live after Retry');
+    },
+  );
 });
