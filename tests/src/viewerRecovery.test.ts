@@ -138,16 +138,16 @@ describe('viewer recovery without a reload', () => {
       ),
   );
 
-  it('8 s of 404 on segments', { timeout: 60_000 }, () =>
+  it('10 s of 404 on segments', { timeout: 60_000 }, () =>
     outage(
       '404 burst',
       (route) =>
         isSegment(route)
           ? route.fulfill({ status: 404, contentType: 'text/plain', body: 'gone' })
           : route.continue(),
-      8000,
-      // Longer than the buffer: the picture freezes, and the viewer is told why.
-      () => page.getByTestId('reconnecting').waitFor({ timeout: 7500 }),
+      10_000,
+      // Longer than the buffer (a few segments of 2 s): the picture freezes, and the viewer is told why.
+      () => page.getByTestId('reconnecting').waitFor({ timeout: 9500 }),
     ),
   );
 
