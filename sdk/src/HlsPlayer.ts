@@ -1,5 +1,6 @@
 import Hls, { ErrorDetails, ErrorTypes, Events, type ErrorData } from 'hls.js';
 import { Emitter } from './Emitter.js';
+import { HLS_LOAD_POLICIES } from './hlsRetryPolicy.js';
 
 /** Options of an HlsPlayer. */
 export interface HlsPlayerOptions {
@@ -7,8 +8,8 @@ export interface HlsPlayerOptions {
   lowLatency?: boolean;
   /** Start playing as soon as the stream is loaded (muted if the browser demands it). Default true. */
   autoplay?: boolean;
-  /** Fatal-error recoveries in a row before giving up with an `error` event. Default 6. */
-  maxRetries?: number;
+  /** How long an outage may last, recovering with backoff, before an `error` event. Default 60 000 ms. */
+  giveUpAfterMs?: number;
   /** Delay before the first retry; it doubles after each, up to 8 s. Default 1000 ms. */
   retryDelayMs?: number;
 }
@@ -43,9 +44,16 @@ export interface HlsPlayerEvents extends Record<string, unknown[]> {
   autoplayMuted: [];
   /** Seconds behind the live edge, about once a second while playing. */
   latency: [seconds: number];
+  /** The stream stopped arriving after it had played; recovering by itself (no reload needed). */
+  reconnecting: [];
   /** Playback failed and the retries are used up; call `load()` again to try once more. */
   error: [error: HlsPlayerError];
 }
+
+/** Catch up by seeking after an outage when further than this behind the live edge. */
+const CATCH_UP_LATENCY_S = 8;
+/** A stall this soon after a network error is an outage, not a slow decoder. */
+const NETWORK_ERROR_WINDOW_MS = 15_000;
 
 const MANIFEST_ERRORS: ReadonlySet<string> = new Set([
   ErrorDetails.MANIFEST_LOAD_ERROR,
@@ -61,6 +69,14 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
   private hls: Hls | null = null;
   private url: string | null = null;
   private retries = 0;
+  /** Since when the stream has not been arriving, or null while it flows. */
+  private outageSince: number | null = null;
+  private lastNetworkErrorAt = 0;
+  private hasPlayed = false;
+  /** `reconnecting` was said and `playing` not yet. */
+  private saidReconnecting = false;
+  private lastTime = 0;
+  private catchUpPending = false;
   private mediaRecoveredAt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly latencyTimer: ReturnType<typeof setInterval>;
@@ -74,12 +90,29 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
     options: HlsPlayerOptions = {},
   ) {
     super();
-    this.options = { lowLatency: true, autoplay: true, maxRetries: 6, retryDelayMs: 1000, ...options };
+    this.options = {
+      lowLatency: true,
+      autoplay: true,
+      giveUpAfterMs: 60_000,
+      retryDelayMs: 1000,
+      ...options,
+    };
     video.addEventListener('playing', this.onPlaying);
+    video.addEventListener('waiting', this.onWaiting);
     video.addEventListener('error', this.onNativeError);
     this.latencyTimer = setInterval(() => {
       const latency = this.latency;
-      if (!video.paused && latency !== null) this.emit('latency', latency);
+      // A stall can end without a `playing` event (e.g. the element never fired `waiting`).
+      const advanced = video.currentTime > this.lastTime;
+      this.lastTime = video.currentTime;
+      if (this.saidReconnecting && advanced && !video.paused) this.onPlaying();
+      if (video.paused || latency === null) return;
+      // Once, a moment after an outage: the playback rate alone would take minutes to catch up.
+      if (this.catchUpPending) {
+        this.catchUpPending = false;
+        if (latency > CATCH_UP_LATENCY_S) this.jumpToLive();
+      }
+      this.emit('latency', latency);
     }, 1000);
   }
 
@@ -127,6 +160,9 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
     if (this.destroyed) throw new Error('HlsPlayer was destroyed');
     this.url = url;
     this.retries = 0;
+    this.outageSince = null;
+    this.saidReconnecting = false;
+    this.hasPlayed = false;
     this.reload();
   }
 
@@ -182,6 +218,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
     clearTimeout(this.retryTimer);
     clearInterval(this.latencyTimer);
     this.video.removeEventListener('playing', this.onPlaying);
+    this.video.removeEventListener('waiting', this.onWaiting);
     this.video.removeEventListener('error', this.onNativeError);
     this.hls?.destroy();
     this.hls = null;
@@ -205,6 +242,9 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
         maxLiveSyncPlaybackRate: this.options.lowLatency ? 1.15 : 1,
         liveSyncDurationCount: this.options.lowLatency ? 2 : 3,
         backBufferLength: 30,
+        // Well past the target (2-3 segments): hls.js seeks back to the edge beyond it.
+        liveMaxLatencyDurationCount: this.options.lowLatency ? 5 : 7,
+        ...HLS_LOAD_POLICIES,
       });
       this.hls = hls;
       hls.on(Events.MANIFEST_PARSED, () => {
@@ -221,6 +261,8 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
       });
       hls.on(Events.FRAG_BUFFERED, () => {
         this.retries = 0;
+        // Media flows again, even if the element is paused: a later outage counts from anew.
+        if (this.outageSince !== null && !this.saidReconnecting) this.outageSince = null;
       });
       hls.on(Events.ERROR, (_event, data) => this.onHlsError(hls, data));
       hls.loadSource(url);
@@ -235,8 +277,14 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
   }
 
   private onHlsError(hls: Hls, data: ErrorData): void {
-    if (!data.fatal || hls !== this.hls) return;
-    if (this.retries >= this.options.maxRetries) {
+    if (hls !== this.hls) return;
+    if (data.type === ErrorTypes.NETWORK_ERROR) {
+      this.lastNetworkErrorAt = Date.now();
+      if (this.video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA) this.startOutage();
+    }
+    if (!data.fatal) return;
+    this.startOutage();
+    if (this.outageTooLong()) {
       this.fail(
         data.type === ErrorTypes.MEDIA_ERROR
           ? 'media'
@@ -268,7 +316,8 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
 
   private readonly onNativeError = (): void => {
     if (this.hls || !this.url || this.destroyed) return;
-    if (this.retries >= this.options.maxRetries) {
+    this.startOutage();
+    if (this.outageTooLong()) {
       this.fail('network', this.video.error?.message || 'The stream could not be played');
       return;
     }
@@ -278,17 +327,42 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
 
   private readonly onPlaying = (): void => {
     this.retries = 0;
+    this.hasPlayed = true;
+    if (this.outageSince !== null || this.saidReconnecting) {
+      this.outageSince = null;
+      this.saidReconnecting = false;
+      this.catchUpPending = true;
+    }
     this.emit('playing');
   };
 
+  private readonly onWaiting = (): void => {
+    if (Date.now() - this.lastNetworkErrorAt < NETWORK_ERROR_WINDOW_MS) this.startOutage();
+  };
+
+  /** Marks the start of an outage; says `reconnecting` once if the stream had been playing. */
+  private startOutage(): void {
+    if (this.outageSince !== null) return;
+    this.outageSince = Date.now();
+    if (!this.hasPlayed) return;
+    this.saidReconnecting = true;
+    this.emit('reconnecting');
+  }
+
+  private outageTooLong(): boolean {
+    return this.outageSince !== null && Date.now() - this.outageSince > this.options.giveUpAfterMs;
+  }
+
   private fail(kind: HlsPlayerError['kind'], message: string): void {
+    this.outageSince = null;
+    this.saidReconnecting = false;
     this.hls?.destroy();
     this.hls = null;
     this.emit('error', { kind, message });
   }
 
   private backoff(): number {
-    return Math.min(this.options.retryDelayMs * 2 ** (this.retries - 1), 8000);
+    return Math.min(this.options.retryDelayMs * 2 ** Math.min(this.retries - 1, 10), 8000);
   }
 
   private seekableEnd(): number | null {

@@ -2,8 +2,8 @@ import { HlsPlayer, type QualityLevel } from '@stagecast/sdk';
 import { untrack } from 'svelte';
 import type { Attachment } from 'svelte/attachments';
 
-/** Further attempts after the SDK player gives up, while the room still says it is live. */
-const RELOAD_AFTER_FAILURE_MS = 5000;
+/** A quiet further attempt after the SDK player gives up (a minute of outage), besides the Retry button. */
+const RELOAD_AFTER_FAILURE_MS = 30_000;
 /** Closer than this to the live edge counts as "live" (hls.js keeps ~2 segments of margin). */
 const LIVE_EDGE_SLACK_S = 8;
 
@@ -22,6 +22,8 @@ export class PlayerState {
   /** The browser refused autoplay with sound; a click on "Unmute" fixes it. */
   autoplayMuted = $state(false);
   error = $state<string | null>(null);
+  /** The stream stopped after it had played; the player recovers by itself. */
+  reconnecting = $state(false);
   muted = $state(false);
   /** Set while the viewer is on the WebRTC stage: HLS paused, muted, not downloading. */
   suspended = $state(false);
@@ -30,6 +32,7 @@ export class PlayerState {
   readonly playingLabel = $derived(this.levels.find((l) => l.index === this.playingLevel)?.label ?? null);
 
   #player: HlsPlayer | null = null;
+  #retry: (() => void) | null = null;
 
   /** Attaches a player for `url` to a `<video>`; a different url gives a new player. */
   attach(url: string, options: { live: boolean }): Attachment<HTMLVideoElement> {
@@ -38,21 +41,31 @@ export class PlayerState {
       this.#player = player;
       this.reset();
       let reloadTimer: ReturnType<typeof setTimeout> | undefined;
+      const retry = () => {
+        clearTimeout(reloadTimer);
+        this.error = null;
+        player.load(url);
+      };
+      this.#retry = retry;
       player.on('levels', (levels) => (this.levels = levels));
       player.on('levelSwitched', (index) => (this.playingLevel = index));
       player.on('latency', (seconds) => (this.latency = options.live ? seconds : null));
       player.on('autoplayMuted', () => (this.autoplayMuted = true));
       player.on('playing', () => {
         this.playing = true;
+        this.reconnecting = false;
         this.error = null;
       });
+      player.on('reconnecting', () => (this.reconnecting = true));
       player.on('error', (error) => {
         this.playing = false;
+        this.reconnecting = false;
         this.error =
-          error.kind === 'unsupported' ? error.message : 'The stream is not reachable; trying again…';
-        // The room is still live (else this element would be gone): keep trying quietly.
-        if (error.kind !== 'unsupported')
-          reloadTimer = setTimeout(() => player.load(url), RELOAD_AFTER_FAILURE_MS);
+          error.kind === 'unsupported'
+            ? error.message
+            : 'The stream has not been reachable for a while. Check your connection, then retry.';
+        // The room is still live (else this element would be gone): try again now and then.
+        if (error.kind !== 'unsupported') reloadTimer = setTimeout(retry, RELOAD_AFTER_FAILURE_MS);
       });
       const onPause = () => (this.playing = false);
       const onVolume = () => (this.muted = video.muted);
@@ -66,10 +79,18 @@ export class PlayerState {
         video.removeEventListener('pause', onPause);
         video.removeEventListener('volumechange', onVolume);
         player.destroy();
-        if (this.#player === player) this.#player = null;
+        if (this.#player === player) {
+          this.#player = null;
+          this.#retry = null;
+        }
         this.reset();
       };
     };
+  }
+
+  /** Loads the stream anew after the player gave up. */
+  retry(): void {
+    this.#retry?.();
   }
 
   setLevel(index: number): void {
@@ -109,6 +130,7 @@ export class PlayerState {
     this.playingLevel = null;
     this.latency = null;
     this.playing = false;
+    this.reconnecting = false;
     this.error = null;
   }
 }
