@@ -163,7 +163,20 @@ describe('the journey of a webinar', () => {
       );
       await snap(viewer, 'viewer-back-on-hls');
 
-      // End: the recording is listed and plays.
+      // End, once the broadcast holds more than the recording must: the flow above may take less
+      // time on a fast machine than the recording's bound.
+      const liveUrl = `${ingest.url}/hls/${id}/master.m3u8`;
+      await waitFor(
+        async () => {
+          const variant = (await fetchPlaylist(liveUrl))?.manifest.playlists?.[0];
+          if (!variant) return false;
+          const media = await fetchPlaylist(new URL(variant.uri, liveUrl).toString());
+          return (media?.manifest.segments ?? []).reduce((sum, seg) => sum + seg.duration, 0) >= 12;
+        },
+        'twelve seconds of broadcast',
+        30_000,
+      );
+      // The recording is listed and plays.
       await host.getByRole('button', { name: 'End broadcast' }).click();
       await waitFor(async () => (await roomInfo(id)).live.state === 'ended', 'the broadcast to end', 30_000);
       await viewer.getByTestId('ended').waitFor();
