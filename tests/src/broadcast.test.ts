@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { Queue } from 'bullmq';
 import {
@@ -11,7 +11,7 @@ import {
 import { Bot } from './bot/Bot.js';
 import { botClip } from './helpers/botClip.js';
 import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
-import { TranscoderProcess } from './helpers/transcoderProcess.js';
+import { childPids, TranscoderProcess } from './helpers/transcoderProcess.js';
 import { decodes, fetchPlaylist, PlaylistWatcher, probeStreams } from './helpers/hls.js';
 
 const SEGMENT_SECONDS = 2;
@@ -86,19 +86,6 @@ async function startStandby(): Promise<void> {
     'a standby transcoder to listen on the queue',
     30_000,
   );
-}
-
-/** Pids of a process's children running `command`. */
-function childPids(parent: number, command: string): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(parent), command], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
 }
 
 const hls = (path: string) => `${ingest.url}/hls/${roomId}/${path}`;

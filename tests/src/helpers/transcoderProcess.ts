@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -71,5 +71,18 @@ export class TranscoderProcess {
       this.child.once('exit', () => resolve());
       this.child.kill(signal);
     });
+  }
+}
+
+/** Pids of a process's children running `command`. */
+export function childPids(parent: number, command: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(parent), command], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
   }
 }

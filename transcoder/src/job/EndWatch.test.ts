@@ -1,25 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { broadcastKey, DEFAULT_LADDER, type CompositeJobData } from '@stagecast/protocol';
+import { broadcastKey } from '@stagecast/protocol';
 import { EndWatch } from './EndWatch.js';
+import { jobData } from './testFixtures.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 afterAll(() => redis.quit());
 
-const job = (): CompositeJobData => ({
-  roomId: `endwatch-${randomBytes(4).toString('hex')}`,
-  roomName: 'Launch',
-  broadcastId: 'b1',
-  startedAt: new Date(0).toISOString(),
-  record: false,
-  ladder: [...DEFAULT_LADDER],
-  segmentSeconds: 2,
-  liveWindow: 10,
-  burnClock: false,
-  frameRate: 30,
-  slots: { video: 2, audio: 2 },
-});
+const job = () => jobData({ roomId: `endwatch-${randomBytes(4).toString('hex')}`, broadcastId: 'b1' });
 
 async function stopWanted(record: string): Promise<boolean> {
   const data = job();

@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { UnrecoverableError } from 'bullmq';
-import { DEFAULT_LADDER, type CompositeJobData } from '@stagecast/protocol';
 import { parseJobData } from './processor.js';
+import { jobData } from './testFixtures.js';
 
-const good: CompositeJobData = {
-  roomId: 'room1',
-  roomName: 'Launch',
-  broadcastId: '20261201-abc',
-  startedAt: new Date(0).toISOString(),
-  record: true,
-  ladder: [...DEFAULT_LADDER],
-  segmentSeconds: 2,
-  liveWindow: 10,
-  burnClock: false,
-  frameRate: 30,
-  slots: { video: 2, audio: 2 },
-};
+const good = jobData();
 
 describe('composite job data', () => {
   it('accepts what ingest enqueues', () => {

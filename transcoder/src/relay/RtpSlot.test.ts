@@ -1,96 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { OPUS_SILENCE_PAYLOAD, VP8_FILLER_PAYLOAD } from './fillers.js';
-import { buildRtp, isVp8KeyFrameStart, parseRtp, type RtpHeader } from './rtp.js';
-import { KEY_FRAME_RETRY_MS, QUIET_MS, RtpSlot, type SlotOutput } from './RtpSlot.js';
-
-const T0 = 1_000_000;
-const VIDEO_PT = 96;
-const AUDIO_PT = 111;
-
-/** A source's VP8 packet: descriptor S=1 PID=0, then a frame header byte (P bit 0 = key frame). */
-const vp8 = (seq: number, ts: number, frame: 'key' | 'inter', ssrc = 0x5eed): Buffer =>
-  buildRtp(
-    { payloadType: 101, marker: true, sequence: seq, timestamp: ts, ssrc },
-    Buffer.from([0x10, frame === 'key' ? 0x9c : 0x9d, 0x01, 0x2a]),
-  );
-/** The middle of a VP8 frame (S bit clear). */
-const vp8Cont = (seq: number, ts: number): Buffer =>
-  buildRtp(
-    { payloadType: 101, marker: false, sequence: seq, timestamp: ts, ssrc: 0x5eed },
-    Buffer.from([0x00, 0x9c, 0x00]),
-  );
-const opus = (seq: number, ts: number, ssrc = 0xa0d10): Buffer =>
-  buildRtp(
-    { payloadType: 100, marker: false, sequence: seq, timestamp: ts, ssrc },
-    Buffer.from([0x78, seq & 0xff, 0x33]),
-  );
-
-function header(packet: Buffer): RtpHeader {
-  const h = parseRtp(packet);
-  if (!h) throw new Error('not RTP');
-  return h;
-}
-const headers = (out: SlotOutput): RtpHeader[] => out.packets.map(header);
-const only = (out: SlotOutput): RtpHeader => {
-  expect(out.packets).toHaveLength(1);
-  return header(out.packets[0]!);
-};
-const seqStep = (a: RtpHeader, b: RtpHeader): number => (b.sequence - a.sequence) & 0xffff;
-const tsStep = (a: RtpHeader, b: RtpHeader): number => (b.timestamp - a.timestamp) >>> 0;
-
-/** Drives a slot and records everything it sends. */
-class Harness {
-  readonly sent: RtpHeader[] = [];
-  readonly raw: Buffer[] = [];
-  now: number;
-
-  constructor(readonly slot: RtpSlot) {
-    this.now = T0;
-  }
-
-  private take(out: SlotOutput): SlotOutput {
-    this.raw.push(...out.packets);
-    this.sent.push(...headers(out));
-    return out;
-  }
-  tick(at = this.now): SlotOutput {
-    this.now = at;
-    return this.take(this.slot.tick(at));
-  }
-  /** Ticks every `stepMs` until `until` (as the relay does every 20 ms); returns what they sent. */
-  run(until: number, stepMs = 20): RtpHeader[] {
-    const from = this.sent.length;
-    for (let t = this.now + stepMs; t <= until; t += stepMs) this.tick(t);
-    this.now = until;
-    return this.sent.slice(from);
-  }
-  packet(feedId: string, packet: Buffer, at = this.now): SlotOutput {
-    this.now = at;
-    return this.take(this.slot.onPacket(feedId, packet, at));
-  }
-  assign(feedId: string | null, at = this.now): SlotOutput & { changed: boolean } {
-    this.now = at;
-    const out = this.slot.assign(feedId, at);
-    this.take(out);
-    return out;
-  }
-  last(): RtpHeader {
-    const h = this.sent.at(-1);
-    if (!h) throw new Error('nothing sent');
-    return h;
-  }
-}
-
-const video = () => new Harness(new RtpSlot('video', VIDEO_PT, T0));
-const audio = () => new Harness(new RtpSlot('audio', AUDIO_PT, T0));
-
-/** Every packet one step after the one before: sequence +1, timestamp never back. */
-function expectContinuous(sent: RtpHeader[]): void {
-  for (let i = 1; i < sent.length; i++) {
-    expect(seqStep(sent[i - 1]!, sent[i]!), `packet ${i}`).toBe(1);
-    expect(tsStep(sent[i - 1]!, sent[i]!), `packet ${i}`).toBeLessThan(2 ** 31);
-  }
-}
+import { isVp8KeyFrameStart } from './rtp.js';
+import { KEY_FRAME_RETRY_MS, QUIET_MS } from './RtpSlot.js';
+import {
+  T0,
+  VIDEO_PT,
+  AUDIO_PT,
+  vp8,
+  vp8Cont,
+  opus,
+  header,
+  headers,
+  only,
+  seqStep,
+  tsStep,
+  video,
+  audio,
+  expectContinuous,
+} from './testFixtures.js';
 
 describe('RtpSlot filler', () => {
   it('video: black VP8 key frames at about 15 fps, timestamps on the wall clock', () => {
