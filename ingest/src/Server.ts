@@ -28,6 +28,7 @@ import { OriginPolicy } from './http/OriginPolicy.js';
 import { checkReady } from './http/readiness.js';
 import { Features } from './Features.js';
 import { RateLimits } from './core/RateLimits.js';
+import { notificationOptions, requestOptions, untilReady } from './core/redisConnections.js';
 
 /** Socket.IO messages larger than this are refused (chat is 500 characters; SDP-free JSON is small). */
 const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -49,23 +50,15 @@ export class IngestServer {
     config: IngestConfig,
     logger: Logger = createLogger(config.logLevel),
   ): Promise<IngestServer> {
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
-    const pub = redis.duplicate();
-    const sub = redis.duplicate();
+    const redis = new Redis(config.redisUrl, requestOptions(config.redisTimeoutMs));
+    const pub = new Redis(config.redisUrl, notificationOptions());
+    const sub = new Redis(config.redisUrl, notificationOptions());
     for (const client of [redis, pub, sub])
       client.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
     // A (P)SUBSCRIBE sent before ioredis is ready is lost when its ready check fails and it
-    // reconnects; the adapter would then silently miss other processes' messages.
-    await Promise.all(
-      [pub, sub].map((client) =>
-        client.status === 'ready'
-          ? Promise.resolve()
-          : new Promise<void>((resolve, reject) => {
-              client.once('ready', resolve);
-              client.once('end', () => reject(new Error(`Redis at ${config.redisUrl} is not reachable`)));
-            }),
-      ),
-    );
+    // reconnects; the adapter would then silently miss other processes' messages. Requests
+    // fail instead of waiting while the request connection is not up.
+    await Promise.all([redis, pub, sub].map((client) => untilReady(client, config.redisUrl)));
     const pool = await WorkerPool.create({
       numWorkers: config.numWorkers,
       rtcMinPort: config.rtcMinPort,
@@ -221,6 +214,7 @@ export class IngestServer {
     this.http.closeAllConnections();
     this.metricsHttp?.close();
     this.metricsHttp?.closeAllConnections();
-    await Promise.all(this.redisClients.map((c) => c.quit().catch(() => undefined)));
+    // QUIT cannot be sent while Redis is away: then stop reconnecting without it.
+    await Promise.all(this.redisClients.map((c) => c.quit().catch(() => c.disconnect())));
   }
 }

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'INVITE_EXPIRED',
   'NOT_LIVE',
   'PAYLOAD_TOO_LARGE',
+  /** The server cannot serve this now (its Redis is out of reach, no worker): try again later. */
   'UNAVAILABLE',
   'INTERNAL',
 ] as const;
@@ -30,7 +31,10 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface WireError {
   code: ErrorCode;
   message: string;
-  /** For RATE_LIMITED, CHAT_MUTED and SLOW_MODE: when a retry can succeed. */
+  /**
+   * For RATE_LIMITED, CHAT_MUTED and SLOW_MODE, and UNAVAILABLE while the server's Redis is
+   * out of reach: when a retry can succeed.
+   */
   retryAfterMs?: number;
 }
 

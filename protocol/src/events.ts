@@ -155,7 +155,7 @@ export interface HandshakeAuth {
 /** `connect_error` data: `err.data` on the client. */
 export interface ConnectErrorData {
   code: ErrorCode;
-  /** For RATE_LIMITED: when connecting again can succeed. */
+  /** For RATE_LIMITED and UNAVAILABLE: when connecting again can succeed. */
   retryAfterMs?: number;
 }
 

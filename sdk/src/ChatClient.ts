@@ -118,11 +118,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         this.add(message);
         return message;
       } catch (error) {
-        // Only a lost answer is retried: the message may or may not be stored, and the
-        // same clientId makes the retry safe either way.
+        // Only a lost answer or a server that cannot serve now is retried: the message may or
+        // may not be stored, and the same clientId makes the retry safe either way.
         if (!(error instanceof StagecastClientError) || error.code !== 'UNAVAILABLE' || attempt >= retries)
           throw error;
-        await this.untilConnected();
+        await this.untilConnected(error.retryAfterMs);
       }
     }
   }
@@ -186,8 +186,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.emit('message', message);
   }
 
-  private untilConnected(): Promise<void> {
-    if (this.room.connected) return new Promise((resolve) => setTimeout(resolve, 500));
+  /** While connected, waits the server's `retryAfterMs` (an outage of its database), or 500 ms. */
+  private untilConnected(retryAfterMs = 500): Promise<void> {
+    if (this.room.connected) return new Promise((resolve) => setTimeout(resolve, retryAfterMs));
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

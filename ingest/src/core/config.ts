@@ -144,6 +144,12 @@ export interface IngestConfig {
   /** Secret for the management API and for signing tokens. */
   apiSecret: string;
   redisUrl: string;
+  /**
+   * How long a request waits for Redis before it fails with UNAVAILABLE (503): while Redis is
+   * down or does not answer, requests fail within this instead of hanging.
+   * `STAGECAST_REDIS_TIMEOUT_MS`, default 2000.
+   */
+  redisTimeoutMs: number;
   dataDir: string;
   /** Public base URL used in links; default http://localhost:<port>. */
   publicUrl: string | undefined;
@@ -204,6 +210,7 @@ const envSchema = z.object({
   STAGECAST_HOST: z.string().default('0.0.0.0'),
   STAGECAST_API_SECRET: z.string().optional(),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  STAGECAST_REDIS_TIMEOUT_MS: integer(100, 60_000).default(2000),
   STAGECAST_DATA_DIR: z.string().default('./data'),
   STAGECAST_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   STAGECAST_LISTEN_IP: ip.default('127.0.0.1'),
@@ -294,6 +301,7 @@ export function loadConfig(
     host: e.STAGECAST_HOST,
     apiSecret,
     redisUrl: e.REDIS_URL,
+    redisTimeoutMs: e.STAGECAST_REDIS_TIMEOUT_MS,
     dataDir: resolve(e.STAGECAST_DATA_DIR),
     publicUrl: e.STAGECAST_PUBLIC_URL,
     listenIp: e.STAGECAST_LISTEN_IP,
