@@ -145,9 +145,10 @@ export interface IngestConfig {
   apiSecret: string;
   redisUrl: string;
   /**
-   * How long a request waits for Redis before it fails with UNAVAILABLE (503): while Redis is
-   * down or does not answer, requests fail within this instead of hanging.
-   * `STAGECAST_REDIS_TIMEOUT_MS`, default 2000.
+   * How long a Redis command may go unanswered before its request fails with UNAVAILABLE
+   * (503). Without a connection to Redis requests fail at once; this bounds a Redis that
+   * accepts connections but does not answer. Generous, because a busy process reads answers
+   * late. `STAGECAST_REDIS_TIMEOUT_MS`, default 5000.
    */
   redisTimeoutMs: number;
   dataDir: string;
@@ -210,7 +211,7 @@ const envSchema = z.object({
   STAGECAST_HOST: z.string().default('0.0.0.0'),
   STAGECAST_API_SECRET: z.string().optional(),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
-  STAGECAST_REDIS_TIMEOUT_MS: integer(100, 60_000).default(2000),
+  STAGECAST_REDIS_TIMEOUT_MS: integer(100, 60_000).default(5000),
   STAGECAST_DATA_DIR: z.string().default('./data'),
   STAGECAST_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   STAGECAST_LISTEN_IP: ip.default('127.0.0.1'),
