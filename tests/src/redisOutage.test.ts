@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { COMPOSITE_QUEUE, type AckResult, type ErrorBody, type LiveState } from '@stagecast/protocol';
@@ -5,6 +8,7 @@ import { connect, StagecastClientError, type Room } from '@stagecast/sdk';
 import { ownRedisDatabase, TEST_SECRET, TestIngest, waitFor } from './helpers/servers.js';
 import { RawClient } from './helpers/rawClient.js';
 import { TcpProxy } from './helpers/TcpProxy.js';
+import { RedisServer } from './helpers/RedisServer.js';
 
 // Ingest reaches Redis through a relay the test cuts: an outage as ingest sees it.
 let proxy: TcpProxy;
@@ -14,8 +18,10 @@ let roomId: string;
 let host: RawClient;
 let viewer: RawClient;
 
-/** Generous for a loaded machine, and still far from "hangs": the product's bound is 2 s. */
+/** Generous for a loaded machine, and still far from "hangs". */
 const FAST_MS = 5000;
+/** A redis-server of this file's own, which the last test freezes. */
+const HUNG_REDIS_PORT = 6404;
 
 beforeAll(async () => {
   const redisUrl = new URL(await ownRedisDatabase(2));
@@ -138,6 +144,37 @@ describe('while Redis is unreachable', () => {
     } finally {
       await proxy.restore();
       room.close();
+    }
+  });
+});
+
+describe('while Redis accepts connections but does not answer', () => {
+  it('requests fail with UNAVAILABLE after STAGECAST_REDIS_TIMEOUT_MS, and work again once it answers', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stagecast-redis-'));
+    const redis = new RedisServer(HUNG_REDIS_PORT, dir);
+    await redis.start();
+    const server = await TestIngest.start({ redisUrl: redis.url, redisTimeoutMs: 1000 });
+    let client: RawClient | undefined;
+    try {
+      const room = (await server.createRoom('Hung')).id;
+      const host = await RawClient.connect(server.url, await server.token(room, 'host', 'Host'), room);
+      client = host;
+      redis.pause();
+      const start = await timed(() => host.request('broadcast:start', {}));
+      expectUnavailable(start.result);
+      expect(start.ms).toBeLessThan(FAST_MS);
+      const chat = await timed(() => host.request('chat:send', { clientId: 'hung', text: 'anyone?' }));
+      expectUnavailable(chat.result);
+      expect(chat.ms).toBeLessThan(FAST_MS);
+
+      redis.resume();
+      await waitFor(async () => (await host.request('broadcast:start', {})).ok, 'broadcast:start once Redis answers');
+    } finally {
+      redis.resume();
+      client?.close();
+      await server.close();
+      await redis.kill();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -55,6 +55,16 @@ export class RedisServer {
     await exited;
   }
 
+  /** SIGSTOP: connections stay open and nothing is answered, as when Redis hangs. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after {@link pause}. */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** SIGKILL: no chance to write anything more, as in a crash. */
   async kill(): Promise<void> {
     const exited = this.exited();
