@@ -73,7 +73,8 @@ async function runSize(viewers) {
   const children = [];
   try {
     const roomIds = [];
-    for (let r = 0; r < ROOMS; r++) roomIds.push((await ingest.api('POST', '/api/rooms', { name: `fanout ${r}` })).id);
+    for (let r = 0; r < ROOMS; r++)
+      roomIds.push((await ingest.api('POST', '/api/rooms', { name: `fanout ${r}` })).id);
     // Viewers spread evenly over the rooms; each receiver process holds sockets of one room.
     const perRoom = roomIds.map((_, r) => Math.floor(viewers / ROOMS) + (r < viewers % ROOMS ? 1 : 0));
     const receivers = [];
@@ -86,7 +87,9 @@ async function runSize(viewers) {
       }
     }
     const connected = await Promise.all(
-      receivers.map(({ child, tokens: t }) => ask(child, { type: 'connect', url: ingest.url, tokens: t }, 'connected')),
+      receivers.map(({ child, tokens: t }) =>
+        ask(child, { type: 'connect', url: ingest.url, tokens: t }, 'connected'),
+      ),
     );
     const connectedPerRoom = roomIds.map(() => 0);
     connected.forEach((c, i) => (connectedPerRoom[receivers[i].room] += c.connected));
@@ -103,7 +106,11 @@ async function runSize(viewers) {
     await Promise.all(receivers.map(({ child }) => ask(child, { type: 'reset' }, 'reset')));
 
     const cpuStart = cpuSecondsOf(ingest.pid);
-    const done = await ask(sender, { type: 'start', seconds: SECONDS, perRoomPerSecond: PER_ROOM_PER_SECOND }, 'done');
+    const done = await ask(
+      sender,
+      { type: 'start', seconds: SECONDS, perRoomPerSecond: PER_ROOM_PER_SECOND },
+      'done',
+    );
     await new Promise((r) => setTimeout(r, DRAIN_MS));
     const cpu = cpuSecondsOf(ingest.pid) - cpuStart;
     const reports = await Promise.all(receivers.map(({ child }) => ask(child, { type: 'report' }, 'report')));
@@ -121,7 +128,8 @@ async function runSize(viewers) {
     });
     // Each acknowledged message was owed to every viewer of its room that connected.
     let lost = 0;
-    for (const { id, room } of done.acked) lost += connectedPerRoom[room] - (receivedPerRoom[room].get(id) ?? 0);
+    for (const { id, room } of done.acked)
+      lost += connectedPerRoom[room] - (receivedPerRoom[room].get(id) ?? 0);
     const sendSeconds = done.sendMs / 1000;
     return {
       viewers,

@@ -22,7 +22,12 @@ function onMessage(message) {
 
 function connectSocket(url, token) {
   return new Promise((resolve, reject) => {
-    const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    const socket = io(url, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
     socket.once('connect', () => {
       socket.on('chat:message', onMessage);
       resolve(socket);

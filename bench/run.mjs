@@ -232,6 +232,7 @@ if (sections.chatFanout) {
       { key: 'p50Ms', label: 'p50 ms' },
       { key: 'p99Ms', label: 'p99 ms' },
       { key: 'ingestCpuCores', label: 'ingest cores' },
+      { key: 'lostMessages', label: 'lost' },
     ]),
     '',
   );

@@ -89,7 +89,9 @@ describe('while Redis is unreachable', () => {
     expect(restStart.ms).toBeLessThan(FAST_MS);
 
     // Other requests that need Redis: chat, hands, the rooms API, a new connection.
-    const chat = await timed(() => viewer.request('chat:send', { clientId: 'during-outage', text: 'hello?' }));
+    const chat = await timed(() =>
+      viewer.request('chat:send', { clientId: 'during-outage', text: 'hello?' }),
+    );
     expectUnavailable(chat.result);
     expect(chat.ms).toBeLessThan(FAST_MS);
     expectUnavailable(await viewer.request('hand:raise', {}));
@@ -168,7 +170,10 @@ describe('while Redis accepts connections but does not answer', () => {
       expect(chat.ms).toBeLessThan(FAST_MS);
 
       redis.resume();
-      await waitFor(async () => (await host.request('broadcast:start', {})).ok, 'broadcast:start once Redis answers');
+      await waitFor(
+        async () => (await host.request('broadcast:start', {})).ok,
+        'broadcast:start once Redis answers',
+      );
     } finally {
       redis.resume();
       client?.close();

@@ -99,7 +99,11 @@ describe.each([
     }
     const ackedBefore = acked.length;
     // The sender's retries bridge the outage: messages are acknowledged again.
-    await waitFor(() => acked.length > ackedBefore + 3, 'messages acknowledged after the restart', RECOVERY_MS);
+    await waitFor(
+      () => acked.length > ackedBefore + 3,
+      'messages acknowledged after the restart',
+      RECOVERY_MS,
+    );
     sending = false;
     await sender;
 
@@ -107,12 +111,25 @@ describe.each([
     const { body } = await a.api<{ messages: ChatMessage[] }>('GET', `/api/rooms/${roomId}/chat`);
     const history = body.messages.map((m) => m.id);
     expect(new Set(history).size).toBe(history.length);
-    expect(isSubsequence(acked.map((m) => m.id), history)).toBe(true);
+    expect(
+      isSubsequence(
+        acked.map((m) => m.id),
+        history,
+      ),
+    ).toBe(true);
     // The adapter delivers across processes again: the viewer gets the messages after the restart.
     const last = acked[acked.length - 1];
-    await waitFor(() => delivered.some((m) => m.id === last?.id), 'the last message to reach the viewer', RECOVERY_MS);
+    await waitFor(
+      () => delivered.some((m) => m.id === last?.id),
+      'the last message to reach the viewer',
+      RECOVERY_MS,
+    );
     const after = await hostChat.send('after the restart');
-    await waitFor(() => delivered.some((m) => m.id === after.id), 'a new message to reach the viewer', RECOVERY_MS);
+    await waitFor(
+      () => delivered.some((m) => m.id === after.id),
+      'a new message to reach the viewer',
+      RECOVERY_MS,
+    );
 
     // The queued job survived, and a transcoder takes it.
     expect(await (await queue.getJob(jobId))?.getState()).toBe('waiting');
