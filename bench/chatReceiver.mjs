@@ -1,7 +1,7 @@
 // A child process of chat-fanout.mjs holding a few hundred viewer sockets. Each delivery is
 // timestamped against the wall clock the sender wrote into the message (one machine: one
 // clock), kept in a 1 ms histogram, and counted per message so the parent can find losses.
-import { io } from 'socket.io-client';
+import { connectSocket } from './socketClient.mjs';
 
 /** Latencies above this land in the last bucket (and count as "≥ 10 s"). */
 const MAX_BUCKET_MS = 10_000;
@@ -20,22 +20,6 @@ function onMessage(message) {
   deliveries++;
 }
 
-function connectSocket(url, token) {
-  return new Promise((resolve, reject) => {
-    const socket = io(url, {
-      auth: { token },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-    });
-    socket.once('connect', () => {
-      socket.on('chat:message', onMessage);
-      resolve(socket);
-    });
-    socket.once('connect_error', reject);
-  });
-}
-
 process.on('message', async (msg) => {
   switch (msg.type) {
     case 'connect': {
@@ -43,7 +27,9 @@ process.on('message', async (msg) => {
       // A few at a time: the handshakes share the machine with the server.
       for (let i = 0; i < msg.tokens.length; i += 25) {
         const batch = await Promise.allSettled(
-          msg.tokens.slice(i, i + 25).map((token) => connectSocket(msg.url, token)),
+          msg.tokens
+            .slice(i, i + 25)
+            .map((token) => connectSocket(msg.url, token).then((s) => s.on('chat:message', onMessage))),
         );
         for (const result of batch) {
           if (result.status === 'fulfilled') sockets.push(result.value);

@@ -1,22 +1,9 @@
 // A child process of chat-fanout.mjs: the hosts who send. Each message carries its send time
 // (wall clock, ms with decimals) for the receivers; the acknowledged ids go back to the parent,
 // which counts every viewer that should have had them.
-import { io } from 'socket.io-client';
+import { connectSocket } from './socketClient.mjs';
 
 const now = () => performance.timeOrigin + performance.now();
-
-function connectSocket(url, token) {
-  return new Promise((resolve, reject) => {
-    const socket = io(url, {
-      auth: { token },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-    });
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', reject);
-  });
-}
 
 process.on('message', async (msg) => {
   if (msg.type === 'connect') {
