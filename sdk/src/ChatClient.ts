@@ -27,7 +27,10 @@ export interface ChatClientOptions {
 export interface SendOptions {
   /** Your own id for the message (1–64 of `A-Za-z0-9_.:-`); generated when omitted. */
   clientId?: string;
-  /** Resends after a connection loss or timeout, with the same clientId. Default 3. */
+  /**
+   * Resends after a connection loss or timeout, or an UNAVAILABLE refusal (the server cannot
+   * reach its database; resent after its `retryAfterMs`), with the same clientId. Default 3.
+   */
   retries?: number;
 }
 
