@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { COMPOSITE_QUEUE, type ChatMessage, type LiveState } from '@stagecast/protocol';
 import { ChatClient, connect, type Room } from '@stagecast/sdk';
@@ -16,9 +16,6 @@ const RECOVERY_MS = 30_000;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
