@@ -15,7 +15,7 @@ class PixelCanvas implements ClockImage {
   }
 
   fillRect(x: number, y: number, w: number, h: number): void {
-    const hex = String(this.fillStyle);
+    const hex = typeof this.fillStyle === 'string' ? this.fillStyle : '#000000';
     const rgb = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
     for (let py = Math.max(0, y); py < Math.min(this.height, y + h); py++) {
       for (let px = Math.max(0, x); px < Math.min(this.width, x + w); px++) {

@@ -230,11 +230,12 @@ export function locateClock(image: ClockImage, minWidth = 64): ClockRegion | nul
     let current = r;
     let score = contrast(table, r, known);
     // Hill-climb one pixel at a time from the coarse match.
-    for (let improved = true; improved; ) {
+    for (let improved = true; improved;) {
       improved = false;
       for (const [dx, dy, dw] of STEPS) {
         const next = region(current.x + dx, current.y + dy, current.w + dw);
-        if (next.x < 0 || next.y < 0 || next.x + next.w > image.width || next.y + next.h > image.height) continue;
+        if (next.x < 0 || next.y < 0 || next.x + next.w > image.width || next.y + next.h > image.height)
+          continue;
         const s = contrast(table, next, known);
         if (s > score) {
           score = s;
