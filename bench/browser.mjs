@@ -79,7 +79,7 @@ export async function clockTrack(page) {
   });
 }
 
-/** Connects with `token` and publishes the block clock as the page's camera (`window.room`). */
+/** Connects with `token` and publishes the block clock as the page's camera (`window.room`, `window.stage`). */
 export async function publishClock(page, url, token) {
   const track = await clockTrack(page);
   await page.evaluate(
@@ -89,6 +89,7 @@ export async function publishClock(page, url, token) {
       await stage.start();
       await stage.publish('camera', track);
       window.room = room;
+      window.stage = stage;
     },
     { url, token, track },
   );

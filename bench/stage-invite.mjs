@@ -32,8 +32,8 @@ try {
   );
   await host.evaluate(() => {
     window.guestFrameAt = null;
-    const stage = new window.Stagecast.Stage(window.room);
-    stage.on('trackAdded', (t) => {
+    // The host's own stage (one per room connection) receives the guest.
+    window.stage.on('trackAdded', (t) => {
       if (t.kind !== 'video') return;
       const video = document.createElement('video');
       video.muted = true;
@@ -41,7 +41,6 @@ try {
       void video.play();
       video.requestVideoFrameCallback(() => (window.guestFrameAt ??= Date.now()));
     });
-    return stage.start();
   });
   const guestPeerId = await guest.evaluate(() => window.room.self.peerId);
   const invite = await host.evaluate(

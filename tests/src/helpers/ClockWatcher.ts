@@ -59,7 +59,7 @@ export class ClockWatcher {
   private lastFrameAt: number | null = null;
   private waitingSince: number | null = null;
   private measuringSince: number | null = null;
-  private report_: Omit<ClockReport, 'watchedMs'> = ClockWatcher.empty();
+  private counts: Omit<ClockReport, 'watchedMs'> = ClockWatcher.empty();
   private stopped = false;
 
   constructor(
@@ -78,7 +78,7 @@ export class ClockWatcher {
   /** Starts (again) counting: what came before is a warm-up. */
   measure(): void {
     this.measuringSince = Date.now();
-    this.report_ = ClockWatcher.empty();
+    this.counts = ClockWatcher.empty();
   }
 
   /** What was seen since `measure()`. */
@@ -86,8 +86,8 @@ export class ClockWatcher {
     const now = Date.now();
     const since = this.measuringSince ?? now;
     const open = this.stallStart(now);
-    const stalledMs = this.report_.stalledMs + (open === null ? 0 : now - Math.max(open, since));
-    return { ...this.report_, stalledMs, watchedMs: now - since };
+    const stalledMs = this.counts.stalledMs + (open === null ? 0 : now - Math.max(open, since));
+    return { ...this.counts, stalledMs, watchedMs: now - since };
   }
 
   stop(): void {
@@ -97,7 +97,7 @@ export class ClockWatcher {
 
   private readonly onWaiting = (): void => {
     this.waitingSince ??= Date.now();
-    if (this.measuringSince !== null) this.report_.waitingEvents++;
+    if (this.measuringSince !== null) this.counts.waitingEvents++;
   };
 
   private readonly onFrame = (): void => {
@@ -106,16 +106,16 @@ export class ClockWatcher {
     this.firstFrameAt ??= now;
     const stalledFrom = this.stallStart(now);
     if (this.measuringSince !== null) {
-      this.report_.frames++;
-      if (stalledFrom !== null) this.report_.stalledMs += now - Math.max(stalledFrom, this.measuringSince);
+      this.counts.frames++;
+      if (stalledFrom !== null) this.counts.stalledMs += now - Math.max(stalledFrom, this.measuringSince);
     }
     this.lastFrameAt = now;
     this.waitingSince = null;
     const time = this.read(now);
     if (time !== null) {
       this.firstClockAt ??= now;
-      if (this.measuringSince !== null) this.report_.latenciesMs.push(now - time);
-    } else if (this.measuringSince !== null) this.report_.unreadable++;
+      if (this.measuringSince !== null) this.counts.latenciesMs.push(now - time);
+    } else if (this.measuringSince !== null) this.counts.unreadable++;
     this.video.requestVideoFrameCallback(this.onFrame);
   };
 
