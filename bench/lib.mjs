@@ -76,7 +76,9 @@ export function glassTable(s) {
     { key: 'p50Ms', label: 'p50 ms' },
     { key: 'p95Ms', label: 'p95 ms' },
     { key: 'stallRatio', label: 'stall ratio' },
+    { key: 'unreadableFrames', label: 'unreadable frames' },
     { key: 'goLiveToFirstFrameMs', label: 'go live → first frame ms' },
+    { key: 'goLiveToFirstClockMs', label: 'go live → first clock read ms' },
   ]);
 }
 

@@ -45,7 +45,7 @@ const lines = [
   `Machine: ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.ffmpeg}.`,
   '',
 ];
-/** The machine as a compositor benchmark found it (nproc, CPU model, load average at its start). */
+/** The machine as a benchmark found it (nproc, CPU model, load average at its start). */
 const machineLine = (n) =>
   n
     ? `Machine at start: \`nproc\` ${n.nproc}, ${n.cpuModel}, load average ${n.loadAverage.load1} / ${n.loadAverage.load5} / ${n.loadAverage.load15}` +
