@@ -1,4 +1,5 @@
 import { decodeClock, locateClock, type ClockRegion } from './blockClock.js';
+import { StallMeter } from './StallMeter.js';
 
 /** Options of a ClockWatcher. */
 export interface ClockWatcherOptions {
@@ -49,17 +50,15 @@ export class ClockWatcher {
   /** Wall clock of the first frame whose clock was read, or null. */
   firstClockAt: number | null = null;
   private readonly locate: boolean;
-  private readonly stallGapMs: number;
   private readonly readCtx: CanvasRenderingContext2D;
   private readonly locateCtx: CanvasRenderingContext2D;
   /** Where the clock is, as fractions of the frame. */
   private region: ClockRegion | null = null;
   private lastLocateAt = 0;
   private misses = 0;
-  private lastFrameAt: number | null = null;
-  private waitingSince: number | null = null;
+  private readonly stalls: StallMeter;
   private measuringSince: number | null = null;
-  private counts: Omit<ClockReport, 'watchedMs'> = ClockWatcher.empty();
+  private counts = ClockWatcher.empty();
   private stopped = false;
 
   constructor(
@@ -67,7 +66,7 @@ export class ClockWatcher {
     options: ClockWatcherOptions = {},
   ) {
     this.locate = options.locate ?? false;
-    this.stallGapMs = options.stallGapMs ?? 250;
+    this.stalls = new StallMeter(options.stallGapMs);
     this.readCtx = ClockWatcher.context(READ_WIDTH, READ_HEIGHT);
     this.locateCtx = ClockWatcher.context(LOCATE_WIDTH, LOCATE_HEIGHT);
     if (!this.locate) this.region = { x: 0, y: 0, w: 1, h: 1 };
@@ -78,16 +77,19 @@ export class ClockWatcher {
   /** Starts (again) counting: what came before is a warm-up. */
   measure(): void {
     this.measuringSince = Date.now();
+    this.stalls.start(this.measuringSince);
     this.counts = ClockWatcher.empty();
   }
 
   /** What was seen since `measure()`. */
   report(): ClockReport {
     const now = Date.now();
-    const since = this.measuringSince ?? now;
-    const open = this.stallStart(now);
-    const stalledMs = this.counts.stalledMs + (open === null ? 0 : now - Math.max(open, since));
-    return { ...this.counts, stalledMs, watchedMs: now - since };
+    return {
+      ...this.counts,
+      stalledMs: this.stalls.stalledMs(now),
+      waitingEvents: this.stalls.waitingEvents,
+      watchedMs: now - (this.measuringSince ?? now),
+    };
   }
 
   stop(): void {
@@ -95,22 +97,14 @@ export class ClockWatcher {
     this.video.removeEventListener('waiting', this.onWaiting);
   }
 
-  private readonly onWaiting = (): void => {
-    this.waitingSince ??= Date.now();
-    if (this.measuringSince !== null) this.counts.waitingEvents++;
-  };
+  private readonly onWaiting = (): void => this.stalls.waiting(Date.now());
 
   private readonly onFrame = (): void => {
     if (this.stopped) return;
     const now = Date.now();
     this.firstFrameAt ??= now;
-    const stalledFrom = this.stallStart(now);
-    if (this.measuringSince !== null) {
-      this.counts.frames++;
-      if (stalledFrom !== null) this.counts.stalledMs += now - Math.max(stalledFrom, this.measuringSince);
-    }
-    this.lastFrameAt = now;
-    this.waitingSince = null;
+    this.stalls.frame(now);
+    if (this.measuringSince !== null) this.counts.frames++;
     const time = this.read(now);
     if (time !== null) {
       this.firstClockAt ??= now;
@@ -118,14 +112,6 @@ export class ClockWatcher {
     } else if (this.measuringSince !== null) this.counts.unreadable++;
     this.video.requestVideoFrameCallback(this.onFrame);
   };
-
-  /** Since when the picture has been stalled at `now`, or null if it is not. */
-  private stallStart(now: number): number | null {
-    const gap = this.lastFrameAt !== null && now - this.lastFrameAt > this.stallGapMs;
-    const from = gap ? this.lastFrameAt : null;
-    if (this.waitingSince === null) return from;
-    return from === null ? this.waitingSince : Math.min(from, this.waitingSince);
-  }
 
   private read(now: number): number | null {
     const { videoWidth: vw, videoHeight: vh } = this.video;
@@ -160,7 +146,7 @@ export class ClockWatcher {
     return ctx;
   }
 
-  private static empty(): Omit<ClockReport, 'watchedMs'> {
-    return { latenciesMs: [], frames: 0, unreadable: 0, stalledMs: 0, waitingEvents: 0 };
+  private static empty(): Pick<ClockReport, 'latenciesMs' | 'frames' | 'unreadable'> {
+    return { latenciesMs: [], frames: 0, unreadable: 0 };
   }
 }
