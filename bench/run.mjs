@@ -70,6 +70,8 @@ if (sections.glassToGlass) {
     `Stall ratio ${g.stallRatio ?? '—'}, go live → first frame ${g.goLiveToFirstFrameMs ?? '—'} ms. Goals: ${g.goals}.`,
     '',
   );
+  for (const [mode, message] of Object.entries(g.errors ?? {}))
+    lines.push(`- ${mode} failed: ${message}`, '');
 }
 if (sections.stageInvite) {
   lines.push('## The way onto the stage', '', sections.stageInvite.description, '');
