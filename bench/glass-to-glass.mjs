@@ -8,6 +8,7 @@
 //   BENCH_GLASS_CLASSIC_ENV   JSON env for ingest + transcoder of the classic pass (default {})
 //   BENCH_GLASS_LL_ENV        JSON env of the LL pass (default {}); the LL pass is measured only
 //                             if its stream offers parts (EXT-X-PART-INF), else `ll` is null
+import { join } from 'node:path';
 import { launch, publishClock, sdkPage } from './browser.mjs';
 import { startIngest } from './ingestProcess.mjs';
 import { startTranscoder } from './transcoderProcess.mjs';
@@ -142,7 +143,14 @@ async function run({ mode, parts, env, player }) {
     await host.evaluate(() => window.room.request('broadcast:start', {}));
     // Generous: a loaded machine's compositor can take long to show the first picture.
     const firstFrameAt = await waitFor(viewer, () => window.watcher.firstFrameAt, 120_000);
-    const firstClockAt = await waitFor(viewer, () => window.watcher.firstClockAt, 90_000);
+    const firstClockAt = await waitFor(viewer, () => window.watcher.firstClockAt, 90_000).catch(
+      async (error) => {
+        // What the viewer shows instead, to look at.
+        const path = join(ingest.dataDir, 'viewer-without-clock.png');
+        await viewer.screenshot({ path });
+        throw new Error(`${error.message} (the viewer's page: ${path})`);
+      },
+    );
     const offersParts = await hasParts(await viewer.evaluate(() => window.hlsUrl));
     if (offersParts !== parts) {
       console.log(`${mode}: the stream ${offersParts ? 'offers' : 'offers no'} parts: not measured`);
