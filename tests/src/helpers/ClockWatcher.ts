@@ -59,7 +59,6 @@ export class ClockWatcher {
   private readonly stalls: StallMeter;
   private measuringSince: number | null = null;
   private counts = ClockWatcher.empty();
-  private stopped = false;
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -92,15 +91,9 @@ export class ClockWatcher {
     };
   }
 
-  stop(): void {
-    this.stopped = true;
-    this.video.removeEventListener('waiting', this.onWaiting);
-  }
-
   private readonly onWaiting = (): void => this.stalls.waiting(Date.now());
 
   private readonly onFrame = (): void => {
-    if (this.stopped) return;
     const now = Date.now();
     this.firstFrameAt ??= now;
     this.stalls.frame(now);
@@ -116,21 +109,24 @@ export class ClockWatcher {
   private read(now: number): number | null {
     const { videoWidth: vw, videoHeight: vh } = this.video;
     if (vw === 0 || vh === 0) return null;
-    if (this.region === null || (this.locate && this.misses >= RELOCATE_AFTER)) {
-      if (now - this.lastLocateAt < LOCATE_EVERY_MS) return null;
+    const lost = this.region === null || (this.locate && this.misses >= RELOCATE_AFTER);
+    if (lost && now - this.lastLocateAt >= LOCATE_EVERY_MS) {
       this.lastLocateAt = now;
       this.locateCtx.drawImage(this.video, 0, 0, LOCATE_WIDTH, LOCATE_HEIGHT);
       const found = locateClock(this.locateCtx.getImageData(0, 0, LOCATE_WIDTH, LOCATE_HEIGHT));
-      if (found === null) return null;
-      this.misses = 0;
-      this.region = {
-        x: found.x / LOCATE_WIDTH,
-        y: found.y / LOCATE_HEIGHT,
-        w: found.w / LOCATE_WIDTH,
-        h: found.h / LOCATE_HEIGHT,
-      };
+      if (found !== null) {
+        this.misses = 0;
+        this.region = {
+          x: found.x / LOCATE_WIDTH,
+          y: found.y / LOCATE_HEIGHT,
+          w: found.w / LOCATE_WIDTH,
+          h: found.h / LOCATE_HEIGHT,
+        };
+      }
     }
+    // Not found again: the old place may still be right.
     const r = this.region;
+    if (r === null) return null;
     this.readCtx.drawImage(this.video, r.x * vw, r.y * vh, r.w * vw, r.h * vh, 0, 0, READ_WIDTH, READ_HEIGHT);
     const time = decodeClock(this.readCtx.getImageData(0, 0, READ_WIDTH, READ_HEIGHT));
     this.misses = time === null ? this.misses + 1 : 0;
