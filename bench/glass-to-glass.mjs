@@ -8,6 +8,7 @@
 //   BENCH_GLASS_CLASSIC_ENV   JSON env for ingest + transcoder of the classic pass (default {})
 //   BENCH_GLASS_LL_ENV        JSON env of the LL pass (default {}); the LL pass is measured only
 //                             if its stream offers parts (EXT-X-PART-INF), else `ll` is null
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, publishClock, sdkPage } from './browser.mjs';
 import { startIngest } from './ingestProcess.mjs';
@@ -92,6 +93,7 @@ async function run({ mode, parts, env, player }) {
   const ingest = await startIngest({ STAGECAST_SEGMENT_SECONDS: String(SEGMENT_SECONDS), ...env });
   const transcoder = startTranscoder(ingest.dataDir, env);
   const browser = await launch();
+  let failed = true;
   try {
     const { id } = await ingest.api('POST', '/api/rooms', { name: `glass ${mode}` });
     const token = async (role, name) =>
@@ -154,6 +156,7 @@ async function run({ mode, parts, env, player }) {
     const offersParts = await hasParts(await viewer.evaluate(() => window.hlsUrl));
     if (offersParts !== parts) {
       console.log(`${mode}: the stream ${offersParts ? 'offers' : 'offers no'} parts: not measured`);
+      failed = false;
       return { offersParts, hls: null, stageLatencies: [] };
     }
     await sleep(WARM_UP_MS);
@@ -162,6 +165,7 @@ async function run({ mode, parts, env, player }) {
     const [stage, hls] = await Promise.all(
       [host, viewer].map((page) => page.evaluate(() => window.watcher.report())),
     );
+    failed = false;
     return {
       offersParts,
       stageLatencies: stage.latenciesMs,
@@ -180,6 +184,9 @@ async function run({ mode, parts, env, player }) {
     await browser.close();
     await transcoder.stop();
     await ingest.stop();
+    // Kept when the pass failed: its playlists, logs and the viewer's screenshot tell why.
+    if (failed || process.env.KEEP_BENCH_DATA) console.log(`kept ${ingest.dataDir}`);
+    else rmSync(ingest.dataDir, { recursive: true, force: true });
   }
 }
 
