@@ -25,7 +25,10 @@ afterAll(async () => {
 /** A room folder of its own, with a writer that has written `parts` parts of every rung. */
 async function liveRoom(parts = 1, options: { partSeconds?: number; partsPerSegment?: number } = {}) {
   const roomId = `ll${++rooms}`;
-  const writer = await LlHlsWriter.create({ dir: join(ingest.dataDir, hlsLayout.liveDir(roomId)), ...options });
+  const writer = await LlHlsWriter.create({
+    dir: join(ingest.dataDir, hlsLayout.liveDir(roomId)),
+    ...options,
+  });
   for (let i = 0; i < parts; i++) await writer.writePart();
   const playlist = (rung: string, query = '') => `${ingest.url}${hlsPaths.media(roomId, rung)}${query}`;
   const part = (rung: string, file: string) => `${ingest.url}/${hlsLayout.liveDir(roomId)}/${rung}/${file}`;
@@ -153,7 +156,8 @@ describe('LL-HLS origin', () => {
     // Only 720p moves on: the 360p playlist reports where 720p is now.
     for (let i = 0; i < 3; i++) await writer.writePart(['720p']);
     const at = writer.lastPart('720p');
-    const report = (text: string) => /#EXT-X-RENDITION-REPORT:URI="([^"]+)",LAST-MSN=(\d+),LAST-PART=(\d+)/.exec(text);
+    const report = (text: string) =>
+      /#EXT-X-RENDITION-REPORT:URI="([^"]+)",LAST-MSN=(\d+),LAST-PART=(\d+)/.exec(text);
     const first = report(await (await fetch(playlist('360p'))).text());
     expect(first?.slice(1)).toEqual(['../720p/index.m3u8', String(at.msn), String(at.part)]);
     const held = fetch(playlist('360p', `?_HLS_msn=0&_HLS_part=2`));

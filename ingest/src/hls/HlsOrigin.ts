@@ -22,7 +22,7 @@ const HOLD_TARGET_DURATIONS = 3;
 
 /** A media playlist as answered to one request. */
 export interface PlaylistAnswer {
-  body: string;
+  body: Buffer;
   /** Whether it answered delivery directives (its URL is then unique and may be cached). */
   blocking: boolean;
   targetDuration: number;
@@ -44,6 +44,8 @@ export class HlsOrigin {
   private readonly playlists = new Map<string, LivePlaylist>();
   private readonly masters = new Map<string, MasterRungs>();
   private readonly heldByIp = new Map<string, number>();
+  /** Rendered answers per playlist version: the crowd woken by one part shares one buffer. */
+  private readonly rendered = new WeakMap<MediaPlaylist, Map<string, Buffer>>();
   private held = 0;
   private readonly sweep: NodeJS.Timeout;
   private closed = false;
@@ -89,7 +91,7 @@ export class HlsOrigin {
     }
     const reports = await this.reports(roomId, rung, playlist);
     return {
-      body: renderMediaPlaylist(playlist, { skip: directives.skip, reports }),
+      body: this.render(playlist, directives.skip, reports),
       blocking,
       targetDuration: playlist.targetDuration,
     };
@@ -112,6 +114,23 @@ export class HlsOrigin {
     // The writer renames the part into place before a playlist names it and hints the next.
     const result = await this.hold(ip, live, (p) => p.ended || p.preloadHint !== file, signal);
     return result === 'aborted' ? 'aborted' : true;
+  }
+
+  private render(playlist: MediaPlaylist, skip: boolean, reports: string[]): Buffer {
+    let versions = this.rendered.get(playlist);
+    if (!versions) {
+      versions = new Map();
+      this.rendered.set(playlist, versions);
+    }
+    const key = `${skip}\n${reports.join('\n')}`;
+    let body = versions.get(key);
+    if (!body) {
+      body = Buffer.from(renderMediaPlaylist(playlist, { skip, reports }));
+      // Reports move with the other rungs: keep only the newest few of this version.
+      if (versions.size >= 8) versions.clear();
+      versions.set(key, body);
+    }
+    return body;
   }
 
   close(): void {
@@ -209,7 +228,8 @@ export class HlsOrigin {
       this.playlists.delete(key);
     }
     for (const [roomId] of this.masters)
-      if (![...this.playlists.keys()].some((key) => key.startsWith(`${roomId}/`))) this.masters.delete(roomId);
+      if (![...this.playlists.keys()].some((key) => key.startsWith(`${roomId}/`)))
+        this.masters.delete(roomId);
   }
 }
 

@@ -55,7 +55,7 @@ export function registerHlsRoutes(
       const directives = parseDeliveryDirectives(url.searchParams);
       const answer = await origin.answer(roomId, media[1], directives, ip, abortOnClose(res));
       if (answer === 'aborted') return;
-      const body = Buffer.from(answer.body);
+      const body = answer.body;
       res.writeHead(200, {
         'content-type': CONTENT_TYPES['.m3u8'] ?? 'application/vnd.apple.mpegurl',
         'content-length': String(body.length),

@@ -67,7 +67,9 @@ describe('parseMediaPlaylist', () => {
 
   it('refuses what is not a media playlist', () => {
     expect(parseMediaPlaylist('')).toBeNull();
-    expect(parseMediaPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\na.m4s\n#EXTINF:2')).not.toBeNull();
+    expect(
+      parseMediaPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\na.m4s\n#EXTINF:2'),
+    ).not.toBeNull();
     expect(parseMediaPlaylist('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n720p/index.m3u8\n')).toBeNull();
     expect(parseMediaPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\na.m4s\nb.m4s\n')).toBeNull();
   });
@@ -146,7 +148,8 @@ describe('delta updates and rendition reports', () => {
   });
 
   it('reads the rungs of a master playlist', () => {
-    const master = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n720p/index.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\n360p/index.m3u8\n../x/index.m3u8\n';
+    const master =
+      '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n720p/index.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\n360p/index.m3u8\n../x/index.m3u8\n';
     expect(rungsOfMaster(master)).toEqual(['720p', '360p']);
   });
 });

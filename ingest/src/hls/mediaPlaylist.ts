@@ -58,7 +58,8 @@ function seconds(value: string | undefined): number | undefined {
 }
 
 /** Tags that belong to the segment after them, wherever they stand once a segment began. */
-const SEGMENT_TAG = /^#EXT(INF|-X-(PART|PROGRAM-DATE-TIME|DISCONTINUITY|MAP|BYTERANGE|KEY|GAP|BITRATE|DATERANGE))(:|$)/;
+const SEGMENT_TAG =
+  /^#EXT(INF|-X-(PART|PROGRAM-DATE-TIME|DISCONTINUITY|MAP|BYTERANGE|KEY|GAP|BITRATE|DATERANGE))(:|$)/;
 
 /**
  * Parses a media playlist; null when the text is not one (empty, torn or a master playlist).
