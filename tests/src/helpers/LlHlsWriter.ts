@@ -18,14 +18,20 @@ export interface LlHlsWriterOptions {
   window?: number;
   /** Complete segments that still list their parts. Default 2. */
   partSegments?: number;
-  /** Bytes per part file. Default 2 000. */
+  /** Bytes per part file when `media` is not given. Default 2 000. */
   partBytes?: number;
+  /**
+   * Real fMP4 (see `fmp4Clip`): the init segment and one fragment per part, in order, for a
+   * player to play. Without it parts are random bytes. Writing stops when the fragments run out.
+   */
+  media?: { init: Buffer; fragments: Buffer[] };
 }
 
 interface Segment {
   msn: number;
   pdt: number;
   parts: string[];
+  bytes: Buffer[];
   /** Null while in progress. */
   file: string | null;
 }
@@ -35,6 +41,8 @@ interface Rung {
   dir: string;
   segments: Segment[];
   ended: boolean;
+  /** Parts written so far. */
+  written: number;
 }
 
 /**
@@ -65,8 +73,9 @@ export class LlHlsWriter {
     this.rungs = (options.rungs ?? ['720p', '360p']).map((name) => ({
       name,
       dir: join(options.dir, name),
-      segments: [{ msn: 0, pdt: start, parts: [], file: null }],
+      segments: [{ msn: 0, pdt: start, parts: [], bytes: [], file: null }],
       ended: false,
+      written: 0,
     }));
   }
 
@@ -77,7 +86,7 @@ export class LlHlsWriter {
     const master = ['#EXTM3U', '#EXT-X-VERSION:9'];
     for (const rung of writer.rungs) {
       await mkdir(rung.dir, { recursive: true });
-      await writer.atomic(rung.dir, 'init.mp4', randomBytes(100));
+      await writer.atomic(rung.dir, 'init.mp4', options.media?.init ?? randomBytes(100));
       await writer.writePlaylist(rung);
       master.push('#EXT-X-STREAM-INF:BANDWIDTH=1000000', `${rung.name}/${hlsLayout.media}`);
     }
@@ -141,15 +150,21 @@ export class LlHlsWriter {
 
   private async advance(rung: Rung): Promise<void> {
     const segment = rung.segments.at(-1);
-    if (!segment || rung.ended) return;
+    const media = this.options.media;
+    if (!segment || rung.ended || (media && rung.written >= media.fragments.length)) return;
     const name = this.partName(segment.msn, segment.parts.length);
-    await this.atomic(rung.dir, name, randomBytes(this.partBytes));
+    const bytes = media?.fragments[rung.written] ?? randomBytes(this.partBytes);
+    await this.atomic(rung.dir, name, bytes);
+    rung.written += 1;
     segment.parts.push(name);
+    segment.bytes.push(bytes);
     if (segment.parts.length === this.partsPerSegment) {
+      // A segment is its parts end to end (fMP4 fragments concatenate).
       segment.file = `${this.broadcastId}-${segment.msn}.m4s`;
-      await this.atomic(rung.dir, segment.file, randomBytes(this.partBytes * this.partsPerSegment));
+      await this.atomic(rung.dir, segment.file, Buffer.concat(segment.bytes));
+      segment.bytes = [];
       const pdt = segment.pdt + this.partsPerSegment * this.partSeconds * 1000;
-      rung.segments.push({ msn: segment.msn + 1, pdt, parts: [], file: null });
+      rung.segments.push({ msn: segment.msn + 1, pdt, parts: [], bytes: [], file: null });
       if (rung.segments.length > this.window + 1) rung.segments.shift();
     }
     await this.writePlaylist(rung);
