@@ -37,17 +37,20 @@ beforeAll(async () => {
   page = await newPage(browser, cleanups);
   await page.goto(`${ingest.url}/healthz`);
   await page.addScriptTag({ content: await sdkBrowserBundle() });
-  await page.evaluate((url) => {
-    const video = document.createElement('video');
-    video.muted = true;
-    document.body.append(video);
-    window.latencies = [];
-    const player = new (window as unknown as { Stagecast: typeof import('@stagecast/sdk') }).Stagecast.HlsPlayer(
-      video,
-    );
-    player.on('latency', (seconds) => window.latencies.push(seconds));
-    player.load(url);
-  }, `${ingest.url}${hlsPaths.master(roomId)}`);
+  await page.evaluate(
+    (url) => {
+      const video = document.createElement('video');
+      video.muted = true;
+      document.body.append(video);
+      window.latencies = [];
+      const player = new (
+        window as unknown as { Stagecast: typeof import('@stagecast/sdk') }
+      ).Stagecast.HlsPlayer(video);
+      player.on('latency', (seconds) => window.latencies.push(seconds));
+      player.load(url);
+    },
+    `${ingest.url}${hlsPaths.master(roomId)}`,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -61,7 +64,11 @@ describe('hls.js in low-latency mode against the LL-HLS origin', () => {
   it('uses blocking reloads and plays near the server’s PART-HOLD-BACK', async () => {
     const requests: string[] = [];
     page.on('request', (request) => requests.push(request.url()));
-    await waitFor(() => page.evaluate(() => window.latencies.length >= 8), 'eight seconds of playback', 45_000);
+    await waitFor(
+      () => page.evaluate(() => window.latencies.length >= 8),
+      'eight seconds of playback',
+      45_000,
+    );
     // hls.js asks for the next part and waits for it, instead of polling the playlist.
     expect(requests.some((url) => /index\.m3u8\?_HLS_msn=\d+&_HLS_part=\d+/.test(url))).toBe(true);
     expect(requests.some((url) => /\.\d+\.m4s$/.test(url))).toBe(true);

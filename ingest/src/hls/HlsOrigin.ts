@@ -180,6 +180,11 @@ export class HlsOrigin {
     }
     live.lastUsed = Date.now();
     await live.loaded;
+    // Nothing to watch: a request for any made-up name must not leave a watcher behind.
+    if (!live.playlist && live.waiting === 0 && this.playlists.get(key) === live) {
+      live.close();
+      this.playlists.delete(key);
+    }
     return live;
   }
 

@@ -12,7 +12,10 @@ const run = promisify(execFile);
  * (H.264 test pattern + AAC tone, 320x180), made once by FFmpeg and kept in the temp folder:
  * LlHlsWriter writes them as LL-HLS parts a browser can play.
  */
-export async function fmp4Clip(seconds = 40, partSeconds = 0.5): Promise<{ init: Buffer; fragments: Buffer[] }> {
+export async function fmp4Clip(
+  seconds = 40,
+  partSeconds = 0.5,
+): Promise<{ init: Buffer; fragments: Buffer[] }> {
   const dir = join(tmpdir(), `stagecast-fmp4-clip-${seconds}-${partSeconds}`);
   if (!existsSync(join(dir, 'done'))) {
     const work = `${dir}.${process.pid}`;
