@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hlsLayout, hlsPaths } from '@stagecast/protocol';
-import { ownRedisDatabase, TestIngest } from './helpers/servers.js';
+import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { LlHlsWriter } from './helpers/LlHlsWriter.js';
 
 /** Held requests one client address may have; small, so the cap itself is tested. */
@@ -195,6 +195,17 @@ describe('LL-HLS origin', () => {
     expect(text.trim().endsWith('#EXT-X-ENDLIST')).toBe(true);
     expect(text).not.toContain('EXT-X-SKIP');
     expect(res.headers.get('cache-control')).toBe('no-cache');
+  });
+
+  it('stops serving a playlist from memory once its files are deleted', async () => {
+    const { roomId, playlist } = await liveRoom(1);
+    expect((await fetch(playlist('720p'))).status).toBe(200);
+    await rm(join(ingest.dataDir, hlsLayout.liveDir(roomId)), { recursive: true, force: true });
+    await waitFor(
+      async () => (await fetch(playlist('720p'))).status === 404,
+      'a 404 for the deleted playlist',
+      5000,
+    );
   });
 
   it('answers 503 when a held request outlasts three target durations', async () => {

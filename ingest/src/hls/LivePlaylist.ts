@@ -145,8 +145,10 @@ export class LivePlaylist {
       if (fingerprint === this.fingerprint) return;
       text = await readFile(this.file, 'utf8');
     } catch {
-      // No playlist (yet, or any more): keep answering from the last one until it returns.
+      // The writer replaces the file by a rename, so it never goes missing in between: gone
+      // means deleted (the room or its broadcast's files), and so is the playlist.
       this.fingerprint = '';
+      this.current = null;
       return;
     }
     if (this.closed) return;
