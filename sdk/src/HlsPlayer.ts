@@ -245,12 +245,18 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
         // Catch up by playing slightly faster rather than seeking: no visible jump.
         maxLiveSyncPlaybackRate: lowLatency ? 1.15 : 1,
         backBufferLength: 30,
-        // Low latency keeps hls.js' own target, the server's PART-HOLD-BACK (HOLD-BACK, or three
-        // segments, without parts): any liveSync* setting would override it. Otherwise three
-        // segments behind the edge, and a seek back to it past seven.
+        // Low latency keeps hls.js' own target, the server's PART-HOLD-BACK: any liveSync*
+        // option would override it. Otherwise three segments behind the edge, a seek back to
+        // it past seven.
         ...(lowLatency ? {} : { liveSyncDurationCount: 3, liveMaxLatencyDurationCount: 7 }),
         ...HLS_LOAD_POLICIES,
       });
+      if (lowLatency) {
+        // Set after construction, these apply only where the playlist gives no hold-back (no
+        // parts): two segments behind, a seek back past five, as before low-latency playlists.
+        hls.config.liveSyncDurationCount = 2;
+        hls.config.liveMaxLatencyDurationCount = 5;
+      }
       this.hls = hls;
       hls.on(Events.MANIFEST_PARSED, () => {
         this.emit('levels', this.levels);
