@@ -17,6 +17,7 @@ const all = [
   'compositor-cpu',
   'behind-live',
   'chat-fanout',
+  'llhls-blocking',
 ];
 const unknown = only.filter((b) => !all.includes(b));
 if (unknown.length > 0) {
@@ -227,6 +228,19 @@ if (sections.chatFanout) {
       { key: 'p99Ms', label: 'p99 ms' },
       { key: 'ingestCpuCores', label: 'ingest cores' },
       { key: 'lostMessages', label: 'lost' },
+    ]),
+    '',
+  );
+}
+if (sections.llhlsBlocking) {
+  lines.push('## LL-HLS blocking playlist reload', '', sections.llhlsBlocking.description, '');
+  lines.push(
+    markdownTable(sections.llhlsBlocking.rows, [
+      { key: 'requests', label: 'held requests' },
+      { key: 'p50Ms', label: 'wake-up p50 ms' },
+      { key: 'p99Ms', label: 'wake-up p99 ms' },
+      { key: 'refused', label: 'not answered' },
+      { key: 'ingestCpuSecondsPerWake', label: 'ingest CPU s per wake-up' },
     ]),
     '',
   );

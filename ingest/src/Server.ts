@@ -23,6 +23,8 @@ import { parseTarget, Router, sendJson } from './http/router.js';
 import { registerRoomRoutes } from './rooms/roomRoutes.js';
 import { ApiAccess } from './rooms/ApiAccess.js';
 import { registerStaticRoutes } from './http/staticFiles.js';
+import { HlsOrigin } from './hls/HlsOrigin.js';
+import { registerHlsRoutes } from './hls/hlsRoutes.js';
 import { createMetrics, listenMetrics } from './http/metrics.js';
 import { OriginPolicy } from './http/OriginPolicy.js';
 import { checkReady } from './http/readiness.js';
@@ -44,6 +46,7 @@ export class IngestServer {
     private readonly features: Features,
     private readonly redisClients: Redis[],
     private readonly metricsHttp: HttpServer | undefined,
+    private readonly hls: HlsOrigin,
   ) {}
 
   static async create(
@@ -149,7 +152,9 @@ export class IngestServer {
       new RoomPurge(redis, { dataDir: config.dataDir, deleteRecordings: config.deleteRecordings }, logger),
     );
     features.registerRoutes(router, access);
-    registerStaticRoutes(router, `${config.dataDir}`, config.uiRoot, config.frameAncestors);
+    const hls = new HlsOrigin(config.dataDir, config.hls, logger.child({ component: 'hls' }));
+    registerHlsRoutes(router, hls, config.dataDir, config.limits.trustProxy);
+    registerStaticRoutes(router, config.uiRoot, config.frameAncestors);
     http.on('request', (req, res) => {
       // Socket.IO answers its own path.
       if (req.url?.startsWith('/socket.io/')) return;
@@ -175,7 +180,7 @@ export class IngestServer {
     const metricsHttp = config.metricsListen
       ? await listenMetrics(metrics, config.metricsListen.host, config.metricsListen.port)
       : undefined;
-    const server = new IngestServer(ctx, http, pool, features, [redis, pub, sub], metricsHttp);
+    const server = new IngestServer(ctx, http, pool, features, [redis, pub, sub], metricsHttp, hls);
     logger.info({ url: server.url }, 'ingest listening');
     return server;
   }
@@ -208,6 +213,7 @@ export class IngestServer {
     await this.features.close();
     this.ctx.rooms.closeAll();
     this.pool.close();
+    this.hls.close();
     await new Promise<void>((resolve) => {
       void this.ctx.io.close(() => resolve());
     });

@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'NO_INVITE',
   'INVITE_EXPIRED',
   'NOT_LIVE',
+  /** An LL-HLS blocking reload asked for a segment or part too far past the live edge (RFC 8216bis §6.2.5.2). */
+  'BEYOND_LIVE_EDGE',
   'PAYLOAD_TOO_LARGE',
   /** The server cannot serve this now (its Redis is out of reach, no worker): try again later. */
   'UNAVAILABLE',
@@ -62,6 +64,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NO_INVITE: 404,
   INVITE_EXPIRED: 410,
   NOT_LIVE: 409,
+  BEYOND_LIVE_EDGE: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNAVAILABLE: 503,
   INTERNAL: 500,

@@ -106,6 +106,22 @@ export interface BroadcastSettings {
   frameRate: number;
 }
 
+/** The live HLS origin (LL-HLS blocking requests). */
+export interface HlsSettings {
+  /**
+   * How often each watched playlist is checked on disk besides its fs.watch events, which can
+   * be lost. `STAGECAST_HLS_POLL_MS`, default 250.
+   */
+  pollMs: number;
+  /** Playlist and part requests held at once, all clients. `STAGECAST_HLS_MAX_HELD`, default 20 000. */
+  maxHeld: number;
+  /**
+   * Held requests per client address (a CDN or an office NAT is one address).
+   * `STAGECAST_HLS_MAX_HELD_PER_IP`, default 1 000.
+   */
+  maxHeldPerIp: number;
+}
+
 /**
  * The most mediasoup objects one connection may hold: without them one person on stage could
  * use up the server's ports (transports) or its CPU (consumers).
@@ -189,6 +205,7 @@ export interface IngestConfig {
   limits: LimitSettings;
   hands: HandSettings;
   broadcast: BroadcastSettings;
+  hls: HlsSettings;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -256,6 +273,9 @@ const envSchema = z.object({
   STAGECAST_RECORD: flag.default(true),
   STAGECAST_BURN_CLOCK: flag.default(false),
   STAGECAST_FRAME_RATE: integer(1, 60).default(30),
+  STAGECAST_HLS_POLL_MS: integer(20, 10_000).default(250),
+  STAGECAST_HLS_MAX_HELD: integer(1).default(20_000),
+  STAGECAST_HLS_MAX_HELD_PER_IP: integer(1).default(1000),
 });
 
 /**
@@ -350,6 +370,11 @@ export function loadConfig(
       record: e.STAGECAST_RECORD,
       burnClock: e.STAGECAST_BURN_CLOCK,
       frameRate: e.STAGECAST_FRAME_RATE,
+    },
+    hls: {
+      pollMs: e.STAGECAST_HLS_POLL_MS,
+      maxHeld: e.STAGECAST_HLS_MAX_HELD,
+      maxHeldPerIp: e.STAGECAST_HLS_MAX_HELD_PER_IP,
     },
     ...overrides,
   };
