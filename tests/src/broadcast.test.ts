@@ -12,7 +12,7 @@ import { Bot } from './bot/Bot.js';
 import { botClip } from './helpers/botClip.js';
 import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { childPids, TranscoderProcess } from './helpers/transcoderProcess.js';
-import { decodes, fetchPlaylist, PlaylistWatcher, probeStreams } from './helpers/hls.js';
+import { decodes, fetchPlaylist, PlaylistWatcher, probeStreams, segmentInput } from './helpers/hls.js';
 
 const SEGMENT_SECONDS = 2;
 /** The promise: a stage change is on air within 4 s (commands, not a new FFmpeg). */
@@ -143,10 +143,10 @@ describe('going live', () => {
       }
       const last = media.manifest.segments.at(-1);
       if (!last) throw new Error('no segment');
-      const segmentUrl = new URL(last.uri, url).toString();
-      const streams = await probeStreams(segmentUrl);
+      const streams = await probeStreams(segmentInput(last, url));
       expect(streams).toMatchObject({ video: 1, audio: 1 });
-      await decodes(segmentUrl);
+      await decodes(segmentInput(last, url));
+      const segmentUrl = new URL(last.uri, url).toString();
       const seg = await fetch(segmentUrl, { method: 'HEAD' });
       expect(seg.headers.get('cache-control')).toContain('immutable');
     }

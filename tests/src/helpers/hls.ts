@@ -20,11 +20,27 @@ export async function fetchPlaylist(
   return { text, manifest: parsePlaylist(text), headers: res.headers };
 }
 
+type ManifestSegment = Manifest['segments'][number];
+
+/**
+ * What FFmpeg reads to decode one segment of a media playlist on its own: an fMP4 segment
+ * after its init segment (EXT-X-MAP), as one `concat:` input.
+ */
+export function segmentInput(segment: ManifestSegment, mediaPlaylistUrl: string): string {
+  const url = new URL(segment.uri, mediaPlaylistUrl).toString();
+  const map = segment.map?.uri;
+  return map ? `concat:${new URL(map, mediaPlaylistUrl).toString()}|${url}` : url;
+}
+
+/** `concat:` of HTTP URLs needs these protocols allowed. */
+const inputOptions = (url: string): string[] =>
+  url.startsWith('concat:') ? ['-protocol_whitelist', 'concat,http,https,tcp,tls'] : [];
+
 /** Stream types FFmpeg can decode from a URL, read by ffprobe (decoding a few frames). */
 export async function probeStreams(url: string): Promise<{ video: number; audio: number; duration: number }> {
   const { stdout } = await run(
     'ffprobe',
-    ['-v', 'error', '-show_entries', 'stream=codec_type:format=duration', '-of', 'json', url],
+    ['-v', 'error', ...inputOptions(url), '-show_entries', 'stream=codec_type:format=duration', '-of', 'json', url],
     {
       timeout: 30_000,
     },
@@ -43,22 +59,21 @@ export async function probeStreams(url: string): Promise<{ video: number; audio:
 
 /** Decodes a media URL fully; rejects with FFmpeg's errors if any frame fails. */
 export async function decodes(url: string): Promise<void> {
-  const { stderr } = await run('ffmpeg', ['-v', 'error', '-xerror', '-i', url, '-f', 'null', '-'], {
+  const { stderr } = await run('ffmpeg', ['-v', 'error', '-xerror', ...inputOptions(url), '-i', url, '-f', 'null', '-'], {
     timeout: 60_000,
   });
   if (stderr.trim()) throw new Error(`decode errors: ${stderr.slice(0, 500)}`);
 }
 
 /**
- * Decodes every segment of a media playlist on its own. A whole multi-session playlist is
- * not fed to one FFmpeg: across EXT-X-DISCONTINUITY the MPEG-TS continuity counters restart,
- * which FFmpeg's HLS reader flags as corrupt although players reset there by design.
+ * Decodes every segment of a media playlist on its own (after its init segment). A whole
+ * multi-session playlist is not fed to one FFmpeg: across EXT-X-DISCONTINUITY timestamps
+ * restart, which FFmpeg's HLS reader does not expect although players reset there by design.
  */
 export async function decodesEverySegment(mediaPlaylistUrl: string): Promise<number> {
   const playlist = await fetchPlaylist(mediaPlaylistUrl);
   if (!playlist) throw new Error(`no playlist at ${mediaPlaylistUrl}`);
-  for (const segment of playlist.manifest.segments)
-    await decodes(new URL(segment.uri, mediaPlaylistUrl).toString());
+  for (const segment of playlist.manifest.segments) await decodes(segmentInput(segment, mediaPlaylistUrl));
   return playlist.manifest.segments.length;
 }
 

@@ -94,7 +94,8 @@ const exists = (file: string) =>
     () => false,
   );
 
-describe('PlaylistWriter', () => {
+// Many small file writes each: generous on a loaded machine.
+describe('PlaylistWriter', { timeout: 30_000 }, () => {
   it('lists parts complete in every rendition, before their segment, and the next part as the hint', async () => {
     const w = await open();
     const s1 = join(dataDir, 'work', 's1');
@@ -247,8 +248,17 @@ describe('PlaylistWriter', () => {
     expect(after.timelines).toEqual([0, 0, 1]);
     expect(after.parts.at(-1)).toBe('b1-p10.m4s');
     for (const uri of [...after.uris, ...after.parts]) expect(await exists(join(hlsDir(), 'hi', uri))).toBe(true);
-    const state = JSON.parse(await readFile(join(hlsDir(), STATE_FILE), 'utf8')) as { nextSequence: number };
+    const state = JSON.parse(await readFile(join(hlsDir(), STATE_FILE), 'utf8')) as {
+      nextSequence: number;
+      recorded: unknown[];
+    };
     expect(state.nextSequence).toBe(3);
+    // The state rewritten on every part does not carry the recording, which grows all along.
+    expect(state.recorded).toEqual([]);
+    second.finishSession('s9');
+    await second.end();
+    // The recording has the segments of both processes, s9's last one closed at its end.
+    expect((await media('hi', vodDir())).uris).toEqual(['b1-0.m4s', 'b1-1.m4s', 'b1-2.m4s', 'b1-3.m4s']);
   });
 
   it('end: ENDLIST live without a hint, and a VOD recording of every segment with its init segments', async () => {

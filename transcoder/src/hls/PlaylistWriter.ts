@@ -23,6 +23,11 @@ import {
 
 /** Name of the persisted state, next to the public playlists (dot-files are never served). */
 export const STATE_FILE = '.playlist-state.json';
+/**
+ * The recorded segments, apart from the state: the state is rewritten on every part, the
+ * recording (which grows all broadcast long) only when a segment is added to it.
+ */
+export const RECORDING_FILE = '.playlist-recording.json';
 export const MASTER = hlsLayout.master;
 export const MEDIA = hlsLayout.media;
 
@@ -112,7 +117,17 @@ export class PlaylistWriter {
     let state: PlaylistState | null = null;
     try {
       const parsed: unknown = JSON.parse(await readFile(join(hlsDir, STATE_FILE), 'utf8'));
-      if (isState(parsed) && parsed.broadcastId === job.broadcastId) state = parsed;
+      if (isState(parsed) && parsed.broadcastId === job.broadcastId) {
+        const recorded: unknown = JSON.parse(
+          await readFile(join(hlsDir, RECORDING_FILE), 'utf8').catch(() => '[]'),
+        );
+        // The recording is saved first: it may hold a segment the state never got to.
+        const next = parsed.nextSequence;
+        state = {
+          ...parsed,
+          recorded: Array.isArray(recorded) ? (recorded as PublicSegment[]).filter((s) => s.seq < next) : [],
+        };
+      }
     } catch (error) {
       if (!isNotFound(error))
         options.logger.warn({ err: error }, 'unreadable playlist state; starting afresh');
@@ -126,12 +141,16 @@ export class PlaylistWriter {
       options.logger.info({ next: state.nextSequence }, 'continuing the playlists of a previous process');
       // The previous process's FFmpeg is gone: its open segment ends with the parts it listed.
       if (state.open && (await writer.mayWrite())) {
-        await writer.closeOpen();
+        await writer.closeOpen().catch((error: unknown) => {
+          options.logger.warn({ err: error }, 'the open segment could not be joined; its parts are dropped');
+          writer.state = { ...writer.state, open: null };
+        });
         await writer.commit();
       }
     } else {
       // A previous broadcast's files: its viewers have seen ENDLIST long ago.
       await rm(join(hlsDir, MASTER), { force: true });
+      await rm(join(hlsDir, RECORDING_FILE), { force: true });
       for (const r of job.ladder) await rm(join(hlsDir, r.name), { recursive: true, force: true });
       await writer.saveState();
     }
@@ -171,7 +190,8 @@ export class PlaylistWriter {
     for (const r of this.options.job.ladder) {
       try {
         const watcher = watch(join(dir, r.name), (_event, file) => {
-          if (file === SESSION_PLAYLIST) void this.poll();
+          if (file !== SESSION_PLAYLIST) return;
+          this.poll().catch((error: unknown) => this.options.logger.warn({ err: error }, 'playlist update failed'));
         });
         watcher.on('error', () => watcher.close());
         watchers.push(watcher);
@@ -194,7 +214,7 @@ export class PlaylistWriter {
    */
   poll(): Promise<void> {
     if (this.polling) {
-      this.again ??= this.polling.then(() => {
+      this.again ??= this.polling.catch(() => undefined).then(() => {
         this.again = null;
         return this.poll();
       });
@@ -356,7 +376,10 @@ export class PlaylistWriter {
   }
 
   private async saveState(): Promise<void> {
-    await writeAtomic(join(this.options.hlsDir, STATE_FILE), JSON.stringify(this.state));
+    const { hlsDir, job } = this.options;
+    if (job.record && this.closed)
+      await writeAtomic(join(hlsDir, RECORDING_FILE), JSON.stringify(this.state.recorded));
+    await writeAtomic(join(hlsDir, STATE_FILE), JSON.stringify({ ...this.state, recorded: [] }));
   }
 
   /**
