@@ -281,7 +281,10 @@ describe('one real FFmpeg for a changing stage', () => {
       ] as const) {
         // An fMP4 segment decodes after its init segment.
         const file = join(dataDir, `${r.name}-probe.mp4`);
-        await writeFile(file, Buffer.concat([await readFile(join(dir, map)), await readFile(join(dir, s?.uri ?? ''))]));
+        await writeFile(
+          file,
+          Buffer.concat([await readFile(join(dir, map)), await readFile(join(dir, s?.uri ?? ''))]),
+        );
         expect(await probe(file)).toEqual({ video: 1, audio: 1 });
         const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
         expect(stderr.trim()).toBe('');

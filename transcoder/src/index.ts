@@ -33,7 +33,8 @@ export {
   type PublicPart,
   type PublicSegment,
 } from './hls/playlist.js';
-export { PlaylistWriter, STATE_FILE, type PlaylistWriterOptions } from './hls/PlaylistWriter.js';
+export { PlaylistWriter, type PlaylistWriterOptions } from './hls/PlaylistWriter.js';
+export { STATE_FILE } from './hls/stateFiles.js';
 export { CompositeRun, type CompositeRunOptions } from './ffmpeg/CompositeRun.js';
 export { CompositeJob, type CompositeJobOptions } from './job/CompositeJob.js';
 export { JOB_TIMINGS } from './job/jobTimings.js';

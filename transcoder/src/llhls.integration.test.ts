@@ -99,7 +99,11 @@ function parse(text: string): Snapshot {
 const partNumber = (uri: string): number => Number(/-p(\d+)\.m4s$/.exec(uri)?.[1]);
 
 /** Video and audio packets of an fMP4 media file preceded by its init segment. */
-async function packets(init: string, media: string, scratch: string): Promise<{ video: number; audio: number }> {
+async function packets(
+  init: string,
+  media: string,
+  scratch: string,
+): Promise<{ video: number; audio: number }> {
   await writeFile(scratch, Buffer.concat([await readFile(init), await readFile(media)]));
   const count = async (stream: string) => {
     const { stdout } = await run('ffprobe', [
@@ -133,7 +137,14 @@ describe('LL-HLS from one real FFmpeg', () => {
     const size = compositeSize(job.ladder);
     const scene = buildScene(
       computeLayout(
-        { roomName: job.roomName, tiles: [], audioProducerIds: [], activeSpeakerPeerId: null, layout: DEFAULT_LAYOUT, version: 1 },
+        {
+          roomName: job.roomName,
+          tiles: [],
+          audioProducerIds: [],
+          activeSpeakerPeerId: null,
+          layout: DEFAULT_LAYOUT,
+          version: 1,
+        },
         size.width,
         size.height,
       ),
@@ -213,7 +224,9 @@ describe('LL-HLS from one real FFmpeg', () => {
       if (s.open.length > 0) expect(s.open[0]?.independent).toBe(true);
       if (!previous) continue;
       expect(s.sequence).toBeGreaterThanOrEqual(previous.sequence);
-      const before = new Set([...previous.segments.flatMap((seg) => seg.parts), ...previous.open].map((p) => p.uri));
+      const before = new Set(
+        [...previous.segments.flatMap((seg) => seg.parts), ...previous.open].map((p) => p.uri),
+      );
       const added = listed.filter((uri) => !before.has(uri));
       if (previous.hint !== undefined && added.length > 0) expect(added[0]).toBe(previous.hint);
       expect(Math.max(...numbers)).toBeGreaterThanOrEqual(Math.max(...[...before].map(partNumber)));
@@ -228,7 +241,8 @@ describe('LL-HLS from one real FFmpeg', () => {
     const scratch = join(dataDir, 'probe.mp4');
     const allParts = new Map<string, { part: Part; map: string }>();
     for (const s of snapshots) {
-      for (const seg of s.segments) for (const part of seg.parts) allParts.set(part.uri, { part, map: seg.map });
+      for (const seg of s.segments)
+        for (const part of seg.parts) allParts.set(part.uri, { part, map: seg.map });
       const openMap = s.segments.at(-1)?.map ?? last.segments[0]?.map ?? '';
       for (const part of s.open) if (!allParts.has(part.uri)) allParts.set(part.uri, { part, map: openMap });
     }
@@ -241,9 +255,14 @@ describe('LL-HLS from one real FFmpeg', () => {
         expect(counted.audio).toBeGreaterThan(0);
       }
       for (const seg of last.segments) {
-        await writeFile(scratch, Buffer.concat([await readFile(join(dir, seg.map)), await readFile(join(dir, seg.uri))]));
+        await writeFile(
+          scratch,
+          Buffer.concat([await readFile(join(dir, seg.map)), await readFile(join(dir, seg.uri))]),
+        );
         expect(await decodeErrors(scratch), seg.uri).toBe('');
-        const parts = snapshots.flatMap((s) => s.segments).find((x) => x.seq === seg.seq && x.parts.length > 0)?.parts;
+        const parts = snapshots
+          .flatMap((s) => s.segments)
+          .find((x) => x.seq === seg.seq && x.parts.length > 0)?.parts;
         // The segment is exactly its parts: a classic client sees what an LL client saw.
         if (parts) {
           const files = await Promise.all(parts.map((p) => readFile(join(dir, p.uri))));

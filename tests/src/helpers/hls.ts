@@ -40,7 +40,16 @@ const inputOptions = (url: string): string[] =>
 export async function probeStreams(url: string): Promise<{ video: number; audio: number; duration: number }> {
   const { stdout } = await run(
     'ffprobe',
-    ['-v', 'error', ...inputOptions(url), '-show_entries', 'stream=codec_type:format=duration', '-of', 'json', url],
+    [
+      '-v',
+      'error',
+      ...inputOptions(url),
+      '-show_entries',
+      'stream=codec_type:format=duration',
+      '-of',
+      'json',
+      url,
+    ],
     {
       timeout: 30_000,
     },
@@ -59,9 +68,13 @@ export async function probeStreams(url: string): Promise<{ video: number; audio:
 
 /** Decodes a media URL fully; rejects with FFmpeg's errors if any frame fails. */
 export async function decodes(url: string): Promise<void> {
-  const { stderr } = await run('ffmpeg', ['-v', 'error', '-xerror', ...inputOptions(url), '-i', url, '-f', 'null', '-'], {
-    timeout: 60_000,
-  });
+  const { stderr } = await run(
+    'ffmpeg',
+    ['-v', 'error', '-xerror', ...inputOptions(url), '-i', url, '-f', 'null', '-'],
+    {
+      timeout: 60_000,
+    },
+  );
   if (stderr.trim()) throw new Error(`decode errors: ${stderr.slice(0, 500)}`);
 }
 

@@ -36,7 +36,9 @@ afterAll(async () => {
 const fakeSession = (dir: string, count: number) => fakeSessionIn(dir, ['hi'], count, { keyEvery: 2 });
 
 const listed = async (hlsDir: string) =>
-  (await readFile(join(hlsDir, 'hi', 'index.m3u8'), 'utf8')).split('\n').filter((l) => l.startsWith('#EXT-X-PART:'));
+  (await readFile(join(hlsDir, 'hi', 'index.m3u8'), 'utf8'))
+    .split('\n')
+    .filter((l) => l.startsWith('#EXT-X-PART:'));
 
 interface Claim {
   job: Job<CompositeJobData>;

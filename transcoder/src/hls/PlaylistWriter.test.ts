@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CompositeJobData } from '@stagecast/protocol';
 import { joinFragments } from './fmp4.js';
 import { parseSessionPlaylist } from './playlist.js';
-import { PlaylistWriter, STATE_FILE } from './PlaylistWriter.js';
+import { PlaylistWriter } from './PlaylistWriter.js';
+import { STATE_FILE } from './stateFiles.js';
 import { fakeSession as fakeSessionIn } from './testFixtures.js';
 
 const logger = pino({ level: 'silent' });
@@ -118,7 +119,9 @@ describe('PlaylistWriter', { timeout: 30_000 }, () => {
         '#EXT-X-PART:DURATION=0.500,URI="b1-p1.m4s"',
       ].join('\n'),
     );
-    expect(hi.text).toContain('#EXTINF:2.000,\nb1-0.m4s\n#EXT-X-PROGRAM-DATE-TIME:2030-01-01T00:00:02.000Z\n');
+    expect(hi.text).toContain(
+      '#EXTINF:2.000,\nb1-0.m4s\n#EXT-X-PROGRAM-DATE-TIME:2030-01-01T00:00:02.000Z\n',
+    );
     expect(hi.text).toMatch(
       /^#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5,CAN-SKIP-UNTIL=12\n#EXT-X-PART-INF:PART-TARGET=0.5\n/,
     );
@@ -194,7 +197,9 @@ describe('PlaylistWriter', { timeout: 30_000 }, () => {
     expect(p.uris).toEqual(['b1-1.m4s', 'b1-2.m4s', 'b1-3.m4s']);
     expect(p.sequence).toBe(1);
     expect(p.timelines).toEqual([0, 0, 1]);
-    expect(p.text).toContain('#EXTINF:1.000,\nb1-2.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="b1-init3.mp4"\n');
+    expect(p.text).toContain(
+      '#EXTINF:1.000,\nb1-2.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="b1-init3.mp4"\n',
+    );
     expect(p.text.match(/#EXT-X-DISCONTINUITY\n/g)).toHaveLength(1);
     expect(p.hint).toBe('b1-p18.m4s');
     await fakeSession(s2, 20, t0 + 10_000);
@@ -247,7 +252,8 @@ describe('PlaylistWriter', { timeout: 30_000 }, () => {
     expect(after.uris).toEqual(['b1-0.m4s', 'b1-1.m4s', 'b1-2.m4s']);
     expect(after.timelines).toEqual([0, 0, 1]);
     expect(after.parts.at(-1)).toBe('b1-p10.m4s');
-    for (const uri of [...after.uris, ...after.parts]) expect(await exists(join(hlsDir(), 'hi', uri))).toBe(true);
+    for (const uri of [...after.uris, ...after.parts])
+      expect(await exists(join(hlsDir(), 'hi', uri))).toBe(true);
     const state = JSON.parse(await readFile(join(hlsDir(), STATE_FILE), 'utf8')) as {
       nextSequence: number;
       recorded: unknown[];

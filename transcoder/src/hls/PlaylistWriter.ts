@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { hlsLayout, hlsPaths, type CompositeJobData } from '@stagecast/protocol';
 import type { Logger } from 'pino';
 import { partSeconds, SESSION_INIT, SESSION_PLAYLIST } from '../ffmpeg/buildFfmpegArgs.js';
-import { isNotFound, linkOrCopy, move, removeQuietly, writeAtomic } from '../core/fsUtil.js';
+import { linkOrCopy, move, removeQuietly, writeAtomic } from '../core/fsUtil.js';
 import { joinFragments, startsWithKeyFrame } from './fmp4.js';
+import { clearRecording, loadState, saveState } from './stateFiles.js';
 import {
   appendPart,
   closeSegment,
@@ -21,13 +22,6 @@ import {
   type SessionSegment,
 } from './playlist.js';
 
-/** Name of the persisted state, next to the public playlists (dot-files are never served). */
-export const STATE_FILE = '.playlist-state.json';
-/**
- * The recorded segments, apart from the state: the state is rewritten on every part, the
- * recording (which grows all broadcast long) only when a segment is added to it.
- */
-export const RECORDING_FILE = '.playlist-recording.json';
 export const MASTER = hlsLayout.master;
 export const MEDIA = hlsLayout.media;
 
@@ -74,20 +68,6 @@ interface SessionFeed {
   elapsedMs: number;
 }
 
-function isState(value: unknown): value is PlaylistState {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<PlaylistState>;
-  return (
-    v.format === 2 &&
-    typeof v.broadcastId === 'string' &&
-    typeof v.nextSequence === 'number' &&
-    typeof v.nextPart === 'number' &&
-    typeof v.partTarget === 'number' &&
-    Array.isArray(v.live) &&
-    Array.isArray(v.recorded)
-  );
-}
-
 /**
  * Owns the public playlists of a room (LL-HLS). FFmpeg sessions write fMP4 fragments into
  * their own staging directories; this class moves each completed fragment (all renditions)
@@ -114,28 +94,10 @@ export class PlaylistWriter {
   static async open(options: PlaylistWriterOptions): Promise<PlaylistWriter> {
     const { job, hlsDir } = options;
     await mkdir(hlsDir, { recursive: true });
-    let state: PlaylistState | null = null;
-    try {
-      const parsed: unknown = JSON.parse(await readFile(join(hlsDir, STATE_FILE), 'utf8'));
-      if (isState(parsed) && parsed.broadcastId === job.broadcastId) {
-        const recorded: unknown = JSON.parse(
-          await readFile(join(hlsDir, RECORDING_FILE), 'utf8').catch(() => '[]'),
-        );
-        // The recording is saved first: it may hold a segment the state never got to.
-        const next = parsed.nextSequence;
-        state = {
-          ...parsed,
-          recorded: Array.isArray(recorded) ? (recorded as PublicSegment[]).filter((s) => s.seq < next) : [],
-        };
-      }
-    } catch (error) {
-      if (!isNotFound(error))
-        options.logger.warn({ err: error }, 'unreadable playlist state; starting afresh');
-    }
+    const state = await loadState(hlsDir, job.broadcastId, options.logger);
     const writer = new PlaylistWriter(
       options,
-      state ??
-        initialState(job.roomId, job.broadcastId, job.segmentSeconds, partSeconds(job.segmentSeconds)),
+      state ?? initialState(job.roomId, job.broadcastId, job.segmentSeconds, partSeconds(job.segmentSeconds)),
     );
     if (state) {
       options.logger.info({ next: state.nextSequence }, 'continuing the playlists of a previous process');
@@ -150,7 +112,7 @@ export class PlaylistWriter {
     } else {
       // A previous broadcast's files: its viewers have seen ENDLIST long ago.
       await rm(join(hlsDir, MASTER), { force: true });
-      await rm(join(hlsDir, RECORDING_FILE), { force: true });
+      await clearRecording(hlsDir);
       for (const r of job.ladder) await rm(join(hlsDir, r.name), { recursive: true, force: true });
       await writer.saveState();
     }
@@ -191,7 +153,9 @@ export class PlaylistWriter {
       try {
         const watcher = watch(join(dir, r.name), (_event, file) => {
           if (file !== SESSION_PLAYLIST) return;
-          this.poll().catch((error: unknown) => this.options.logger.warn({ err: error }, 'playlist update failed'));
+          this.poll().catch((error: unknown) =>
+            this.options.logger.warn({ err: error }, 'playlist update failed'),
+          );
         });
         watcher.on('error', () => watcher.close());
         watchers.push(watcher);
@@ -199,7 +163,16 @@ export class PlaylistWriter {
         // No directory (yet): the periodic poll still finds the parts.
       }
     }
-    this.sessions.push({ id, dir, map: undefined, watchers, consumed: 0, finished: false, epoch, elapsedMs: 0 });
+    this.sessions.push({
+      id,
+      dir,
+      map: undefined,
+      watchers,
+      consumed: 0,
+      finished: false,
+      epoch,
+      elapsedMs: 0,
+    });
   }
 
   /** The session's FFmpeg has exited: list what it completed, then move on to the next one. */
@@ -214,10 +187,12 @@ export class PlaylistWriter {
    */
   poll(): Promise<void> {
     if (this.polling) {
-      this.again ??= this.polling.catch(() => undefined).then(() => {
-        this.again = null;
-        return this.poll();
-      });
+      this.again ??= this.polling
+        .catch(() => undefined)
+        .then(() => {
+          this.again = null;
+          return this.poll();
+        });
       return this.again;
     }
     this.polling = this.pollOnce().finally(() => {
@@ -290,7 +265,11 @@ export class PlaylistWriter {
     return lists.map((l) => l.slice(0, count));
   }
 
-  private async publishPart(feed: SessionFeed, parts: (SessionSegment | undefined)[], start: number): Promise<void> {
+  private async publishPart(
+    feed: SessionFeed,
+    parts: (SessionSegment | undefined)[],
+    start: number,
+  ): Promise<void> {
     // Checked before the moves: a successor publishes under the same numbers.
     if (!(await this.mayWrite())) return;
     const { job, hlsDir, vodDir } = this.options;
@@ -376,10 +355,7 @@ export class PlaylistWriter {
   }
 
   private async saveState(): Promise<void> {
-    const { hlsDir, job } = this.options;
-    if (job.record && this.closed)
-      await writeAtomic(join(hlsDir, RECORDING_FILE), JSON.stringify(this.state.recorded));
-    await writeAtomic(join(hlsDir, STATE_FILE), JSON.stringify({ ...this.state, recorded: [] }));
+    await saveState(this.options.hlsDir, this.state, this.options.job.record && this.closed !== null);
   }
 
   /**

@@ -4,7 +4,8 @@ import { box, fragment, NON_SYNC, SYNC, traf, type FlagsIn } from './testFixture
 
 const kinds = (buf: Buffer): string[] => {
   const out: string[] = [];
-  for (let at = 0; at + 8 <= buf.length; at += buf.readUInt32BE(at)) out.push(buf.toString('latin1', at + 4, at + 8));
+  for (let at = 0; at + 8 <= buf.length; at += buf.readUInt32BE(at))
+    out.push(buf.toString('latin1', at + 4, at + 8));
   return out;
 };
 
@@ -19,7 +20,9 @@ describe('startsWithKeyFrame', () => {
 
   it('is false when any track begins without a sync sample, or nothing says', () => {
     const moof = (...trafs: Buffer[]) => box('moof', ...trafs);
-    expect(startsWithKeyFrame(moof(traf(1, SYNC, 'tfhd-default'), traf(2, NON_SYNC, 'sample-flags')))).toBe(false);
+    expect(startsWithKeyFrame(moof(traf(1, SYNC, 'tfhd-default'), traf(2, NON_SYNC, 'sample-flags')))).toBe(
+      false,
+    );
     expect(startsWithKeyFrame(moof())).toBe(false);
     expect(startsWithKeyFrame(box('mdat', Buffer.from('no moof')))).toBe(false);
     expect(startsWithKeyFrame(Buffer.alloc(0))).toBe(false);
@@ -27,7 +30,8 @@ describe('startsWithKeyFrame', () => {
 
   it('never reads past a truncated or malformed box', () => {
     const whole = fragment(true);
-    for (let cut = 0; cut < whole.length; cut += 7) expect(() => startsWithKeyFrame(whole.subarray(0, cut))).not.toThrow();
+    for (let cut = 0; cut < whole.length; cut += 7)
+      expect(() => startsWithKeyFrame(whole.subarray(0, cut))).not.toThrow();
     const lying = Buffer.from(whole);
     lying.writeUInt32BE(0xfffffff0, 0);
     expect(startsWithKeyFrame(lying)).toBe(false);

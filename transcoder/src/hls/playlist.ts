@@ -202,7 +202,11 @@ const duration = (durations: Record<string, number>, rendition: string): number 
   durations[rendition] ?? Object.values(durations)[0] ?? 0;
 
 /** Tags before a segment's media: discontinuity, a new init segment, its wall-clock time. */
-function headLines(segment: OpenSegment, withDiscontinuity: boolean, previousMap: string | undefined): string[] {
+function headLines(
+  segment: OpenSegment,
+  withDiscontinuity: boolean,
+  previousMap: string | undefined,
+): string[] {
   return [
     ...(withDiscontinuity && segment.discontinuity ? ['#EXT-X-DISCONTINUITY'] : []),
     ...(segment.map !== previousMap ? [`#EXT-X-MAP:URI="${segment.map}"`] : []),
@@ -272,7 +276,11 @@ export function renderVodPlaylist(state: PlaylistState, rendition: string): stri
   let map: string | undefined;
   state.recorded.forEach((s, i) => {
     // The first segment needs no discontinuity: nothing precedes it.
-    lines.push(...headLines(s, i > 0, map), `#EXTINF:${duration(s.durations, rendition).toFixed(3)},`, s.file);
+    lines.push(
+      ...headLines(s, i > 0, map),
+      `#EXTINF:${duration(s.durations, rendition).toFixed(3)},`,
+      s.file,
+    );
     map = s.map;
   });
   lines.push('#EXT-X-ENDLIST');

@@ -50,7 +50,12 @@ export function fragment(keyFrame: boolean, tag = 'x', via: FlagsIn = 'first-sam
   return Buffer.concat([
     box('styp', Buffer.from('msdh\0\0\0\0msdhmsix', 'latin1')),
     fullBox('sidx', 0, u32(1), u32(90000), u32(0), u32(0), u32(0)),
-    box('moof', fullBox('mfhd', 0, u32(1)), traf(1, keyFrame ? SYNC : NON_SYNC, via), traf(2, SYNC, 'tfhd-default')),
+    box(
+      'moof',
+      fullBox('mfhd', 0, u32(1)),
+      traf(1, keyFrame ? SYNC : NON_SYNC, via),
+      traf(2, SYNC, 'tfhd-default'),
+    ),
     box('mdat', Buffer.from(tag, 'utf8')),
   ]);
 }
