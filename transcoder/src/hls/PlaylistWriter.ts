@@ -361,8 +361,8 @@ export class PlaylistWriter {
   /**
    * Deletes live segment files that left the window a whole window ago (players that loaded
    * the previous playlist can still fetch them) and the parts of the segments that left it
-   * (unlisted since they were three target durations old, at the latest now). Init segments stay: they are few
-   * and small. Recorded segments survive as VOD hard links.
+   * (unlisted since they were three target durations old, at the latest now). Init segments
+   * stay: they are few and small. Recorded segments survive as VOD hard links.
    */
   private async sweep(): Promise<void> {
     const { job, hlsDir } = this.options;
