@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Parser, type Manifest } from 'm3u8-parser';
 
@@ -22,34 +25,32 @@ export async function fetchPlaylist(
 
 type ManifestSegment = Manifest['segments'][number];
 
-/**
- * What FFmpeg reads to decode one segment of a media playlist on its own: an fMP4 segment
- * after its init segment (EXT-X-MAP), as one `concat:` input.
- */
-export function segmentInput(segment: ManifestSegment, mediaPlaylistUrl: string): string {
-  const url = new URL(segment.uri, mediaPlaylistUrl).toString();
-  const map = segment.map?.uri;
-  return map ? `concat:${new URL(map, mediaPlaylistUrl).toString()}|${url}` : url;
+async function download(url: string): Promise<Buffer> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  return Buffer.from(await res.arrayBuffer());
 }
 
-/** `concat:` of HTTP URLs needs these protocols allowed. */
-const inputOptions = (url: string): string[] =>
-  url.startsWith('concat:') ? ['-protocol_whitelist', 'concat,http,https,tcp,tls'] : [];
+/**
+ * One segment of a media playlist as a file FFmpeg decodes on its own: an fMP4 segment
+ * after its init segment (EXT-X-MAP). Downloaded first: FFmpeg's readers seek, which an
+ * origin without byte ranges answers from the start.
+ */
+export async function segmentFile(segment: ManifestSegment, mediaPlaylistUrl: string): Promise<string> {
+  const map = segment.map?.uri;
+  const parts = await Promise.all(
+    [...(map ? [map] : []), segment.uri].map((uri) => download(new URL(uri, mediaPlaylistUrl).toString())),
+  );
+  const file = join(await mkdtemp(join(tmpdir(), 'stagecast-segment-')), 'segment.mp4');
+  await writeFile(file, Buffer.concat(parts));
+  return file;
+}
 
 /** Stream types FFmpeg can decode from a URL, read by ffprobe (decoding a few frames). */
 export async function probeStreams(url: string): Promise<{ video: number; audio: number; duration: number }> {
   const { stdout } = await run(
     'ffprobe',
-    [
-      '-v',
-      'error',
-      ...inputOptions(url),
-      '-show_entries',
-      'stream=codec_type:format=duration',
-      '-of',
-      'json',
-      url,
-    ],
+    ['-v', 'error', '-show_entries', 'stream=codec_type:format=duration', '-of', 'json', url],
     {
       timeout: 30_000,
     },
@@ -68,13 +69,9 @@ export async function probeStreams(url: string): Promise<{ video: number; audio:
 
 /** Decodes a media URL fully; rejects with FFmpeg's errors if any frame fails. */
 export async function decodes(url: string): Promise<void> {
-  const { stderr } = await run(
-    'ffmpeg',
-    ['-v', 'error', '-xerror', ...inputOptions(url), '-i', url, '-f', 'null', '-'],
-    {
-      timeout: 60_000,
-    },
-  );
+  const { stderr } = await run('ffmpeg', ['-v', 'error', '-xerror', '-i', url, '-f', 'null', '-'], {
+    timeout: 60_000,
+  });
   if (stderr.trim()) throw new Error(`decode errors: ${stderr.slice(0, 500)}`);
 }
 
@@ -86,7 +83,10 @@ export async function decodes(url: string): Promise<void> {
 export async function decodesEverySegment(mediaPlaylistUrl: string): Promise<number> {
   const playlist = await fetchPlaylist(mediaPlaylistUrl);
   if (!playlist) throw new Error(`no playlist at ${mediaPlaylistUrl}`);
-  for (const segment of playlist.manifest.segments) await decodes(segmentInput(segment, mediaPlaylistUrl));
+  for (const segment of playlist.manifest.segments) {
+    const file = await segmentFile(segment, mediaPlaylistUrl);
+    await decodes(file).finally(() => rm(dirname(file), { recursive: true, force: true }));
+  }
   return playlist.manifest.segments.length;
 }
 
