@@ -3,11 +3,10 @@
 // receives it over WebRTC and a viewer page plays the HLS with the SDK's HlsPlayer (the viewer
 // app's settings); both decode the clock from every frame they present and subtract it from
 // their own clock (one machine, one clock). Per pass (classic, then LL): go live → the viewer's
-// first frame, latency p50/p95, stall ratio (waiting or frame gaps ÷ time watched).
+// first frame, latency p50/p95, stall ratio (waiting or frame gaps ÷ time watched). Both passes
+// watch the same LL-HLS stream: the classic pass plays it as a classic client (hls.js without
+// low-latency mode loads whole segments and ignores parts, as VLC or an older player would).
 //   BENCH_GLASS_SECONDS       seconds watched per pass (default 300)
-//   BENCH_GLASS_CLASSIC_ENV   JSON env for ingest + transcoder of the classic pass (default {})
-//   BENCH_GLASS_LL_ENV        JSON env of the LL pass (default {}); the LL pass is measured only
-//                             if its stream offers parts (EXT-X-PART-INF), else `ll` is null
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, publishClock, sdkPage } from './browser.mjs';
@@ -19,14 +18,13 @@ const SECONDS = Number(process.env.BENCH_GLASS_SECONDS ?? 300);
 /** Left out of the figures: hls.js settling at its live edge, the encoder at its bitrate. */
 const WARM_UP_MS = 5000;
 const SEGMENT_SECONDS = 2;
-const envOf = (name) => JSON.parse(process.env[name] || '{}');
 /**
- * The passes. `player`: the HlsPlayer options the viewer app uses for a live room
- * (viewer-ui PlayerState: `lowLatency: live`); hls.js plays parts when the stream offers them.
+ * The passes. `player`: HlsPlayer options; the LL pass uses the viewer app's for a live room
+ * (viewer-ui PlayerState: `lowLatency: live`).
  */
 const MODES = [
-  { mode: 'classic', parts: false, env: envOf('BENCH_GLASS_CLASSIC_ENV'), player: { lowLatency: true } },
-  { mode: 'll', parts: true, env: envOf('BENCH_GLASS_LL_ENV'), player: { lowLatency: true } },
+  { mode: 'classic', player: { lowLatency: false } },
+  { mode: 'll', player: { lowLatency: true } },
 ];
 
 exitOnSignals();
@@ -35,18 +33,7 @@ const results = {};
 const stageLatencies = [];
 /** Mode → why its pass failed. */
 const errors = {};
-/** Environment (JSON) → whether its stream offered parts. */
-const offeredParts = new Map();
 for (const pass of MODES) {
-  const key = JSON.stringify(pass.env);
-  if (offeredParts.has(key) && offeredParts.get(key) !== pass.parts) {
-    // The same environment gives the same stream: known not to be this mode's.
-    console.log(
-      `${pass.mode}: same environment as an earlier pass, whose stream did not match: not measured`,
-    );
-    results[pass.mode] = null;
-    continue;
-  }
   let result;
   try {
     result = await run(pass);
@@ -57,7 +44,6 @@ for (const pass of MODES) {
     results[pass.mode] = null;
     continue;
   }
-  offeredParts.set(key, result.offersParts);
   results[pass.mode] = result.hls;
   stageLatencies.push(...result.stageLatencies);
   console.log(`${pass.mode}: ${JSON.stringify(results[pass.mode])}`);
@@ -88,10 +74,10 @@ function summary(latencies) {
     : null;
 }
 
-/** One broadcast: whether it offered parts, the HLS figures (null when that does not match the pass) and the stage's. */
-async function run({ mode, parts, env, player }) {
-  const ingest = await startIngest({ STAGECAST_SEGMENT_SECONDS: String(SEGMENT_SECONDS), ...env });
-  const transcoder = startTranscoder(ingest.dataDir, env);
+/** One broadcast: the HLS figures of the pass and the stage's. */
+async function run({ mode, player }) {
+  const ingest = await startIngest({ STAGECAST_SEGMENT_SECONDS: String(SEGMENT_SECONDS) });
+  const transcoder = startTranscoder(ingest.dataDir);
   const browser = await launch();
   let failed = true;
   try {
@@ -153,11 +139,8 @@ async function run({ mode, parts, env, player }) {
         throw new Error(`${error.message} (the viewer's page: ${path})`);
       },
     );
-    const offersParts = await hasParts(await viewer.evaluate(() => window.hlsUrl));
-    if (offersParts !== parts) {
-      console.log(`${mode}: the stream ${offersParts ? 'offers' : 'offers no'} parts: not measured`);
-      failed = false;
-      return { offersParts, hls: null, stageLatencies: [] };
+    if (mode === 'll' && !(await hasParts(await viewer.evaluate(() => window.hlsUrl)))) {
+      throw new Error('the stream offers no parts (EXT-X-PART-INF): LL-HLS is not on');
     }
     await sleep(WARM_UP_MS);
     for (const page of [host, viewer]) await page.evaluate(() => window.watcher.measure());
@@ -167,7 +150,6 @@ async function run({ mode, parts, env, player }) {
     );
     failed = false;
     return {
-      offersParts,
       stageLatencies: stage.latenciesMs,
       hls: {
         ...summary(hls.latenciesMs),
