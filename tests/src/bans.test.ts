@@ -14,7 +14,7 @@ let nextIp = 1;
 const freshIp = () => `10.9.${Math.floor(nextIp / 250)}.${(nextIp++ % 250) + 1}`;
 
 beforeAll(async () => {
-  const redisUrl = await ownRedisDatabase(11);
+  const redisUrl = await ownRedisDatabase(4);
   const defaults = loadConfig({ STAGECAST_API_SECRET: TEST_SECRET });
   const config = { redisUrl, limits: { ...defaults.limits, trustProxy: 1 } };
   [a, b] = await Promise.all([TestIngest.start(config), TestIngest.start(config)]);
