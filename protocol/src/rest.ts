@@ -62,7 +62,7 @@ export interface BanListResponse {
   bans: BanEntry[];
 }
 
-/** `POST /api/rooms/:id/links/:link/rotate`: the room's links, the rotated one new. */
+/** `POST /api/rooms/:id/links/:link`: the room's links, the rotated one new. */
 export interface RotateLinkResponse {
   links: RoomLinks;
 }

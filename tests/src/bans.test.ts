@@ -33,7 +33,12 @@ async function connected(server: TestIngest, token: string, roomId: string, ip: 
 }
 
 /** Opens the viewer link from a browser (keeping its cookie) and connects. */
-async function viewer(room: CreateRoomResponse, name: string, browser: Browser, server = b): Promise<RawClient> {
+async function viewer(
+  room: CreateRoomResponse,
+  name: string,
+  browser: Browser,
+  server = b,
+): Promise<RawClient> {
   const joined = await openLinkKeepingCookie(server.url, linkCode(room.links.viewer), name, browser);
   expect(joined.status).toBe(200);
   return connected(server, joined.token ?? '', room.id, browser.ip);
@@ -53,7 +58,10 @@ const code = (result: AckResult<unknown>) => (result.ok ? 'ok' : result.error.co
 async function ban(by: RawClient, target: RawClient): Promise<void> {
   const closed = target.record('room:closed');
   ok(await by.request('room:ban', { peerId: target.snapshot.self.peerId }));
-  await waitFor(() => closed[0]?.reason === 'banned' && !target.socket.connected, 'the banned socket to close');
+  await waitFor(
+    () => closed[0]?.reason === 'banned' && !target.socket.connected,
+    'the banned socket to close',
+  );
 }
 
 describe('bans follow the person, not the name', () => {

@@ -130,6 +130,8 @@ describe('host app moderation panel', () => {
     await page.keyboard.press('Enter');
     expect((await removed)[0]).toBe('banned');
     await page.getByTestId('ban').filter({ hasText: 'Cody' }).waitFor();
-    await expect(page.getByTestId('ban').filter({ hasText: 'Cody' }).innerText()).resolves.toContain('Co-host');
+    await expect(page.getByTestId('ban').filter({ hasText: 'Cody' }).innerText()).resolves.toContain(
+      'Co-host',
+    );
   });
 });

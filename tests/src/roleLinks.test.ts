@@ -62,7 +62,7 @@ describe('role links', () => {
     const closed = [early.record('room:closed'), apiViewer.record('room:closed')];
     const viewerLinks = host.record('room:viewerLink');
 
-    const rotated = await a.api<RotateLinkResponse>('POST', `/api/rooms/${room.id}/links/viewer/rotate`);
+    const rotated = await a.api<RotateLinkResponse>('POST', `/api/rooms/${room.id}/links/viewer`);
     expect(rotated.status).toBe(200);
     const { links } = rotated.body;
     expect(links.viewer).not.toBe(room.links.viewer);
@@ -115,7 +115,9 @@ describe('role links', () => {
     const ingest = await TestIngest.start({ tokenTtlSeconds: 6 });
     opened.push(ingest);
     const room = await ingest.createRoom('Short tokens');
-    const joined = await openLink(ingest.url, linkCode(room.links.viewer), 'Long watcher', { ip: '10.8.1.1' });
+    const joined = await openLink(ingest.url, linkCode(room.links.viewer), 'Long watcher', {
+      ip: '10.8.1.1',
+    });
     const first = joined.token ?? '';
     const expiresAt = (decodeJwt(first).exp ?? 0) * 1000;
     expect(expiresAt - Date.now()).toBeLessThanOrEqual(6000);

@@ -24,12 +24,7 @@ export const MAX_SLOW_MODE_SECONDS = 3600;
 export class ChatService {
   readonly store: ChatStore;
 
-  constructor(
-    private readonly ctx: Pick<
-      IngestContext,
-      'io' | 'redis' | 'presence' | 'logger' | 'limits'
-    >,
-  ) {
+  constructor(private readonly ctx: Pick<IngestContext, 'io' | 'redis' | 'presence' | 'logger' | 'limits'>) {
     this.store = new ChatStore(ctx.redis, ctx.logger);
   }
 

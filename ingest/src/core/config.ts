@@ -216,7 +216,10 @@ const envSchema = z.object({
   PORT: integer(0, 65535).default(8080),
   STAGECAST_HOST: z.string().default('0.0.0.0'),
   STAGECAST_API_SECRET: z.string().optional(),
-  STAGECAST_TOKEN_KEY: z.string().min(MIN_API_SECRET_LENGTH, `must be at least ${MIN_API_SECRET_LENGTH} characters`).optional(),
+  STAGECAST_TOKEN_KEY: z
+    .string()
+    .min(MIN_API_SECRET_LENGTH, `must be at least ${MIN_API_SECRET_LENGTH} characters`)
+    .optional(),
   STAGECAST_TOKEN_TTL_S: integer(60, MAX_TOKEN_TTL_SECONDS).default(3 * 3600),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   STAGECAST_DATA_DIR: z.string().default('./data'),

@@ -57,11 +57,7 @@ export class BanStore {
     const record: BanRecord = ip ? { ...entry, ip } : entry;
     const tx = this.redis.multi().hset(bansKey(roomId), entry.peerId, JSON.stringify(record));
     if (ip)
-      tx.hset(
-        addressBansKey(roomId),
-        ip,
-        JSON.stringify({ peerId: entry.peerId, bannedAt: entry.bannedAt }),
-      );
+      tx.hset(addressBansKey(roomId), ip, JSON.stringify({ peerId: entry.peerId, bannedAt: entry.bannedAt }));
     await tx.exec();
   }
 
@@ -87,10 +83,7 @@ export class BanStore {
 
   /** Newest first; an earlier version's bans by identity are listed without a name. */
   async list(roomId: string): Promise<BanEntry[]> {
-    const [all, legacy] = await Promise.all([
-      this.redis.hvals(bansKey(roomId)),
-      this.legacyMembers(roomId),
-    ]);
+    const [all, legacy] = await Promise.all([this.redis.hvals(bansKey(roomId)), this.legacyMembers(roomId)]);
     const bans = all
       .map((raw) => readRecord(banSchema, raw, this.logger, 'ban', { room: roomId }))
       .filter((record) => record !== null)

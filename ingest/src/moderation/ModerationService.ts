@@ -66,7 +66,8 @@ export class ModerationService {
   async unban(roomId: string, by: Moderator, peerId: string): Promise<void> {
     if (by) requirePermission(by, 'moderate', 'Only hosts and co-hosts can lift bans');
     const ban = await this.ctx.bans.get(roomId, peerId);
-    if (by && ban?.role === 'cohost') requirePermission(by, 'manageCohosts', "Only hosts can lift a co-host's ban");
+    if (by && ban?.role === 'cohost')
+      requirePermission(by, 'manageCohosts', "Only hosts can lift a co-host's ban");
     if (!(await this.ctx.bans.lift(roomId, peerId)))
       throw new StagecastError('NOT_FOUND', 'Nobody with that id is banned from this room');
     this.ctx.logger.info({ room: roomId, peer: peerId, by: by?.peerId ?? 'api' }, 'ban lifted');

@@ -17,10 +17,14 @@ export function moderationHandlers(
 ): HandlerGroup {
   return ({ room, peer, socket }) => ({
     requests: [
-      request('room:ban', z.object({ peerId: entityId, reason: z.string().max(200).optional() }), async (p) => {
-        await moderation.ban(room.id, peer.identity, p.peerId, p.reason);
-        return {};
-      }),
+      request(
+        'room:ban',
+        z.object({ peerId: entityId, reason: z.string().max(200).optional() }),
+        async (p) => {
+          await moderation.ban(room.id, peer.identity, p.peerId, p.reason);
+          return {};
+        },
+      ),
 
       request('room:bans', empty, () => moderation.list(room.id, peer.identity)),
 

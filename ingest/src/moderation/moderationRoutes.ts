@@ -31,7 +31,7 @@ export function registerModerationRoutes(
     rc.res.writeHead(204).end();
   });
 
-  router.add('POST', '/api/rooms/:id/links/:link/rotate', async (rc) => {
+  router.add('POST', '/api/rooms/:id/links/:link', async (rc) => {
     await access.requireSecret(rc);
     const record = await access.requireRoom(rc.params.id);
     const link = parse(linkKind, rc.params.link);

@@ -49,7 +49,11 @@ export class SessionRenewal {
       return null;
     }
     if ((await this.ctx.store.generation(roomId, link)) !== gen) {
-      this.close(socket, 'link-rotated', 'The link you joined with was replaced; ask the host for the new one');
+      this.close(
+        socket,
+        'link-rotated',
+        'The link you joined with was replaced; ask the host for the new one',
+      );
       return null;
     }
     const { token, expiresAt } = await this.ctx.tokens.sign({ roomId, role: tokenRole, name, gen, peerId });
@@ -61,7 +65,11 @@ export class SessionRenewal {
     this.close(socket, 'token-expired', 'Your session expired; open the link again');
   }
 
-  private close(socket: StagecastSocket, reason: 'banned' | 'link-rotated' | 'token-expired', message: string): void {
+  private close(
+    socket: StagecastSocket,
+    reason: 'banned' | 'link-rotated' | 'token-expired',
+    message: string,
+  ): void {
     socket.emit('room:closed', { reason, message });
     socket.disconnect(true);
   }

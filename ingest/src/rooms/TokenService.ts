@@ -10,7 +10,6 @@ import {
 } from '@stagecast/protocol';
 import { MAX_TOKEN_TTL_SECONDS } from '../core/config.js';
 
-
 export interface TokenKeySettings {
   apiSecret: string;
   /** `STAGECAST_TOKEN_KEY`: used as is when set, instead of a key derived from the API secret. */

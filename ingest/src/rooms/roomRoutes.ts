@@ -30,12 +30,7 @@ const createRoomSchema = z.object({ name: displayName });
 const createTokenSchema = z.object({
   role: z.enum(ROLES),
   name: displayName,
-  ttlSeconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(MAX_TOKEN_TTL_SECONDS)
-    .optional(),
+  ttlSeconds: z.number().int().min(60).max(MAX_TOKEN_TTL_SECONDS).optional(),
 });
 const joinSchema = z.object({ code: entityId, name: displayName });
 

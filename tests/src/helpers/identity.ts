@@ -38,10 +38,22 @@ export interface JoinOutcome {
 }
 
 /** Opens a role link as a browser would (behind a trusted proxy that sets `X-Forwarded-For`). */
-export async function openLink(url: string, code: string, name: string, browser: Browser): Promise<JoinOutcome> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-forwarded-for': browser.ip };
+export async function openLink(
+  url: string,
+  code: string,
+  name: string,
+  browser: Browser,
+): Promise<JoinOutcome> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-forwarded-for': browser.ip,
+  };
   if (browser.cookie) headers.cookie = browser.cookie;
-  const res = await fetch(`${url}/api/join`, { method: 'POST', headers, body: JSON.stringify({ code, name }) });
+  const res = await fetch(`${url}/api/join`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ code, name }),
+  });
   const body = (await res.json()) as { token?: string; error?: { code: string } };
   const cookie = res.headers.get('set-cookie')?.split(';')[0];
   return { status: res.status, code: body.error?.code, token: body.token, cookie };
