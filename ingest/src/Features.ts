@@ -12,6 +12,9 @@ import { HandService } from './hands/HandService.js';
 import { StagePromotion } from './hands/StagePromotion.js';
 import { AudienceService } from './hands/AudienceService.js';
 import { chatHandlers } from './chat/chatHandlers.js';
+import { ModerationService } from './moderation/ModerationService.js';
+import { moderationHandlers } from './moderation/moderationHandlers.js';
+import { registerModerationRoutes } from './moderation/moderationRoutes.js';
 import { registerChatRoutes } from './chat/chatRoutes.js';
 import { handHandlers } from './hands/handHandlers.js';
 import { BroadcastService } from './broadcast/BroadcastService.js';
@@ -26,7 +29,15 @@ import { notificationOptions } from './core/redisConnections.js';
 /** The settings the features use. */
 export type FeatureSettings = Pick<
   IngestConfig,
-  'chat' | 'hands' | 'broadcast' | 'maxStage' | 'redisUrl' | 'redisTimeoutMs' | 'listenIp'
+  | 'chat'
+  | 'hands'
+  | 'broadcast'
+  | 'maxStage'
+  | 'redisUrl'
+  | 'redisTimeoutMs'
+  | 'listenIp'
+  | 'publicUrl'
+  | 'port'
 >;
 
 /**
@@ -38,6 +49,10 @@ export class Features {
   private readonly hands: HandService;
   private readonly promotion: StagePromotion;
   private readonly audience: AudienceService;
+  private readonly moderation: ModerationService;
+  /** Where links point (see `STAGECAST_PUBLIC_URL`). */
+  private readonly publicUrl: string | undefined;
+  private readonly port: number;
 
   private constructor(
     private readonly ctx: IngestContext,
@@ -48,6 +63,8 @@ export class Features {
     private readonly bridge: CompositorBridge,
     private readonly bridgeSub: Redis,
   ) {
+    this.publicUrl = settings.publicUrl;
+    this.port = settings.port;
     // Services do not know each other's owners: cross-service steps are wired here as callbacks.
     this.hands = new HandService(ctx, settings.hands, (roomId, peerId) =>
       this.promotion.cancelFor(roomId, peerId),
@@ -59,7 +76,8 @@ export class Features {
       { inviteTtlMs: settings.hands.inviteTtlMs, maxStage: settings.maxStage },
       (roomId) => this.audience.changed(roomId),
     );
-    this.chat = new ChatService(ctx, async (roomId, peerId) => {
+    this.chat = new ChatService(ctx);
+    this.moderation = new ModerationService(ctx, async (roomId, peerId) => {
       // A banned guest must not keep a promotion that would outlive the ban.
       await ctx.presence.setRoleOverride(roomId, peerId, 'viewer');
       await this.hands.remove(roomId, peerId);
@@ -100,6 +118,7 @@ export class Features {
   handlerGroups(): HandlerGroup[] {
     return [
       chatHandlers(this.chat),
+      moderationHandlers(this.moderation, this.ctx.store, this.publicUrl),
       handHandlers(this.hands, this.promotion, this.audience, this.ctx.limits),
       broadcastHandlers(this.broadcast, this.layouts),
     ];
@@ -153,6 +172,10 @@ export class Features {
 
   registerRoutes(router: Router, access: ApiAccess): void {
     registerChatRoutes(router, access, this.chat);
+    registerModerationRoutes(router, this.moderation, access, {
+      publicUrl: this.publicUrl,
+      port: this.port,
+    });
     registerBroadcastRoutes(router, access, this.broadcast, this.layouts);
   }
 

@@ -12,6 +12,9 @@ import { PresenceStore } from './rooms/PresenceStore.js';
 import { RoomPurge } from './rooms/RoomPurge.js';
 import { RoleService } from './rooms/RoleService.js';
 import { TokenService } from './rooms/TokenService.js';
+import { SessionRenewal } from './rooms/SessionRenewal.js';
+import { IdentityCookie } from './rooms/IdentityCookie.js';
+import { BanStore } from './moderation/BanStore.js';
 import { Signaling } from './signaling/Signaling.js';
 import { stageHandlers } from './rooms/stageHandlers.js';
 import { StageNotifier } from './rooms/StageNotifier.js';
@@ -104,7 +107,8 @@ export class IngestServer {
       presence,
       rooms,
       roles: new RoleService(io, rooms, presence, logger),
-      tokens: new TokenService(config.apiSecret),
+      tokens: new TokenService(config, config.tokenTtlSeconds),
+      bans: new BanStore(redis, logger),
       limits: new RateLimits(redis, config.limits, config.chat, logger),
     };
     const features = await Features.create(ctx, config);
@@ -127,6 +131,7 @@ export class IngestServer {
       [roomHandlers(ctx.limits, snapshots), stageHandlers, ...features.handlerGroups()],
       (roomId) => features.onPresenceChange(roomId),
       config.maxStage,
+      new SessionRenewal(ctx),
     );
 
     const router = new Router(logger);
@@ -147,6 +152,7 @@ export class IngestServer {
       ctx,
       access,
       { publicUrl: config.publicUrl, port: config.port, trustProxy: config.limits.trustProxy },
+      new IdentityCookie(config.apiSecret),
       features.liveState(),
       (roomId) => features.onRoomDeleted(roomId),
       new RoomPurge(redis, { dataDir: config.dataDir, deleteRecordings: config.deleteRecordings }, logger),

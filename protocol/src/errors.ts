@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'CHAT_MUTED',
   'SLOW_MODE',
   'BANNED',
+  /** The role link was rotated: tokens made from the old link no longer admit anyone. */
+  'LINK_REVOKED',
   'STAGE_FULL',
   'NO_INVITE',
   'INVITE_EXPIRED',
@@ -60,6 +62,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CHAT_MUTED: 403,
   SLOW_MODE: 429,
   BANNED: 403,
+  LINK_REVOKED: 410,
   STAGE_FULL: 409,
   NO_INVITE: 404,
   INVITE_EXPIRED: 410,

@@ -1,12 +1,14 @@
 import type { AckResult, ErrorCode } from './errors.js';
 import type {
   AudienceMember,
+  BanEntry,
   BroadcastProgress,
   ChatMessage,
   ConsumerOptions,
   HandEntry,
   JoinSnapshot,
   LayoutChoice,
+  LinkKind,
   LiveState,
   MediaKind,
   MediaSource,
@@ -86,8 +88,21 @@ export interface ClientToServerEvents {
   'chat:mute': Request<{ peerId: string; seconds: number }, { until: number }>;
   /** Seconds between two messages of one sender; 0 turns slow mode off. */
   'chat:slowMode': Request<{ seconds: number }, Empty>;
-  /** Remove a person from the room for good (`moderate`). */
+  /**
+   * Remove a person from the room (`moderate`): their identity, and their address for new
+   * viewer-link identities. Only hosts can ban co-hosts; nobody can ban a host.
+   */
   'room:ban': Request<{ peerId: string; reason?: string }, Empty>;
+  /** The room's bans, newest first (`moderate`). */
+  'room:bans': Request<Empty, BanEntry[]>;
+  /** Lift a ban (`moderate`; a co-host's ban only by a host). */
+  'room:unban': Request<{ peerId: string }, Empty>;
+  /**
+   * Replace a role link (hosts only; `viewer` or `cohost`: the host link is rotated through
+   * the REST API, since it is the link the host is connected with). The old link stops
+   * working and everyone connected through it is disconnected; answers the new link.
+   */
+  'room:rotateLink': Request<{ link: Exclude<LinkKind, 'host'> }, { link: string }>;
 
   'audience:list': Request<Empty, AudienceMember[]>;
 
@@ -113,6 +128,16 @@ export interface ServerToClientEvents {
   'stage:activeSpeaker': (payload: { peerId: string | null }) => void;
   /** One's own role changed (promotion, demotion, leaving the stage). */
   'self:role': (payload: { role: Role; reason: 'invite-accepted' | 'demoted' | 'left-stage' }) => void;
+  /**
+   * A fresh token for this session, sent well before the current one expires: reconnections
+   * use it (the SDK swaps it into the handshake), so a session outlives the token TTL while it
+   * stays connected.
+   */
+  'session:token': (payload: { token: string; expiresAt: number }) => void;
+  /** The viewer link was rotated, to those who manage the stage (they share it). */
+  'room:viewerLink': (payload: { link: string }) => void;
+  /** The ban list changed, to those who moderate. */
+  'room:bans': (bans: BanEntry[]) => void;
   /** The connection is about to be closed by the server. */
   'room:closed': (payload: { reason: RoomClosedReason; message: string }) => void;
 
@@ -164,7 +189,14 @@ export interface TokenClaims {
   room: string;
   role: Role;
   name: string;
-  /** The peer id; stable across reconnects with the same token. */
+  /**
+   * The person's identity (peer id): stable across reconnects with the same token, and for
+   * viewer-link joins across names from the same browser (the room's identity cookie).
+   */
   sub: string;
   exp: number;
+  /** The role link the token belongs to. */
+  link: LinkKind;
+  /** That link's generation when the token was made; rotating the link bumps it. */
+  gen: number;
 }

@@ -212,4 +212,30 @@ export interface PlainTransportInfo {
 }
 
 /** Why a room ended for a client. */
-export type RoomClosedReason = 'deleted' | 'worker-died' | 'banned' | 'replaced' | 'token-expired';
+export type RoomClosedReason =
+  | 'deleted'
+  | 'worker-died'
+  | 'banned'
+  | 'replaced'
+  | 'token-expired'
+  /** The role link this connection came through was rotated. */
+  | 'link-rotated';
+
+/** The three role links of a room; guests hold viewer-link tokens (they were promoted viewers). */
+export const LINK_KINDS = ['host', 'cohost', 'viewer'] as const;
+export type LinkKind = (typeof LINK_KINDS)[number];
+
+/** A ban: the person's identity (the token's `sub`), as listed to hosts and the REST API. */
+export interface BanEntry {
+  /** The banned identity; lifting the ban takes this id. */
+  peerId: string;
+  /** The display name at the time of the ban (names are not what is banned). */
+  name: string;
+  /** The role the person held when banned. */
+  role: Role;
+  /** ms since the epoch. */
+  bannedAt: number;
+  /** Who banned them (peer id and name), or null for the REST API. */
+  by: { peerId: string; name: string } | null;
+  reason?: string;
+}

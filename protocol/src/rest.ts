@@ -1,4 +1,4 @@
-import type { LiveState, StagePeer } from './model.js';
+import type { BanEntry, LiveState, StagePeer } from './model.js';
 import type { Role } from './roles.js';
 
 /** `POST /api/rooms` */
@@ -55,4 +55,14 @@ export interface Recording {
 /** Body of every REST error response. */
 export interface ErrorBody {
   error: { code: string; message: string; retryAfterMs?: number };
+}
+
+/** `GET /api/rooms/:id/bans`; `DELETE /api/rooms/:id/bans/:peerId` lifts one. */
+export interface BanListResponse {
+  bans: BanEntry[];
+}
+
+/** `POST /api/rooms/:id/links/:link`: the room's links, the rotated one new. */
+export interface RotateLinkResponse {
+  links: RoomLinks;
 }

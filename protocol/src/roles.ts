@@ -17,10 +17,23 @@ export type Permission =
   /** Send chat messages. */
   | 'chat'
   /** See the list of viewers. */
-  | 'seeAudience';
+  | 'seeAudience'
+  /** Ban, unban and move co-hosts to the audience (nobody can do that to a host). */
+  | 'manageCohosts'
+  /** Rotate role links. */
+  | 'manageLinks';
 
 const PERMISSIONS: Record<Role, readonly Permission[]> = {
-  host: ['publish', 'manageStage', 'moderate', 'broadcast', 'chat', 'seeAudience'],
+  host: [
+    'publish',
+    'manageStage',
+    'moderate',
+    'broadcast',
+    'chat',
+    'seeAudience',
+    'manageCohosts',
+    'manageLinks',
+  ],
   cohost: ['publish', 'manageStage', 'moderate', 'chat', 'seeAudience'],
   guest: ['publish', 'chat'],
   viewer: ['raiseHand', 'chat'],

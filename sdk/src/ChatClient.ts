@@ -158,7 +158,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     await this.room.request('chat:slowMode', { seconds });
   }
 
-  /** Removes someone from the room for good: their connection closes and they cannot come back. */
+  /**
+   * Removes someone from the room: their identity (whatever name they take next) and, for new
+   * viewer-link identities, their address; their connection closes. Hosts can ban co-hosts;
+   * nobody can ban a host. `ModerationClient` lists and lifts bans.
+   */
   async ban(peerId: string, reason?: string): Promise<void> {
     await this.room.request('room:ban', reason === undefined ? { peerId } : { peerId, reason });
   }

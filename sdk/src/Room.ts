@@ -33,7 +33,7 @@ export interface RoomEvents extends Record<string, unknown[]> {
   reconnecting: [];
   /** Reconnected; state was refreshed from a new snapshot. */
   reconnected: [snapshot: JoinSnapshot];
-  /** The server closed the room for this client (ban, deletion, expiry); no reconnection. */
+  /** The server closed the room for this client (ban, deletion, expiry, rotated link); no reconnection. */
   closed: [reason: RoomClosedReason | 'disconnected', message: string];
   /** The stage (people and their producers) changed. */
   stageChanged: [stage: StagePeer[]];
@@ -45,6 +45,11 @@ export interface RoomEvents extends Record<string, unknown[]> {
   layoutChanged: [choice: LayoutChoice];
   broadcastProgress: [progress: BroadcastProgress];
   audienceCount: [viewers: number];
+  /**
+   * The server renewed this session's token (well before the old one expires); reconnections
+   * use it. Keep it only if the app reconnects by itself later (e.g. after a reload).
+   */
+  tokenRenewed: [token: string, expiresAt: number];
 }
 
 /** A joined room: typed requests, live state kept in sync with the server's notifications. */
@@ -219,6 +224,12 @@ export class Room extends Emitter<RoomEvents> {
     s.on('audience:count', ({ viewers }) => {
       this.viewers = viewers;
       this.emit('audienceCount', viewers);
+    });
+    s.on('session:token', ({ token, expiresAt }) => {
+      // Socket.IO sends `auth` again on every reconnection: a reconnection past the first
+      // token's expiry is admitted with this one.
+      s.auth = { ...(s.auth as Record<string, unknown>), token };
+      this.emit('tokenRenewed', token, expiresAt);
     });
     s.on('room:closed', ({ reason, message }) => {
       this.closedReason = reason;

@@ -10,6 +10,7 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   ROOM_NOT_FOUND: 'This room no longer exists.',
   ROOM_CLOSED: 'This room has been closed.',
   BANNED: 'You were removed from this room by a host.',
+  LINK_REVOKED: 'This link was replaced. Ask the host for the new one.',
   FORBIDDEN: 'You are not allowed to do that.',
   STAGE_FULL: 'The stage is full. Someone has to leave it (or be moved to the audience) first.',
   LIMIT_REACHED: 'This connection already uses all the media it may. Reload the page to start afresh.',

@@ -216,7 +216,7 @@ describe('chat', () => {
     await chat.send('second, later');
   });
 
-  it('a ban closes the connection and refuses the token, new tokens and the name', async () => {
+  it('a ban closes the connection and refuses the identity', async () => {
     const id = await newRoom('Ban');
     const host = await join(ingest, id, 'host', 'Host');
     const token = await ingest.token(id, 'viewer', 'Troll');
@@ -229,15 +229,10 @@ describe('chat', () => {
     await new ChatClient(host).ban(troll.self.peerId, 'spam');
     expect((await closed)[0]).toBe('banned');
 
-    for (const t of [
-      token,
-      await ingest.token(id, 'viewer', 'Troll'),
-      await ingest.token(id, 'viewer', ' troll '),
-    ]) {
-      const error = await refusal(connect({ url: ingest.url, token: t, reconnect: false }));
-      expect(error.code).toBe('BANNED');
-    }
-    // The ban is for this room only, and the audience stays.
+    // Names are not banned (bans.test.ts): the identity is.
+    const error = await refusal(connect({ url: ingest.url, token, reconnect: false }));
+    expect(error.code).toBe('BANNED');
+    // The audience stays.
     const ok = await join(ingest, id, 'viewer', 'Friendly');
     expect(ok.role).toBe('viewer');
   });

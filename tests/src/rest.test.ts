@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { connect, StagecastClientError } from '@stagecast/sdk';
 import type { RoomInfo } from '@stagecast/protocol';
 import { TestIngest, TEST_SECRET } from './helpers/servers.js';
+import { roomTokenKey, signToken } from './helpers/identity.js';
 
 let ingest: TestIngest;
 beforeAll(async () => {
@@ -118,11 +119,11 @@ describe('REST API', () => {
       .sign(new TextEncoder().encode('not-the-secret'));
     expect(await connectError(forged)).toBe('TOKEN_INVALID');
 
-    const expired = await new SignJWT({ room: room.id, role: 'host', name: 'Late' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('p2')
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-      .sign(new TextEncoder().encode(TEST_SECRET));
+    const expired = await signToken(
+      roomTokenKey(),
+      { room: room.id, role: 'host', name: 'Late', sub: 'p2' },
+      Math.floor(Date.now() / 1000) - 60,
+    );
     expect(await connectError(expired)).toBe('TOKEN_EXPIRED');
 
     expect(await connectError('garbage')).toBe('TOKEN_INVALID');
@@ -139,11 +140,12 @@ describe('REST API', () => {
     expect(wrongRoom).toBe('WRONG_ROOM');
 
     await ingest.api('DELETE', `/api/rooms/${other.id}`);
-    const forDeleted = await new SignJWT({ room: other.id, role: 'host', name: 'Gone' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('p3')
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(TEST_SECRET));
+    const forDeleted = await signToken(roomTokenKey(), {
+      room: other.id,
+      role: 'host',
+      name: 'Gone',
+      sub: 'p3',
+    });
     expect(await connectError(forDeleted)).toBe('ROOM_NOT_FOUND');
   });
 

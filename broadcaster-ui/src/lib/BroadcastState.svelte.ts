@@ -104,10 +104,16 @@ export class BroadcastState {
     }
   }
 
+  /** The viewer link to share (absolute: the server may answer a path). */
+  setViewerLink(link: string): void {
+    this.viewerLink = new URL(link, location.origin).href;
+  }
+
   #apply(snapshot: JoinSnapshot): void {
     this.live = snapshot.live;
     this.viewers = snapshot.audience.viewers;
     // The server gives the link to those who manage the stage only (not to guests).
-    this.viewerLink = snapshot.viewerLink ? new URL(snapshot.viewerLink, location.origin).href : null;
+    this.viewerLink = null;
+    if (snapshot.viewerLink) this.setViewerLink(snapshot.viewerLink);
   }
 }

@@ -6,6 +6,7 @@ import { describeError } from '@stagecast/stage-ui/errors.js';
 import { closedNotice, type EndNotice } from './endNotice.js';
 import { HandsState } from './HandsState.svelte.js';
 import { LayoutState } from './LayoutState.svelte.js';
+import { ModerationState } from './ModerationState.svelte.js';
 import type { LocalSetup } from '@stagecast/stage-ui/media.js';
 import { StageSession } from '@stagecast/stage-ui/StageSession.svelte.js';
 
@@ -21,6 +22,7 @@ const FATAL_CODES: ReadonlySet<ErrorCode> = new Set([
   'TOKEN_EXPIRED',
   'TOKEN_INVALID',
   'BANNED',
+  'LINK_REVOKED',
   'ROOM_NOT_FOUND',
   'ROOM_CLOSED',
   'WRONG_ROOM',
@@ -32,6 +34,8 @@ function refusalNotice(code: ErrorCode, message: string): EndNotice {
       return closedNotice('banned', message);
     case 'TOKEN_EXPIRED':
       return closedNotice('token-expired', message);
+    case 'LINK_REVOKED':
+      return closedNotice('link-rotated', message);
     case 'ROOM_NOT_FOUND':
     case 'ROOM_CLOSED':
       return closedNotice('deleted', message);
@@ -54,12 +58,15 @@ export class HostSession {
   readonly canManage: boolean = $derived(can(this.role, 'manageStage'));
   readonly canModerate: boolean = $derived(can(this.role, 'moderate'));
   readonly canBroadcast: boolean = $derived(can(this.role, 'broadcast'));
+  readonly canManageCohosts: boolean = $derived(can(this.role, 'manageCohosts'));
+  readonly canManageLinks: boolean = $derived(can(this.role, 'manageLinks'));
 
   readonly stage: StageSession;
   readonly broadcast: BroadcastState;
   readonly layout: LayoutState;
   readonly chat: ChatState;
   readonly hands: HandsState;
+  readonly moderation: ModerationState;
 
   #nextNotice = 1;
   #closed = false;
@@ -76,6 +83,12 @@ export class HostSession {
     }));
     this.chat = new ChatState(room, notify);
     this.hands = new HandsState(room, notify, () => this.canManage);
+    this.moderation = new ModerationState(
+      room,
+      notify,
+      () => this.canModerate,
+      (link) => this.broadcast.setViewerLink(link),
+    );
 
     this.#off.push(
       room.on('reconnecting', () => (this.connection = 'reconnecting')),
@@ -146,6 +159,7 @@ export class HostSession {
     this.layout.close();
     this.chat.close();
     this.hands.close();
+    this.moderation.close();
     this.room.close();
   }
 

@@ -26,6 +26,12 @@ export function closedNotice(reason: RoomClosedReason | 'disconnected' | 'left',
         message: 'You joined this room from another tab or device.',
         canRejoin: true,
       };
+    case 'link-rotated':
+      return {
+        title: 'Link replaced',
+        message: 'The host replaced the link you joined with. Ask them for the new one.',
+        canRejoin: false,
+      };
     case 'worker-died':
       return {
         title: 'Media server restarted',

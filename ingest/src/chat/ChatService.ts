@@ -24,14 +24,7 @@ export const MAX_SLOW_MODE_SECONDS = 3600;
 export class ChatService {
   readonly store: ChatStore;
 
-  constructor(
-    private readonly ctx: Pick<
-      IngestContext,
-      'io' | 'redis' | 'store' | 'presence' | 'roles' | 'logger' | 'limits'
-    >,
-    /** Called after a ban, so that hands and invitations of the banned peer are cleaned up. */
-    private readonly onBanned: (roomId: string, peerId: string) => Promise<void>,
-  ) {
+  constructor(private readonly ctx: Pick<IngestContext, 'io' | 'redis' | 'presence' | 'logger' | 'limits'>) {
     this.store = new ChatStore(ctx.redis, ctx.logger);
   }
 
@@ -121,30 +114,13 @@ export class ChatService {
     this.ctx.io.to(channels.room(roomId)).emit('chat:slowMode', { seconds });
   }
 
-  /**
-   * Bans by peer id and by name (Signaling refuses both from then on) and disconnects the
-   * peer on whichever process holds it.
-   */
-  async ban(roomId: string, by: PeerIdentity, peerId: string, reason: string | undefined): Promise<void> {
-    requirePermission(by, 'moderate', 'Only hosts and co-hosts can ban people');
-    const target = await this.moderationTarget(roomId, by, peerId);
-    await this.ctx.store.ban(roomId, target.peerId, target.name);
-    await this.onBanned(roomId, target.peerId);
-    this.ctx.roles.kick(
-      roomId,
-      target.peerId,
-      reason ? `You were removed from this room: ${reason}` : 'You were removed from this room',
-    );
-    this.ctx.logger.info({ room: roomId, peer: target.peerId, by: by.peerId }, 'peer banned');
-  }
-
-  /** A connected person whom `by` may mute or ban: not oneself, not a moderator. */
+  /** A connected person whom `by` may mute: not oneself, not a moderator. */
   private async moderationTarget(roomId: string, by: PeerIdentity, peerId: string): Promise<PresenceEntry> {
     if (peerId === by.peerId) throw new StagecastError('BAD_REQUEST', 'You cannot do that to yourself');
     const target = await this.ctx.presence.get(roomId, peerId);
     if (!target) throw new StagecastError('NOT_FOUND', 'That person is not in this room');
     if (can(target.role, 'moderate'))
-      throw new StagecastError('FORBIDDEN', 'Hosts and co-hosts cannot be muted or banned');
+      throw new StagecastError('FORBIDDEN', 'Hosts and co-hosts cannot be muted');
     return target;
   }
 }

@@ -52,11 +52,6 @@ export function chatHandlers(chat: ChatService): HandlerGroup {
           return {};
         },
       ),
-
-      request('room:ban', z.object({ peerId, reason: z.string().max(200).optional() }), async (p) => {
-        await chat.ban(room.id, peer.identity, p.peerId, p.reason);
-        return {};
-      }),
     ],
   });
 }

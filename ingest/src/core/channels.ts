@@ -1,3 +1,5 @@
+import type { LinkKind } from '@stagecast/protocol';
+
 /** Socket.IO room names. */
 export const channels = {
   /** Everyone in a room, on every ingest process. */
@@ -8,4 +10,6 @@ export const channels = {
   stage: (roomId: string) => `room:${roomId}:stage`,
   /** One peer, whichever connection it uses. */
   peer: (roomId: string, peerId: string) => `room:${roomId}:peer:${peerId}`,
+  /** Those who joined through one generation of a role link: rotating the link closes them. */
+  link: (roomId: string, link: LinkKind, gen: number) => `room:${roomId}:link:${link}:${gen}`,
 };

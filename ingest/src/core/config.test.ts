@@ -16,12 +16,31 @@ function refusal(fn: () => unknown): string {
 }
 
 describe('loadConfig', () => {
+  it('keeps room tokens short-lived and their own key long enough', () => {
+    expect(refusal(() => loadConfig({ ...SECRET, STAGECAST_TOKEN_TTL_S: '30' }))).toContain(
+      'STAGECAST_TOKEN_TTL_S must be at least 60',
+    );
+    expect(refusal(() => loadConfig({ ...SECRET, STAGECAST_TOKEN_TTL_S: String(7 * 24 * 3600) }))).toContain(
+      'STAGECAST_TOKEN_TTL_S must be at most 86400',
+    );
+    expect(refusal(() => loadConfig({ ...SECRET, STAGECAST_TOKEN_KEY: 'short' }))).toContain(
+      'STAGECAST_TOKEN_KEY must be at least 32 characters',
+    );
+    const key = 'k'.repeat(32);
+    expect(loadConfig({ ...SECRET, STAGECAST_TOKEN_KEY: key, STAGECAST_TOKEN_TTL_S: '3600' })).toMatchObject({
+      tokenKey: key,
+      tokenTtlSeconds: 3600,
+    });
+  });
+
   it('gives every setting its default', () => {
     const config = loadConfig(SECRET);
     expect(config).toMatchObject({
       port: 8080,
       host: '0.0.0.0',
       apiSecret: STRONG,
+      tokenKey: undefined,
+      tokenTtlSeconds: 10_800,
       redisUrl: 'redis://127.0.0.1:6379',
       redisTimeoutMs: 5000,
       publicUrl: undefined,

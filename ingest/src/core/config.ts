@@ -157,8 +157,18 @@ export interface IngestConfig {
    * are content the operator may still want, and deleting them cannot be undone.
    */
   deleteRecordings: boolean;
-  /** Secret for the management API and for signing tokens. */
+  /** Secret for the management API; the token and identity-cookie keys are derived from it. */
   apiSecret: string;
+  /**
+   * Key that signs room tokens instead of one derived from the API secret (e.g. to rotate the
+   * API secret without ending sessions). `STAGECAST_TOKEN_KEY`, at least 32 characters.
+   */
+  tokenKey: string | undefined;
+  /**
+   * Lifetime of a room token made from a link (and the default for the REST API). A connected
+   * session is handed fresh tokens, so it outlives this. `STAGECAST_TOKEN_TTL_S`, default 10800 (3 h).
+   */
+  tokenTtlSeconds: number;
   redisUrl: string;
   /**
    * How long a Redis command may go unanswered before its request fails with UNAVAILABLE
@@ -215,6 +225,9 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** Longest lifetime a room token can be given (setting or `POST /api/rooms/:id/tokens`): a day. */
+export const MAX_TOKEN_TTL_SECONDS = 24 * 60 * 60;
+
 /** Signing room tokens with a shorter secret lets one viewer link be cracked offline. */
 export const MIN_API_SECRET_LENGTH = 32;
 
@@ -227,6 +240,11 @@ const envSchema = z.object({
   PORT: integer(0, 65535).default(8080),
   STAGECAST_HOST: z.string().default('0.0.0.0'),
   STAGECAST_API_SECRET: z.string().optional(),
+  STAGECAST_TOKEN_KEY: z
+    .string()
+    .min(MIN_API_SECRET_LENGTH, `must be at least ${MIN_API_SECRET_LENGTH} characters`)
+    .optional(),
+  STAGECAST_TOKEN_TTL_S: integer(60, MAX_TOKEN_TTL_SECONDS).default(3 * 3600),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   STAGECAST_REDIS_TIMEOUT_MS: integer(100, 60_000).default(5000),
   STAGECAST_DATA_DIR: z.string().default('./data'),
@@ -321,6 +339,8 @@ export function loadConfig(
     port: e.PORT,
     host: e.STAGECAST_HOST,
     apiSecret,
+    tokenKey: e.STAGECAST_TOKEN_KEY,
+    tokenTtlSeconds: e.STAGECAST_TOKEN_TTL_S,
     redisUrl: e.REDIS_URL,
     redisTimeoutMs: e.STAGECAST_REDIS_TIMEOUT_MS,
     dataDir: resolve(e.STAGECAST_DATA_DIR),

@@ -6,6 +6,7 @@ import type { PresenceStore } from '../rooms/PresenceStore.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
 import type { RoleService } from '../rooms/RoleService.js';
 import type { TokenService } from '../rooms/TokenService.js';
+import type { BanStore } from '../moderation/BanStore.js';
 import type { Room } from '../rooms/Room.js';
 import type { Peer } from '../rooms/Peer.js';
 import type { StagecastServer, StagecastSocket } from './io.js';
@@ -23,6 +24,7 @@ export interface IngestContext {
   rooms: RoomManager;
   roles: RoleService;
   tokens: TokenService;
+  bans: BanStore;
   limits: RateLimits;
 }
 

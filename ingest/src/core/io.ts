@@ -1,5 +1,5 @@
 import type { Server, Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents, Role } from '@stagecast/protocol';
+import type { ClientToServerEvents, LinkKind, ServerToClientEvents, Role } from '@stagecast/protocol';
 
 /** Per-connection data, set once the token is verified. */
 export interface SocketData {
@@ -12,6 +12,9 @@ export interface SocketData {
   role: Role;
   /** The client's IP (see `STAGECAST_TRUST_PROXY`), for the limits counted per address. */
   ip: string;
+  /** The role link (and its generation) the token was made from. */
+  link: LinkKind;
+  gen: number;
 }
 
 /** Events between ingest processes (through the Socket.IO Redis adapter). */

@@ -99,7 +99,10 @@ export class StagePromotion {
     return { role: 'guest' };
   }
 
-  /** Moves a guest back to the audience; their media is closed at once by RoleService. */
+  /**
+   * Moves a guest (or, for a host, a co-host) back to the audience; their media is closed at
+   * once by RoleService.
+   */
   async demote(roomId: string, by: PeerIdentity, peerId: string): Promise<void> {
     requireManager(by);
     const target = await this.ctx.presence.get(roomId, peerId);
@@ -108,9 +111,11 @@ export class StagePromotion {
       if ((await this.ctx.presence.effectiveRole(roomId, peerId, 'viewer')) !== 'guest') {
         throw new StagecastError('NOT_FOUND', 'That person is not connected to this room');
       }
-    } else if (target.role === 'host' || target.role === 'cohost') {
-      throw new StagecastError('FORBIDDEN', 'Hosts and co-hosts cannot be moved to the audience');
-    } else if (target.role !== 'guest') {
+    } else if (target.role === 'host') {
+      throw new StagecastError('FORBIDDEN', 'Hosts cannot be moved to the audience');
+    } else if (target.role === 'cohost' && !can(by.role, 'manageCohosts')) {
+      throw new StagecastError('FORBIDDEN', 'Only hosts can move co-hosts to the audience');
+    } else if (target.role === 'viewer') {
       throw new StagecastError('BAD_REQUEST', 'That person is not on stage');
     }
     await this.ctx.roles.setRole(roomId, peerId, 'viewer', 'demoted');

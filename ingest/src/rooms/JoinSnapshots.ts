@@ -1,5 +1,6 @@
 import { can, type JoinSnapshot, type LayoutChoice } from '@stagecast/protocol';
 import type { IngestContext, PeerSession } from '../core/context.js';
+import { linkBase, roomLinks } from './links.js';
 
 /** Parts of the join snapshot owned by other features (chat, hands, broadcast). */
 export interface SnapshotProviders {
@@ -48,11 +49,8 @@ export class JoinSnapshots {
     };
     if (can(peer.role, 'manageStage')) {
       const record = await this.ctx.store.get(room.id);
-      const headers = session.socket.handshake.headers;
-      const base =
-        this.settings.publicUrl?.replace(/\/$/, '') ??
-        `${headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${headers.host ?? 'localhost'}`;
-      if (record) snapshot.viewerLink = `${base}/watch/${record.codes.viewer}`;
+      const base = linkBase(this.settings.publicUrl, session.socket.handshake.headers, 'localhost');
+      if (record) snapshot.viewerLink = roomLinks(base, record).viewer;
     }
     return snapshot;
   }

@@ -226,16 +226,21 @@ export class PresenceStore {
       await REWRITE.run(this.redis, [presenceKey(roomId)], [peerId, JSON.stringify({ ...entry, role })]);
   }
 
-  /** The role a peer holds now: an override (promotion) or the token's role. */
+  /**
+   * The role a peer holds now: an override or the token's role. Viewers are promoted (guest)
+   * and moved back; co-hosts can be moved to the audience by a host (viewer), and from there
+   * be invited on stage like any viewer. Hosts keep their token's role.
+   */
   async effectiveRole(roomId: string, peerId: string, tokenRole: Role): Promise<Role> {
-    // Only viewers are ever promoted; hosts and co-hosts keep their token's role.
-    if (tokenRole !== 'viewer') return tokenRole;
+    if (tokenRole === 'host' || tokenRole === 'guest') return tokenRole;
     const override = await this.redis.hget(rolesKey(roomId), peerId);
-    return override === 'guest' ? 'guest' : 'viewer';
+    if (override === 'guest' || override === 'viewer') return override;
+    return tokenRole;
   }
 
+  /** Records a peer's audience or guest role; any other role clears the override. */
   async setRoleOverride(roomId: string, peerId: string, role: Role): Promise<void> {
-    if (role === 'guest') await this.redis.hset(rolesKey(roomId), peerId, role);
+    if (role === 'guest' || role === 'viewer') await this.redis.hset(rolesKey(roomId), peerId, role);
     else await this.redis.hdel(rolesKey(roomId), peerId);
   }
 

@@ -1,4 +1,4 @@
-import { isStageRole, type Role } from '@stagecast/protocol';
+import { can, isStageRole, type Role } from '@stagecast/protocol';
 import type { Logger } from '../core/logger.js';
 import type { PresenceStore } from './PresenceStore.js';
 import type { RoomManager } from './RoomManager.js';
@@ -44,6 +44,9 @@ export class RoleService {
     if (socket) {
       if (isStageRole(role)) void socket.join(channels.stage(roomId));
       else void socket.leave(channels.stage(roomId));
+      // A co-host moved to the audience stops getting what managers get (queue, bans, links).
+      if (can(role, 'manageStage')) void socket.join(channels.managers(roomId));
+      else void socket.leave(channels.managers(roomId));
       socket.emit('self:role', { role, reason });
     }
     this.logger.info({ room: roomId, peer: peerId, role, reason }, 'role changed');

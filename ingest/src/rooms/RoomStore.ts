@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Role } from '@stagecast/protocol';
+import type { LinkKind } from '@stagecast/protocol';
 import type { Logger } from '../core/logger.js';
 import { readRecord } from '../core/validation.js';
 
@@ -22,12 +22,13 @@ const roomRecordSchema = z.object({
 
 const roomKey = (id: string) => `stagecast:room:${id}`;
 const codeKey = (code: string) => `stagecast:code:${code}`;
-const bansKey = (id: string) => `stagecast:room:${id}:bans`;
+/** Hash link kind → generation (absent: 0); rotating a link bumps its generation. */
+const linksKey = (id: string) => `stagecast:room:${id}:links`;
 const ROOMS_KEY = 'stagecast:rooms';
 
 const randomId = (bytes: number) => randomBytes(bytes).toString('base64url');
 
-/** Rooms, their role codes and their ban lists, in Redis. */
+/** Rooms, their role link codes and the links' generations, in Redis. */
 export class RoomStore {
   constructor(
     private readonly redis: Redis,
@@ -56,34 +57,43 @@ export class RoomStore {
     return this.redis.smembers(ROOMS_KEY);
   }
 
-  /** Resolves a role link code to its room and role. */
-  async resolveCode(code: string): Promise<{ roomId: string; role: Role } | null> {
+  /** Resolves a role link code to its room, role and the link's current generation. */
+  async resolveCode(code: string): Promise<{ roomId: string; role: LinkKind; gen: number } | null> {
     const value = await this.redis.get(codeKey(code));
     if (!value) return null;
-    const [roomId, role] = value.split(':') as [string, Role];
-    return { roomId, role };
+    const [roomId, role] = value.split(':') as [string, LinkKind];
+    return { roomId, role, gen: await this.generation(roomId, role) };
+  }
+
+  /** The link's current generation: tokens of an older one are refused. */
+  async generation(id: string, link: LinkKind): Promise<number> {
+    return Number((await this.redis.hget(linksKey(id), link)) ?? 0);
+  }
+
+  /**
+   * Gives the link a new code (the old one stops resolving) and a new generation (tokens made
+   * from the old one stop admitting anyone). Answers the updated record and the new generation.
+   */
+  async rotate(record: RoomRecord, link: LinkKind): Promise<{ record: RoomRecord; gen: number }> {
+    const old = record.codes[link];
+    const updated: RoomRecord = { ...record, codes: { ...record.codes, [link]: randomId(16) } };
+    const results = await this.redis
+      .multi()
+      .set(roomKey(record.id), JSON.stringify(updated))
+      .del(codeKey(old))
+      .set(codeKey(updated.codes[link]), `${record.id}:${link}`)
+      .hincrby(linksKey(record.id), link, 1)
+      .exec();
+    const gen = Number(results?.[3]?.[1] ?? 0);
+    return { record: updated, gen };
   }
 
   async delete(id: string): Promise<boolean> {
     const record = await this.get(id);
     if (!record) return false;
-    const tx = this.redis.multi().del(roomKey(id), bansKey(id)).srem(ROOMS_KEY, id);
+    const tx = this.redis.multi().del(roomKey(id)).srem(ROOMS_KEY, id);
     for (const code of Object.values(record.codes)) tx.del(codeKey(code));
     await tx.exec();
     return true;
-  }
-
-  /** Bans a peer id and a display name (case-insensitive) from a room. */
-  async ban(id: string, peerId: string, name: string): Promise<void> {
-    await this.redis.sadd(bansKey(id), `peer:${peerId}`, `name:${name.trim().toLowerCase()}`);
-  }
-
-  async isBanned(id: string, peerId: string, name: string): Promise<boolean> {
-    const [byPeer, byName] = await this.redis.smismember(
-      bansKey(id),
-      `peer:${peerId}`,
-      `name:${name.trim().toLowerCase()}`,
-    );
-    return byPeer === 1 || byName === 1;
   }
 }

@@ -10,12 +10,16 @@ import {
 import type { IngestContext } from '../core/context.js';
 import { channels } from '../core/channels.js';
 import { parse } from '../core/validation.js';
-import type { RoomRecord } from './RoomStore.js';
 import { readJson, sendJson, type RequestContext, type Router } from '../http/router.js';
 import type { RoomPurge } from './RoomPurge.js';
 import type { ApiAccess } from './ApiAccess.js';
 import { clientIp } from '../core/RateLimits.js';
 import { entityId } from '../core/ids.js';
+import { MAX_TOKEN_TTL_SECONDS } from '../core/config.js';
+import { linkBase, roomLinks } from './links.js';
+import type { IdentityCookie, ViewerIdentity } from './IdentityCookie.js';
+import type { BanStore } from '../moderation/BanStore.js';
+import { linkOf } from './TokenService.js';
 
 const displayName = z
   .string()
@@ -26,12 +30,7 @@ const createRoomSchema = z.object({ name: displayName });
 const createTokenSchema = z.object({
   role: z.enum(ROLES),
   name: displayName,
-  ttlSeconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(7 * 24 * 3600)
-    .optional(),
+  ttlSeconds: z.number().int().min(60).max(MAX_TOKEN_TTL_SECONDS).optional(),
 });
 const joinSchema = z.object({ code: entityId, name: displayName });
 
@@ -43,25 +42,13 @@ export { displayName };
  */
 export type LiveStateSource = (roomId: string) => Promise<LiveState>;
 
-/** Where links point: the configured public URL, else the host the request came to. */
 export interface LinkBase {
   publicUrl: string | undefined;
   port: number;
 }
 
-export function publicBase(links: LinkBase, { req }: RequestContext): string {
-  if (links.publicUrl) return links.publicUrl.replace(/\/$/, '');
-  const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? 'http';
-  return `${proto}://${req.headers.host ?? `localhost:${links.port}`}`;
-}
-
-export function roomLinks(base: string, record: RoomRecord): CreateRoomResponse['links'] {
-  return {
-    host: `${base}/host/${record.codes.host}`,
-    cohost: `${base}/host/${record.codes.cohost}`,
-    viewer: `${base}/watch/${record.codes.viewer}`,
-  };
-}
+const publicBase = (links: LinkBase, { req }: RequestContext) =>
+  linkBase(links.publicUrl, req.headers, `localhost:${links.port}`);
 
 /**
  * Management API (bearer secret) and the public join endpoint. `onDeleted` runs before a
@@ -70,9 +57,10 @@ export function roomLinks(base: string, record: RoomRecord): CreateRoomResponse[
  */
 export function registerRoomRoutes(
   router: Router,
-  ctx: Pick<IngestContext, 'io' | 'store' | 'presence' | 'rooms' | 'tokens' | 'limits'>,
+  ctx: Pick<IngestContext, 'io' | 'store' | 'presence' | 'rooms' | 'tokens' | 'limits' | 'bans'>,
   access: ApiAccess,
   links: LinkBase & { trustProxy: number },
+  identity: IdentityCookie,
   live: LiveStateSource,
   onDeleted: (roomId: string) => Promise<void>,
   purge: Pick<RoomPurge, 'purge'>,
@@ -115,7 +103,8 @@ export function registerRoomRoutes(
     await access.requireSecret(rc);
     const record = await access.requireRoom(rc.params.id);
     const { role, name, ttlSeconds } = parse(createTokenSchema, await readJson(rc.req));
-    const token = await ctx.tokens.sign({ roomId: record.id, role, name, ttlSeconds });
+    const gen = await ctx.store.generation(record.id, linkOf(role));
+    const { token } = await ctx.tokens.sign({ roomId: record.id, role, name, gen, ttlSeconds });
     sendJson(rc.res, 201, { token });
   });
 
@@ -138,14 +127,57 @@ export function registerRoomRoutes(
 
   router.add('POST', '/api/join', async (rc) => {
     // Counted before anything is read: a flood costs no more than this.
-    await ctx.limits.consume('join', clientIp(rc.req, links.trustProxy));
+    const ip = clientIp(rc.req, links.trustProxy);
+    await ctx.limits.consume('join', ip);
     const { code, name } = parse(joinSchema, await readJson(rc.req));
     const resolved = await ctx.store.resolveCode(code);
     const record = resolved && (await ctx.store.get(resolved.roomId));
     if (!resolved || !record)
       throw new StagecastError('NOT_FOUND', 'This link is not valid; ask the host for a new one');
-    const token = await ctx.tokens.sign({ roomId: record.id, role: resolved.role, name });
+    let peerId: string | undefined;
+    if (resolved.role === 'viewer') {
+      const pinned = identity.read(rc.req, record.id);
+      await refuseBannedViewer(ctx.bans, record.id, pinned, ip);
+      const person = pinned ?? identity.create();
+      peerId = person.peerId;
+      rc.res.setHeader('set-cookie', identity.header(record.id, person, isHttps(links, rc)));
+    }
+    const { token } = await ctx.tokens.sign({
+      roomId: record.id,
+      role: resolved.role,
+      name,
+      gen: resolved.gen,
+      peerId,
+    });
     const body: JoinResponse = { token, role: resolved.role, roomId: record.id, roomName: record.name };
     sendJson(rc.res, 200, body);
   });
+}
+
+/**
+ * The viewer link's ban check: the identity the browser carries, else its address. An address
+ * someone was banned from refuses new identities (a cleared cookie, another browser) but not
+ * those given before that ban: others behind the same NAT who were already watching (a school,
+ * an office, a mobile carrier) keep their place. Hosts and co-hosts join through their own
+ * links, which are never refused by address.
+ */
+async function refuseBannedViewer(
+  bans: BanStore,
+  roomId: string,
+  pinned: ViewerIdentity | null,
+  ip: string,
+): Promise<void> {
+  if (pinned && (await bans.isBanned(roomId, pinned.peerId))) {
+    throw new StagecastError('BANNED', 'You were removed from this room');
+  }
+  const addressBannedAt = await bans.addressBannedAt(roomId, ip);
+  if (addressBannedAt !== null && (!pinned || pinned.issuedAt >= addressBannedAt)) {
+    throw new StagecastError('BANNED', 'Someone was removed from this room from your network');
+  }
+}
+
+function isHttps(links: LinkBase, rc: RequestContext): boolean {
+  return links.publicUrl
+    ? links.publicUrl.startsWith('https:')
+    : rc.req.headers['x-forwarded-proto'] === 'https';
 }

@@ -7,6 +7,7 @@ import { Peer } from '../rooms/Peer.js';
 import { handle } from './handle.js';
 import { toStagecastError } from '../core/errors.js';
 import { clientIp } from '../core/RateLimits.js';
+import type { SessionRenewal } from '../rooms/SessionRenewal.js';
 
 /**
  * The Socket.IO transport: the token check in the handshake, one Peer per connection, and
@@ -16,7 +17,7 @@ export class Signaling {
   constructor(
     private readonly ctx: Pick<
       IngestContext,
-      'io' | 'tokens' | 'store' | 'presence' | 'rooms' | 'logger' | 'limits'
+      'io' | 'tokens' | 'store' | 'presence' | 'rooms' | 'logger' | 'limits' | 'bans'
     >,
     /** See `STAGECAST_TRUST_PROXY`. */
     private readonly trustProxy: number,
@@ -25,6 +26,7 @@ export class Signaling {
     private readonly onPresenceChange: (roomId: string) => void,
     /** Greatest number of people on stage at once, whatever their role. */
     private readonly maxStage: number,
+    private readonly renewal: SessionRenewal,
   ) {
     ctx.io.use((socket, next) => {
       this.authenticate(socket).then(
@@ -61,9 +63,14 @@ export class Signaling {
     const claims = await this.ctx.tokens.verify(fields.token, expectedRoom);
     const record = await this.ctx.store.get(claims.room);
     if (!record) throw new StagecastError('ROOM_NOT_FOUND', 'This room does not exist (any more)');
-    if (await this.ctx.store.isBanned(claims.room, claims.sub, claims.name)) {
+    if ((await this.ctx.store.generation(claims.room, claims.link)) !== claims.gen) {
+      throw new StagecastError('LINK_REVOKED', 'This link was replaced; ask the host for the new one');
+    }
+    // By identity only: a name proves nothing (anyone can join under the host's name).
+    if (await this.ctx.bans.isBanned(claims.room, claims.sub)) {
       throw new StagecastError('BANNED', 'You were removed from this room');
     }
+    await this.ctx.bans.rememberAddress(claims.room, claims.sub, ip);
     // Everything asynchronous happens here, before `connection`: a client's first request
     // may arrive right after it connects, and handlers must already be listening.
     let role = await this.ctx.presence.effectiveRole(claims.room, claims.sub, claims.role);
@@ -110,21 +117,10 @@ export class Signaling {
       tokenRole: claims.role,
       role,
       ip,
+      link: claims.link,
+      gen: claims.gen,
     };
-    // Expiry during a session: the token no longer admits this connection.
-    const msLeft = claims.exp * 1000 - Date.now();
-    const timer = setTimeout(
-      () => {
-        socket.emit('room:closed', {
-          reason: 'token-expired',
-          message: 'Your session expired; open the link again',
-        });
-        socket.disconnect(true);
-      },
-      Math.min(msLeft, 2 ** 31 - 1),
-    );
-    timer.unref();
-    socket.once('disconnect', () => clearTimeout(timer));
+    this.renewal.start(socket, claims.exp * 1000);
   }
 
   private onConnection(socket: StagecastSocket): void {
@@ -141,7 +137,11 @@ export class Signaling {
       old?.emit('room:closed', { reason: 'replaced', message: 'You joined from another connection' });
       old?.disconnect(true);
     }
-    const rooms = [channels.room(roomId), channels.peer(roomId, peerId)];
+    const rooms = [
+      channels.room(roomId),
+      channels.peer(roomId, peerId),
+      channels.link(roomId, socket.data.link, socket.data.gen),
+    ];
     if (can(role, 'manageStage')) rooms.push(channels.managers(roomId));
     if (isStageRole(role)) rooms.push(channels.stage(roomId));
     void socket.join(rooms);
