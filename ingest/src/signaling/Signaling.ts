@@ -6,6 +6,7 @@ import type { StagecastSocket } from '../core/io.js';
 import { Peer } from '../rooms/Peer.js';
 import { handle } from './handle.js';
 import { clientIp } from '../core/RateLimits.js';
+import { requireMediaOwner } from '../rooms/MediaLease.js';
 
 /**
  * The Socket.IO transport: the token check in the handshake, one Peer per connection, and
@@ -15,7 +16,7 @@ export class Signaling {
   constructor(
     private readonly ctx: Pick<
       IngestContext,
-      'io' | 'tokens' | 'store' | 'presence' | 'rooms' | 'logger' | 'limits'
+      'io' | 'tokens' | 'store' | 'presence' | 'rooms' | 'media' | 'logger' | 'limits'
     >,
     /** See `STAGECAST_TRUST_PROXY`. */
     private readonly trustProxy: number,
@@ -33,10 +34,10 @@ export class Signaling {
             error instanceof StagecastError
               ? error
               : new StagecastError('INTERNAL', 'Could not verify the token');
-          const data: ConnectErrorData =
-            err.retryAfterMs === undefined
-              ? { code: err.code }
-              : { code: err.code, retryAfterMs: err.retryAfterMs };
+          const { code, retryAfterMs, ownerUrl } = err.toWire();
+          const data: ConnectErrorData = { code };
+          if (retryAfterMs !== undefined) data.retryAfterMs = retryAfterMs;
+          if (ownerUrl !== undefined) data.ownerUrl = ownerUrl;
           next(Object.assign(new Error(err.message), { data }));
         },
       );
@@ -98,9 +99,15 @@ export class Signaling {
         throw new StagecastError('STAGE_FULL', `The stage is full (${this.maxStage} people)`);
       }
     }
-    await this.ctx.rooms.open(claims.room, record.name).catch(async (error: unknown) => {
-      // No connection will ever remove the seat taken above.
+    const open = async () => {
+      // Only the owner of the room's media holds its stage; another process sends stage roles there.
+      if (isStageRole(role)) await requireMediaOwner(this.ctx.media, claims.room);
+      return this.ctx.rooms.open(claims.room, record.name);
+    };
+    await open().catch(async (error: unknown) => {
+      // No connection will ever remove the seat taken above, nor use a lease taken for nothing.
       await this.ctx.presence.remove(claims.room, claims.sub, socket.id).catch(() => undefined);
+      if (!this.ctx.rooms.get(claims.room)) await this.ctx.media.release(claims.room).catch(() => undefined);
       throw error;
     });
     socket.data = {
