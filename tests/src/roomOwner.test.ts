@@ -107,11 +107,11 @@ describe('one ingest owns a room’s media', () => {
         }),
       );
     }
-    // B holds the room (viewers) before the broadcast starts, so it hears the compositor's hello.
-    const early = await joinViewer(server(), 'Early viewer');
     const started = await a.api('POST', `/api/rooms/${roomId}/broadcast`, { action: 'start' });
     expect(started.status).toBe(200);
     await waitFor(async () => (await onAir())?.tiles === 2, 'both bots on air', 90_000, 200);
+    // From now on B holds the room too (viewers), so it hears every compositor request.
+    const early = await joinViewer(server(), 'Early viewer');
 
     // A watch on the picture the whole time viewers come and go on B.
     const seen: OnAirLayout[] = [];
