@@ -85,7 +85,7 @@ export class IngestServer {
     );
     pool.on('workerDied', () => {
       // Routers of a dead worker are closed by mediasoup; Room reacts to that and tells its clients.
-      for (const room of rooms.all()) if (room.router.closed) room.close('worker-died');
+      for (const room of rooms.all()) if (room.router?.closed) room.close('worker-died');
     });
 
     const http = createServer();

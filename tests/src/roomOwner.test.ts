@@ -133,12 +133,14 @@ describe('one ingest owns a room’s media', () => {
     }
     watching = false;
     await watch;
-    early.close();
     expect(seen.length).toBeGreaterThan(20);
     expect(seen.filter((layout) => layout.kind === 'slate' || layout.tiles !== 2)).toEqual([]);
-    // A owns the room's media; B, holding only viewers, never took it.
+    // A owns the room's media; B, holding only viewers, never took it nor made a router for them.
     expect(a.server.ctx.media.epochOf(roomId)).toBeGreaterThan(0);
     expect(server().server.ctx.media.epochOf(roomId)).toBeUndefined();
+    expect(server().server.ctx.rooms.get(roomId)?.peers.size).toBeGreaterThan(0);
+    expect(server().server.ctx.rooms.get(roomId)?.router).toBeUndefined();
+    early.close();
   }, 240_000);
 
   it('a stage role connecting to B is sent to A (MEDIA_ELSEWHERE with A’s URL); the SDK goes there by itself', async () => {
@@ -186,5 +188,8 @@ describe('one ingest owns a room’s media', () => {
     clients.push(host);
     expect(server().server.ctx.rooms.get(roomId)?.peers.has(host.self.peerId)).toBe(true);
     expect(server().server.ctx.media.epochOf(roomId)).toBeGreaterThan(epochOfA);
+    // The stage is served by B now: the host's device gets B's router.
+    expect((await host.request('stage:capabilities', {})).codecs?.length).toBeGreaterThan(0);
+    expect(server().server.ctx.rooms.get(roomId)?.router).toBeDefined();
   }, 60_000);
 });

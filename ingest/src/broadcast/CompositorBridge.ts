@@ -218,7 +218,8 @@ export class CompositorBridge {
     let feed: Feed | undefined;
     let input: RtpInput;
     try {
-      const transport = await room.router.createPlainTransport({
+      const router = await room.openRouter();
+      const transport = await router.createPlainTransport({
         listenInfo: { protocol: 'udp', ip: this.options.listenIp },
         rtcpMux: false,
         comedia: false,
@@ -231,7 +232,7 @@ export class CompositorBridge {
       await transport.connect({ ip: msg.host, port: msg.rtpPort, rtcpPort: msg.rtcpPort });
       const consumer = await transport.consume({
         producerId: msg.producerId,
-        rtpCapabilities: compositorCapabilities(room.router),
+        rtpCapabilities: compositorCapabilities(router),
         paused: false,
       });
       created.consumer = consumer;

@@ -99,17 +99,18 @@ export class Signaling {
         throw new StagecastError('STAGE_FULL', `The stage is full (${this.maxStage} people)`);
       }
     }
-    const open = async () => {
+    if (isStageRole(role)) {
       // Only the owner of the room's media holds its stage; another process sends stage roles there.
-      if (isStageRole(role)) await requireMediaOwner(this.ctx.media, claims.room);
-      return this.ctx.rooms.open(claims.room, record.name);
-    };
-    await open().catch(async (error: unknown) => {
-      // No connection will ever remove the seat taken above, nor use a lease taken for nothing.
-      await this.ctx.presence.remove(claims.room, claims.sub, socket.id).catch(() => undefined);
-      if (!this.ctx.rooms.get(claims.room)) await this.ctx.media.release(claims.room).catch(() => undefined);
-      throw error;
-    });
+      await requireMediaOwner(this.ctx.media, claims.room).catch(async (error: unknown) => {
+        // No connection will ever remove the seat taken above.
+        await this.ctx.presence.remove(claims.room, claims.sub, socket.id).catch(() => undefined);
+        throw error;
+      });
+    }
+    const room = this.ctx.rooms.open(claims.room, record.name);
+    // A client gone before its connection is set up never disconnects: the room (and the media
+    // lease with it) would be held for nobody. The timer does nothing once someone is connected.
+    if (room.peers.size === 0) this.ctx.rooms.scheduleIdleClose(room);
     socket.data = {
       roomId: claims.room,
       peerId: claims.sub,
