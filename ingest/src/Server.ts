@@ -104,15 +104,20 @@ export class IngestServer {
       {
         ttlMs: config.mediaLeaseMs,
         url: () =>
-          config.instanceUrl?.replace(/\/$/, '') ?? listenUrl(config.host, (http.address() as AddressInfo).port),
+          config.instanceUrl?.replace(/\/$/, '') ??
+          listenUrl(config.host, (http.address() as AddressInfo).port),
       },
       logger,
     );
     rooms.on('roomOpened', (room) =>
-      room.once('closed', () =>
-        void media.release(room.id).catch((error: unknown) =>
-          logger.warn({ err: error, room: room.id }, 'media lease release failed'),
-        ),
+      room.once(
+        'closed',
+        () =>
+          void media
+            .release(room.id)
+            .catch((error: unknown) =>
+              logger.warn({ err: error, room: room.id }, 'media lease release failed'),
+            ),
       ),
     );
     // Another process took the room meanwhile (renewals failed past the TTL): the stage here is

@@ -51,7 +51,9 @@ afterAll(async () => {
 }, 60_000);
 
 beforeEach(() => {
-  onTestFailed(() => console.error(`--- transcoder (pid ${transcoder.pid}) ---\n${transcoder.output.join('')}`));
+  onTestFailed(() =>
+    console.error(`--- transcoder (pid ${transcoder.pid}) ---\n${transcoder.output.join('')}`),
+  );
 });
 
 const server = (): TestIngest => {
@@ -151,7 +153,12 @@ describe('one ingest owns a room’s media', () => {
     expect(a.server.ctx.rooms.get(roomId)?.peers.has(carol.self.peerId)).toBe(true);
     expect(server().server.ctx.rooms.get(roomId)?.peers.has(carol.self.peerId) ?? false).toBe(false);
     // Carol has no camera: a name tile, on air through A.
-    await waitFor(async () => (await onAir())?.peerIds.includes(carol.self.peerId), 'Carol on air', 60_000, 200);
+    await waitFor(
+      async () => (await onAir())?.peerIds.includes(carol.self.peerId),
+      'Carol on air',
+      60_000,
+      200,
+    );
     carol.close();
   }, 120_000);
 
@@ -165,7 +172,9 @@ describe('one ingest owns a room’s media', () => {
     });
     await host.request('stage:invite', { peerId: viewer.self.peerId });
     const [invite] = await invited;
-    const refused = await refusal(viewer.request('stage:respondInvite', { inviteId: invite.inviteId, accept: true }));
+    const refused = await refusal(
+      viewer.request('stage:respondInvite', { inviteId: invite.inviteId, accept: true }),
+    );
     expect(refused).toMatchObject({ code: 'MEDIA_ELSEWHERE', ownerUrl: a.url });
     expect(viewer.role).toBe('viewer');
     // The same person, connected to A instead, accepts the same invitation.
