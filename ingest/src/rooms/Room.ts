@@ -19,8 +19,8 @@ import {
 import type { Logger } from '../core/logger.js';
 import { TypedEmitter } from '../core/TypedEmitter.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
-import { MEDIA_CODECS } from '../media/mediaCodecs.js';
 import { Peer, producerInfo, type PeerTransport, type ProducerAppData } from './Peer.js';
+import { createStageMedia, type StageMedia } from './stageMedia.js';
 import { reserveConsume, reserveSource, reserveTransport, type PeerMediaLimits } from './mediaLimits.js';
 
 export interface RoomMediaOptions {
@@ -52,12 +52,6 @@ const SOURCE_KIND: Record<MediaSource, MediaKind> = {
   mic: 'audio',
   'screen-audio': 'audio',
 };
-
-/** The mediasoup side of a room's stage. */
-interface StageMedia {
-  router: types.Router;
-  speakerObserver: types.ActiveSpeakerObserver;
-}
 
 /**
  * A room on this ingest process: its connected peers and, on the process that owns the room's
@@ -103,20 +97,15 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   private async createMedia(): Promise<StageMedia> {
-    const router = await this.pool.createRouter(MEDIA_CODECS);
-    const speakerObserver = await router.createActiveSpeakerObserver({ interval: 400 });
+    const media = await createStageMedia(this.pool, (peerId) => this.setActiveSpeaker(peerId));
     // Closed meanwhile: nothing would ever close this router.
     if (this.closed) {
-      router.close();
+      media.router.close();
       throw new StagecastError('ROOM_CLOSED', 'The room was closed');
     }
-    router.observer.once('close', () => this.close('worker-died'));
-    speakerObserver.on('dominantspeaker', ({ producer }) => {
-      const appData = producer.appData as Partial<ProducerAppData>;
-      this.setActiveSpeaker(appData.peerId ?? null);
-    });
-    this.media = { router, speakerObserver };
-    return this.media;
+    media.router.observer.once('close', () => this.close('worker-died'));
+    this.media = media;
+    return media;
   }
 
   /** The router's RTP capabilities, for a stage client's device. */
