@@ -63,6 +63,25 @@ export function markdownTable(rows, columns) {
   return [head, sep, ...body].join('\n');
 }
 
+/** The table of a glassToGlass section (glass-to-glass.mjs): HLS classic, HLS LL, stage. */
+export function glassTable(s) {
+  const rows = [
+    { path: 'HLS classic', ...s.classic },
+    { path: 'HLS LL', ...s.ll },
+    { path: 'stage (WebRTC)', ...s.stage },
+  ];
+  return markdownTable(rows, [
+    { key: 'path', label: 'path' },
+    { key: 'frames', label: 'frames read' },
+    { key: 'p50Ms', label: 'p50 ms' },
+    { key: 'p95Ms', label: 'p95 ms' },
+    { key: 'stallRatio', label: 'stall ratio' },
+    { key: 'unreadableFrames', label: 'unreadable frames' },
+    { key: 'goLiveToFirstFrameMs', label: 'go live → first frame ms' },
+    { key: 'goLiveToFirstClockMs', label: 'go live → first clock read ms' },
+  ]);
+}
+
 /**
  * Benchmarks use a Redis database of their own, emptied when a benchmark starts its ingest:
  * their transcoders must not take the jobs of a running Stagecast (or of the tests) on the same Redis.

@@ -5,18 +5,19 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch } from './browser.mjs';
-import { machine, markdownTable, resultsDir } from './lib.mjs';
+import { glassTable, machine, markdownTable, resultsDir } from './lib.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 const only = process.argv.slice(2);
 const all = [
-  'stage-latency',
-  'hls-latency',
+  'glass-to-glass',
+  'stage-invite',
   'golive',
   'stage-change',
   'compositor-cpu',
   'behind-live',
   'chat-fanout',
+  'llhls-blocking',
 ];
 const unknown = only.filter((b) => !all.includes(b));
 if (unknown.length > 0) {
@@ -45,29 +46,40 @@ const lines = [
   `Machine: ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.ffmpeg}.`,
   '',
 ];
-if (sections.stageLatency) {
-  lines.push('## Stage glass-to-glass latency (WebRTC)', '', sections.stageLatency.description, '');
+/** The machine as a benchmark found it (nproc, CPU model, load average at its start). */
+const machineLine = (n) =>
+  n
+    ? `Machine at start: \`nproc\` ${n.nproc}, ${n.cpuModel}, load average ${n.loadAverage.load1} / ${n.loadAverage.load5} / ${n.loadAverage.load15}` +
+      (n.quiet
+        ? ` (quiet${n.waitedS ? ` after waiting ${n.waitedS} s` : ''})`
+        : ` (NOT quiet: waited ${n.waitedS} s; ${n.otherProcesses} other FFmpeg/Chromium/busy-loop processes)`) +
+      '.'
+    : '';
+const codeLine = (c) =>
+  c?.atStart
+    ? `Code: commit ${c.atStart.commit}${c.atStart.uncommittedCompositorChanges ? ` + ${c.atStart.uncommittedCompositorChanges} uncommitted compositor file(s)` : ''}, transcoder dist built ${c.atStart.transcoderDistBuiltAt}` +
+      (c.atEnd && c.atEnd.transcoderDistBuiltAt !== c.atStart.transcoderDistBuiltAt
+        ? ` (rebuilt during the run, at ${c.atEnd.transcoderDistBuiltAt})`
+        : '') +
+      '.'
+    : '';
+if (sections.glassToGlass) {
+  const g = sections.glassToGlass;
+  lines.push('## Glass-to-glass latency (block clock read back from the picture)', '', g.description, '');
+  lines.push(machineLine(g.machine), '', glassTable(g), '');
   lines.push(
-    markdownTable(
-      [sections.stageLatency],
-      [
-        { key: 'samples', label: 'frames' },
-        { key: 'p50Ms', label: 'p50 ms' },
-        { key: 'p95Ms', label: 'p95 ms' },
-      ],
-    ),
+    `Stall ratio ${g.stallRatio ?? '—'}, go live → first frame ${g.goLiveToFirstFrameMs ?? '—'} ms. Goals: ${g.goals}.`,
     '',
   );
+  for (const [mode, message] of Object.entries(g.errors ?? {}))
+    lines.push(`- ${mode} failed: ${message}`, '');
 }
-if (sections.hls) {
-  lines.push('## HLS latency and the way onto the stage', '', sections.hls.description, '');
+if (sections.stageInvite) {
+  lines.push('## The way onto the stage', '', sections.stageInvite.description, '');
   lines.push(
     markdownTable(
-      [sections.hls],
+      [sections.stageInvite],
       [
-        { key: 'hlsP50Ms', label: 'HLS p50 ms' },
-        { key: 'hlsP95Ms', label: 'HLS p95 ms' },
-        { key: 'goLiveToViewerMs', label: 'go live → viewer plays ms' },
         { key: 'inviteToStageMs', label: 'accept → on stage ms' },
         { key: 'inviteToHlsMs', label: 'accept → in HLS ms' },
       ],
@@ -88,23 +100,6 @@ if (sections.goLive) {
     '',
   );
 }
-/** The machine as a compositor benchmark found it (nproc, CPU model, load average at its start). */
-const machineLine = (n) =>
-  n
-    ? `Machine at start: \`nproc\` ${n.nproc}, ${n.cpuModel}, load average ${n.loadAverage.load1} / ${n.loadAverage.load5} / ${n.loadAverage.load15}` +
-      (n.quiet
-        ? ` (quiet${n.waitedS ? ` after waiting ${n.waitedS} s` : ''})`
-        : ` (NOT quiet: waited ${n.waitedS} s; ${n.otherProcesses} other FFmpeg/Chromium/busy-loop processes)`) +
-      '.'
-    : '';
-const codeLine = (c) =>
-  c?.atStart
-    ? `Code: commit ${c.atStart.commit}${c.atStart.uncommittedCompositorChanges ? ` + ${c.atStart.uncommittedCompositorChanges} uncommitted compositor file(s)` : ''}, transcoder dist built ${c.atStart.transcoderDistBuiltAt}` +
-      (c.atEnd && c.atEnd.transcoderDistBuiltAt !== c.atStart.transcoderDistBuiltAt
-        ? ` (rebuilt during the run, at ${c.atEnd.transcoderDistBuiltAt})`
-        : '') +
-      '.'
-    : '';
 const yesNo = (v) => (v === true ? 'yes' : v === false ? 'no' : '—');
 if (sections.stageChange) {
   const sc = sections.stageChange;
@@ -232,6 +227,20 @@ if (sections.chatFanout) {
       { key: 'p50Ms', label: 'p50 ms' },
       { key: 'p99Ms', label: 'p99 ms' },
       { key: 'ingestCpuCores', label: 'ingest cores' },
+      { key: 'lostMessages', label: 'lost' },
+    ]),
+    '',
+  );
+}
+if (sections.llhlsBlocking) {
+  lines.push('## LL-HLS blocking playlist reload', '', sections.llhlsBlocking.description, '');
+  lines.push(
+    markdownTable(sections.llhlsBlocking.rows, [
+      { key: 'requests', label: 'held requests' },
+      { key: 'p50Ms', label: 'wake-up p50 ms' },
+      { key: 'p99Ms', label: 'wake-up p99 ms' },
+      { key: 'refused', label: 'not answered' },
+      { key: 'ingestCpuSecondsPerWake', label: 'ingest CPU s per wake-up' },
     ]),
     '',
   );
@@ -241,9 +250,13 @@ console.log(`\nwrote ${join(resultsDir, 'latest.md')}`);
 
 // A bar chart of the latency figures and compositor CPU, drawn as SVG and photographed by Chromium.
 const bars = [];
-if (sections.stageLatency)
-  bars.push(['stage p50 (ms)', sections.stageLatency.p50Ms], ['stage p95 (ms)', sections.stageLatency.p95Ms]);
-if (sections.hls) bars.push(['HLS p50 (ms)', sections.hls.hlsP50Ms], ['HLS p95 (ms)', sections.hls.hlsP95Ms]);
+const glass = sections.glassToGlass;
+for (const [label, figures] of [
+  ['stage', glass?.stage],
+  ['HLS', glass?.classic],
+  ['LL-HLS', glass?.ll],
+])
+  if (figures) bars.push([`${label} p50 (ms)`, figures.p50Ms]);
 if (sections.stageChange) bars.push(['on air p50 (ms)', sections.stageChange.onAirP50Ms]);
 // The continuous compositor's figures (camera-like 720p tiles) when measured, else the go-live bench's.
 const cpuRows = sections.compositorCpu?.rows ?? sections.goLive?.rows ?? [];

@@ -23,7 +23,7 @@ node -e '
 packages=(ffmpeg redis-server libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev
   libflatbuffers-dev flatbuffers-compiler meson ninja-build pkg-config g++ make fonts-dejavu-core
   util-linux)  # setpriv: FFmpeg dies with its transcoder; flock: one worker build at a time
-if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
+if [ "${1:-}" = "--test" ]; then packages+=(chromium nginx); fi  # nginx: the LL-HLS cache test
 
 missing=()
 for pkg in "${packages[@]}"; do

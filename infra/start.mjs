@@ -78,17 +78,13 @@ async function ensureRedis() {
   const dir = join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   say(`no Redis on 127.0.0.1:6379; starting redis-server on ${redisPort} (data in ${dir})`);
+  // infra/redis.conf: append-only file, fsynced before each answer (see the README).
   supervise('redis-server', 'redis-server', [
+    join(root, 'infra', 'redis.conf'),
     '--port',
     String(redisPort),
-    '--bind',
-    '127.0.0.1',
-    '--appendonly',
-    'yes',
     '--dir',
     dir,
-    '--save',
-    '',
   ]);
   for (let i = 0; i < 50 && !(await redisAnswers('127.0.0.1', redisPort)); i++)
     await new Promise((r) => setTimeout(r, 100));

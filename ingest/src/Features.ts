@@ -21,11 +21,12 @@ import { registerBroadcastRoutes } from './broadcast/broadcastRoutes.js';
 import { LayoutService } from './broadcast/LayoutService.js';
 import { LayoutStore } from './broadcast/LayoutStore.js';
 import { ProgressStore } from './broadcast/ProgressStore.js';
+import { notificationOptions } from './core/redisConnections.js';
 
 /** The settings the features use. */
 export type FeatureSettings = Pick<
   IngestConfig,
-  'chat' | 'hands' | 'broadcast' | 'maxStage' | 'redisUrl' | 'listenIp'
+  'chat' | 'hands' | 'broadcast' | 'maxStage' | 'redisUrl' | 'redisTimeoutMs' | 'listenIp'
 >;
 
 /**
@@ -71,10 +72,11 @@ export class Features {
     const broadcast = await BroadcastService.create(ctx, progress, {
       ...settings.broadcast,
       redisUrl: settings.redisUrl,
+      redisTimeoutMs: settings.redisTimeoutMs,
       maxStage: settings.maxStage,
     });
     const layoutStore = new LayoutStore(ctx.redis, ctx.logger);
-    const bridgeSub = ctx.redis.duplicate();
+    const bridgeSub = ctx.redis.duplicate(notificationOptions());
     bridgeSub.on('error', (error) => ctx.logger.warn({ err: error }, 'compositor channel error'));
     const bridge = new CompositorBridge({
       rooms: ctx.rooms,

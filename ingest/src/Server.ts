@@ -24,11 +24,14 @@ import { parseTarget, Router, sendJson } from './http/router.js';
 import { registerRoomRoutes } from './rooms/roomRoutes.js';
 import { ApiAccess } from './rooms/ApiAccess.js';
 import { registerStaticRoutes } from './http/staticFiles.js';
+import { HlsOrigin } from './hls/HlsOrigin.js';
+import { registerHlsRoutes } from './hls/hlsRoutes.js';
 import { createMetrics, listenMetrics } from './http/metrics.js';
 import { OriginPolicy } from './http/OriginPolicy.js';
 import { checkReady } from './http/readiness.js';
 import { Features } from './Features.js';
 import { RateLimits } from './core/RateLimits.js';
+import { notificationOptions, requestOptions, untilReady } from './core/redisConnections.js';
 
 /** Socket.IO messages larger than this are refused (chat is 500 characters; SDP-free JSON is small). */
 const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -44,29 +47,22 @@ export class IngestServer {
     private readonly features: Features,
     private readonly redisClients: Redis[],
     private readonly metricsHttp: HttpServer | undefined,
+    private readonly hls: HlsOrigin,
   ) {}
 
   static async create(
     config: IngestConfig,
     logger: Logger = createLogger(config.logLevel),
   ): Promise<IngestServer> {
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
-    const pub = redis.duplicate();
-    const sub = redis.duplicate();
+    const redis = new Redis(config.redisUrl, requestOptions(config.redisTimeoutMs));
+    const pub = new Redis(config.redisUrl, notificationOptions());
+    const sub = new Redis(config.redisUrl, notificationOptions());
     for (const client of [redis, pub, sub])
       client.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
     // A (P)SUBSCRIBE sent before ioredis is ready is lost when its ready check fails and it
-    // reconnects; the adapter would then silently miss other processes' messages.
-    await Promise.all(
-      [pub, sub].map((client) =>
-        client.status === 'ready'
-          ? Promise.resolve()
-          : new Promise<void>((resolve, reject) => {
-              client.once('ready', resolve);
-              client.once('end', () => reject(new Error(`Redis at ${config.redisUrl} is not reachable`)));
-            }),
-      ),
-    );
+    // reconnects; the adapter would then silently miss other processes' messages. Requests
+    // fail instead of waiting while the request connection is not up.
+    await Promise.all([redis, pub, sub].map((client) => untilReady(client, config.redisUrl)));
     const pool = await WorkerPool.create({
       numWorkers: config.numWorkers,
       rtcMinPort: config.rtcMinPort,
@@ -182,7 +178,9 @@ export class IngestServer {
       new RoomPurge(redis, { dataDir: config.dataDir, deleteRecordings: config.deleteRecordings }, logger),
     );
     features.registerRoutes(router, access);
-    registerStaticRoutes(router, `${config.dataDir}`, config.uiRoot, config.frameAncestors);
+    const hls = new HlsOrigin(config.dataDir, config.hls, logger.child({ component: 'hls' }));
+    registerHlsRoutes(router, hls, config.dataDir, config.limits.trustProxy);
+    registerStaticRoutes(router, config.uiRoot, config.frameAncestors);
     http.on('request', (req, res) => {
       // Socket.IO answers its own path.
       if (req.url?.startsWith('/socket.io/')) return;
@@ -208,7 +206,7 @@ export class IngestServer {
     const metricsHttp = config.metricsListen
       ? await listenMetrics(metrics, config.metricsListen.host, config.metricsListen.port)
       : undefined;
-    const server = new IngestServer(ctx, http, pool, features, [redis, pub, sub], metricsHttp);
+    const server = new IngestServer(ctx, http, pool, features, [redis, pub, sub], metricsHttp, hls);
     logger.info({ url: server.url }, 'ingest listening');
     return server;
   }
@@ -243,12 +241,14 @@ export class IngestServer {
     // Released now, not left to expire: the next stage join anywhere takes the room at once.
     await this.ctx.media.close();
     this.pool.close();
+    this.hls.close();
     await new Promise<void>((resolve) => {
       void this.ctx.io.close(() => resolve());
     });
     this.http.closeAllConnections();
     this.metricsHttp?.close();
     this.metricsHttp?.closeAllConnections();
-    await Promise.all(this.redisClients.map((c) => c.quit().catch(() => undefined)));
+    // QUIT cannot be sent while Redis is away: then stop reconnecting without it.
+    await Promise.all(this.redisClients.map((c) => c.quit().catch(() => c.disconnect())));
   }
 }

@@ -25,7 +25,10 @@ export const ERROR_CODES = [
    * (`ConnectErrorData.ownerUrl`, `WireError.ownerUrl`).
    */
   'MEDIA_ELSEWHERE',
+  /** An LL-HLS blocking reload asked for a segment or part too far past the live edge (RFC 8216bis §6.2.5.2). */
+  'BEYOND_LIVE_EDGE',
   'PAYLOAD_TOO_LARGE',
+  /** The server cannot serve this now (its Redis is out of reach, no worker): try again later. */
   'UNAVAILABLE',
   'INTERNAL',
 ] as const;
@@ -35,7 +38,10 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface WireError {
   code: ErrorCode;
   message: string;
-  /** For RATE_LIMITED, CHAT_MUTED and SLOW_MODE: when a retry can succeed. */
+  /**
+   * For RATE_LIMITED, CHAT_MUTED and SLOW_MODE, and UNAVAILABLE while the server's Redis is
+   * out of reach: when a retry can succeed.
+   */
   retryAfterMs?: number;
   /** For MEDIA_ELSEWHERE: the base URL of the ingest process that owns the room's media. */
   ownerUrl?: string;
@@ -66,6 +72,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INVITE_EXPIRED: 410,
   NOT_LIVE: 409,
   MEDIA_ELSEWHERE: 421,
+  BEYOND_LIVE_EDGE: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNAVAILABLE: 503,
   INTERNAL: 500,

@@ -155,7 +155,7 @@ export interface HandshakeAuth {
 /** `connect_error` data: `err.data` on the client. */
 export interface ConnectErrorData {
   code: ErrorCode;
-  /** For RATE_LIMITED: when connecting again can succeed. */
+  /** For RATE_LIMITED and UNAVAILABLE: when connecting again can succeed. */
   retryAfterMs?: number;
   /**
    * For MEDIA_ELSEWHERE: the base URL of the ingest process that owns the room's media (its

@@ -12,6 +12,8 @@ describe('hlsLayout', () => {
   it('keeps the folders under their roots', () => {
     expect(hlsLayout.liveDir('r1').startsWith(`${hlsLayout.liveRoot}/`)).toBe(true);
     expect(hlsLayout.recordingDir('r1', 'b1').startsWith(`${hlsLayout.recordingsRoot}/`)).toBe(true);
-    expect(hlsLayout.segment('b1', 7)).toBe('b1-7.ts');
+    expect(hlsLayout.segment('b1', 7)).toBe('b1-7.m4s');
+    expect(hlsLayout.part('b1', 30)).toBe('b1-p30.m4s');
+    expect(hlsLayout.init('b1', 7)).toBe('b1-init7.mp4');
   });
 });

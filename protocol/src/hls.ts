@@ -16,8 +16,18 @@ export const hlsLayout = {
   master: 'master.m3u8',
   /** A rendition's media playlist, in `<folder>/<rendition>/`. */
   media: 'index.m3u8',
-  /** A segment, next to its media playlist. The broadcast id keeps an immutable URL from ever naming two files. */
-  segment: (broadcastId: string, sequence: number) => `${broadcastId}-${sequence}.ts`,
+  /**
+   * A segment (fMP4), next to its media playlist. The broadcast id keeps an immutable URL from
+   * ever naming two files.
+   */
+  segment: (broadcastId: string, sequence: number) => `${broadcastId}-${sequence}.m4s`,
+  /**
+   * A part (LL-HLS partial segment) of the live playlist, numbered across the broadcast, so the
+   * next part's name is known before FFmpeg has written it (EXT-X-PRELOAD-HINT).
+   */
+  part: (broadcastId: string, number: number) => `${broadcastId}-p${number}.m4s`,
+  /** The init segment (EXT-X-MAP) of one FFmpeg run, named after that run's first segment. */
+  init: (broadcastId: string, sequence: number) => `${broadcastId}-init${sequence}.mp4`,
 };
 
 /** URL paths of the HLS origin. */

@@ -27,7 +27,10 @@ export interface ChatClientOptions {
 export interface SendOptions {
   /** Your own id for the message (1–64 of `A-Za-z0-9_.:-`); generated when omitted. */
   clientId?: string;
-  /** Resends after a connection loss or timeout, with the same clientId. Default 3. */
+  /**
+   * Resends after a connection loss or timeout, or an UNAVAILABLE refusal (the server cannot
+   * reach its database; resent after its `retryAfterMs`), with the same clientId. Default 3.
+   */
   retries?: number;
 }
 
@@ -118,11 +121,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         this.add(message);
         return message;
       } catch (error) {
-        // Only a lost answer is retried: the message may or may not be stored, and the
-        // same clientId makes the retry safe either way.
+        // Only a lost answer or a server that cannot serve now is retried: the message may or
+        // may not be stored, and the same clientId makes the retry safe either way.
         if (!(error instanceof StagecastClientError) || error.code !== 'UNAVAILABLE' || attempt >= retries)
           throw error;
-        await this.untilConnected();
+        await this.untilConnected(error.retryAfterMs);
       }
     }
   }
@@ -186,8 +189,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.emit('message', message);
   }
 
-  private untilConnected(): Promise<void> {
-    if (this.room.connected) return new Promise((resolve) => setTimeout(resolve, 500));
+  /** While connected, waits the server's `retryAfterMs` (an outage of its database), or 500 ms. */
+  private untilConnected(retryAfterMs = 500): Promise<void> {
+    if (this.room.connected) return new Promise((resolve) => setTimeout(resolve, retryAfterMs));
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -4,7 +4,10 @@ import { HLS_LOAD_POLICIES } from './hlsRetryPolicy.js';
 
 /** Options of an HlsPlayer. */
 export interface HlsPlayerOptions {
-  /** Play close to the live edge: hls.js low-latency mode and a catch-up playback rate. Default true. */
+  /**
+   * Play close to the live edge: hls.js low-latency mode (parts, blocking playlist reload) at
+   * the server's PART-HOLD-BACK, catching up gently (up to 1.15× speed). Default true.
+   */
   lowLatency?: boolean;
   /** Start playing as soon as the stream is loaded (muted if the browser demands it). Default true. */
   autoplay?: boolean;
@@ -236,16 +239,24 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
     this.hls?.destroy();
     this.hls = null;
     if (Hls.isSupported()) {
+      const lowLatency = this.options.lowLatency;
       const hls = new Hls({
-        lowLatencyMode: this.options.lowLatency,
+        lowLatencyMode: lowLatency,
         // Catch up by playing slightly faster rather than seeking: no visible jump.
-        maxLiveSyncPlaybackRate: this.options.lowLatency ? 1.15 : 1,
-        liveSyncDurationCount: this.options.lowLatency ? 2 : 3,
+        maxLiveSyncPlaybackRate: lowLatency ? 1.15 : 1,
         backBufferLength: 30,
-        // Well past the target (2-3 segments): hls.js seeks back to the edge beyond it.
-        liveMaxLatencyDurationCount: this.options.lowLatency ? 5 : 7,
+        // Low latency keeps hls.js' own target, the server's PART-HOLD-BACK: any liveSync*
+        // option would override it. Otherwise three segments behind the edge, a seek back to
+        // it past seven.
+        ...(lowLatency ? {} : { liveSyncDurationCount: 3, liveMaxLatencyDurationCount: 7 }),
         ...HLS_LOAD_POLICIES,
       });
+      if (lowLatency) {
+        // Set after construction, these apply only where the playlist gives no hold-back (no
+        // parts): two segments behind, a seek back past five, as before low-latency playlists.
+        hls.config.liveSyncDurationCount = 2;
+        hls.config.liveMaxLatencyDurationCount = 5;
+      }
       this.hls = hls;
       hls.on(Events.MANIFEST_PARSED, () => {
         this.emit('levels', this.levels);

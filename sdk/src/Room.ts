@@ -254,9 +254,11 @@ export class Room extends Emitter<RoomEvents> {
     // added after the first connection, so every call is a reconnection.
     s.on('connect_error', (err: Error & { data?: ConnectErrorData }) => {
       // A refused connection is not retried by Socket.IO. Over the server's connection limit,
-      // come back once the server says a retry can succeed, never sooner.
+      // or while the server cannot reach its database, come back once the server says a retry
+      // can succeed, never sooner.
+      // Without `data` the transport failed, and Socket.IO's own reconnection is on it.
       const error = connectError(err);
-      if (error.code === 'RATE_LIMITED' && !this.closedReason) {
+      if (err.data && isTemporary(error) && !this.closedReason) {
         setTimeout(() => {
           if (!this.closedReason && !s.connected) s.connect();
         }, retryDelay(error.retryAfterMs));
@@ -265,7 +267,10 @@ export class Room extends Emitter<RoomEvents> {
     s.on('connect', () => this.rejoin());
   }
 
-  /** Asks for a fresh snapshot after a reconnection; waits out a rate limit instead of giving up. */
+  /**
+   * Asks for a fresh snapshot after a reconnection; waits out a rate limit or an outage of the
+   * server's database instead of giving up.
+   */
   private rejoin(): void {
     void this.request('room:join', {}).then(
       (snapshot) => {
@@ -284,7 +289,7 @@ export class Room extends Emitter<RoomEvents> {
         if (!sameLayout(layoutBefore, this.layout)) this.emit('layoutChanged', this.layout);
       },
       (error: unknown) => {
-        if (error instanceof StagecastClientError && error.code === 'RATE_LIMITED') {
+        if (error instanceof StagecastClientError && isTemporary(error)) {
           setTimeout(() => {
             if (!this.closedReason && this.socket.connected) this.rejoin();
           }, retryDelay(error.retryAfterMs));
@@ -309,6 +314,11 @@ function connectError(err: Error & { data?: ConnectErrorData }): StagecastClient
 /** The server's wait plus up to a second of jitter, so that a crowd does not return at once. */
 function retryDelay(retryAfterMs: number | undefined): number {
   return (retryAfterMs ?? 1000) + Math.floor(Math.random() * 1000);
+}
+
+/** Refusals that a later retry can overcome: a rate limit, or a server that cannot serve now. */
+function isTemporary(error: StagecastClientError): boolean {
+  return error.code === 'RATE_LIMITED' || error.code === 'UNAVAILABLE';
 }
 
 /** The snapshot's layout choice; a server from before layouts sends none, which means the default. */

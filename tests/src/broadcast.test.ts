@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { Queue } from 'bullmq';
 import {
@@ -12,7 +14,7 @@ import { Bot } from './bot/Bot.js';
 import { botClip } from './helpers/botClip.js';
 import { ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { childPids, TranscoderProcess } from './helpers/transcoderProcess.js';
-import { decodes, fetchPlaylist, PlaylistWatcher, probeStreams } from './helpers/hls.js';
+import { decodes, fetchPlaylist, PlaylistWatcher, probeStreams, segmentFile } from './helpers/hls.js';
 
 const SEGMENT_SECONDS = 2;
 /** The promise: a stage change is on air within 4 s (commands, not a new FFmpeg). */
@@ -143,10 +145,14 @@ describe('going live', () => {
       }
       const last = media.manifest.segments.at(-1);
       if (!last) throw new Error('no segment');
+      const file = await segmentFile(last, url);
+      try {
+        expect(await probeStreams(file)).toMatchObject({ video: 1, audio: 1 });
+        await decodes(file);
+      } finally {
+        await rm(dirname(file), { recursive: true, force: true });
+      }
       const segmentUrl = new URL(last.uri, url).toString();
-      const streams = await probeStreams(segmentUrl);
-      expect(streams).toMatchObject({ video: 1, audio: 1 });
-      await decodes(segmentUrl);
       const seg = await fetch(segmentUrl, { method: 'HEAD' });
       expect(seg.headers.get('cache-control')).toContain('immutable');
     }

@@ -20,18 +20,21 @@ export { buildScene, sceneCommands, type Scene } from './picture/scene.js';
 export { SlotRelay } from './relay/SlotRelay.js';
 export { RtpSlot } from './relay/RtpSlot.js';
 export { h264Profile, type H264Profile } from './ffmpeg/h264.js';
+export { joinFragments, startsWithKeyFrame } from './hls/fmp4.js';
 export {
-  appendSegment,
+  appendPart,
+  closeSegment,
   initialState,
   parseSessionPlaylist,
   renderMasterPlaylist,
   renderMediaPlaylist,
   renderVodPlaylist,
-  segmentFileName,
   type PlaylistState,
+  type PublicPart,
   type PublicSegment,
 } from './hls/playlist.js';
-export { PlaylistWriter, STATE_FILE, type PlaylistWriterOptions } from './hls/PlaylistWriter.js';
+export { PlaylistWriter, type PlaylistWriterOptions } from './hls/PlaylistWriter.js';
+export { STATE_FILE } from './hls/stateFiles.js';
 export { CompositeRun, type CompositeRunOptions } from './ffmpeg/CompositeRun.js';
 export { CompositeJob, type CompositeJobOptions } from './job/CompositeJob.js';
 export { JOB_TIMINGS } from './job/jobTimings.js';

@@ -23,11 +23,14 @@ import { channels } from '../core/channels.js';
 import type { ProgressStore } from './ProgressStore.js';
 import { broadcastProgressSchema, broadcastRecordSchema, recordingSchema } from '@stagecast/protocol/schemas';
 import { progressStateSchema } from './schemas.js';
+import { notificationOptions, requestOptions } from '../core/redisConnections.js';
 
 /** What the broadcast service needs besides the job settings. */
 export interface BroadcastOptions extends BroadcastSettings {
   /** BullMQ opens connections of its own. */
   redisUrl: string;
+  /** See `STAGECAST_REDIS_TIMEOUT_MS`: adding a job fails after this while Redis is away. */
+  redisTimeoutMs: number;
   /** Greatest number of people on stage: the job's input slots follow from it. */
   maxStage: number;
 }
@@ -77,9 +80,11 @@ export class BroadcastService {
     progress: ProgressStore,
     options: BroadcastOptions,
   ): Promise<BroadcastService> {
-    const connection = { url: options.redisUrl };
-    const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, { connection });
-    const events = new QueueEvents(COMPOSITE_QUEUE, { connection });
+    const url = options.redisUrl;
+    const queue = new Queue<CompositeJobData, CompositeJobResult>(COMPOSITE_QUEUE, {
+      connection: { url, ...requestOptions(options.redisTimeoutMs) },
+    });
+    const events = new QueueEvents(COMPOSITE_QUEUE, { connection: { url, ...notificationOptions() } });
     await events.waitUntilReady();
     return new BroadcastService(ctx, queue, events, progress, options);
   }
@@ -145,7 +150,13 @@ export class BroadcastService {
     }
     try {
       const current = await this.record(roomId);
-      if (current?.wanted === 'live' && ['starting', 'live'].includes(current.live.state))
+      // Without its job (a start that failed half-way, e.g. when Redis went away between the
+      // record and the job), the broadcast never starts: this start begins a new one.
+      if (
+        current?.wanted === 'live' &&
+        ['starting', 'live'].includes(current.live.state) &&
+        (await this.queue.getJob(jobIdOf(roomId, current.live.broadcastId ?? '')))
+      )
         return current.live;
       if (current?.live.state === 'stopping') {
         throw new StagecastError(
@@ -258,7 +269,8 @@ export class BroadcastService {
 
   async close(): Promise<void> {
     await this.events.close();
-    await this.queue.close();
+    // Closing sends QUIT, which fails while Redis is away: then the connection just goes.
+    await this.queue.close().catch(() => this.queue.disconnect());
   }
 
   private async onProgress(jobId: string, data: unknown): Promise<void> {
@@ -324,8 +336,10 @@ export class BroadcastService {
     next: BroadcastRecord,
   ): Promise<boolean> {
     const key = broadcastKey(roomId);
-    const conn = this.redis.duplicate();
+    // Requests fail at once without a connection: this one is up before the first command.
+    const conn = this.redis.duplicate({ lazyConnect: true });
     try {
+      await conn.connect();
       await conn.watch(key);
       const stored = this.parseRecord(roomId, await conn.get(key));
       if (!stored || JSON.stringify(stored) !== JSON.stringify(expected)) return false;

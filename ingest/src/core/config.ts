@@ -106,6 +106,22 @@ export interface BroadcastSettings {
   frameRate: number;
 }
 
+/** The live HLS origin (LL-HLS blocking requests). */
+export interface HlsSettings {
+  /**
+   * How often each watched playlist is checked on disk besides its fs.watch events, which can
+   * be lost. `STAGECAST_HLS_POLL_MS`, default 250.
+   */
+  pollMs: number;
+  /** Playlist and part requests held at once, all clients. `STAGECAST_HLS_MAX_HELD`, default 20 000. */
+  maxHeld: number;
+  /**
+   * Held requests per client address (a CDN or an office NAT is one address).
+   * `STAGECAST_HLS_MAX_HELD_PER_IP`, default 1 000.
+   */
+  maxHeldPerIp: number;
+}
+
 /**
  * The most mediasoup objects one connection may hold: without them one person on stage could
  * use up the server's ports (transports) or its CPU (consumers).
@@ -144,6 +160,13 @@ export interface IngestConfig {
   /** Secret for the management API and for signing tokens. */
   apiSecret: string;
   redisUrl: string;
+  /**
+   * How long a Redis command may go unanswered before its request fails with UNAVAILABLE
+   * (503). Without a connection to Redis requests fail at once; this bounds a Redis that
+   * accepts connections but does not answer. Generous, because a busy process reads answers
+   * late. `STAGECAST_REDIS_TIMEOUT_MS`, default 5000.
+   */
+  redisTimeoutMs: number;
   dataDir: string;
   /** Public base URL used in links; default http://localhost:<port>. */
   publicUrl: string | undefined;
@@ -193,6 +216,7 @@ export interface IngestConfig {
   limits: LimitSettings;
   hands: HandSettings;
   broadcast: BroadcastSettings;
+  hls: HlsSettings;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -215,6 +239,7 @@ const envSchema = z.object({
   STAGECAST_HOST: z.string().default('0.0.0.0'),
   STAGECAST_API_SECRET: z.string().optional(),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  STAGECAST_REDIS_TIMEOUT_MS: integer(100, 60_000).default(5000),
   STAGECAST_DATA_DIR: z.string().default('./data'),
   STAGECAST_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   STAGECAST_INSTANCE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
@@ -261,6 +286,9 @@ const envSchema = z.object({
   STAGECAST_RECORD: flag.default(true),
   STAGECAST_BURN_CLOCK: flag.default(false),
   STAGECAST_FRAME_RATE: integer(1, 60).default(30),
+  STAGECAST_HLS_POLL_MS: integer(20, 10_000).default(250),
+  STAGECAST_HLS_MAX_HELD: integer(1).default(20_000),
+  STAGECAST_HLS_MAX_HELD_PER_IP: integer(1).default(1000),
 });
 
 /**
@@ -313,6 +341,7 @@ export function loadConfig(
     host: e.STAGECAST_HOST,
     apiSecret,
     redisUrl: e.REDIS_URL,
+    redisTimeoutMs: e.STAGECAST_REDIS_TIMEOUT_MS,
     dataDir: resolve(e.STAGECAST_DATA_DIR),
     publicUrl: e.STAGECAST_PUBLIC_URL,
     instanceUrl: e.STAGECAST_INSTANCE_URL ?? e.STAGECAST_PUBLIC_URL,
@@ -362,6 +391,11 @@ export function loadConfig(
       record: e.STAGECAST_RECORD,
       burnClock: e.STAGECAST_BURN_CLOCK,
       frameRate: e.STAGECAST_FRAME_RATE,
+    },
+    hls: {
+      pollMs: e.STAGECAST_HLS_POLL_MS,
+      maxHeld: e.STAGECAST_HLS_MAX_HELD,
+      maxHeldPerIp: e.STAGECAST_HLS_MAX_HELD_PER_IP,
     },
     ...overrides,
   };

@@ -73,8 +73,8 @@ export class Router {
         await route.handler({ req, res, params, url });
       } catch (error) {
         const err = toStagecastError(error);
-        if (!(error instanceof StagecastError))
-          this.logger.error({ err: error, path: url.pathname }, 'request failed');
+        // Refusals are answers; an outage is logged by the Redis connections themselves.
+        if (err.code === 'INTERNAL') this.logger.error({ err: error, path: url.pathname }, 'request failed');
         if (err.code === 'PAYLOAD_TOO_LARGE') lingerOn(req);
         if (!res.headersSent) sendError(res, err);
         else res.end();
@@ -133,7 +133,7 @@ export function sendError(
 ): void {
   const body: ErrorBody = { error: error.toWire() };
   // HTTP clients and proxies read the wait from the header (whole seconds, RFC 9110).
-  if (status === 429 && error.retryAfterMs !== undefined)
+  if ((status === 429 || status === 503) && error.retryAfterMs !== undefined)
     res.setHeader('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
   sendJson(res, status, body);
 }

@@ -2,11 +2,11 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { hlsLayout, isSafeId, StagecastError } from '@stagecast/protocol';
+import { StagecastError } from '@stagecast/protocol';
 import type { Router } from './router.js';
 import { appPageHeaders } from './securityHeaders.js';
 
-const CONTENT_TYPES: Record<string, string> = {
+export const CONTENT_TYPES: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
   '.ts': 'video/mp2t',
   '.m4s': 'video/iso.segment',
@@ -25,7 +25,7 @@ const CONTENT_TYPES: Record<string, string> = {
 /** One path segment of a served file: no dot-files, no `..`, nothing exotic. */
 const SAFE_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
-function notFound(): StagecastError {
+export function notFound(): StagecastError {
   return new StagecastError('NOT_FOUND', 'No such file');
 }
 
@@ -70,43 +70,8 @@ export async function sendFile(
   });
 }
 
-function hlsHeaders(rest: string): Record<string, string> {
-  const playlist = rest.endsWith('.m3u8');
-  return {
-    'access-control-allow-origin': '*',
-    // Playlists change every segment; segments never change once listed.
-    'cache-control': playlist ? 'no-cache, max-age=1' : 'public, max-age=31536000, immutable',
-  };
-}
-
-/** The HLS origin (live and recordings, as the protocol's `hlsLayout` lays them out) and the built UIs. */
-export function registerStaticRoutes(
-  router: Router,
-  dataDir: string,
-  uiRoot: string,
-  frameAncestors: string,
-): void {
-  router.add('GET', `/${hlsLayout.liveRoot}/:roomId/*`, async ({ req, res, params }) => {
-    const roomId = params.roomId ?? '';
-    if (!isSafeId(roomId)) throw notFound();
-    const rest = params.rest ?? '';
-    await sendFile(
-      res,
-      join(dataDir, hlsLayout.liveDir(roomId)),
-      rest,
-      hlsHeaders(rest),
-      req.method === 'HEAD',
-    );
-  });
-  router.add('GET', `/${hlsLayout.recordingsRoot}/:roomId/:broadcastId/*`, async ({ req, res, params }) => {
-    const roomId = params.roomId ?? '';
-    const broadcastId = params.broadcastId ?? '';
-    if (!isSafeId(roomId) || !isSafeId(broadcastId)) throw notFound();
-    const rest = params.rest ?? '';
-    const base = join(dataDir, hlsLayout.recordingDir(roomId, broadcastId));
-    await sendFile(res, base, rest, hlsHeaders(rest), req.method === 'HEAD');
-  });
-
+/** The built UIs. */
+export function registerStaticRoutes(router: Router, uiRoot: string, frameAncestors: string): void {
   const apps = [
     { prefix: 'host', dir: join(uiRoot, 'broadcaster-ui', 'dist') },
     { prefix: 'watch', dir: join(uiRoot, 'viewer-ui', 'dist') },
@@ -130,17 +95,5 @@ export function registerStaticRoutes(
         req.method === 'HEAD',
       ),
     );
-  }
-  // Players on any site may fetch live and recorded HLS; nothing there needs credentials.
-  for (const root of [hlsLayout.liveRoot, hlsLayout.recordingsRoot]) {
-    router.add('OPTIONS', `/${root}/*`, ({ res }) => {
-      res
-        .writeHead(204, {
-          'access-control-allow-origin': '*',
-          'access-control-allow-methods': 'GET, HEAD',
-          'access-control-max-age': '86400',
-        })
-        .end();
-    });
   }
 }

@@ -5,6 +5,7 @@ import { channels } from '../core/channels.js';
 import type { StagecastSocket } from '../core/io.js';
 import { Peer } from '../rooms/Peer.js';
 import { handle } from './handle.js';
+import { toStagecastError } from '../core/errors.js';
 import { clientIp } from '../core/RateLimits.js';
 import { requireMediaOwner } from '../rooms/MediaLease.js';
 
@@ -30,10 +31,9 @@ export class Signaling {
       this.authenticate(socket).then(
         () => next(),
         (error: unknown) => {
+          const known = toStagecastError(error);
           const err =
-            error instanceof StagecastError
-              ? error
-              : new StagecastError('INTERNAL', 'Could not verify the token');
+            known.code === 'INTERNAL' ? new StagecastError('INTERNAL', 'Could not verify the token') : known;
           const { code, retryAfterMs, ownerUrl } = err.toWire();
           const data: ConnectErrorData = { code };
           if (retryAfterMs !== undefined) data.retryAfterMs = retryAfterMs;

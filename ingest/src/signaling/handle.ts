@@ -1,6 +1,6 @@
 import type { AckResult } from '@stagecast/protocol';
 import type { Logger } from '../core/logger.js';
-import { toStagecastError, StagecastError } from '../core/errors.js';
+import { toStagecastError } from '../core/errors.js';
 import type { StagecastSocket } from '../core/io.js';
 import type { RequestHandler } from '../core/requests.js';
 
@@ -19,7 +19,8 @@ export function handle(socket: StagecastSocket, logger: Logger, handler: Request
       reply({ ok: true, data });
     } catch (error) {
       const wire = toStagecastError(error);
-      if (!(error instanceof StagecastError)) logger.error({ err: error, event }, 'request failed');
+      // Refusals are answers; an outage is logged by the Redis connections themselves.
+      if (wire.code === 'INTERNAL') logger.error({ err: error, event }, 'request failed');
       reply({ ok: false, error: wire.toWire() });
     }
   };

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Parser, type Manifest } from 'm3u8-parser';
 
@@ -18,6 +21,29 @@ export async function fetchPlaylist(
   if (!res.ok) return null;
   const text = await res.text();
   return { text, manifest: parsePlaylist(text), headers: res.headers };
+}
+
+type ManifestSegment = Manifest['segments'][number];
+
+async function download(url: string): Promise<Buffer> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+/**
+ * One segment of a media playlist as a file FFmpeg decodes on its own: an fMP4 segment
+ * after its init segment (EXT-X-MAP). Downloaded first: FFmpeg's readers seek, which an
+ * origin without byte ranges answers from the start.
+ */
+export async function segmentFile(segment: ManifestSegment, mediaPlaylistUrl: string): Promise<string> {
+  const map = segment.map?.uri;
+  const parts = await Promise.all(
+    [...(map ? [map] : []), segment.uri].map((uri) => download(new URL(uri, mediaPlaylistUrl).toString())),
+  );
+  const file = join(await mkdtemp(join(tmpdir(), 'stagecast-segment-')), 'segment.mp4');
+  await writeFile(file, Buffer.concat(parts));
+  return file;
 }
 
 /** Stream types FFmpeg can decode from a URL, read by ffprobe (decoding a few frames). */
@@ -50,15 +76,17 @@ export async function decodes(url: string): Promise<void> {
 }
 
 /**
- * Decodes every segment of a media playlist on its own. A whole multi-session playlist is
- * not fed to one FFmpeg: across EXT-X-DISCONTINUITY the MPEG-TS continuity counters restart,
- * which FFmpeg's HLS reader flags as corrupt although players reset there by design.
+ * Decodes every segment of a media playlist on its own (after its init segment). A whole
+ * multi-session playlist is not fed to one FFmpeg: across EXT-X-DISCONTINUITY timestamps
+ * restart, which FFmpeg's HLS reader does not expect although players reset there by design.
  */
 export async function decodesEverySegment(mediaPlaylistUrl: string): Promise<number> {
   const playlist = await fetchPlaylist(mediaPlaylistUrl);
   if (!playlist) throw new Error(`no playlist at ${mediaPlaylistUrl}`);
-  for (const segment of playlist.manifest.segments)
-    await decodes(new URL(segment.uri, mediaPlaylistUrl).toString());
+  for (const segment of playlist.manifest.segments) {
+    const file = await segmentFile(segment, mediaPlaylistUrl);
+    await decodes(file).finally(() => rm(dirname(file), { recursive: true, force: true }));
+  }
   return playlist.manifest.segments.length;
 }
 

@@ -9,6 +9,8 @@ declare module 'm3u8-parser' {
     discontinuity?: boolean;
     /** Discontinuity sequence number of the segment. */
     timeline: number;
+    /** The init segment (EXT-X-MAP) it is decoded after (fMP4). */
+    map?: { uri: string };
   }
   export interface ParsedVariant {
     uri: string;

@@ -3,7 +3,7 @@ import { copyFile, link, readdir, rename, rm, unlink, writeFile } from 'node:fs/
 import { join } from 'node:path';
 
 /** Readers (the HLS origin, a successor process) see the old file or the new one, never half. */
-export async function writeAtomic(file: string, content: string): Promise<void> {
+export async function writeAtomic(file: string, content: string | Uint8Array): Promise<void> {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, content);
   await rename(tmp, file);

@@ -11,6 +11,7 @@ import {
   buildFfmpegArgs,
   buildFilterGraph,
   compositeSize,
+  partSeconds,
   type FfmpegJobSettings,
 } from './buildFfmpegArgs.js';
 import { computeLayout } from '../picture/computeLayout.js';
@@ -185,7 +186,7 @@ describe('buildFfmpegArgs (properties)', () => {
     expect(one).toContain('[0:a:0]aresample=async=1000[m0];[m0]anull,aformat=');
   });
 
-  it('key frames on the segment cadence (a half segment first, then every segment), for every rendition', () => {
+  it('key frames on the segment cadence (a half segment first, then every segment), each at the start of a part', () => {
     for (const [level, segmentSeconds, maxGop] of [
       [0, 2, '120'],
       [2, 2, '120'],
@@ -201,8 +202,15 @@ describe('buildFfmpegArgs (properties)', () => {
       // x264's own interval is twice the cadence (in frames at the full rate): it never cuts a segment short.
       expect(values(a, '-g')).toEqual(all(maxGop));
       expect(values(a, '-sc_threshold')).toEqual(all('0'));
-      expect(values(a, '-hls_time')).toEqual(all(String(segmentSeconds)));
-      expect(values(a, '-hls_init_time')).toEqual(all(String(segmentSeconds / 2)));
+      // FFmpeg cuts a part every segment / PARTS_PER_SEGMENT: the half segment is a whole number of parts.
+      const part = Number(values(a, '-hls_time')[0]);
+      expect(values(a, '-hls_time')).toEqual(all(partSeconds(segmentSeconds).toFixed(6)));
+      expect(part).toBeGreaterThanOrEqual(0.25);
+      expect(part).toBeLessThanOrEqual(0.5);
+      const perHalf = segmentSeconds / 2 / part;
+      expect(Math.abs(perHalf - Math.round(perHalf))).toBeLessThan(1e-5);
+      expect(values(a, '-hls_segment_type')).toEqual(all('fmp4'));
+      expect(values(a, '-hls_flags')).toEqual(all('temp_file+program_date_time+split_by_time'));
     }
   });
 
@@ -224,10 +232,11 @@ describe('buildFfmpegArgs (properties)', () => {
 
   it('one HLS output per rendition, in its own directory, with the profile the playlist announces', () => {
     expect(values(args, '-hls_segment_filename')).toEqual([
-      '720p/seg_%06d.ts',
-      '480p/seg_%06d.ts',
-      '360p/seg_%06d.ts',
+      '720p/part_%06d.m4s',
+      '480p/part_%06d.m4s',
+      '360p/part_%06d.m4s',
     ]);
+    expect(values(args, '-hls_fmp4_init_filename')).toEqual(['init.mp4', 'init.mp4', 'init.mp4']);
     expect(args.at(-1)).toBe('360p/index.m3u8');
     expect(values(args, '-map')).toEqual(['[v0]', '[a0]', '[v1]', '[a1]', '[v2]', '[a2]']);
     expect(values(args, '-profile:v')).toEqual(['high', 'main', 'main']);

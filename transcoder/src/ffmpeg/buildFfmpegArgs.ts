@@ -26,9 +26,24 @@ export const runPaths = {
 /** The clock file's text: %3N adds milliseconds for latency measurements. */
 export const CLOCK_TEXT = '%{gmtime:%H\\:%M\\:%S.%3N} UTC';
 
-/** FFmpeg's playlist and segment pattern inside a rendition directory. */
+/**
+ * FFmpeg's playlist, fragment pattern and init segment inside a rendition directory. Each of
+ * FFmpeg's segments is one LL-HLS part: the PlaylistWriter joins them into segments.
+ */
 export const SESSION_PLAYLIST = 'index.m3u8';
-export const SESSION_SEGMENT_PATTERN = 'seg_%06d.ts';
+export const SESSION_SEGMENT_PATTERN = 'part_%06d.m4s';
+export const SESSION_INIT = 'init.mp4';
+
+/**
+ * Parts per segment. Even, so that the first segment's key frame (at half a segment) also
+ * begins a part. Measured (transcoder README): FFmpeg's CPU is the same for 4 parts of 0.5 s
+ * and 6 of 0.333 s; 4 make a third fewer playlist writes and viewer requests, for 0.5 s more
+ * hold-back.
+ */
+export const PARTS_PER_SEGMENT = 4;
+
+/** The LL-HLS part target (s) of a segment length. */
+export const partSeconds = (segmentSeconds: number): number => segmentSeconds / PARTS_PER_SEGMENT;
 
 const BACKGROUND = '0x111318';
 const CARD = '0x2a2d35';
@@ -146,7 +161,9 @@ export function buildFfmpegArgs(
   const segment = job.segmentSeconds;
   // A run's first segment is half as long: a new FFmpeg (go live, a restart, a takeover) is on
   // air sooner. Key frames are forced on that cadence (S/2, then every S), so every later
-  // segment is exactly S long; x264's own key frame interval (2 S) never comes first.
+  // segment is exactly S long; x264's own key frame interval (2 S) never comes first. FFmpeg
+  // cuts a fragment (one part) every S/PARTS_PER_SEGMENT; the PlaylistWriter begins a segment
+  // at each part that begins with a key frame.
   const keyFrames = `expr:gte(t,${segment / 2}+n_forced*${segment})`;
   // In frames at the full rate: at a lower step the forced key frames still come first.
   const maxGop = String(Math.round(job.frameRate * segment * 2));
@@ -206,11 +223,13 @@ export function buildFfmpegArgs(
       '-ac', '2',
       '-ar', '48000',
       '-f', 'hls',
-      '-hls_time', String(segment),
-      '-hls_init_time', String(segment / 2),
-      '-hls_list_size', '0', // keep every segment: the PlaylistWriter owns the public window
-      '-hls_segment_type', 'mpegts',
-      '-hls_flags', 'temp_file+program_date_time', // segments appear complete; wall-clock time per segment
+      // Six digits: the cut times are sums of this, which must not drift off the key frames.
+      '-hls_time', partSeconds(segment).toFixed(6),
+      '-hls_list_size', '0', // keep every part: the PlaylistWriter owns the public window
+      '-hls_segment_type', 'fmp4', // CMAF: parts of one run share its init segment
+      '-hls_fmp4_init_filename', SESSION_INIT, // next to the playlist
+      // Parts appear complete; wall-clock time per part; cut on time, not only on key frames.
+      '-hls_flags', 'temp_file+program_date_time+split_by_time',
       '-start_number', '0',
       '-hls_segment_filename', `${dir}/${SESSION_SEGMENT_PATTERN}`,
       `${dir}/${SESSION_PLAYLIST}`,

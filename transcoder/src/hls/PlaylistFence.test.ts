@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CompositeJobData } from '@stagecast/protocol';
 import { JobLockFence } from '../job/JobLockFence.js';
 import { PlaylistWriter } from './PlaylistWriter.js';
+import { fakeSession as fakeSessionIn } from './testFixtures.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const connection = { url: REDIS_URL, maxRetriesPerRequest: null };
@@ -32,20 +33,12 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
 
-/** Plays FFmpeg: a session directory whose playlist lists `count` segments of 2 s. */
-async function fakeSession(dir: string, count: number): Promise<void> {
-  await mkdir(join(dir, 'hi'), { recursive: true });
-  const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0'];
-  for (let i = 0; i < count; i++) {
-    const name = `seg_${String(i).padStart(6, '0')}.ts`;
-    await writeFile(join(dir, 'hi', name), `segment ${i}`);
-    lines.push('#EXTINF:2.000000,', name);
-  }
-  await writeFile(join(dir, 'hi', 'index.m3u8'), lines.join('\n') + '\n');
-}
+const fakeSession = (dir: string, count: number) => fakeSessionIn(dir, ['hi'], count, { keyEvery: 2 });
 
 const listed = async (hlsDir: string) =>
-  (await readFile(join(hlsDir, 'hi', 'index.m3u8'), 'utf8')).split('\n').filter((l) => l.endsWith('.ts'));
+  (await readFile(join(hlsDir, 'hi', 'index.m3u8'), 'utf8'))
+    .split('\n')
+    .filter((l) => l.startsWith('#EXT-X-PART:'));
 
 interface Claim {
   job: Job<CompositeJobData>;
@@ -114,7 +107,7 @@ describe('playlist writes fenced by the job lock', () => {
     expect(second.token).not.toBe(first.token);
     expect(await new JobLockFence(redis, second.job, second.token).holds()).toBe(true);
 
-    // The old one wakes up with a new segment: nothing reaches the public playlist.
+    // The old one wakes up with a new part: nothing reaches the public playlist.
     await fakeSession(session, 2);
     await writer.poll();
     await writer.end();

@@ -1,13 +1,18 @@
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hlsLayout, hlsPaths, type CompositeJobData } from '@stagecast/protocol';
 import type { Logger } from 'pino';
-import { SESSION_PLAYLIST } from '../ffmpeg/buildFfmpegArgs.js';
-import { isNotFound, linkOrCopy, move, removeQuietly, writeAtomic } from '../core/fsUtil.js';
+import { partSeconds, SESSION_INIT, SESSION_PLAYLIST } from '../ffmpeg/buildFfmpegArgs.js';
+import { linkOrCopy, move, removeQuietly, writeAtomic } from '../core/fsUtil.js';
+import { joinFragments, startsWithKeyFrame } from './fmp4.js';
+import { clearRecording, loadState, saveState } from './stateFiles.js';
 import {
-  appendSegment,
+  appendPart,
+  closeSegment,
   initialState,
   mediaSequence,
+  opensSegment,
   parseSessionPlaylist,
   renderMasterPlaylist,
   renderMediaPlaylist,
@@ -17,8 +22,6 @@ import {
   type SessionSegment,
 } from './playlist.js';
 
-/** Name of the persisted state, next to the public playlists (dot-files are never served). */
-export const STATE_FILE = '.playlist-state.json';
 export const MASTER = hlsLayout.master;
 export const MEDIA = hlsLayout.media;
 
@@ -37,7 +40,7 @@ export interface PlaylistWriterOptions {
   /** Called after each segment is listed in every rendition, with its bytes (all renditions). */
   onSegment?: (segment: PublicSegment, bytes: number) => void;
   /**
-   * Asked before each segment is published and before the end is written: once it answers
+   * Asked before each part is published and before the end is written: once it answers
    * false (another process took the broadcast over), this writer writes nothing more, so two
    * processes never append to one playlist, and `onFenced` runs once.
    */
@@ -48,7 +51,11 @@ export interface PlaylistWriterOptions {
 interface SessionFeed {
   id: string;
   dir: string;
-  /** Segments of this session already handled (listed or dropped). */
+  /** Public name of the session's init segment, once its first part is published. */
+  map: string | undefined;
+  /** Announce FFmpeg's playlist updates, so a part is listed as soon as it is complete. */
+  watchers: FSWatcher[];
+  /** Parts of this session already handled (listed or dropped). */
   consumed: number;
   finished: boolean;
   /**
@@ -57,32 +64,24 @@ interface SessionFeed {
    * muxer started, which a busy start makes late.
    */
   epoch: number | undefined;
-  /** Media time (ms) of the next segment, counted from the session's first. */
+  /** Media time (ms) of the next part, counted from the session's first. */
   elapsedMs: number;
 }
 
-function isState(value: unknown): value is PlaylistState {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<PlaylistState>;
-  return (
-    v.format === 1 &&
-    typeof v.broadcastId === 'string' &&
-    typeof v.nextSequence === 'number' &&
-    typeof v.lastSessionNext === 'number' &&
-    Array.isArray(v.live) &&
-    Array.isArray(v.recorded)
-  );
-}
-
 /**
- * Owns the public playlists of a room. FFmpeg sessions write into their own staging
- * directories; this class moves each completed segment (all renditions) to a unique public
- * name and appends it, so the media sequence only grows, sessions are joined by
- * discontinuities, and a successor process continues from the persisted state.
+ * Owns the public playlists of a room (LL-HLS). FFmpeg sessions write fMP4 fragments into
+ * their own staging directories; this class moves each completed fragment (all renditions)
+ * to a unique public name and lists it as a part, and joins the parts from one key frame to
+ * the next into a segment file, so classic clients and the recording see whole segments. The
+ * media sequence only grows, sessions are joined by discontinuities, and a successor process
+ * continues from the persisted state.
  */
 export class PlaylistWriter {
   private readonly sessions: SessionFeed[] = [];
   private polling: Promise<void> | null = null;
+  private again: Promise<void> | null = null;
+  /** The segment `closeOpen` listed in the state, announced once `commit` has published it. */
+  private closed: { segment: PublicSegment; bytes: number; sweep: boolean } | null = null;
   private masterWritten = false;
   private fenced = false;
 
@@ -95,23 +94,25 @@ export class PlaylistWriter {
   static async open(options: PlaylistWriterOptions): Promise<PlaylistWriter> {
     const { job, hlsDir } = options;
     await mkdir(hlsDir, { recursive: true });
-    let state: PlaylistState | null = null;
-    try {
-      const parsed: unknown = JSON.parse(await readFile(join(hlsDir, STATE_FILE), 'utf8'));
-      if (isState(parsed) && parsed.broadcastId === job.broadcastId) state = parsed;
-    } catch (error) {
-      if (!isNotFound(error))
-        options.logger.warn({ err: error }, 'unreadable playlist state; starting afresh');
-    }
+    const state = await loadState(hlsDir, job.broadcastId, options.logger);
     const writer = new PlaylistWriter(
       options,
-      state ?? initialState(job.roomId, job.broadcastId, job.segmentSeconds),
+      state ?? initialState(job.roomId, job.broadcastId, job.segmentSeconds, partSeconds(job.segmentSeconds)),
     );
     if (state) {
       options.logger.info({ next: state.nextSequence }, 'continuing the playlists of a previous process');
+      // The previous process's FFmpeg is gone: its open segment ends with the parts it listed.
+      if (state.open && (await writer.mayWrite())) {
+        await writer.closeOpen().catch((error: unknown) => {
+          options.logger.warn({ err: error }, 'the open segment could not be joined; its parts are dropped');
+          writer.state = { ...writer.state, open: null };
+        });
+        await writer.commit();
+      }
     } else {
       // A previous broadcast's files: its viewers have seen ENDLIST long ago.
       await rm(join(hlsDir, MASTER), { force: true });
+      await clearRecording(hlsDir);
       for (const r of job.ladder) await rm(join(hlsDir, r.name), { recursive: true, force: true });
       await writer.saveState();
     }
@@ -147,7 +148,31 @@ export class PlaylistWriter {
 
   /** A new FFmpeg session; its segments follow those of the sessions added before it. */
   addSession(id: string, dir: string, epoch?: number): void {
-    this.sessions.push({ id, dir, consumed: 0, finished: false, epoch, elapsedMs: 0 });
+    const watchers: FSWatcher[] = [];
+    for (const r of this.options.job.ladder) {
+      try {
+        const watcher = watch(join(dir, r.name), (_event, file) => {
+          if (file !== SESSION_PLAYLIST) return;
+          this.poll().catch((error: unknown) =>
+            this.options.logger.warn({ err: error }, 'playlist update failed'),
+          );
+        });
+        watcher.on('error', () => watcher.close());
+        watchers.push(watcher);
+      } catch {
+        // No directory (yet): the periodic poll still finds the parts.
+      }
+    }
+    this.sessions.push({
+      id,
+      dir,
+      map: undefined,
+      watchers,
+      consumed: 0,
+      finished: false,
+      epoch,
+      elapsedMs: 0,
+    });
   }
 
   /** The session's FFmpeg has exited: list what it completed, then move on to the next one. */
@@ -156,9 +181,21 @@ export class PlaylistWriter {
     if (feed) feed.finished = true;
   }
 
-  /** Lists newly completed segments. Called every ~250 ms; overlapping calls share one pass. */
+  /**
+   * Lists newly completed parts. Called every ~250 ms and on each change of FFmpeg's
+   * playlists; overlapping calls share one pass, and a call during a pass gets one more.
+   */
   poll(): Promise<void> {
-    this.polling ??= this.pollOnce().finally(() => {
+    if (this.polling) {
+      this.again ??= this.polling
+        .catch(() => undefined)
+        .then(() => {
+          this.again = null;
+          return this.poll();
+        });
+      return this.again;
+    }
+    this.polling = this.pollOnce().finally(() => {
       this.polling = null;
     });
     return this.polling;
@@ -168,9 +205,10 @@ export class PlaylistWriter {
   async end(): Promise<{ segments: number; recordingUrl?: string }> {
     await this.poll();
     if (!(await this.mayWrite())) return { segments: this.state.nextSequence };
+    await this.closeOpen();
     this.state = { ...this.state, ended: true };
-    await this.saveState();
-    if (this.state.live.length > 0) await this.writeMediaPlaylists();
+    await this.commit();
+    for (const feed of this.sessions) for (const w of feed.watchers) w.close();
     const { job, vodDir } = this.options;
     if (!job.record || this.state.recorded.length === 0) return { segments: this.state.nextSequence };
     for (const r of job.ladder)
@@ -189,10 +227,10 @@ export class PlaylistWriter {
     for (;;) {
       const head = this.sessions[0];
       if (!head) return;
-      const ready = await this.readySegments(head);
+      const ready = await this.readyParts(head);
       const count = ready[0]?.length ?? 0;
       for (let i = head.consumed; i < count; i++) {
-        const perRendition = ready.map((segments) => segments[i]);
+        const perRendition = ready.map((parts) => parts[i]);
         head.consumed = i + 1;
         const first = perRendition[0];
         if (!first) continue;
@@ -201,16 +239,22 @@ export class PlaylistWriter {
             ? Math.round(head.epoch + head.elapsedMs)
             : (first.programDateTime ?? Date.now());
         head.elapsedMs += first.duration * 1000;
-        await this.publish(head, perRendition, start, i);
+        await this.publishPart(head, perRendition, start);
       }
       if (!head.finished) return;
+      // FFmpeg has exited: its last segment ends with its last part.
+      if (this.state.open?.session === head.id && (await this.mayWrite())) {
+        await this.closeOpen();
+        await this.commit();
+      }
+      for (const w of head.watchers) w.close();
       this.sessions.shift();
       await rm(head.dir, { recursive: true, force: true });
     }
   }
 
-  /** Per rendition (ladder order), the session's segments FFmpeg completed in all of them. */
-  private async readySegments(feed: SessionFeed): Promise<SessionSegment[][]> {
+  /** Per rendition (ladder order), the session's parts FFmpeg completed in all of them. */
+  private async readyParts(feed: SessionFeed): Promise<SessionSegment[][]> {
     const lists = await Promise.all(
       this.options.job.ladder.map(async (r) => {
         const text = await readFile(join(feed.dir, r.name, SESSION_PLAYLIST), 'utf8').catch(() => '');
@@ -221,37 +265,45 @@ export class PlaylistWriter {
     return lists.map((l) => l.slice(0, count));
   }
 
-  private async publish(
+  private async publishPart(
     feed: SessionFeed,
-    segments: (SessionSegment | undefined)[],
+    parts: (SessionSegment | undefined)[],
     start: number,
-    index: number,
   ): Promise<void> {
-    // Checked before the moves: a successor publishes under the same sequence numbers.
+    // Checked before the moves: a successor publishes under the same numbers.
     if (!(await this.mayWrite())) return;
     const { job, hlsDir, vodDir } = this.options;
     const durations: Record<string, number> = {};
-    for (const [i, r] of job.ladder.entries()) durations[r.name] = segments[i]?.duration ?? 0;
-    const next = appendSegment(
-      this.state,
-      { durations, programDateTime: start, session: feed.id, index },
-      job.liveWindow,
-      job.record,
-    );
-    let bytes = 0;
+    const independent: Record<string, boolean> = {};
     for (const [i, r] of job.ladder.entries()) {
-      const segment = segments[i];
-      if (!segment) return;
-      const target = join(hlsDir, r.name, next.added.file);
-      // Move first, list second: a listed segment is always there.
-      await move(join(feed.dir, r.name, segment.uri), target);
-      bytes += (await stat(target)).size;
-      if (job.record) await linkOrCopy(target, join(vodDir, r.name, next.added.file));
+      const part = parts[i];
+      if (!part) return;
+      durations[r.name] = part.duration;
+      independent[r.name] = startsWithKeyFrame(await readFile(join(feed.dir, r.name, part.uri)));
     }
-    // State before playlists: a successor must never reuse a number a playlist has shown.
+    // A part that begins with a key frame begins a segment; so does a new session's first.
+    const open = this.state.open;
+    if (open && (open.session !== feed.id || opensSegment(independent))) await this.closeOpen();
+    if (!feed.map) {
+      const map = hlsLayout.init(job.broadcastId, this.state.nextSequence);
+      for (const r of job.ladder) {
+        await move(join(feed.dir, r.name, SESSION_INIT), join(hlsDir, r.name, map));
+        if (job.record) await linkOrCopy(join(hlsDir, r.name, map), join(vodDir, r.name, map));
+      }
+      feed.map = map;
+    }
+    const next = appendPart(
+      this.state,
+      { durations, independent },
+      { session: feed.id, map: feed.map, programDateTime: start },
+    );
+    // Move first, list second: a listed part is always there.
+    for (const [i, r] of job.ladder.entries()) {
+      const part = parts[i];
+      if (part) await move(join(feed.dir, r.name, part.uri), join(hlsDir, r.name, next.added.file));
+    }
     this.state = next.state;
-    await this.saveState();
-    await this.writeMediaPlaylists();
+    await this.commit();
     if (!this.masterWritten) {
       await writeAtomic(
         join(hlsDir, MASTER),
@@ -259,8 +311,41 @@ export class PlaylistWriter {
       );
       this.masterWritten = true;
     }
-    if (next.retired.length > 0) await this.sweep();
-    this.options.onSegment?.(next.added, bytes);
+  }
+
+  /**
+   * Writes the open segment's file (its parts joined) in every rendition and lists it in the
+   * state; `commit` then publishes it.
+   */
+  private async closeOpen(): Promise<void> {
+    const { job, hlsDir, vodDir } = this.options;
+    const next = closeSegment(this.state, job.liveWindow, job.record);
+    if (!next) return;
+    let bytes = 0;
+    for (const r of job.ladder) {
+      const dir = join(hlsDir, r.name);
+      const parts = await Promise.all(next.added.parts.map((p) => readFile(join(dir, p.file))));
+      const segment = joinFragments(parts);
+      await writeAtomic(join(dir, next.added.file), segment);
+      bytes += segment.length;
+      if (job.record) await linkOrCopy(join(dir, next.added.file), join(vodDir, r.name, next.added.file));
+    }
+    this.state = next.state;
+    this.closed = { segment: next.added, bytes, sweep: next.retired.length > 0 };
+  }
+
+  /**
+   * State before playlists: a successor must never reuse a number a playlist has shown. Files
+   * are swept after the playlists no longer list them.
+   */
+  private async commit(): Promise<void> {
+    await this.saveState();
+    await this.writeMediaPlaylists();
+    const closed = this.closed;
+    this.closed = null;
+    if (!closed) return;
+    if (closed.sweep) await this.sweep();
+    this.options.onSegment?.(closed.segment, closed.bytes);
   }
 
   private async writeMediaPlaylists(): Promise<void> {
@@ -270,23 +355,31 @@ export class PlaylistWriter {
   }
 
   private async saveState(): Promise<void> {
-    await writeAtomic(join(this.options.hlsDir, STATE_FILE), JSON.stringify(this.state));
+    await saveState(this.options.hlsDir, this.state, this.options.job.record && this.closed !== null);
   }
 
   /**
-   * Deletes live segment files that left the window a whole window ago: players that loaded
-   * the previous playlist can still fetch them. Recorded segments survive as VOD hard links.
+   * Deletes live segment files that left the window a whole window ago (players that loaded
+   * the previous playlist can still fetch them) and the parts of the segments that left it
+   * (unlisted since they were three target durations old, at the latest now). Init segments
+   * stay: they are few and small. Recorded segments survive as VOD hard links.
    */
   private async sweep(): Promise<void> {
     const { job, hlsDir } = this.options;
     const keepFrom = mediaSequence(this.state) - Math.max(1, job.liveWindow);
-    const prefix = `${job.broadcastId}-`;
+    const listedParts = new Set(
+      [...this.state.live.flatMap((s) => s.parts), ...(this.state.open?.parts ?? [])].map((p) => p.file),
+    );
+    const segment = new RegExp(`^${job.broadcastId}-(\\d+)\\.m4s$`);
+    const part = new RegExp(`^${job.broadcastId}-p(\\d+)\\.m4s$`);
     for (const r of job.ladder) {
       const files = await readdir(join(hlsDir, r.name)).catch(() => [] as string[]);
       for (const file of files) {
-        if (!file.startsWith(prefix) || !file.endsWith('.ts')) continue;
-        const seq = Number(file.slice(prefix.length, -3));
-        if (Number.isInteger(seq) && seq < keepFrom) await removeQuietly(join(hlsDir, r.name, file));
+        const seq = segment.exec(file)?.[1];
+        const old =
+          (seq !== undefined && Number(seq) < keepFrom) ||
+          (part.test(file) && !listedParts.has(file) && Number(part.exec(file)?.[1]) < this.state.nextPart);
+        if (old) await removeQuietly(join(hlsDir, r.name, file));
       }
     }
   }

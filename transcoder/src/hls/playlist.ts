@@ -1,7 +1,7 @@
 import { hlsLayout, type Rendition } from '@stagecast/protocol';
 import { h264Profile } from '../ffmpeg/h264.js';
 
-/** One segment as FFmpeg's own (session) playlist lists it. */
+/** One segment as FFmpeg's own (session) playlist lists it: for us, one part. */
 export interface SessionSegment {
   uri: string;
   duration: number;
@@ -9,10 +9,19 @@ export interface SessionSegment {
   programDateTime: number | null;
 }
 
+/** One part (LL-HLS partial segment); the same file name in every rendition. */
+export interface PublicPart {
+  file: string;
+  /** Duration per rendition name. */
+  durations: Record<string, number>;
+  /** Per rendition name: the part begins with a key frame (EXT-X-PART INDEPENDENT=YES). */
+  independent: Record<string, boolean>;
+}
+
 /** One segment of the public playlists; the same sequence number names it in every rendition. */
 export interface PublicSegment {
   seq: number;
-  /** File name inside each rendition directory (live and VOD). */
+  /** File name inside each rendition directory (live and VOD): its parts joined. */
   file: string;
   /** Duration per rendition name (renditions of one FFmpeg run cut at the same key frames). */
   durations: Record<string, number>;
@@ -21,21 +30,32 @@ export interface PublicSegment {
   /** First segment of a new FFmpeg session: timestamps and encoder state restart here. */
   discontinuity: boolean;
   session: string;
+  /** The init segment (EXT-X-MAP) of the session that wrote it. */
+  map: string;
+  /** Its parts, while it is live (a recorded segment keeps none). */
+  parts: PublicPart[];
 }
+
+/** The segment being written: what the playlists list after the last EXTINF. */
+export type OpenSegment = Omit<PublicSegment, 'seq' | 'file' | 'durations'>;
 
 /** Everything the public playlists are rendered from; persisted so a successor continues them. */
 export interface PlaylistState {
-  format: 1;
+  format: 2;
   roomId: string;
   broadcastId: string;
   nextSequence: number;
+  /** Number of the next part: its name is the preload hint. */
+  nextPart: number;
   discontinuitySequence: number;
   targetDuration: number;
+  /** EXT-X-PART-INF PART-TARGET (s): the nominal part length, or the longest part listed. */
+  partTarget: number;
   lastSession: string | null;
-  /** Index in the last session's own playlist of its next segment (a successor adopting it resumes there). */
-  lastSessionNext: number;
   /** The live window, oldest first. */
   live: PublicSegment[];
+  /** The segment being written, if any. */
+  open: OpenSegment | null;
   /** Every segment, when recording. */
   recorded: PublicSegment[];
   ended: boolean;
@@ -68,22 +88,24 @@ export function parseSessionPlaylist(text: string): { segments: SessionSegment[]
   return { segments, ended };
 }
 
-/** Segment names carry the broadcast id: an immutable URL never names two different files. */
-export function segmentFileName(broadcastId: string, seq: number): string {
-  return hlsLayout.segment(broadcastId, seq);
-}
-
-export function initialState(roomId: string, broadcastId: string, segmentSeconds: number): PlaylistState {
+export function initialState(
+  roomId: string,
+  broadcastId: string,
+  segmentSeconds: number,
+  partSeconds: number,
+): PlaylistState {
   return {
-    format: 1,
+    format: 2,
     roomId,
     broadcastId,
     nextSequence: 0,
+    nextPart: 0,
     discontinuitySequence: 0,
     targetDuration: Math.ceil(segmentSeconds),
+    partTarget: roundMs(partSeconds),
     lastSession: null,
-    lastSessionNext: 0,
     live: [],
+    open: null,
     recorded: [],
     ended: false,
   };
@@ -93,24 +115,63 @@ export function mediaSequence(state: PlaylistState): number {
   return state.live[0]?.seq ?? state.nextSequence;
 }
 
+const roundMs = (seconds: number): number => Math.round(seconds * 1000) / 1000;
+const longest = (durations: Record<string, number>): number => Math.max(0, ...Object.values(durations));
+
+/** Whether a part opens a new segment: every rendition's part begins with a key frame. */
+export function opensSegment(independent: Record<string, boolean>): boolean {
+  const flags = Object.values(independent);
+  return flags.length > 0 && flags.every(Boolean);
+}
+
 /**
- * Appends one segment (pure). Returns the new state, the segment as listed, and the segments
- * that slid out of the live window. Every segment that slides out with a discontinuity tag
- * bumps the discontinuity sequence, so the remaining segments keep their timeline number.
+ * Appends one part to the open segment, opening one (pure) when there is none. `opening` says
+ * what a new segment starts with; it is ignored while one is open.
  */
-export function appendSegment(
+export function appendPart(
   state: PlaylistState,
-  segment: { durations: Record<string, number>; programDateTime: number; session: string; index?: number },
+  part: Omit<PublicPart, 'file'>,
+  opening: Pick<OpenSegment, 'session' | 'map' | 'programDateTime'>,
+): { state: PlaylistState; added: PublicPart } {
+  const added: PublicPart = { ...part, file: hlsLayout.part(state.broadcastId, state.nextPart) };
+  const open: OpenSegment = state.open ?? {
+    ...opening,
+    discontinuity: state.lastSession !== null && state.lastSession !== opening.session,
+    parts: [],
+  };
+  return {
+    state: {
+      ...state,
+      nextPart: state.nextPart + 1,
+      partTarget: Math.max(state.partTarget, roundMs(longest(part.durations))),
+      lastSession: open.session,
+      open: { ...open, parts: [...open.parts, added] },
+    },
+    added,
+  };
+}
+
+/**
+ * Closes the open segment (pure): it becomes the next segment of the live window. Returns the
+ * new state, the segment as listed, and the segments that slid out of the live window. Every
+ * segment that slides out with a discontinuity tag bumps the discontinuity sequence, so the
+ * remaining segments keep their timeline number.
+ */
+export function closeSegment(
+  state: PlaylistState,
   liveWindow: number,
   record: boolean,
-): { state: PlaylistState; added: PublicSegment; retired: PublicSegment[] } {
+): { state: PlaylistState; added: PublicSegment; retired: PublicSegment[] } | null {
+  const open = state.open;
+  if (!open) return null;
+  const durations: Record<string, number> = {};
+  for (const part of open.parts)
+    for (const [name, d] of Object.entries(part.durations)) durations[name] = (durations[name] ?? 0) + d;
   const added: PublicSegment = {
+    ...open,
     seq: state.nextSequence,
-    file: segmentFileName(state.broadcastId, state.nextSequence),
-    durations: segment.durations,
-    programDateTime: segment.programDateTime,
-    discontinuity: state.lastSession !== null && state.lastSession !== segment.session,
-    session: segment.session,
+    file: hlsLayout.segment(state.broadcastId, state.nextSequence),
+    durations,
   };
   const live = [...state.live, added];
   const retired: PublicSegment[] = [];
@@ -121,62 +182,108 @@ export function appendSegment(
     if (gone.discontinuity) discontinuitySequence++;
     retired.push(gone);
   }
-  const longest = Math.max(...Object.values(segment.durations), 0);
   return {
     state: {
       ...state,
       nextSequence: state.nextSequence + 1,
       discontinuitySequence,
       // EXTINF rounded must never exceed the target duration (RFC 8216 4.3.3.1).
-      targetDuration: Math.max(state.targetDuration, Math.round(longest)),
-      lastSession: segment.session,
-      lastSessionNext:
-        (segment.index ?? (state.lastSession === segment.session ? state.lastSessionNext : 0)) + 1,
+      targetDuration: Math.max(state.targetDuration, Math.round(longest(durations))),
       live,
-      recorded: record ? [...state.recorded, added] : state.recorded,
+      open: null,
+      recorded: record ? [...state.recorded, { ...added, parts: [] }] : state.recorded,
     },
     added,
     retired,
   };
 }
 
-function segmentLines(segment: PublicSegment, rendition: string, withDiscontinuity: boolean): string[] {
-  const duration = segment.durations[rendition] ?? Object.values(segment.durations)[0] ?? 0;
+const duration = (durations: Record<string, number>, rendition: string): number =>
+  durations[rendition] ?? Object.values(durations)[0] ?? 0;
+
+/** Tags before a segment's media: discontinuity, a new init segment, its wall-clock time. */
+function headLines(
+  segment: OpenSegment,
+  withDiscontinuity: boolean,
+  previousMap: string | undefined,
+): string[] {
   return [
     ...(withDiscontinuity && segment.discontinuity ? ['#EXT-X-DISCONTINUITY'] : []),
+    ...(segment.map !== previousMap ? [`#EXT-X-MAP:URI="${segment.map}"`] : []),
     `#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTime).toISOString()}`,
-    `#EXTINF:${duration.toFixed(3)},`,
-    segment.file,
   ];
 }
 
-/** The live media playlist of one rendition. */
+function partLines(parts: readonly PublicPart[], rendition: string): string[] {
+  return parts.map(
+    (p) =>
+      `#EXT-X-PART:DURATION=${duration(p.durations, rendition).toFixed(3)},URI="${p.file}"` +
+      (p.independent[rendition] ? ',INDEPENDENT=YES' : ''),
+  );
+}
+
+const fixed = (n: number): string => String(roundMs(n));
+
+/**
+ * The live media playlist of one rendition, LL-HLS: the parts of the segments within the last
+ * three target durations before each one's EXTINF, the open segment's parts at the end, and
+ * the next part's name as the preload hint. Classic clients skip the LL tags.
+ */
 export function renderMediaPlaylist(state: PlaylistState, rendition: string): string {
   const lines = [
     '#EXTM3U',
-    '#EXT-X-VERSION:3',
+    '#EXT-X-VERSION:9',
     `#EXT-X-TARGETDURATION:${state.targetDuration}`,
+    `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${fixed(3 * state.partTarget)},` +
+      `CAN-SKIP-UNTIL=${6 * state.targetDuration}`,
+    `#EXT-X-PART-INF:PART-TARGET=${fixed(state.partTarget)}`,
     `#EXT-X-MEDIA-SEQUENCE:${mediaSequence(state)}`,
     `#EXT-X-DISCONTINUITY-SEQUENCE:${state.discontinuitySequence}`,
-    ...state.live.flatMap((s) => segmentLines(s, rendition, true)),
   ];
+  // Parts are listed for the segments that end within the last three target durations.
+  const withParts = new Set<number>();
+  let fromEnd = (state.open?.parts ?? []).reduce((sum, p) => sum + duration(p.durations, rendition), 0);
+  for (let i = state.live.length - 1; i >= 0 && fromEnd < 3 * state.targetDuration; i--) {
+    withParts.add(i);
+    fromEnd += duration(state.live[i]?.durations ?? {}, rendition);
+  }
+  let map: string | undefined;
+  state.live.forEach((s, i) => {
+    lines.push(
+      ...headLines(s, true, map),
+      ...(withParts.has(i) ? partLines(s.parts, rendition) : []),
+      `#EXTINF:${duration(s.durations, rendition).toFixed(3)},`,
+      s.file,
+    );
+    map = s.map;
+  });
+  if (state.open) lines.push(...headLines(state.open, true, map), ...partLines(state.open.parts, rendition));
   if (state.ended) lines.push('#EXT-X-ENDLIST');
+  else lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${hlsLayout.part(state.broadcastId, state.nextPart)}"`);
   return lines.join('\n') + '\n';
 }
 
-/** The recording of one rendition: every segment, VOD, ended. */
+/** The recording of one rendition: every segment, VOD, ended; no parts. */
 export function renderVodPlaylist(state: PlaylistState, rendition: string): string {
-  const longest = Math.max(0, ...state.recorded.map((s) => Math.round(s.durations[rendition] ?? 0)));
+  const top = Math.max(0, ...state.recorded.map((s) => Math.round(s.durations[rendition] ?? 0)));
   const lines = [
     '#EXTM3U',
-    '#EXT-X-VERSION:3',
+    '#EXT-X-VERSION:6', // EXT-X-MAP in a playlist of whole segments
     '#EXT-X-PLAYLIST-TYPE:VOD',
-    `#EXT-X-TARGETDURATION:${Math.max(state.targetDuration, longest)}`,
+    `#EXT-X-TARGETDURATION:${Math.max(state.targetDuration, top)}`,
     '#EXT-X-MEDIA-SEQUENCE:0',
-    // The first segment needs no discontinuity: nothing precedes it.
-    ...state.recorded.flatMap((s, i) => segmentLines(s, rendition, i > 0)),
-    '#EXT-X-ENDLIST',
   ];
+  let map: string | undefined;
+  state.recorded.forEach((s, i) => {
+    // The first segment needs no discontinuity: nothing precedes it.
+    lines.push(
+      ...headLines(s, i > 0, map),
+      `#EXTINF:${duration(s.durations, rendition).toFixed(3)},`,
+      s.file,
+    );
+    map = s.map;
+  });
+  lines.push('#EXT-X-ENDLIST');
   return lines.join('\n') + '\n';
 }
 
@@ -192,7 +299,7 @@ export function renderMasterPlaylist(
   const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-INDEPENDENT-SEGMENTS'];
   for (const r of ladder) {
     const average = (r.videoKbps + r.audioKbps) * 1000;
-    // Peak: the encoder's maxrate plus MPEG-TS overhead (~10%).
+    // Peak: the encoder's maxrate plus the rate control's swing within a segment (~10%).
     const peak = Math.round(average * 1.1);
     lines.push(
       `#EXT-X-STREAM-INF:BANDWIDTH=${peak},AVERAGE-BANDWIDTH=${average},RESOLUTION=${r.width}x${r.height},` +

@@ -1,0 +1,65 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { isNotFound, writeAtomic } from '../core/fsUtil.js';
+import type { PlaylistState, PublicSegment } from './playlist.js';
+
+/** Name of the persisted state, next to the public playlists (dot-files are never served). */
+export const STATE_FILE = '.playlist-state.json';
+/**
+ * The recorded segments, apart from the state: the state is rewritten on every part, the
+ * recording (which grows all broadcast long) only when a segment is added to it.
+ */
+export const RECORDING_FILE = '.playlist-recording.json';
+
+function isState(value: unknown): value is PlaylistState {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<PlaylistState>;
+  return (
+    v.format === 2 &&
+    typeof v.broadcastId === 'string' &&
+    typeof v.nextSequence === 'number' &&
+    typeof v.nextPart === 'number' &&
+    typeof v.partTarget === 'number' &&
+    Array.isArray(v.live)
+  );
+}
+
+/** The persisted state of this broadcast with its recording, or null (none, or another broadcast's). */
+export async function loadState(
+  hlsDir: string,
+  broadcastId: string,
+  logger: Logger,
+): Promise<PlaylistState | null> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(join(hlsDir, STATE_FILE), 'utf8'));
+    if (!isState(parsed) || parsed.broadcastId !== broadcastId) return null;
+    const recorded: unknown = JSON.parse(
+      await readFile(join(hlsDir, RECORDING_FILE), 'utf8').catch(() => '[]'),
+    );
+    // The recording is saved first: it may hold a segment the state never got to.
+    const next = parsed.nextSequence;
+    return {
+      ...parsed,
+      recorded: Array.isArray(recorded) ? (recorded as PublicSegment[]).filter((s) => s.seq < next) : [],
+    };
+  } catch (error) {
+    if (!isNotFound(error)) logger.warn({ err: error }, 'unreadable playlist state; starting afresh');
+    return null;
+  }
+}
+
+/** Saves the state; the recording too when `recordingChanged`. */
+export async function saveState(
+  hlsDir: string,
+  state: PlaylistState,
+  recordingChanged: boolean,
+): Promise<void> {
+  if (recordingChanged) await writeAtomic(join(hlsDir, RECORDING_FILE), JSON.stringify(state.recorded));
+  await writeAtomic(join(hlsDir, STATE_FILE), JSON.stringify({ ...state, recorded: [] }));
+}
+
+/** A new broadcast: the previous one's recording list is not carried over. */
+export async function clearRecording(hlsDir: string): Promise<void> {
+  await rm(join(hlsDir, RECORDING_FILE), { force: true });
+}
