@@ -98,6 +98,7 @@ export class Features {
     bridgeSub.on('error', (error) => ctx.logger.warn({ err: error }, 'compositor channel error'));
     const bridge = new CompositorBridge({
       rooms: ctx.rooms,
+      media: ctx.media,
       store: ctx.store,
       layouts: layoutStore,
       pub: ctx.redis,

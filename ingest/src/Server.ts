@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import { defaultOrigins, type IngestConfig } from './core/config.js';
+import { defaultOrigins, listenUrl, type IngestConfig } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import { RoomManager } from './rooms/RoomManager.js';
+import { MediaLease } from './rooms/MediaLease.js';
 import { RoomStore } from './rooms/RoomStore.js';
 import { PresenceStore } from './rooms/PresenceStore.js';
 import { RoomPurge } from './rooms/RoomPurge.js';
@@ -83,7 +84,7 @@ export class IngestServer {
     );
     pool.on('workerDied', () => {
       // Routers of a dead worker are closed by mediasoup; Room reacts to that and tells its clients.
-      for (const room of rooms.all()) if (room.router.closed) room.close('worker-died');
+      for (const room of rooms.all()) if (room.router?.closed) room.close('worker-died');
     });
 
     const http = createServer();
@@ -97,6 +98,30 @@ export class IngestServer {
       cors: { origin: (origin, done) => done(null, origins.allows(origin)), credentials: false },
       adapter: createAdapter(pub, sub),
     });
+    const media = new MediaLease(
+      redis,
+      {
+        ttlMs: config.mediaLeaseMs,
+        url: () =>
+          config.instanceUrl?.replace(/\/$/, '') ??
+          listenUrl(config.host, (http.address() as AddressInfo).port),
+      },
+      logger,
+    );
+    rooms.on('roomOpened', (room) =>
+      room.once(
+        'closed',
+        () =>
+          void media
+            .release(room.id)
+            .catch((error: unknown) =>
+              logger.warn({ err: error, room: room.id }, 'media lease release failed'),
+            ),
+      ),
+    );
+    // Another process took the room meanwhile (renewals failed past the TTL): the stage here is
+    // no longer on air, and its people reconnect to the owner.
+    media.on('lost', (roomId) => rooms.get(roomId)?.close('worker-died'));
     const store = new RoomStore(redis, logger);
     const presence = new PresenceStore(redis, logger, config.presenceTtlMs);
     const ctx: IngestContext = {
@@ -106,6 +131,7 @@ export class IngestServer {
       store,
       presence,
       rooms,
+      media,
       roles: new RoleService(io, rooms, presence, logger),
       tokens: new TokenService(config, config.tokenTtlSeconds),
       bans: new BanStore(redis, logger),
@@ -218,6 +244,8 @@ export class IngestServer {
     this.ctx.presence.stopHeartbeat();
     await this.features.close();
     this.ctx.rooms.closeAll();
+    // Released now, not left to expire: the next stage join anywhere takes the room at once.
+    await this.ctx.media.close();
     this.pool.close();
     this.hls.close();
     await new Promise<void>((resolve) => {

@@ -22,6 +22,11 @@ export const ERROR_CODES = [
   'NO_INVITE',
   'INVITE_EXPIRED',
   'NOT_LIVE',
+  /**
+   * Another ingest process owns the room's media (its stage router); connect there instead
+   * (`ConnectErrorData.ownerUrl`, `WireError.ownerUrl`).
+   */
+  'MEDIA_ELSEWHERE',
   /** An LL-HLS blocking reload asked for a segment or part too far past the live edge (RFC 8216bis §6.2.5.2). */
   'BEYOND_LIVE_EDGE',
   'PAYLOAD_TOO_LARGE',
@@ -40,6 +45,8 @@ export interface WireError {
    * out of reach: when a retry can succeed.
    */
   retryAfterMs?: number;
+  /** For MEDIA_ELSEWHERE: the base URL of the ingest process that owns the room's media. */
+  ownerUrl?: string;
 }
 
 /** The answer to every Socket.IO request. Handlers never throw across the wire. */
@@ -67,6 +74,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NO_INVITE: 404,
   INVITE_EXPIRED: 410,
   NOT_LIVE: 409,
+  MEDIA_ELSEWHERE: 421,
   BEYOND_LIVE_EDGE: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNAVAILABLE: 503,
@@ -80,14 +88,17 @@ export class StagecastError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly retryAfterMs?: number,
+    /** For MEDIA_ELSEWHERE: where the room's media is. */
+    readonly ownerUrl?: string,
   ) {
     super(message);
   }
 
   toWire(): WireError {
-    return this.retryAfterMs === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, retryAfterMs: this.retryAfterMs };
+    const wire: WireError = { code: this.code, message: this.message };
+    if (this.retryAfterMs !== undefined) wire.retryAfterMs = this.retryAfterMs;
+    if (this.ownerUrl !== undefined) wire.ownerUrl = this.ownerUrl;
+    return wire;
   }
 }
 

@@ -182,6 +182,11 @@ export interface ConnectErrorData {
   code: ErrorCode;
   /** For RATE_LIMITED and UNAVAILABLE: when connecting again can succeed. */
   retryAfterMs?: number;
+  /**
+   * For MEDIA_ELSEWHERE: the base URL of the ingest process that owns the room's media (its
+   * stage); a stage role connects there (the SDK does so by itself).
+   */
+  ownerUrl?: string;
 }
 
 /** Claims of a room token (JWT, HS256). */

@@ -145,7 +145,13 @@ export type CompositorMessage =
 
 /** The handshake, ingest → compositor. */
 export type IngestMessage =
-  | { type: 'stage'; roomId: string; stage: StageSnapshot }
+  /**
+   * `epoch` is the sender's media lease epoch: it grows each time another ingest process takes
+   * the room's media, and 0 comes from a process that does not own it. The compositor follows
+   * the highest epoch it has seen and drops stage snapshots of a lower one, so a process that
+   * lost the room can never change the picture.
+   */
+  | { type: 'stage'; roomId: string; epoch: number; stage: StageSnapshot }
   | { type: 'bound'; roomId: string; feedId: string; input: RtpInput }
   | { type: 'bindFailed'; roomId: string; feedId: string; message: string }
   | { type: 'stop'; roomId: string };

@@ -11,6 +11,7 @@ import type {
   RoomClosedReason,
   StagePeer,
   BroadcastProgress,
+  WireError,
 } from '@stagecast/protocol';
 import { Emitter } from './Emitter.js';
 import { StagecastClientError } from './errors.js';
@@ -89,8 +90,22 @@ export class Room extends Emitter<RoomEvents> {
     this.listen();
   }
 
-  /** Connects with a token and joins the room. Rejects with StagecastClientError (e.g. TOKEN_EXPIRED, BANNED). */
+  /**
+   * Connects with a token and joins the room. Rejects with StagecastClientError (e.g.
+   * TOKEN_EXPIRED, BANNED). A stage role sent on by a server that does not hold the room's
+   * stage (MEDIA_ELSEWHERE, with several ingest servers) connects to the one named, once.
+   */
   static async connect(options: ConnectOptions): Promise<Room> {
+    try {
+      return await Room.connectTo(options);
+    } catch (error) {
+      const ownerUrl = error instanceof StagecastClientError ? error.ownerUrl : undefined;
+      if (ownerUrl === undefined || ownerUrl === options.url) throw error;
+      return Room.connectTo({ ...options, url: ownerUrl });
+    }
+  }
+
+  private static async connectTo(options: ConnectOptions): Promise<Room> {
     const socket: ClientSocket = io(options.url, {
       auth: options.roomId ? { token: options.token, roomId: options.roomId } : { token: options.token },
       transports: ['websocket'],
@@ -300,13 +315,11 @@ export class Room extends Emitter<RoomEvents> {
 
 /** The StagecastClientError of a refused connection, with the server's code and wait. */
 function connectError(err: Error & { data?: ConnectErrorData }): StagecastClientError {
-  const code = err.data?.code ?? 'UNAVAILABLE';
-  const retryAfterMs = err.data?.retryAfterMs;
-  return new StagecastClientError(
-    retryAfterMs === undefined
-      ? { code, message: err.message }
-      : { code, message: err.message, retryAfterMs },
-  );
+  const { code = 'UNAVAILABLE', retryAfterMs, ownerUrl } = err.data ?? {};
+  const wire: WireError = { code, message: err.message };
+  if (retryAfterMs !== undefined) wire.retryAfterMs = retryAfterMs;
+  if (ownerUrl !== undefined) wire.ownerUrl = ownerUrl;
+  return new StagecastClientError(wire);
 }
 
 /** The server's wait plus up to a second of jitter, so that a crowd does not return at once. */

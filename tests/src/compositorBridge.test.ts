@@ -106,9 +106,9 @@ function next<T extends IngestMessage['type']>(
 }
 
 async function transportCount(): Promise<number> {
-  const room = ingest.server.ctx.rooms.get(roomId);
-  if (!room) throw new Error('the room is not held by this ingest');
-  return (await room.router.dump()).transportIds.length;
+  const router = ingest.server.ctx.rooms.get(roomId)?.router;
+  if (!router) throw new Error('the room has no stage on this ingest');
+  return (await router.dump()).transportIds.length;
 }
 
 async function bind(feedId: string, producerId: string, relay: Relay): Promise<RtpInput> {

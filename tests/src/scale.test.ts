@@ -138,11 +138,15 @@ describe('two ingest processes', () => {
     const id = await newRoom('Two queues');
     const hostRoom = await join(a, id, 'host', 'Host');
     const host = new HandsClient(hostRoom);
+    // A co-host connecting to B is sent to A, which owns the room's stage.
     const cohost = new HandsClient(await join(b, id, 'cohost', 'Co'));
     const viewers: HandsClient[] = [];
     const rooms: Room[] = [];
+    const tokens: string[] = [];
     for (const [i, name] of ['V1', 'V2', 'V3', 'V4'].entries()) {
-      const room = await join(i % 2 === 0 ? a : b, id, 'viewer', name);
+      const at = i % 2 === 0 ? a : b;
+      tokens.push(await at.token(id, 'viewer', name));
+      const room = await connectWith(at, tokens[i] ?? '');
       rooms.push(room);
       viewers.push(new HandsClient(room));
     }
@@ -159,7 +163,7 @@ describe('two ingest processes', () => {
     expect(queueA).toEqual(queueB);
     expect(queueA.map((e) => e.name)).toEqual(['V1', 'V2', 'V3', 'V4']);
 
-    // A manager on B dismisses V1 (on A); V2 (on B) and V4 (on B) hear about their new places.
+    // A manager dismisses V1 (on A); V2 (on B) and V4 (on B) hear about their new places.
     const v4 = nextEvent<[HandEntry | null]>(
       (l) => viewers[3]!.on('mine', l),
       (e) => e?.position === 3,
@@ -167,21 +171,28 @@ describe('two ingest processes', () => {
     await cohost.dismiss(rooms[0]!.self.peerId);
     await v4;
 
-    // The host on A invites V2 (on B); V2 accepts on B and becomes a guest there.
+    // The host on A invites V2 (on B). B does not hold the stage: V2 is told to accept from A,
+    // connects there as the same person and becomes a guest on A.
     const invited = nextEvent<[StageInvite]>((l) => viewers[1]!.on('invited', l));
     const ended = nextEvent<[{ outcome: string }]>((l) => host.on('inviteEnded', l));
     const invite = await host.invite(rooms[1]!.self.peerId);
     await invited;
-    expect(await viewers[1]!.accept(invite.inviteId)).toBe('guest');
+    expect(await refusal(viewers[1]!.accept(invite.inviteId))).toMatchObject({
+      code: 'MEDIA_ELSEWHERE',
+      ownerUrl: a.url,
+    });
+    rooms[1]!.close();
+    const guest = await connectWith(a, tokens[1] ?? '');
+    expect(await new HandsClient(guest).accept(invite.inviteId)).toBe('guest');
     expect((await ended)[0].outcome).toBe('accepted');
-    await rooms[1]!.request('stage:createTransport', { direction: 'send' });
-    expect(b.server.ctx.rooms.get(id)?.peers.get(rooms[1]!.self.peerId)?.role).toBe('guest');
+    await guest.request('stage:createTransport', { direction: 'send' });
+    expect(a.server.ctx.rooms.get(id)?.peers.get(guest.self.peerId)?.role).toBe('guest');
 
-    // The host on A demotes the guest on B: the role changes on B.
-    const demoted = nextEvent<[Role, string]>((l) => rooms[1]!.on('roleChanged', l));
-    await host.demote(rooms[1]!.self.peerId);
+    // The host demotes the guest: the guest's role changes.
+    const demoted = nextEvent<[Role, string]>((l) => guest.on('roleChanged', l));
+    await host.demote(guest.self.peerId);
     expect(await demoted).toEqual(['viewer', 'demoted']);
-    expect((await refusal(rooms[1]!.request('stage:createTransport', { direction: 'send' }))).code).toBe(
+    expect((await refusal(guest.request('stage:createTransport', { direction: 'send' }))).code).toBe(
       'FORBIDDEN',
     );
 

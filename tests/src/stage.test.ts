@@ -49,14 +49,14 @@ describe('stage', () => {
     expect(info.producers.map((p) => `${p.kind}:${p.source}`).sort()).toEqual(['audio:mic', 'video:camera']);
 
     // A real mediasoup consumer on a DirectTransport counts the RTP bytes it receives.
-    const room = ingest.server.ctx.rooms.get(id);
-    if (!room) throw new Error('room is not live on this ingest');
-    const direct = await room.router.createDirectTransport();
+    const router = ingest.server.ctx.rooms.get(id)?.router;
+    if (!router) throw new Error('the room has no stage on this ingest');
+    const direct = await router.createDirectTransport();
     cleanups.push(() => direct.close());
     const received = { video: 0, audio: 0 };
     for (const kind of ['video', 'audio'] as const) {
       const producerId = bot.producerIds[kind];
-      const consumer = await direct.consume({ producerId, rtpCapabilities: room.router.rtpCapabilities });
+      const consumer = await direct.consume({ producerId, rtpCapabilities: router.rtpCapabilities });
       consumer.on('rtp', (packet) => {
         received[kind] += packet.length;
       });

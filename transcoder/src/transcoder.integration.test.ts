@@ -70,7 +70,7 @@ async function fakeIngest(
     const msg = JSON.parse(raw) as CompositorMessage;
     if (msg.roomId !== room) return;
     seen.push(msg);
-    if (msg.type === 'hello') void send({ type: 'stage', roomId: room, stage: stage() });
+    if (msg.type === 'hello') void send({ type: 'stage', roomId: room, epoch: 1, stage: stage() });
     if (msg.type === 'bind')
       void send({ type: 'bindFailed', roomId: room, feedId: msg.feedId, message: 'no such producer' });
   });
@@ -148,7 +148,7 @@ describe('the transcoder as a BullMQ worker', () => {
       version: 2,
     };
     const changedAt = Date.now();
-    await send({ type: 'stage', roomId, stage });
+    await send({ type: 'stage', roomId, epoch: 1, stage });
     await waitFor(
       async () =>
         ((await queue.getJob(job.id ?? ''))?.progress as { tiles?: number } | undefined)?.tiles === 1,
@@ -182,18 +182,18 @@ describe('the transcoder as a BullMQ worker', () => {
       layout: { mode: 'speaker', pinnedPeerId: null },
       version: 3,
     };
-    await send({ type: 'stage', roomId, stage });
+    await send({ type: 'stage', roomId, epoch: 1, stage });
     await onAir((p) => p.layout.kind === 'speaker' && p.layout.peerIds[0] === 'p1', 'Alice large');
     stage = { ...stage, activeSpeakerPeerId: 'p2', version: 4 };
     const spokeAt = Date.now();
-    await send({ type: 'stage', roomId, stage });
+    await send({ type: 'stage', roomId, epoch: 1, stage });
     await new Promise((r) => setTimeout(r, 1000));
     // A new voice is held back for 2 s, so a short reply does not swap the picture.
     expect(((await queue.getJob(job.id ?? ''))?.progress as BroadcastProgress).layout.peerIds[0]).toBe('p1');
     await onAir((p) => p.layout.peerIds[0] === 'p2', 'Bob large after holding the floor');
     expect(Date.now() - spokeAt).toBeGreaterThanOrEqual(2000);
     stage = { ...stage, layout: { mode: 'spotlight', pinnedPeerId: 'p1' }, version: 5 };
-    await send({ type: 'stage', roomId, stage });
+    await send({ type: 'stage', roomId, epoch: 1, stage });
     const spot = await onAir(
       (p) => p.layout.kind === 'spotlight' && p.layout.peerIds[0] === 'p1',
       'the spotlight on Alice',

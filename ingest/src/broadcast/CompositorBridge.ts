@@ -11,6 +11,7 @@ import {
 import type { Logger } from '../core/logger.js';
 import type { Room } from '../rooms/Room.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
+import type { MediaLease } from '../rooms/MediaLease.js';
 import type { RoomStore } from '../rooms/RoomStore.js';
 import { parseJsonOrUndefined } from '../core/validation.js';
 import type { LayoutStore } from './LayoutStore.js';
@@ -28,6 +29,8 @@ interface Feed {
 
 export interface CompositorBridgeOptions {
   rooms: RoomManager;
+  /** Only the owner of a room's media speaks to its compositor about the stage. */
+  media: MediaLease;
   store: RoomStore;
   layouts: LayoutStore;
   /** Publishes to the compositor and runs commands (stage versions). */
@@ -47,7 +50,9 @@ const STAGE_DEBOUNCE_MS = 150;
 /**
  * The ingest side of the compositor handshake (see protocol/jobs.ts): tells the compositor who
  * is on stage and which layout hosts chose, and sends each feed it binds one producer's RTP.
- * Feeds live on the process that holds the room's router; every other process ignores them.
+ * Only the process owning the room's media (see MediaLease) sends stage snapshots and feeds;
+ * one holding only viewers and chat never describes the stage, or it would show the
+ * compositor its own empty one (the slate) while the owner's stage is live.
  */
 export class CompositorBridge {
   /** Feeds by room, then by the compositor's feed id (ids need only be unique per room). */
@@ -137,20 +142,28 @@ export class CompositorBridge {
     await this.options.pub.publish(compositorChannel(roomId), JSON.stringify(msg));
   }
 
+  /** The room's live instance and lease epoch, if this process owns the room's media. */
+  private owned(roomId: string): { room: Room; epoch: number } | undefined {
+    const room = this.rooms.get(roomId);
+    const epoch = this.options.media.epochOf(roomId);
+    return room && epoch !== undefined ? { room, epoch } : undefined;
+  }
+
   /**
-   * Sends the stage of a room held by this process. On `hello` (and `stageRequest`), a process
-   * without the room answers with an empty stage at version 0, which any real snapshot
-   * supersedes: so a compositor learns the room exists even while nobody is connected.
+   * Sends the stage of a room whose media this process owns. On `hello` (and `stageRequest`),
+   * another process answers with an empty stage at version 0 and epoch 0, which any owner's
+   * snapshot supersedes: so a compositor learns the room exists even while nobody is on stage.
    */
   private async sendStage(roomId: string, answeringHello = false): Promise<void> {
-    if (this.rooms.get(roomId)) {
+    if (this.owned(roomId)) {
       // The version first, the layout after: a snapshot with a higher version then never
       // carries an older choice than one with a lower version (same connection, in order).
       const version = await this.options.pub.incr(`stagecast:room:${roomId}:stage-version`);
       const layout = await this.options.layouts.get(roomId);
       // Read after the awaits, so the snapshot is the stage as it is now.
-      const room = this.rooms.get(roomId);
-      if (!room) return;
+      const owned = this.owned(roomId);
+      if (!owned) return;
+      const { room, epoch } = owned;
       const stage = stageSnapshot({
         roomName: room.name,
         stage: room.stage(),
@@ -158,7 +171,7 @@ export class CompositorBridge {
         layout,
         version,
       });
-      await this.send(roomId, { type: 'stage', roomId, stage });
+      await this.send(roomId, { type: 'stage', roomId, epoch, stage });
     } else if (answeringHello) {
       const record = await this.options.store.get(roomId);
       if (!record) return;
@@ -170,7 +183,7 @@ export class CompositorBridge {
         layout,
         version: 0,
       });
-      await this.send(roomId, { type: 'stage', roomId, stage });
+      await this.send(roomId, { type: 'stage', roomId, epoch: 0, stage });
     }
   }
 
@@ -192,8 +205,8 @@ export class CompositorBridge {
    */
   private async bind(msg: Message<'bind'>): Promise<void> {
     const { roomId, feedId } = msg;
-    const room = this.rooms.get(roomId);
-    // Only the process that holds the room (its router and producers) answers.
+    // Only the owner of the room's media (its router and producers) answers.
+    const room = this.owned(roomId)?.room;
     if (!room) return;
     const fail = (message: string) => this.send(roomId, { type: 'bindFailed', roomId, feedId, message });
     // A repeated bind (a retry) replaces the feed instead of sending the relay RTP twice.
@@ -205,7 +218,8 @@ export class CompositorBridge {
     let feed: Feed | undefined;
     let input: RtpInput;
     try {
-      const transport = await room.router.createPlainTransport({
+      const router = await room.openRouter();
+      const transport = await router.createPlainTransport({
         listenInfo: { protocol: 'udp', ip: this.options.listenIp },
         rtcpMux: false,
         comedia: false,
@@ -218,7 +232,7 @@ export class CompositorBridge {
       await transport.connect({ ip: msg.host, port: msg.rtpPort, rtcpPort: msg.rtcpPort });
       const consumer = await transport.consume({
         producerId: msg.producerId,
-        rtpCapabilities: compositorCapabilities(room.router),
+        rtpCapabilities: compositorCapabilities(router),
         paused: false,
       });
       created.consumer = consumer;

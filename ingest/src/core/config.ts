@@ -180,6 +180,17 @@ export interface IngestConfig {
   dataDir: string;
   /** Public base URL used in links; default http://localhost:<port>. */
   publicUrl: string | undefined;
+  /**
+   * Base URL at which clients reach this very process, given to stage clients that connect to
+   * another process while this one owns their room's media. `STAGECAST_INSTANCE_URL`; unset:
+   * the public URL, or without one the listen address.
+   */
+  instanceUrl: string | undefined;
+  /**
+   * How long a room's media lease lives without renewal (its owner renews every third of it):
+   * how long a room's stage waits for a dead owner. `STAGECAST_MEDIA_LEASE_MS`, default 30000.
+   */
+  mediaLeaseMs: number;
   /** IP mediasoup binds for WebRTC. Default 127.0.0.1. */
   listenIp: string;
   /** IP announced in ICE candidates (public IP behind NAT). Default: listenIp. */
@@ -249,6 +260,8 @@ const envSchema = z.object({
   STAGECAST_REDIS_TIMEOUT_MS: integer(100, 60_000).default(5000),
   STAGECAST_DATA_DIR: z.string().default('./data'),
   STAGECAST_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  STAGECAST_INSTANCE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  STAGECAST_MEDIA_LEASE_MS: integer(300, 600_000).default(30_000),
   STAGECAST_LISTEN_IP: ip.default('127.0.0.1'),
   STAGECAST_ANNOUNCED_IP: z.string().optional(),
   STAGECAST_RTC_MIN_PORT: integer(1, 65535).default(40000),
@@ -309,6 +322,12 @@ export function defaultOrigins(config: Pick<IngestConfig, 'publicUrl' | 'host'>,
   return [...hosts].map((host) => `http://${host}:${port}`);
 }
 
+/** This process as clients on the same machine reach it when no instance URL is set. */
+export function listenUrl(host: string, port: number): string {
+  const name = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
 /**
  * Parses and validates the configuration; throws a {@link ConfigError} naming each bad
  * variable. An empty variable counts as unset. `overrides` (tests, embedding) win over the
@@ -345,6 +364,8 @@ export function loadConfig(
     redisTimeoutMs: e.STAGECAST_REDIS_TIMEOUT_MS,
     dataDir: resolve(e.STAGECAST_DATA_DIR),
     publicUrl: e.STAGECAST_PUBLIC_URL,
+    instanceUrl: e.STAGECAST_INSTANCE_URL ?? e.STAGECAST_PUBLIC_URL,
+    mediaLeaseMs: e.STAGECAST_MEDIA_LEASE_MS,
     listenIp: e.STAGECAST_LISTEN_IP,
     announcedIp: e.STAGECAST_ANNOUNCED_IP,
     rtcMinPort: e.STAGECAST_RTC_MIN_PORT,

@@ -4,6 +4,7 @@ import type { RateLimits } from './RateLimits.js';
 import type { RoomStore } from '../rooms/RoomStore.js';
 import type { PresenceStore } from '../rooms/PresenceStore.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
+import type { MediaLease } from '../rooms/MediaLease.js';
 import type { RoleService } from '../rooms/RoleService.js';
 import type { TokenService } from '../rooms/TokenService.js';
 import type { BanStore } from '../moderation/BanStore.js';
@@ -22,6 +23,8 @@ export interface IngestContext {
   store: RoomStore;
   presence: PresenceStore;
   rooms: RoomManager;
+  /** Which process owns each room's media (its stage); only the owner creates its stage. */
+  media: MediaLease;
   roles: RoleService;
   tokens: TokenService;
   bans: BanStore;

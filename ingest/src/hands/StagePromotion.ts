@@ -8,6 +8,7 @@ import {
 } from '@stagecast/protocol';
 import type { IngestContext } from '../core/context.js';
 import { channels } from '../core/channels.js';
+import { requireMediaOwner } from '../rooms/MediaLease.js';
 import type { HandService } from './HandService.js';
 import { InviteStore, LOCK_BUSY, type InviteOutcome } from './InviteStore.js';
 
@@ -29,7 +30,7 @@ export class StagePromotion {
   private closed = false;
 
   constructor(
-    private readonly ctx: Pick<IngestContext, 'io' | 'redis' | 'presence' | 'roles' | 'logger'>,
+    private readonly ctx: Pick<IngestContext, 'io' | 'redis' | 'presence' | 'roles' | 'media' | 'logger'>,
     private readonly hands: HandService,
     private readonly options: PromotionOptions,
     /** Called after a role change (the viewer count changed). */
@@ -80,6 +81,9 @@ export class StagePromotion {
       return { role: who.role };
     }
     if (who.role !== 'viewer') throw new StagecastError('BAD_REQUEST', 'You are already on stage');
+    // A guest publishes to the router of the process it is connected to: only the owner of the
+    // room's media may seat one. Elsewhere the invitation stays open, to accept from the owner.
+    await requireMediaOwner(this.ctx.media, roomId);
     const outcome = await this.invites.withStageLock(roomId, async () => {
       await this.takeSeat(roomId, who.peerId);
       const claim = await this.invites.claim(roomId, invite, 'accepted');

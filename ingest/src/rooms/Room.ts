@@ -19,8 +19,8 @@ import {
 import type { Logger } from '../core/logger.js';
 import { TypedEmitter } from '../core/TypedEmitter.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
-import { MEDIA_CODECS } from '../media/mediaCodecs.js';
 import { Peer, producerInfo, type PeerTransport, type ProducerAppData } from './Peer.js';
+import { createStageMedia, type StageMedia } from './stageMedia.js';
 import { reserveConsume, reserveSource, reserveTransport, type PeerMediaLimits } from './mediaLimits.js';
 
 export interface RoomMediaOptions {
@@ -53,42 +53,65 @@ const SOURCE_KIND: Record<MediaSource, MediaKind> = {
   'screen-audio': 'audio',
 };
 
-/** A room's stage on this ingest process: a mediasoup router, its peers and their media. */
+/**
+ * A room on this ingest process: its connected peers and, on the process that owns the room's
+ * media, the stage's mediasoup router and their media. The router is created by the first
+ * stage request, so a process holding only viewers and chat (who watch HLS) never has one.
+ */
 export class Room extends TypedEmitter<RoomEvents> {
   readonly peers = new Map<string, Peer>();
   private activeSpeakerPeerId: string | null = null;
   private closed = false;
+  private media: StageMedia | undefined;
+  private opening: Promise<StageMedia> | undefined;
+  private readonly logger: Logger;
 
-  private constructor(
+  constructor(
     readonly id: string,
     readonly name: string,
-    readonly router: types.Router,
-    private readonly speakerObserver: types.ActiveSpeakerObserver,
+    private readonly pool: WorkerPool,
     private readonly options: RoomMediaOptions,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
-    super(logger);
-    speakerObserver.on('dominantspeaker', ({ producer }) => {
-      const appData = producer.appData as Partial<ProducerAppData>;
-      this.setActiveSpeaker(appData.peerId ?? null);
-    });
-    router.observer.once('close', () => this.close('worker-died'));
-  }
-
-  static async create(opts: {
-    id: string;
-    name: string;
-    pool: WorkerPool;
-    media: RoomMediaOptions;
-    logger: Logger;
-  }): Promise<Room> {
-    const router = await opts.pool.createRouter(MEDIA_CODECS);
-    const observer = await router.createActiveSpeakerObserver({ interval: 400 });
-    return new Room(opts.id, opts.name, router, observer, opts.media, opts.logger.child({ room: opts.id }));
+    const child = logger.child({ room: id });
+    super(child);
+    this.logger = child;
   }
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** The stage's router, once a stage request created it. */
+  get router(): types.Router | undefined {
+    return this.media?.router;
+  }
+
+  /** The stage's router, created on first use (once, even under concurrent requests). */
+  async openRouter(): Promise<types.Router> {
+    this.opening ??= this.createMedia().catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return (await this.opening).router;
+  }
+
+  private async createMedia(): Promise<StageMedia> {
+    const media = await createStageMedia(this.pool, (peerId) => this.setActiveSpeaker(peerId));
+    // Closed meanwhile: nothing would ever close this router.
+    if (this.closed) {
+      media.router.close();
+      throw new StagecastError('ROOM_CLOSED', 'The room was closed');
+    }
+    media.router.observer.once('close', () => this.close('worker-died'));
+    this.media = media;
+    return media;
+  }
+
+  /** The router's RTP capabilities, for a stage client's device. */
+  async rtpCapabilities(peer: Peer): Promise<types.RtpCapabilities> {
+    this.require(peer, 'publish', 'Viewers watch the HLS stream');
+    return (await this.openRouter()).rtpCapabilities;
   }
 
   get activeSpeaker(): string | null {
@@ -149,8 +172,9 @@ export class Room extends TypedEmitter<RoomEvents> {
       'publish',
       direction === 'send' ? 'Only people on stage can publish' : 'Viewers watch the HLS stream',
     );
+    const router = await this.openRouter();
     const release = reserveTransport(peer, 'webrtc', this.options.limits);
-    const transport = await this.router
+    const transport = await router
       .createWebRtcTransport({
         listenInfos: [
           { protocol: 'udp', ip: this.options.listenIp, announcedAddress: this.options.announcedIp },
@@ -180,8 +204,9 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** A comedia plain transport with RTCP on its own port, for bots sending RTP. */
   async createPlainTransport(peer: Peer): Promise<PlainTransportInfo> {
     this.require(peer, 'publish', 'Only people on stage can publish');
+    const router = await this.openRouter();
     const release = reserveTransport(peer, 'plain', this.options.limits);
-    const transport = await this.router
+    const transport = await router
       .createPlainTransport({
         listenInfo: {
           protocol: 'udp',
@@ -260,7 +285,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (peer.producers.delete(producer.id)) this.safeEmit('producerClosed', producer.id, peer.id);
     });
     if (producer.kind === 'audio' && req.source === 'mic') {
-      void this.speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
+      void this.media?.speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
     }
     const info = producerInfo(producer);
     this.safeEmit('producerNew', info);
@@ -290,9 +315,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     const producer = this.findProducer(req.producerId);
     if (!producer) throw new StagecastError('NOT_FOUND', 'That producer is gone');
     const rtpCapabilities = req.rtpCapabilities as types.RtpCapabilities;
+    const router = await this.openRouter();
     let consumable = false;
     try {
-      consumable = this.router.canConsume({ producerId: producer.id, rtpCapabilities });
+      consumable = router.canConsume({ producerId: producer.id, rtpCapabilities });
     } catch {
       // Malformed capabilities make mediasoup throw; they are the client's fault.
     }
@@ -350,7 +376,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.closed = true;
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
-    this.router.close();
+    this.media?.router.close();
     this.logger.info({ reason }, 'room closed');
     this.safeEmit('closed', reason);
     this.removeAllListeners();

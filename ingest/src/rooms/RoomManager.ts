@@ -11,7 +11,6 @@ interface RoomManagerEvents extends Record<string, unknown[]> {
 /** The live rooms of this ingest process, created on first connection. */
 export class RoomManager extends TypedEmitter<RoomManagerEvents> {
   private readonly rooms = new Map<string, Room>();
-  private readonly pending = new Map<string, Promise<Room>>();
   private readonly idleTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
@@ -33,29 +32,21 @@ export class RoomManager extends TypedEmitter<RoomManagerEvents> {
     return [...this.rooms.values()];
   }
 
-  /** The room's live instance, created once even under concurrent joins. */
-  async open(roomId: string, name: string): Promise<Room> {
+  /** The room's live instance on this process (no media yet: see Room.openRouter). */
+  open(roomId: string, name: string): Room {
     this.cancelIdleClose(roomId);
     const existing = this.get(roomId);
     if (existing) return existing;
-    let pending = this.pending.get(roomId);
-    if (!pending) {
-      pending = Room.create({ id: roomId, name, pool: this.pool, media: this.media, logger: this.logger })
-        .then((room) => {
-          this.rooms.set(roomId, room);
-          room.once('closed', () => {
-            if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
-          });
-          this.safeEmit('roomOpened', room);
-          return room;
-        })
-        .finally(() => this.pending.delete(roomId));
-      this.pending.set(roomId, pending);
-    }
-    return pending;
+    const room = new Room(roomId, name, this.pool, this.media, this.logger);
+    this.rooms.set(roomId, room);
+    room.once('closed', () => {
+      if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
+    });
+    this.safeEmit('roomOpened', room);
+    return room;
   }
 
-  /** Closes the room's router once nobody has been connected for `idleMs`. */
+  /** Closes the room (and its router) once nobody has been connected for `idleMs`. */
   scheduleIdleClose(room: Room): void {
     this.cancelIdleClose(room.id);
     const timer = setTimeout(() => {

@@ -15,7 +15,7 @@ const jsonObject = z.record(z.string(), z.unknown());
 /** WebRTC stage requests: transports, producers, consumers. Permissions live in Room. */
 export const stageHandlers: HandlerGroup = ({ room, peer }) => ({
   requests: [
-    request('stage:capabilities', empty, () => room.router.rtpCapabilities),
+    request('stage:capabilities', empty, () => room.rtpCapabilities(peer)),
 
     request('stage:createTransport', z.object({ direction: z.enum(['send', 'recv']) }), ({ direction }) =>
       room.createWebRtcTransport(peer, direction),

@@ -8,6 +8,7 @@ import { handle } from './handle.js';
 import { toStagecastError } from '../core/errors.js';
 import { clientIp } from '../core/RateLimits.js';
 import type { SessionRenewal } from '../rooms/SessionRenewal.js';
+import { requireMediaOwner } from '../rooms/MediaLease.js';
 
 /**
  * The Socket.IO transport: the token check in the handshake, one Peer per connection, and
@@ -17,7 +18,7 @@ export class Signaling {
   constructor(
     private readonly ctx: Pick<
       IngestContext,
-      'io' | 'tokens' | 'store' | 'presence' | 'rooms' | 'logger' | 'limits' | 'bans'
+      'io' | 'tokens' | 'store' | 'presence' | 'rooms' | 'media' | 'logger' | 'limits' | 'bans'
     >,
     /** See `STAGECAST_TRUST_PROXY`. */
     private readonly trustProxy: number,
@@ -35,10 +36,10 @@ export class Signaling {
           const known = toStagecastError(error);
           const err =
             known.code === 'INTERNAL' ? new StagecastError('INTERNAL', 'Could not verify the token') : known;
-          const data: ConnectErrorData =
-            err.retryAfterMs === undefined
-              ? { code: err.code }
-              : { code: err.code, retryAfterMs: err.retryAfterMs };
+          const { code, retryAfterMs, ownerUrl } = err.toWire();
+          const data: ConnectErrorData = { code };
+          if (retryAfterMs !== undefined) data.retryAfterMs = retryAfterMs;
+          if (ownerUrl !== undefined) data.ownerUrl = ownerUrl;
           next(Object.assign(new Error(err.message), { data }));
         },
       );
@@ -105,11 +106,18 @@ export class Signaling {
         throw new StagecastError('STAGE_FULL', `The stage is full (${this.maxStage} people)`);
       }
     }
-    await this.ctx.rooms.open(claims.room, record.name).catch(async (error: unknown) => {
-      // No connection will ever remove the seat taken above.
-      await this.ctx.presence.remove(claims.room, claims.sub, socket.id).catch(() => undefined);
-      throw error;
-    });
+    if (isStageRole(role)) {
+      // Only the owner of the room's media holds its stage; another process sends stage roles there.
+      await requireMediaOwner(this.ctx.media, claims.room).catch(async (error: unknown) => {
+        // No connection will ever remove the seat taken above.
+        await this.ctx.presence.remove(claims.room, claims.sub, socket.id).catch(() => undefined);
+        throw error;
+      });
+    }
+    const room = this.ctx.rooms.open(claims.room, record.name);
+    // A client gone before its connection is set up never disconnects: the room (and the media
+    // lease with it) would be held for nobody. The timer does nothing once someone is connected.
+    if (room.peers.size === 0) this.ctx.rooms.scheduleIdleClose(room);
     socket.data = {
       roomId: claims.room,
       peerId: claims.sub,

@@ -20,6 +20,7 @@ function stage(people: number): IngestMessage {
   return {
     type: 'stage',
     roomId: 'room',
+    epoch: 1,
     stage: {
       roomName: 'Room',
       tiles,

@@ -86,7 +86,12 @@ const rtpInputSchema = z.object({
 
 /** Runtime check of what ingest publishes on the compositor channel. */
 export const ingestMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('stage'), roomId: z.string(), stage: stageSchema }),
+  z.object({
+    type: z.literal('stage'),
+    roomId: z.string(),
+    epoch: z.number().int().min(0),
+    stage: stageSchema,
+  }),
   z.object({ type: z.literal('bound'), roomId: z.string(), feedId: z.string(), input: rtpInputSchema }),
   z.object({ type: z.literal('bindFailed'), roomId: z.string(), feedId: z.string(), message: z.string() }),
   z.object({ type: z.literal('stop'), roomId: z.string() }),

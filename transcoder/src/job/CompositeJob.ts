@@ -14,6 +14,7 @@ import { compositeSize } from '../ffmpeg/buildFfmpegArgs.js';
 import { computeLayout, onAirOf, type Layout } from '../picture/computeLayout.js';
 import type { TranscoderConfig } from '../core/config.js';
 import { EndWatch } from './EndWatch.js';
+import { StageFence } from './StageFence.js';
 import { IngestLink } from './IngestLink.js';
 import { JOB_TIMINGS } from './jobTimings.js';
 import type { OrphanRegistry } from './OrphanRegistry.js';
@@ -66,7 +67,7 @@ export class CompositeJob {
   private feeds: StageFeeds | undefined;
   private supervisor: RunSupervisor | undefined;
   private stage: StageSnapshot;
-  private stageVersion = -1;
+  private readonly stageFence = new StageFence();
   private layout: Layout;
   /** The layout FFmpeg shows (its last command batch was answered). */
   private onAir: Layout;
@@ -137,7 +138,7 @@ export class CompositeJob {
     const link = await IngestLink.create(
       data.roomId,
       redis,
-      { onStage: (stage) => this.onStage(stage), onStop: () => this.stop() },
+      { onStage: (stage, epoch) => this.onStage(stage, epoch), onStop: () => this.stop() },
       this.logger,
     );
     this.link = link;
@@ -197,11 +198,10 @@ export class CompositeJob {
     return computeLayout(stage, width, height, speaker);
   }
 
-  private onStage(stage: StageSnapshot): void {
+  private onStage(stage: StageSnapshot, epoch: number): void {
     this.endWatch.sawStage(stage);
-    // Stale or repeated snapshots (e.g. the version-0 answer of a process without the room).
-    if (stage.version <= this.stageVersion) return;
-    this.stageVersion = stage.version;
+    // Stale or repeated snapshots, and those of a process that does not own the room's media.
+    if (!this.stageFence.admit(epoch, stage.version)) return;
     this.stage = stage;
     this.update();
     void this.supervisor?.start();

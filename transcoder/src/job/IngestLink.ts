@@ -12,8 +12,8 @@ import { ingestMessageSchema } from '../core/schemas.js';
 import { assertUnreachable } from '@stagecast/protocol';
 
 export interface IngestLinkEvents {
-  /** Ingest sent a stage snapshot (possibly stale: compare `version`). */
-  onStage: (stage: StageSnapshot) => void;
+  /** Ingest sent a stage snapshot (possibly stale, or from a process without the room: see StageFence). */
+  onStage: (stage: StageSnapshot, epoch: number) => void;
   /** Ingest (or a host via ingest) asked the broadcast to stop. */
   onStop: () => void;
 }
@@ -107,7 +107,7 @@ export class IngestLink {
     if (msg.roomId !== this.roomId) return;
     switch (msg.type) {
       case 'stage':
-        this.events.onStage(msg.stage);
+        this.events.onStage(msg.stage, msg.epoch);
         break;
       case 'bound':
         this.pending.get(msg.feedId)?.resolve(msg.input);
