@@ -77,7 +77,7 @@ describe('bans follow the person, not the name', () => {
     host.close();
     const again = await openLink(a.url, linkCode(room.links.host), 'Alice', { ip: trollBrowser.ip });
     expect(again.status).toBe(200);
-    const back = await connected(b, again.token ?? '', room.id, trollBrowser.ip);
+    const back = await connected(a, again.token ?? '', room.id, trollBrowser.ip);
     expect(back.snapshot.self).toMatchObject({ name: 'Alice', role: 'host' });
     // Another viewer named Alice, from elsewhere, is served too.
     const namesake = await viewer(room, 'Alice', { ip: freshIp() });
@@ -182,7 +182,7 @@ describe('bans follow the person, not the name', () => {
     const host = await member(room, 'host', 'Host');
     const co1 = await member(room, 'cohost', 'Co one');
     const coToken = await a.token(room.id, 'cohost', 'Co two');
-    const co2 = await connected(b, coToken, room.id, freshIp());
+    const co2 = await connected(a, coToken, room.id, freshIp());
     const co3 = await member(room, 'cohost', 'Co three');
     const hostId = host.snapshot.self.peerId;
     const co2Id = co2.snapshot.self.peerId;

@@ -10,10 +10,13 @@ import { Redis } from 'ioredis';
 import { HandsClient, connect, type Room } from '@stagecast/sdk';
 import { TestIngest, TEST_SECRET, waitFor } from './helpers/servers.js';
 
-// Two ingest processes on one Redis; the one holding the audience and a co-host is killed
-// without any chance to clean up, as in a crash or an OOM kill.
+// Two ingest processes on one Redis; the one holding the room's media (its stage), the
+// audience and a raised hand is killed without any chance to clean up, as in a crash or an
+// OOM kill.
 const PRESENCE_TTL_MS = 6000;
 const MAX_STAGE = 2;
+/** Short, so that the survivor may take the dead owner's stage within the test's 30 s. */
+const MEDIA_LEASE_MS = 3000;
 const mainJs = fileURLToPath(new URL('../../ingest/dist/main.js', import.meta.url));
 
 let survivor: TestIngest;
@@ -32,7 +35,11 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  survivor = await TestIngest.start({ presenceTtlMs: PRESENCE_TTL_MS, maxStage: MAX_STAGE });
+  survivor = await TestIngest.start({
+    presenceTtlMs: PRESENCE_TTL_MS,
+    maxStage: MAX_STAGE,
+    mediaLeaseMs: MEDIA_LEASE_MS,
+  });
   dataDir = await mkdtemp(join(tmpdir(), 'stagecast-crash-'));
   const port = await freePort();
   childUrl = `http://127.0.0.1:${port}`;
@@ -47,6 +54,7 @@ beforeAll(async () => {
       STAGECAST_WORKERS: '1',
       STAGECAST_MAX_STAGE: String(MAX_STAGE),
       STAGECAST_PRESENCE_TTL_MS: String(PRESENCE_TTL_MS),
+      STAGECAST_MEDIA_LEASE_MS: String(MEDIA_LEASE_MS),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -61,7 +69,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function joinChild(roomId: string, role: 'viewer' | 'cohost', name: string): Promise<Room> {
+async function joinChild(roomId: string, role: 'viewer' | 'cohost' | 'host', name: string): Promise<Room> {
   const token = await survivor.token(roomId, role, name);
   const room = await connect({ url: childUrl, token, reconnect: false });
   clients.push(room);
@@ -72,11 +80,10 @@ describe('presence after an ingest crash', () => {
   it('drops the crashed process’s viewers, stage seat and raised hand within 30 s', async () => {
     const { id } = await survivor.createRoom('Crash');
     rooms.push(id);
-    const host = await survivor.join(id, 'host', 'Host');
-    clients.push(host);
+    // Stage roles join the process that owns the room's media: the one about to crash.
+    const host = await joinChild(id, 'host', 'Host');
     let queue: HandEntry[] = [];
     new HandsClient(host).on('queue', (q) => (queue = q));
-
     await joinChild(id, 'cohost', 'Co-host');
     const viewers = await Promise.all(['V1', 'V2', 'V3'].map((n) => joinChild(id, 'viewer', n)));
     await new HandsClient(viewers[0]!).raise('Still there?');
@@ -101,13 +108,18 @@ describe('presence after an ingest crash', () => {
     const killedAt = Date.now();
 
     await waitFor(async () => (await viewerCount()) === 0, 'the ghost viewers to go', 30_000, 250);
-    await waitFor(() => queue.length === 0, 'the ghost hand to drop', 30_000, 250);
-    const seated = await waitFor(
-      () => survivor.join(id, 'cohost', 'Second co-host').catch(() => null),
-      'the ghost stage seat to free up',
+    // Once the seats and the media lease of the dead process expire, the survivor seats a new
+    // host and a co-host, and the new host's queue has no ghost hand.
+    const newHost = await waitFor(
+      () => survivor.join(id, 'host', 'New host').catch(() => null),
+      'the ghost stage seats to free up',
       30_000,
       250,
     );
+    clients.push(newHost);
+    const hands = new HandsClient(newHost);
+    await waitFor(() => hands.queue.length === 0, 'the ghost hand to drop', 30_000, 250);
+    const seated = await survivor.join(id, 'cohost', 'Second co-host');
     clients.push(seated);
     expect(Date.now() - killedAt).toBeLessThan(30_000);
   }, 45_000);
