@@ -245,7 +245,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
         // Catch up by playing slightly faster rather than seeking: no visible jump.
         maxLiveSyncPlaybackRate: lowLatency ? 1.15 : 1,
         backBufferLength: 30,
-        // Low latency keeps hls.js' own target, the server's PART-HOLD-BACK: any liveSync*
+        // Low latency keeps hls.js' own target, the server's PART-HOLD-BACK: a liveSync*
         // option would override it. Otherwise three segments behind the edge, a seek back to
         // it past seven.
         ...(lowLatency ? {} : { liveSyncDurationCount: 3, liveMaxLatencyDurationCount: 7 }),

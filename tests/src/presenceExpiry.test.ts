@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HandEntry } from '@stagecast/protocol';
 import { Redis } from 'ioredis';
 import { HandsClient, connect, type Room } from '@stagecast/sdk';
-import { TestIngest, TEST_SECRET, waitFor } from './helpers/servers.js';
+import { freePort, TestIngest, TEST_SECRET, waitFor } from './helpers/servers.js';
 
 // Two ingest processes on one Redis; the one holding the room's media (its stage), the
 // audience and a raised hand is killed without any chance to clean up, as in a crash or an
@@ -25,14 +24,6 @@ let childUrl: string;
 let dataDir: string;
 const clients: Room[] = [];
 const rooms: string[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   survivor = await TestIngest.start({

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { loadConfig, type IngestConfig } from '@stagecast/ingest';
 import type { ConnectErrorData, ErrorBody, JoinResponse } from '@stagecast/protocol';
 import { connect, StagecastClientError } from '@stagecast/sdk';
 import { RawClient } from './helpers/rawClient.js';
+import { redisAnswers } from './helpers/RedisServer.js';
 import { ownRedisDatabase, TEST_SECRET, TestIngest, waitFor } from './helpers/servers.js';
 
 // Two ingest processes on one Redis database of this file's own, behind one trusted proxy, so
@@ -269,17 +269,7 @@ describe('rate limits while Redis is down', () => {
         stdio: 'ignore',
       },
     );
-    await waitFor(async () => {
-      const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
-      // Refused connections while it starts are expected; connect() rejects with them.
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } finally {
-        probe.disconnect();
-      }
-    }, 'redis-server to answer');
+    await waitFor(() => redisAnswers(port), 'redis-server to answer');
   };
 
   const stopRedis = async () => {

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ownRedisDatabase, TestIngest, TEST_SECRET, waitFor } from './helpers/servers.js';
+import { freePort, ownRedisDatabase, TestIngest, TEST_SECRET, waitFor } from './helpers/servers.js';
 import { rawRequest } from './helpers/rawHttp.js';
 
 const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
@@ -15,14 +14,6 @@ afterAll(async () => {
   for (const ingest of opened) await ingest.close();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Runs a Node script to its end (or until `until` matches its output, then stops it by pid). */
 function run(

@@ -31,17 +31,7 @@ export class RedisServer {
     this.child = spawn('redis-server', [PRODUCT_CONFIG, '--port', String(this.port), '--dir', this.dir], {
       stdio: 'ignore',
     });
-    await waitFor(async () => {
-      const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
-      // Refused connections while it starts are expected; connect() rejects with them.
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } finally {
-        probe.disconnect();
-      }
-    }, `redis-server on ${this.port} to answer`);
+    await waitFor(() => redisAnswers(this.port), `redis-server on ${this.port} to answer`);
   }
 
   /** SHUTDOWN, as an operator or a service manager stops it. */
@@ -76,5 +66,18 @@ export class RedisServer {
     const child = this.child;
     if (!child || !this.running) return Promise.resolve();
     return new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+}
+
+/** Whether a redis-server on 127.0.0.1:`port` answers PING (false while it starts). */
+export async function redisAnswers(port: number): Promise<boolean> {
+  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+  // Refused connections while it starts are expected; connect() rejects with them.
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } finally {
+    probe.disconnect();
   }
 }
