@@ -70,7 +70,11 @@ export class BroadcastService {
         ctx.logger.warn({ err: error, jobId }, 'handling progress failed'),
       );
     });
-    events.on('failed', ({ jobId, failedReason }) => void this.onFailed(jobId, failedReason));
+    events.on('failed', ({ jobId, failedReason }) => {
+      this.onFailed(jobId, failedReason).catch((error: unknown) =>
+        ctx.logger.warn({ err: error, jobId }, 'handling a failed job failed'),
+      );
+    });
     events.on('error', (error) => ctx.logger.warn({ err: error }, 'queue events error'));
     queue.on('error', (error) => ctx.logger.warn({ err: error }, 'composite queue error'));
   }
