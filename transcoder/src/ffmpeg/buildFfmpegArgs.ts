@@ -32,6 +32,11 @@ export const CLOCK_TEXT = '%{gmtime:%H\\:%M\\:%S.%3N} UTC';
  */
 export const SESSION_PLAYLIST = 'index.m3u8';
 export const SESSION_SEGMENT_PATTERN = 'part_%06d.m4s';
+/**
+ * Parts FFmpeg keeps listed in a session playlist (30 s of 0.5 s parts). The writer reads the
+ * list at least every 250 ms; only a writer stalled for longer than this window misses parts.
+ */
+export const SESSION_LIST_PARTS = 60;
 export const SESSION_INIT = 'init.mp4';
 
 /**
@@ -225,7 +230,9 @@ export function buildFfmpegArgs(
       '-f', 'hls',
       // Six digits: the cut times are sums of this, which must not drift off the key frames.
       '-hls_time', partSeconds(segment).toFixed(6),
-      '-hls_list_size', '0', // keep every part: the PlaylistWriter owns the public window
+      // The PlaylistWriter owns the public window and reads this list several times a part:
+      // a list of every part would make that cost grow with the broadcast's length.
+      '-hls_list_size', String(SESSION_LIST_PARTS),
       '-hls_segment_type', 'fmp4', // CMAF: parts of one run share its init segment
       '-hls_fmp4_init_filename', SESSION_INIT, // next to the playlist
       // Parts appear complete; wall-clock time per part; cut on time, not only on key frames.
