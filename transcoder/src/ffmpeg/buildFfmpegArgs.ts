@@ -40,8 +40,7 @@ export const SESSION_LIST_PARTS = 60;
 export const SESSION_INIT = 'init.mp4';
 
 /**
- * Parts per segment. Even, so that the first segment's key frame (at half a segment) also
- * begins a part. Measured (transcoder README): FFmpeg's CPU is the same for 4 parts of 0.5 s
+ * Parts per segment. Measured (transcoder README): FFmpeg's CPU is the same for 4 parts of 0.5 s
  * and 6 of 0.333 s; 4 make a third fewer playlist writes and viewer requests, for 0.5 s more
  * hold-back.
  */
@@ -49,6 +48,23 @@ export const PARTS_PER_SEGMENT = 4;
 
 /** The LL-HLS part target (s) of a segment length. */
 export const partSeconds = (segmentSeconds: number): number => segmentSeconds / PARTS_PER_SEGMENT;
+
+/** The slowest quality step keeps every third frame. */
+const SLOWEST_FRAME_STEP = 3;
+
+/**
+ * When a run's first key frame comes (s): the first part boundary that also falls on a frame
+ * at full rate and at the slowest step, so that the key frame begins a part (FFmpeg cuts parts
+ * on frames); a whole segment when none does.
+ */
+export function firstKeyFrameSeconds(segmentSeconds: number, frameRate: number): number {
+  const onFrame = (t: number, fps: number) => Math.abs(t * fps - Math.round(t * fps)) < 1e-6;
+  for (let k = 1; k < PARTS_PER_SEGMENT; k++) {
+    const t = k * partSeconds(segmentSeconds);
+    if (onFrame(t, frameRate) && onFrame(t, frameRate / SLOWEST_FRAME_STEP)) return t;
+  }
+  return segmentSeconds;
+}
 
 const BACKGROUND = '0x111318';
 const CARD = '0x2a2d35';
@@ -164,12 +180,13 @@ export function buildFfmpegArgs(
   zmqPort: number,
 ): string[] {
   const segment = job.segmentSeconds;
-  // A run's first segment is half as long: a new FFmpeg (go live, a restart, a takeover) is on
-  // air sooner. Key frames are forced on that cadence (S/2, then every S), so every later
-  // segment is exactly S long; x264's own key frame interval (2 S) never comes first. FFmpeg
-  // cuts a fragment (one part) every S/PARTS_PER_SEGMENT; the PlaylistWriter begins a segment
-  // at each part that begins with a key frame.
-  const keyFrames = `expr:gte(t,${segment / 2}+n_forced*${segment})`;
+  // A run's first segment is short (one part with the defaults): players need a whole segment
+  // to start, so a new FFmpeg (go live, a restart, a takeover) is on air sooner. Key frames are
+  // forced on that cadence (the first, then every S), so every later segment is exactly S long;
+  // x264's own key frame interval (2 S) never comes first. FFmpeg cuts a fragment (one part)
+  // every S/PARTS_PER_SEGMENT; the PlaylistWriter begins a segment at each part that begins
+  // with a key frame.
+  const keyFrames = `expr:gte(t,${firstKeyFrameSeconds(segment, job.frameRate)}+n_forced*${segment})`;
   // In frames at the full rate: at a lower step the forced key frames still come first.
   const maxGop = String(Math.round(job.frameRate * segment * 2));
   // Flag/value pairs, one per line, each with its reason: Prettier would put every token on a
