@@ -280,6 +280,16 @@ describe('buildFfmpegArgs (properties)', () => {
     expect(graph).toContain('overlay@vo1=x=-4000:y=-4000:');
   });
 
+  it('every drawtext takes the font option given (a file, so fontconfig is not asked at each start)', () => {
+    const font = 'fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+    const graph = buildFilterGraph(job({ burnClock: true }), sceneOf([tile(0)], 2, [0]), ZMQ_PORT, font);
+    const drawtexts = graph.match(/drawtext(@\w+)?=[^,;]*/g) ?? [];
+    expect(drawtexts.length).toBeGreaterThan(2);
+    for (const d of drawtexts)
+      expect(d).toMatch(/=fontfile=\/usr\/share\/fonts\/truetype\/dejavu\/DejaVuSans\.ttf:/);
+    expect(graph).not.toContain('font=Sans');
+  });
+
   it('a name with [ ] , ; and quotes is escaped for the graph: the chains stay whole and the text is exact', () => {
     const name = "O'Neil: [a];b, c\\d";
     const plain = buildFilterGraph(job(), sceneOf([tile(0)], 2, [0]), ZMQ_PORT);

@@ -1,6 +1,7 @@
 import type { CompositeJobData, Rendition } from '@stagecast/protocol';
 import { MAX_TILES } from '../picture/computeLayout.js';
 import { h264Profile } from './h264.js';
+import { FONT_BY_NAME } from './font.js';
 import type { QualityStep } from '../quality/quality.js';
 import { FILTERS, HIGHLIGHT_COLOR, sceneValue, type Scene } from '../picture/scene.js';
 
@@ -68,7 +69,6 @@ export function firstKeyFrameSeconds(segmentSeconds: number, frameRate: number):
 
 const BACKGROUND = '0x111318';
 const CARD = '0x2a2d35';
-const FONT = 'Sans';
 
 const even = (n: number): number => Math.max(2, Math.floor(n / 2) * 2);
 
@@ -90,9 +90,9 @@ function boxArgs(scene: Scene, target: string, extra: string): string {
   return `${target}=x=${v('x')}:y=${v('y')}:w=${v('w')}:h=${v('h')}:${extra}`;
 }
 
-function textArgs(scene: Scene, target: string): string {
+function textArgs(scene: Scene, target: string, font: string): string {
   // `text=-` first: a hidden label's scene has no text, and drawtext needs one to start.
-  const fixed = `font=${FONT}:expansion=none:fontcolor=white:boxcolor=black@0.55:text=-`;
+  const fixed = `${font}:expansion=none:fontcolor=white:boxcolor=black@0.55:text=-`;
   return `${target}=${escapeGraph(`${fixed}:${sceneValue(scene, target, 'reinit')}`)}`;
 }
 
@@ -101,7 +101,12 @@ function textArgs(scene: Scene, target: string): string {
  * [a0..aN-1]. Every filter a layout moves is named (`FILTERS`) and starts at `scene`'s values,
  * so a restarted FFmpeg shows the current picture without waiting for commands.
  */
-export function buildFilterGraph(job: FfmpegJobSettings, scene: Scene, zmqPort: number): string {
+export function buildFilterGraph(
+  job: FfmpegJobSettings,
+  scene: Scene,
+  zmqPort: number,
+  font = FONT_BY_NAME,
+): string {
   const { width, height } = compositeSize(job.ladder);
   const { video, audio } = job.slots;
   const chains: string[] = [];
@@ -137,14 +142,14 @@ export function buildFilterGraph(job: FfmpegJobSettings, scene: Scene, zmqPort: 
     chains.push(`[${current}][t${k}]${FILTERS.slotOverlay(k)}=x=${x}:y=${y}:eval=frame[o${k}]`);
     current = `o${k}`;
   }
-  const draw = Array.from({ length: MAX_TILES }, (_, b) => textArgs(scene, FILTERS.label(b)));
+  const draw = Array.from({ length: MAX_TILES }, (_, b) => textArgs(scene, FILTERS.label(b), font));
   const hl = FILTERS.highlight;
   draw.push(boxArgs(scene, hl, `color=${HIGHLIGHT_COLOR}:t=${sceneValue(scene, hl, 't')}`));
-  draw.push(textArgs(scene, FILTERS.slate));
+  draw.push(textArgs(scene, FILTERS.slate, font));
   if (job.burnClock) {
     const size = even(height / 18);
     draw.push(
-      `drawtext=font=${FONT}:textfile=${runPaths.clock}:fontsize=${size}:fontcolor=white:x=w-text_w-${size}:y=${size}:box=1:boxcolor=black@0.6:boxborderw=${even(size / 4)}`,
+      `drawtext=${escapeGraph(font)}:textfile=${runPaths.clock}:fontsize=${size}:fontcolor=white:x=w-text_w-${size}:y=${size}:box=1:boxcolor=black@0.6:boxborderw=${even(size / 4)}`,
     );
   }
   const renditions = job.ladder;
@@ -178,6 +183,8 @@ export function buildFfmpegArgs(
   quality: QualityStep,
   scene: Scene,
   zmqPort: number,
+  /** drawtext's font option (see `fontOption`). */
+  font = FONT_BY_NAME,
 ): string[] {
   const segment = job.segmentSeconds;
   // A run's first segment is short (one part with the defaults): players need a whole segment
@@ -213,7 +220,7 @@ export function buildFfmpegArgs(
     '-reinit_filter', '0',
     '-i', runPaths.sdp,
   );
-  args.push('-filter_complex', buildFilterGraph(job, scene, zmqPort));
+  args.push('-filter_complex', buildFilterGraph(job, scene, zmqPort, font));
   job.ladder.forEach((rendition, i) => {
     // For the full rate, whatever the step: the master playlist's CODECS holds at every step.
     const { profile, level } = h264Profile(rendition, job.frameRate);
