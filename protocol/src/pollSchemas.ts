@@ -4,7 +4,8 @@ import { REACTIONS } from './reactions.js';
 
 /** Poll and reaction request schemas (part of `@stagecast/protocol/schemas`). */
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const text = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 const pollId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a poll id');
 
 export const createPollSchema = z.object({
@@ -22,7 +23,13 @@ export const createPollSchema = z.object({
 export const votePollSchema = z.object({
   pollId,
   choices: z
-    .array(z.number().int().min(0).max(POLL_LIMITS.maxOptions - 1))
+    .array(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(POLL_LIMITS.maxOptions - 1),
+    )
     .min(1, 'choose at least one option')
     .max(POLL_LIMITS.maxOptions)
     .refine((c) => new Set(c).size === c.length, 'an option is chosen twice'),

@@ -142,7 +142,10 @@ describe('polls', () => {
       [1, 0],
       [0, 1, 0],
     ]);
-    const again = await a.api<{ error: { code: string } }>('POST', `/api/rooms/${id}/polls/${second.id}/close`);
+    const again = await a.api<{ error: { code: string } }>(
+      'POST',
+      `/api/rooms/${id}/polls/${second.id}/close`,
+    );
     expect([again.status, again.body.error.code]).toEqual([409, 'POLL_CLOSED']);
   });
 
@@ -180,7 +183,9 @@ describe('polls', () => {
     const open = await host.create({ ...question, showResults: true });
     await viewer.vote([2], open.id);
     const votes = await a.api<{ votes: PollVote[] }>('GET', `/api/rooms/${id}/polls/${open.id}/votes`);
-    expect(votes.body.votes).toEqual([{ peerId: viewerRoom.self.peerId, name: 'Secret voter', choices: [2] }]);
+    expect(votes.body.votes).toEqual([
+      { peerId: viewerRoom.self.peerId, name: 'Secret voter', choices: [2] },
+    ]);
     expect(await host.votes(open.id)).toEqual(votes.body.votes);
     // Only hosts and co-hosts list voters.
     expect((await refusal(viewer.votes(open.id))).code).toBe('FORBIDDEN');
@@ -241,13 +246,13 @@ describe('polls', () => {
     host.on('results', (results) => updates.push({ at: Date.now(), results }));
     const poll = await host.create({ ...question, showResults: true });
     const voters = await Promise.all(
-      Array.from({ length: 40 }, async (_, i) => raw(i % 2 ? a : b, await a.token(id, 'viewer', `v${i}`), id)),
+      Array.from({ length: 40 }, async (_, i) =>
+        raw(i % 2 ? a : b, await a.token(id, 'viewer', `v${i}`), id),
+      ),
     );
     const viewerUpdates = voters[0]!.record('poll:results');
     const started = Date.now();
-    await Promise.all(
-      voters.map((v, i) => v.request('poll:vote', { pollId: poll.id, choices: [i % 3] })),
-    );
+    await Promise.all(voters.map((v, i) => v.request('poll:vote', { pollId: poll.id, choices: [i % 3] })));
     await waitFor(() => updates.at(-1)?.results.voters === 40, 'the last count');
     const seconds = (Date.now() - started) / 1000;
     expect(updates.at(-1)?.results.counts).toEqual([14, 13, 13]);

@@ -42,7 +42,9 @@ describe('reactions', () => {
   it('500 reactions a second from 200 clients arrive as at most 4 aggregates a second per process, adding up', async () => {
     const id = await newRoom('Applause');
     const tokens = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => a.token(id, i === 0 ? 'host' : i < 3 ? 'cohost' : 'viewer', `p${i}`)),
+      Array.from({ length: 200 }, (_, i) =>
+        a.token(id, i === 0 ? 'host' : i < 3 ? 'cohost' : 'viewer', `p${i}`),
+      ),
     );
     const crowd: RawClient[] = [];
     // Stage roles connect to the process that owns the room's media (A opened it first).

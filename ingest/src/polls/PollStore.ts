@@ -102,7 +102,11 @@ export class PollStore {
       pollKeys.poll(roomId, pollId),
       `${base(roomId)}:`,
     ];
-    const blocking = (await CREATE.run(this.redis, keys, [pollId, JSON.stringify(def), def.createdAt])) as string;
+    const blocking = (await CREATE.run(this.redis, keys, [
+      pollId,
+      JSON.stringify(def),
+      def.createdAt,
+    ])) as string;
     if (blocking !== '') return blocking;
     await this.trim(roomId);
     return null;
@@ -199,7 +203,11 @@ export class PollStore {
       pollKeys.names(roomId, id),
       pollKeys.counts(roomId, id),
     ]);
-    await this.redis.multi().zrem(pollKeys.index(roomId), ...old).unlink(...keys).exec();
+    await this.redis
+      .multi()
+      .zrem(pollKeys.index(roomId), ...old)
+      .unlink(...keys)
+      .exec();
   }
 }
 

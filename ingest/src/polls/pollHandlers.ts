@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { closePollSchema, createPollSchema, pollRefSchema, votePollSchema } from '@stagecast/protocol/schemas';
+import {
+  closePollSchema,
+  createPollSchema,
+  pollRefSchema,
+  votePollSchema,
+} from '@stagecast/protocol/schemas';
 import type { PollService } from './PollService.js';
 import { request, type HandlerGroup } from '../core/requests.js';
 import type { RateLimits } from '../core/RateLimits.js';

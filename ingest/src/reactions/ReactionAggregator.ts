@@ -35,7 +35,7 @@ export class ReactionAggregator {
     this.pending.delete(roomId);
     if (!entry) return;
     this.emit(roomId, {
-      counts: Object.fromEntries(entry.counts) as ReactionBurst['counts'],
+      counts: Object.fromEntries(entry.counts),
       windowMs: Date.now() - entry.since,
     });
   }
