@@ -41,6 +41,9 @@ export const closePollSchema = z.object({
   shareResults: z.boolean().default(false),
 });
 
+/** The body of `POST /api/rooms/:id/polls/:pollId/close`. */
+export const closePollBodySchema = closePollSchema.omit({ pollId: true });
+
 export const pollRefSchema = z.object({ pollId });
 
 export const sendReactionSchema = z.object({ emoji: z.enum(REACTIONS) });

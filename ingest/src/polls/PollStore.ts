@@ -46,7 +46,10 @@ const definitionSchema = z.object({
   createdBy: z.object({ peerId: z.string(), name: z.string() }).nullable(),
 }) satisfies z.ZodType<PollDefinition>;
 
-/** Opens a poll unless one is open; returns '' or the id of the poll already open. */
+/**
+ * Opens a poll unless one is open; returns '' or the id of the poll already open. KEYS[4] is
+ * the prefix of the room's poll keys: the open poll's record is named from the id read here.
+ */
 const CREATE = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
 if current and redis.call('HGET', KEYS[4] .. current, 'state') == 'open' then return current end

@@ -1,5 +1,5 @@
 import type { Poll, PollListResponse, PollVotesResponse } from '@stagecast/protocol';
-import { closePollSchema, createPollSchema, pollRefSchema } from '@stagecast/protocol/schemas';
+import { closePollBodySchema, createPollSchema, pollRefSchema } from '@stagecast/protocol/schemas';
 import type { ApiAccess } from '../rooms/ApiAccess.js';
 import { readJson, sendJson, type Router } from '../http/router.js';
 import { parse } from '../core/validation.js';
@@ -29,7 +29,7 @@ export function registerPollRoutes(router: Router, access: ApiAccess, polls: Pol
     await access.requireSecret(rc);
     const record = await access.requireRoom(rc.params.id);
     const { pollId } = parse(pollRefSchema, { pollId: rc.params.pollId });
-    const { shareResults } = parse(closePollSchema, { ...asObject(await readJson(rc.req)), pollId });
+    const { shareResults } = parse(closePollBodySchema, await readJson(rc.req));
     sendJson(rc.res, 200, { poll: await polls.close(record.id, null, pollId, shareResults) });
   });
   router.add('GET', '/api/rooms/:id/polls/:pollId/votes', async (rc) => {
@@ -39,10 +39,4 @@ export function registerPollRoutes(router: Router, access: ApiAccess, polls: Pol
     const body: PollVotesResponse = { votes: await polls.votes(record.id, null, pollId) };
     sendJson(rc.res, 200, body);
   });
-}
-
-function asObject(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : { shareResults: value };
 }
