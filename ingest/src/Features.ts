@@ -25,6 +25,11 @@ import { LayoutService } from './broadcast/LayoutService.js';
 import { LayoutStore } from './broadcast/LayoutStore.js';
 import { ProgressStore } from './broadcast/ProgressStore.js';
 import { notificationOptions } from './core/redisConnections.js';
+import { PollService } from './polls/PollService.js';
+import { pollHandlers } from './polls/pollHandlers.js';
+import { registerPollRoutes } from './polls/pollRoutes.js';
+import { ReactionService } from './reactions/ReactionService.js';
+import { reactionHandlers } from './reactions/reactionHandlers.js';
 
 /** The settings the features use. */
 export type FeatureSettings = Pick<
@@ -50,6 +55,8 @@ export class Features {
   private readonly promotion: StagePromotion;
   private readonly audience: AudienceService;
   private readonly moderation: ModerationService;
+  private readonly polls: PollService;
+  private readonly reactions: ReactionService;
   /** Where links point (see `STAGECAST_PUBLIC_URL`). */
   private readonly publicUrl: string | undefined;
   private readonly port: number;
@@ -77,6 +84,8 @@ export class Features {
       (roomId) => this.audience.changed(roomId),
     );
     this.chat = new ChatService(ctx);
+    this.polls = new PollService(ctx);
+    this.reactions = new ReactionService(ctx);
     this.moderation = new ModerationService(ctx, async (roomId, peerId) => {
       // A banned guest must not keep a promotion that would outlive the ban.
       await ctx.presence.setRoleOverride(roomId, peerId, 'viewer');
@@ -122,6 +131,8 @@ export class Features {
       moderationHandlers(this.moderation, this.ctx.store, this.publicUrl),
       handHandlers(this.hands, this.promotion, this.audience, this.ctx.limits),
       broadcastHandlers(this.broadcast, this.layouts),
+      pollHandlers(this.polls, this.ctx.limits),
+      reactionHandlers(this.reactions),
     ];
   }
 
@@ -134,6 +145,7 @@ export class Features {
       }),
       live: (roomId) => this.broadcast.live(roomId),
       layout: (roomId) => this.layouts.get(roomId),
+      polls: (session) => this.polls.snapshot(session.room.id, session.peer.identity),
     };
   }
 
@@ -178,6 +190,7 @@ export class Features {
       port: this.port,
     });
     registerBroadcastRoutes(router, access, this.broadcast, this.layouts);
+    registerPollRoutes(router, access, this.polls);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */
@@ -185,6 +198,8 @@ export class Features {
     this.audience.close();
     this.hands.close();
     this.promotion.close();
+    this.polls.stop();
+    this.reactions.close();
     this.bridge.close();
     await this.bridgeSub.quit().catch(() => undefined);
     await this.broadcast.close();

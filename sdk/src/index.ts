@@ -3,6 +3,8 @@ export { Emitter } from './Emitter.js';
 export { ChatClient, type ChatClientEvents, type ChatClientOptions, type SendOptions } from './ChatClient.js';
 export { ModerationClient, type ModerationClientEvents } from './ModerationClient.js';
 export { HandsClient, type HandsClientEvents, type InviteEnded } from './HandsClient.js';
+export { PollsClient, type PollsClientEvents } from './PollsClient.js';
+export { ReactionsClient, type ReactionsClientEvents } from './ReactionsClient.js';
 export {
   HlsPlayer,
   type HlsPlayerOptions,

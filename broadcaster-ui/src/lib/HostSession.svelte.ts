@@ -9,6 +9,8 @@ import { LayoutState } from './LayoutState.svelte.js';
 import { ModerationState } from './ModerationState.svelte.js';
 import type { LocalSetup } from '@stagecast/stage-ui/media.js';
 import { StageSession } from '@stagecast/stage-ui/StageSession.svelte.js';
+import { PollsState } from '@stagecast/stage-ui/PollsState.svelte.js';
+import { ReactionsState } from '@stagecast/stage-ui/ReactionsState.svelte.js';
 
 export interface Notice {
   id: number;
@@ -60,6 +62,7 @@ export class HostSession {
   readonly canBroadcast: boolean = $derived(can(this.role, 'broadcast'));
   readonly canManageCohosts: boolean = $derived(can(this.role, 'manageCohosts'));
   readonly canManageLinks: boolean = $derived(can(this.role, 'manageLinks'));
+  readonly canManagePolls: boolean = $derived(can(this.role, 'managePolls'));
 
   readonly stage: StageSession;
   readonly broadcast: BroadcastState;
@@ -67,6 +70,8 @@ export class HostSession {
   readonly chat: ChatState;
   readonly hands: HandsState;
   readonly moderation: ModerationState;
+  readonly polls: PollsState;
+  readonly reactions: ReactionsState;
 
   #nextNotice = 1;
   #closed = false;
@@ -89,6 +94,9 @@ export class HostSession {
       () => this.canModerate,
       (link) => this.broadcast.setViewerLink(link),
     );
+
+    this.polls = new PollsState(room, notify, () => this.canManagePolls);
+    this.reactions = new ReactionsState(room);
 
     this.#off.push(
       room.on('reconnecting', () => (this.connection = 'reconnecting')),
@@ -160,6 +168,8 @@ export class HostSession {
     this.chat.close();
     this.hands.close();
     this.moderation.close();
+    this.polls.close();
+    this.reactions.close();
     this.room.close();
   }
 

@@ -26,7 +26,11 @@ export type LimitName =
   /** Chat messages, per person. */
   | 'chat'
   /** Chat messages, per IP and room: fresh identities from one address share it. */
-  | 'chatIp';
+  | 'chatIp'
+  /** Poll votes, creations and closings, per person. */
+  | 'poll'
+  /** Reactions, per person. */
+  | 'reaction';
 
 const MESSAGES: Record<LimitName, string> = {
   join: 'Too many joins from your network; try again shortly',
@@ -36,7 +40,14 @@ const MESSAGES: Record<LimitName, string> = {
   secretFailure: 'Too many wrong API secrets from your address; try again later',
   chat: 'You are sending messages too fast',
   chatIp: 'Too many messages from your network in this room; try again shortly',
+  poll: 'You are voting too fast',
+  reaction: 'Too many reactions; this one was dropped',
 };
+
+/** Votes (changing one's vote included): 20 per 10 s per person. */
+export const POLL_RATE: RateWindow = { points: 20, windowSeconds: 10 };
+/** Reactions: 5 a second on average with bursts of 10, per person. */
+export const REACTION_RATE: RateWindow = { points: 10, windowSeconds: 2 };
 
 /**
  * The rate limits of every feature, counted in Redis so that all ingest processes share them.
@@ -87,6 +98,8 @@ export class RateLimits {
       secretFailure: this.secretFailures,
       chat: windowed('chat', { points: chat.ratePoints, windowSeconds: chat.rateWindowSeconds }),
       chatIp: windowed('chatIp', settings.chatIp),
+      poll: windowed('poll', POLL_RATE),
+      reaction: windowed('reaction', REACTION_RATE),
     };
   }
 

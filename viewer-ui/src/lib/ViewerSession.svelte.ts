@@ -7,6 +7,8 @@ import { describeError } from '@stagecast/stage-ui/errors.js';
 import type { StageSession } from '@stagecast/stage-ui/StageSession.svelte.js';
 import { AudienceState, type InviteEnd } from './AudienceState.svelte.js';
 import { PlayerState } from './PlayerState.svelte.js';
+import { PollsState } from '@stagecast/stage-ui/PollsState.svelte.js';
+import { ReactionsState } from '@stagecast/stage-ui/ReactionsState.svelte.js';
 
 const NOTICE_MS = 6000;
 
@@ -51,6 +53,8 @@ export class ViewerSession {
   readonly liveLabel: string = $derived(LIVE_LABELS[this.live.state]);
   readonly audience: AudienceState;
   readonly player = new PlayerState();
+  readonly polls: PollsState;
+  readonly reactions: ReactionsState;
   readonly roomName: string;
   readonly selfName: string;
 
@@ -74,6 +78,12 @@ export class ViewerSession {
     this.viewers = room.viewers;
     this.activeSpeaker = room.activeSpeakerPeerId;
     this.audience = new AudienceState(room, { inviteEnded: (outcome) => this.inviteEnded(outcome) });
+    this.polls = new PollsState(
+      room,
+      (text) => this.notify(text),
+      () => false,
+    );
+    this.reactions = new ReactionsState(room);
     this.#off.push(
       room.on('liveState', (live) => (this.live = live)),
       room.on('audienceCount', (viewers) => (this.viewers = viewers)),
@@ -151,6 +161,8 @@ export class ViewerSession {
     clearTimeout(this.#noticeTimer);
     this.teardownStage();
     this.audience.close();
+    this.polls.close();
+    this.reactions.close();
     this.room.close();
   }
 
