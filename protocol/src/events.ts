@@ -5,6 +5,8 @@ import type {
   BroadcastProgress,
   ChatMessage,
   ConsumerOptions,
+  Cue,
+  CueInput,
   HandEntry,
   JoinSnapshot,
   LayoutChoice,
@@ -110,6 +112,8 @@ export interface ClientToServerEvents {
   'broadcast:stop': Request<Empty, LiveState>;
   /** Choose the composite's layout, live or before going live (`manageStage`: hosts and co-hosts). */
   'broadcast:layout': Request<LayoutChoice, LayoutChoice>;
+  /** Send a cue into the live broadcast (`broadcast`: hosts); answers it as stamped. */
+  'cue:send': Request<CueInput, Cue>;
 }
 
 /** Notifications from the server. */
@@ -142,8 +146,10 @@ export interface ServerToClientEvents {
   'room:closed': (payload: { reason: RoomClosedReason; message: string }) => void;
 
   'chat:message': (message: ChatMessage) => void;
-  'chat:deleted': (payload: { messageId: string }) => void;
-  'chat:pinned': (payload: { message: ChatMessage | null }) => void;
+  /** `at`: when the server accepted the deletion (see `Stamped`). */
+  'chat:deleted': (payload: { messageId: string; at: number }) => void;
+  /** `at`: when the server accepted the pin (see `Stamped`). */
+  'chat:pinned': (payload: { message: ChatMessage | null; at: number }) => void;
   'chat:slowMode': (payload: { seconds: number }) => void;
   /** Sent to the muted person. */
   'chat:muted': (payload: { until: number }) => void;
@@ -168,6 +174,8 @@ export interface ServerToClientEvents {
   'broadcast:layout': (choice: LayoutChoice) => void;
   /** Compositor figures, to hosts and co-hosts. */
   'broadcast:progress': (progress: BroadcastProgress) => void;
+  /** A host sent a cue; viewers on HLS hold it until their picture reaches `at`. */
+  cue: (cue: Cue) => void;
 }
 
 /** Connection `auth` payload of the Socket.IO handshake. */
