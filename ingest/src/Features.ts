@@ -25,6 +25,9 @@ import { LayoutService } from './broadcast/LayoutService.js';
 import { LayoutStore } from './broadcast/LayoutStore.js';
 import { ProgressStore } from './broadcast/ProgressStore.js';
 import { notificationOptions } from './core/redisConnections.js';
+import { CueService } from './cues/CueService.js';
+import { cueHandlers } from './cues/cueHandlers.js';
+import { registerCueRoutes } from './cues/cueRoutes.js';
 
 /** The settings the features use. */
 export type FeatureSettings = Pick<
@@ -62,6 +65,7 @@ export class Features {
     private readonly layouts: LayoutService,
     private readonly bridge: CompositorBridge,
     private readonly bridgeSub: Redis,
+    private readonly cues: CueService,
   ) {
     this.publicUrl = settings.publicUrl;
     this.port = settings.port;
@@ -94,6 +98,7 @@ export class Features {
       maxStage: settings.maxStage,
     });
     const layoutStore = new LayoutStore(ctx.redis, ctx.logger);
+    const cues = new CueService(ctx, (roomId) => broadcast.live(roomId));
     const bridgeSub = ctx.redis.duplicate(notificationOptions());
     bridgeSub.on('error', (error) => ctx.logger.warn({ err: error }, 'compositor channel error'));
     const bridge = new CompositorBridge({
@@ -108,12 +113,16 @@ export class Features {
         void broadcast
           .onEnded(msg)
           .catch((error: unknown) => ctx.logger.error({ err: error }, 'ending a broadcast failed')),
+      onHello: (roomId) =>
+        void cues
+          .resend(roomId)
+          .catch((error: unknown) => ctx.logger.warn({ err: error, room: roomId }, 'resending cues failed')),
       logger: ctx.logger.child({ component: 'compositor-bridge' }),
     });
     // The snapshot carries the choice: a new choice is a stage change for the compositor.
     const layouts = new LayoutService(ctx, layoutStore, (roomId) => bridge.stageChanged(roomId));
     await bridge.start();
-    return new Features(ctx, settings, broadcast, progress, layouts, bridge, bridgeSub);
+    return new Features(ctx, settings, broadcast, progress, layouts, bridge, bridgeSub, cues);
   }
 
   handlerGroups(): HandlerGroup[] {
@@ -122,6 +131,7 @@ export class Features {
       moderationHandlers(this.moderation, this.ctx.store, this.publicUrl),
       handHandlers(this.hands, this.promotion, this.audience, this.ctx.limits),
       broadcastHandlers(this.broadcast, this.layouts),
+      cueHandlers(this.cues),
     ];
   }
 
@@ -178,6 +188,7 @@ export class Features {
       port: this.port,
     });
     registerBroadcastRoutes(router, access, this.broadcast, this.layouts);
+    registerCueRoutes(router, access, this.cues);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */

@@ -164,6 +164,11 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
     return this.hls?.playingDate ?? null;
   }
 
+  /** True between `suspend()` and `resume()`: the picture is frozen and hidden. */
+  get suspended(): boolean {
+    return this.suspendedMuted !== null;
+  }
+
   /** Loads a playlist (absolute or relative URL) and starts playing if `autoplay`. */
   load(url: string): void {
     if (this.destroyed) throw new Error('HlsPlayer was destroyed');

@@ -10,6 +10,9 @@ export {
   type HlsPlayerError,
   type QualityLevel,
 } from './HlsPlayer.js';
+export { PictureClock, type PictureSource } from './PictureClock.js';
+export { SyncedTimeline, type SyncedTimelineEvents, type SyncedTimelineOptions } from './SyncedTimeline.js';
+export { CueClient, type CueClientEvents, type CueClientOptions } from './CueClient.js';
 export { StagecastClientError } from './errors.js';
 export { REQUEST_TIMEOUT_MS } from './signaling.js';
 export type * from '@stagecast/protocol';
