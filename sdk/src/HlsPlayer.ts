@@ -1,6 +1,7 @@
 import Hls, { ErrorDetails, ErrorTypes, Events, type ErrorData } from 'hls.js';
 import { Emitter } from './Emitter.js';
 import { HLS_LOAD_POLICIES } from './hlsRetryPolicy.js';
+import type { PlaylistDateRange } from './playlistCues.js';
 
 /** Options of an HlsPlayer. */
 export interface HlsPlayerOptions {
@@ -56,6 +57,8 @@ export interface HlsPlayerEvents extends Record<string, unknown[]> {
   reconnecting: [];
   /** Playback failed and the retries are used up; call `load()` again to try once more. */
   error: [error: HlsPlayerError];
+  /** The EXT-X-DATERANGE tags of the playlist, on each load (cues: see CueClient). hls.js only. */
+  dateRanges: [ranges: PlaylistDateRange[]];
 }
 
 /** Catch up by seeking after an outage when further than this behind the live edge. */
@@ -277,7 +280,22 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
       hls.on(Events.LEVEL_SWITCHED, (_event, data) =>
         this.emit('levelSwitched', data.level, hls.autoLevelEnabled),
       );
-      hls.on(Events.LEVEL_UPDATED, () => {
+      hls.on(Events.LEVEL_UPDATED, (_event, data) => {
+        const ranges = Object.values(data.details.dateRanges).flatMap((r) =>
+          r
+            ? [
+                {
+                  id: r.id,
+                  class: r.class,
+                  startDate: r.startDate.getTime(),
+                  attributes: Object.fromEntries(
+                    Object.entries(r.attr).map(([k, v]) => [k, String(v).replace(/^"|"$/g, '')]),
+                  ),
+                },
+              ]
+            : [],
+        );
+        if (ranges.length > 0) this.emit('dateRanges', ranges);
         if (!this.jumpOnNextUpdate) return;
         this.jumpOnNextUpdate = false;
         this.jumpToLive();

@@ -333,6 +333,13 @@ describe('cues in the playlists (real transcoder)', () => {
       expect(JSON.parse(Buffer.from(payload, 'base64').toString('utf8'))).toEqual({ title: 'Say "cheese"' });
     }
 
+    // Two more seconds of picture after the cue, so the recording holds its moment.
+    const firstRung = rungs[0] ?? '';
+    await waitFor(async () => {
+      const text = await (await fetch(`${ingest.url}/hls/${id}/${firstRung}`)).text();
+      const dates = [...text.matchAll(/#EXT-X-PROGRAM-DATE-TIME:(\S+)/g)].map((m) => Date.parse(m[1] ?? ''));
+      return Math.max(...dates) > body.cue.at + 2000;
+    }, 'two seconds of picture after the cue');
     expect((await ingest.api('POST', `/api/rooms/${id}/broadcast`, { action: 'stop' })).status).toBe(200);
     const ended = await waitFor(
       async () => {
@@ -351,5 +358,37 @@ describe('cues in the playlists (real transcoder)', () => {
       const text = await (await fetch(new URL(rung, vodMaster))).text();
       expect(tagOf(text)).toContain(`START-DATE="${new Date(body.cue.at).toISOString()}"`);
     }
+
+    // Playing the recording, the SDK reads the cue from the playlist and fires it on time.
+    const page = await newPage(browser, cleanups);
+    await page.goto(`${ingest.url}/healthz`);
+    await page.addScriptTag({ content: await sdkBrowserBundle() });
+    await page.evaluate((url) => {
+      const sdk = (window as unknown as { Stagecast: typeof import('@stagecast/sdk') }).Stagecast;
+      const video = document.createElement('video');
+      video.muted = true;
+      document.body.append(video);
+      const player = new sdk.HlsPlayer(video, { lowLatency: false });
+      const cues = new sdk.CueClient(null, { player });
+      window.cues = [];
+      cues.on('cue', (cue) =>
+        window.cues.push({
+          id: cue.id,
+          at: cue.at,
+          name: cue.name,
+          payload: cue.payload,
+          picture: player.playingDate?.getTime() ?? null,
+          wall: Date.now(),
+        }),
+      );
+      player.load(url);
+    }, vodMaster.href);
+    const fired = await waitFor(
+      () => page.evaluate((cueId) => window.cues.find((c) => c.id === cueId) ?? null, body.cue.id),
+      'the cue to fire in the recording',
+      60_000,
+    );
+    expect(fired).toMatchObject({ name: 'slide:4', payload: { title: 'Say "cheese"' } });
+    expect(Math.abs((fired.picture ?? 0) - body.cue.at)).toBeLessThanOrEqual(SYNC_TOLERANCE_MS);
   }, 180_000);
 });
