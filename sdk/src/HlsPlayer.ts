@@ -1,7 +1,7 @@
 import Hls, { ErrorDetails, ErrorTypes, Events, type ErrorData } from 'hls.js';
 import { Emitter } from './Emitter.js';
 import { HLS_LOAD_POLICIES } from './hlsRetryPolicy.js';
-import type { PlaylistDateRange } from './playlistCues.js';
+import { readDateRanges, type PlaylistDateRange } from './playlistCues.js';
 
 /** Options of an HlsPlayer. */
 export interface HlsPlayerOptions {
@@ -281,20 +281,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
         this.emit('levelSwitched', data.level, hls.autoLevelEnabled),
       );
       hls.on(Events.LEVEL_UPDATED, (_event, data) => {
-        const ranges = Object.values(data.details.dateRanges).flatMap((r) =>
-          r
-            ? [
-                {
-                  id: r.id,
-                  class: r.class,
-                  startDate: r.startDate.getTime(),
-                  attributes: Object.fromEntries(
-                    Object.entries(r.attr).map(([k, v]) => [k, String(v).replace(/^"|"$/g, '')]),
-                  ),
-                },
-              ]
-            : [],
-        );
+        const ranges = readDateRanges(data.details.dateRanges);
         if (ranges.length > 0) this.emit('dateRanges', ranges);
         if (!this.jumpOnNextUpdate) return;
         this.jumpOnNextUpdate = false;

@@ -1,3 +1,4 @@
+import type { DateRange } from 'hls.js';
 import { CUE_DATERANGE_CLASS, type Cue, type CueJson } from '@stagecast/protocol';
 
 /** One EXT-X-DATERANGE tag of a playlist, as the player read it. */
@@ -26,4 +27,22 @@ export function cueOfDateRange(range: PlaylistDateRange): CueMark | null {
   } catch {
     return null;
   }
+}
+
+/** hls.js's parsed EXT-X-DATERANGE tags of a playlist, as plain data. */
+export function readDateRanges(ranges: Record<string, DateRange | undefined>): PlaylistDateRange[] {
+  return Object.values(ranges).flatMap((r) =>
+    r
+      ? [
+          {
+            id: r.id,
+            class: r.class,
+            startDate: r.startDate.getTime(),
+            attributes: Object.fromEntries(
+              Object.entries(r.attr).map(([k, v]) => [k, String(v).replace(/^"|"$/g, '')]),
+            ),
+          },
+        ]
+      : [],
+  );
 }
