@@ -30,6 +30,9 @@ import { pollHandlers } from './polls/pollHandlers.js';
 import { registerPollRoutes } from './polls/pollRoutes.js';
 import { ReactionService } from './reactions/ReactionService.js';
 import { reactionHandlers } from './reactions/reactionHandlers.js';
+import { CueService } from './cues/CueService.js';
+import { cueHandlers } from './cues/cueHandlers.js';
+import { registerCueRoutes } from './cues/cueRoutes.js';
 
 /** The settings the features use. */
 export type FeatureSettings = Pick<
@@ -69,6 +72,7 @@ export class Features {
     private readonly layouts: LayoutService,
     private readonly bridge: CompositorBridge,
     private readonly bridgeSub: Redis,
+    private readonly cues: CueService,
   ) {
     this.publicUrl = settings.publicUrl;
     this.port = settings.port;
@@ -103,6 +107,7 @@ export class Features {
       maxStage: settings.maxStage,
     });
     const layoutStore = new LayoutStore(ctx.redis, ctx.logger);
+    const cues = new CueService(ctx, (roomId) => broadcast.live(roomId));
     const bridgeSub = ctx.redis.duplicate(notificationOptions());
     bridgeSub.on('error', (error) => ctx.logger.warn({ err: error }, 'compositor channel error'));
     const bridge = new CompositorBridge({
@@ -117,12 +122,16 @@ export class Features {
         void broadcast
           .onEnded(msg)
           .catch((error: unknown) => ctx.logger.error({ err: error }, 'ending a broadcast failed')),
+      onHello: (roomId) =>
+        void cues
+          .resend(roomId)
+          .catch((error: unknown) => ctx.logger.warn({ err: error, room: roomId }, 'resending cues failed')),
       logger: ctx.logger.child({ component: 'compositor-bridge' }),
     });
     // The snapshot carries the choice: a new choice is a stage change for the compositor.
     const layouts = new LayoutService(ctx, layoutStore, (roomId) => bridge.stageChanged(roomId));
     await bridge.start();
-    return new Features(ctx, settings, broadcast, progress, layouts, bridge, bridgeSub);
+    return new Features(ctx, settings, broadcast, progress, layouts, bridge, bridgeSub, cues);
   }
 
   handlerGroups(): HandlerGroup[] {
@@ -133,6 +142,7 @@ export class Features {
       broadcastHandlers(this.broadcast, this.layouts),
       pollHandlers(this.polls, this.ctx.limits),
       reactionHandlers(this.reactions),
+      cueHandlers(this.cues),
     ];
   }
 
@@ -191,6 +201,7 @@ export class Features {
     });
     registerBroadcastRoutes(router, access, this.broadcast, this.layouts);
     registerPollRoutes(router, access, this.polls);
+    registerCueRoutes(router, access, this.cues);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */

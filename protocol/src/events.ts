@@ -5,6 +5,8 @@ import type {
   BroadcastProgress,
   ChatMessage,
   ConsumerOptions,
+  Cue,
+  CueInput,
   HandEntry,
   JoinSnapshot,
   LayoutChoice,
@@ -125,6 +127,8 @@ export interface ClientToServerEvents {
   'poll:votes': Request<{ pollId: string }, PollVote[]>;
   /** Send a reaction (`react`); over the per-person rate it is dropped with RATE_LIMITED. */
   'reaction:send': Request<{ emoji: Reaction }, Empty>;
+  /** Send a cue into the live broadcast (`broadcast`: hosts); answers it as stamped. */
+  'cue:send': Request<CueInput, Cue>;
 }
 
 /** Notifications from the server. */
@@ -157,8 +161,10 @@ export interface ServerToClientEvents {
   'room:closed': (payload: { reason: RoomClosedReason; message: string }) => void;
 
   'chat:message': (message: ChatMessage) => void;
-  'chat:deleted': (payload: { messageId: string }) => void;
-  'chat:pinned': (payload: { message: ChatMessage | null }) => void;
+  /** `at`: when the server accepted the deletion (see `Stamped`). */
+  'chat:deleted': (payload: { messageId: string; at: number }) => void;
+  /** `at`: when the server accepted the pin (see `Stamped`). */
+  'chat:pinned': (payload: { message: ChatMessage | null; at: number }) => void;
   'chat:slowMode': (payload: { seconds: number }) => void;
   /** Sent to the muted person. */
   'chat:muted': (payload: { until: number }) => void;
@@ -192,6 +198,8 @@ export interface ServerToClientEvents {
   'poll:closed': (poll: Poll) => void;
   /** Reactions of the last window, aggregated per ingest process (at most 4 a second per room). */
   'reactions:burst': (burst: ReactionBurst) => void;
+  /** A host sent a cue; viewers on HLS hold it until their picture reaches `at`. */
+  cue: (cue: Cue) => void;
 }
 
 /** Connection `auth` payload of the Socket.IO handshake. */

@@ -1,4 +1,4 @@
-import type { BroadcastProgress, LayoutChoice, LiveState, MediaKind } from './model.js';
+import type { BroadcastProgress, Cue, LayoutChoice, LiveState, MediaKind } from './model.js';
 
 /** BullMQ queue that runs one compositing job per live room. */
 export const COMPOSITE_QUEUE = 'composite';
@@ -154,7 +154,9 @@ export type IngestMessage =
   | { type: 'stage'; roomId: string; epoch: number; stage: StageSnapshot }
   | { type: 'bound'; roomId: string; feedId: string; input: RtpInput }
   | { type: 'bindFailed'; roomId: string; feedId: string; message: string }
-  | { type: 'stop'; roomId: string };
+  | { type: 'stop'; roomId: string }
+  /** A cue to write into the playlists (live and recording) of this broadcast. */
+  | { type: 'cue'; roomId: string; cue: Cue };
 
 /**
  * JSON stored at `broadcastKey(roomId)`: what ingest wants and what viewers are told.

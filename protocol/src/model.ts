@@ -130,7 +130,10 @@ export interface ChatMessage {
   clientId: string;
   /** Plain text, never HTML: render it as text. */
   text: string;
-  /** Server time, ms since the epoch. */
+  /**
+   * Server time the message was accepted, ms since the epoch: its sync stamp (see
+   * {@link Stamped}); players hold it until the picture reaches this time.
+   */
   ts: number;
   sender: PeerIdentity;
 }
@@ -241,4 +244,46 @@ export interface BanEntry {
   /** Who banned them (peer id and name), or null for the REST API. */
   by: { peerId: string; name: string } | null;
   reason?: string;
+}
+
+/**
+ * A room event stamped with the server's wall-clock time it was accepted (ms since the epoch).
+ * Viewers watching HLS see the picture seconds late; a client holds a stamped event until its
+ * picture (EXT-X-PROGRAM-DATE-TIME, the capture clock of the compositor) reaches `at`, so chat
+ * and cues land with the moment they belong to. Both clocks are servers' clocks: the viewer's
+ * own clock never enters the comparison.
+ */
+export interface Stamped {
+  at: number;
+}
+
+/** Cue names: short identifiers, safe as an HLS attribute value. */
+export const CUE_NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** Largest cue payload, as UTF-8 JSON. */
+export const MAX_CUE_PAYLOAD_BYTES = 1024;
+/** CLASS of the EXT-X-DATERANGE tags cues are written as in the playlists. */
+export const CUE_DATERANGE_CLASS = 'io.stagecast.cue';
+
+/** JSON a cue carries. */
+export type CueJson = string | number | boolean | null | CueJson[] | { [key: string]: CueJson };
+
+/** What a host sends as a cue: a name (e.g. `poll`, `slide:4`) and a small JSON payload. */
+export interface CueInput {
+  name: string;
+  /** Default null. At most {@link MAX_CUE_PAYLOAD_BYTES} as JSON. */
+  payload?: CueJson;
+}
+
+/**
+ * A point in the broadcast's timeline: it fires for each viewer when their picture reaches
+ * `at`, and stays in the playlists (live and recording) as an EXT-X-DATERANGE tag.
+ */
+export interface Cue extends Stamped {
+  id: string;
+  name: string;
+  payload: CueJson;
+  /** The broadcast it was written into. */
+  broadcastId: string;
+  /** Who sent it (null for the REST API). */
+  by: { peerId: string; name: string } | null;
 }

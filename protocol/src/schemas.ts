@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import type { BroadcastRecord } from './jobs.js';
 import {
+  CUE_NAME_PATTERN,
   LAYOUT_MODES,
+  MAX_CUE_PAYLOAD_BYTES,
+  type Cue,
+  type CueInput,
+  type CueJson,
   LIVE_STATES,
   type BroadcastProgress,
   type BroadcastQuality,
@@ -90,3 +95,27 @@ export const recordingSchema = z.object({
   url: z.string(),
 }) satisfies z.ZodType<Recording>;
 export * from './pollSchemas.js';
+
+const cueJson: z.ZodType<CueJson> = z.json();
+
+/** A cue's payload: any JSON up to MAX_CUE_PAYLOAD_BYTES as UTF-8. */
+const cuePayloadSchema = cueJson.refine(
+  (value) => new TextEncoder().encode(JSON.stringify(value)).length <= MAX_CUE_PAYLOAD_BYTES,
+  `a cue payload is at most ${MAX_CUE_PAYLOAD_BYTES} bytes of JSON`,
+);
+
+/** A cue request from a host (socket or REST). */
+export const cueInputSchema = z.strictObject({
+  name: z.string().regex(CUE_NAME_PATTERN, 'a cue name is 1-64 of A-Za-z0-9_.:-'),
+  payload: cuePayloadSchema.optional(),
+}) satisfies z.ZodType<CueInput>;
+
+/** A stamped cue, as ingest publishes it to the compositor and stores it in Redis. */
+export const cueSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  name: z.string().regex(CUE_NAME_PATTERN),
+  payload: cuePayloadSchema,
+  at: z.number().int().min(0),
+  broadcastId: z.string().min(1).max(128),
+  by: z.object({ peerId: z.string().max(128), name: z.string().max(200) }).nullable(),
+}) satisfies z.ZodType<Cue>;

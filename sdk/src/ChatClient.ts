@@ -7,10 +7,10 @@ import type { Room } from './Room.js';
 export interface ChatClientEvents extends Record<string, unknown[]> {
   /** A new message (one's own included, once). */
   message: [message: ChatMessage];
-  /** A moderator deleted a message; it is already gone from `messages`. */
-  deleted: [messageId: string];
-  /** The pinned message changed; `null` when unpinned. */
-  pinned: [message: ChatMessage | null];
+  /** A moderator deleted a message; it is already gone from `messages`. `at`: server time. */
+  deleted: [messageId: string, at: number];
+  /** The pinned message changed; `null` when unpinned. `at`: server time, to sync it (SyncedTimeline). */
+  pinned: [message: ChatMessage | null, at: number];
   /** Slow mode changed: seconds between two messages of one sender, 0 when off. */
   slowMode: [seconds: number];
   /** A moderator muted this client until `until` (ms since the epoch); 0 lifts the mute. */
@@ -68,14 +68,14 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.maxMessages = options.maxMessages ?? 200;
     this.apply(room.snapshot.chat);
     this.subscribe('chat:message', (message) => this.add(message));
-    this.subscribe('chat:deleted', ({ messageId }) => {
+    this.subscribe('chat:deleted', ({ messageId, at }) => {
       if (this.ids.delete(messageId)) this.list = this.list.filter((m) => m.id !== messageId);
       if (this.pinnedMessage?.id === messageId) this.pinnedMessage = null;
-      this.emit('deleted', messageId);
+      this.emit('deleted', messageId, at);
     });
-    this.subscribe('chat:pinned', ({ message }) => {
+    this.subscribe('chat:pinned', ({ message, at }) => {
       this.pinnedMessage = message;
-      this.emit('pinned', message);
+      this.emit('pinned', message, at);
     });
     this.subscribe('chat:slowMode', ({ seconds }) => {
       this.slowSeconds = seconds;

@@ -1,6 +1,7 @@
 import Hls, { ErrorDetails, ErrorTypes, Events, type ErrorData } from 'hls.js';
 import { Emitter } from './Emitter.js';
 import { HLS_LOAD_POLICIES } from './hlsRetryPolicy.js';
+import { readDateRanges, type PlaylistDateRange } from './playlistCues.js';
 
 /** Options of an HlsPlayer. */
 export interface HlsPlayerOptions {
@@ -56,6 +57,8 @@ export interface HlsPlayerEvents extends Record<string, unknown[]> {
   reconnecting: [];
   /** Playback failed and the retries are used up; call `load()` again to try once more. */
   error: [error: HlsPlayerError];
+  /** The EXT-X-DATERANGE tags of the playlist, on each load (cues: see CueClient). hls.js only. */
+  dateRanges: [ranges: PlaylistDateRange[]];
 }
 
 /** Catch up by seeking after an outage when further than this behind the live edge. */
@@ -162,6 +165,11 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
    */
   get playingDate(): Date | null {
     return this.hls?.playingDate ?? null;
+  }
+
+  /** True between `suspend()` and `resume()`: the picture is frozen and hidden. */
+  get suspended(): boolean {
+    return this.suspendedMuted !== null;
   }
 
   /** Loads a playlist (absolute or relative URL) and starts playing if `autoplay`. */
@@ -272,7 +280,9 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
       hls.on(Events.LEVEL_SWITCHED, (_event, data) =>
         this.emit('levelSwitched', data.level, hls.autoLevelEnabled),
       );
-      hls.on(Events.LEVEL_UPDATED, () => {
+      hls.on(Events.LEVEL_UPDATED, (_event, data) => {
+        const ranges = readDateRanges(data.details.dateRanges);
+        if (ranges.length > 0) this.emit('dateRanges', ranges);
         if (!this.jumpOnNextUpdate) return;
         this.jumpOnNextUpdate = false;
         this.jumpToLive();

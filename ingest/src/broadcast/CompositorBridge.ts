@@ -41,6 +41,8 @@ export interface CompositorBridgeOptions {
   listenIp: string;
   /** Called for `ended` messages (the broadcast service updates the live state). */
   onEnded: (msg: Message<'ended'>) => void;
+  /** Called for `hello` messages: a compositor (re)started the room. */
+  onHello?: (roomId: string) => void;
   logger: Logger;
 }
 
@@ -113,6 +115,7 @@ export class CompositorBridge {
           // A compositor (re)starts the room: feeds of a predecessor that died are dead too.
           this.releaseRoom(msg.roomId);
           await this.sendStage(msg.roomId, true);
+          this.options.onHello?.(msg.roomId);
           break;
         case 'stageRequest':
           await this.sendStage(msg.roomId, true);

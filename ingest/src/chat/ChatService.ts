@@ -86,8 +86,9 @@ export class ChatService {
     const { deleted, unpinned } = await this.store.delete(roomId, messageId);
     if (!deleted) throw new StagecastError('NOT_FOUND', 'No such message (already deleted or too old)');
     const everyone = this.ctx.io.to(channels.room(roomId));
-    everyone.emit('chat:deleted', { messageId });
-    if (unpinned) everyone.emit('chat:pinned', { message: null });
+    const at = Date.now();
+    everyone.emit('chat:deleted', { messageId, at });
+    if (unpinned) everyone.emit('chat:pinned', { message: null, at });
   }
 
   async pin(roomId: string, by: PeerIdentity, messageId: string | null): Promise<void> {
@@ -96,7 +97,7 @@ export class ChatService {
     if (messageId !== null && !message)
       throw new StagecastError('NOT_FOUND', 'No such message (deleted or too old)');
     await this.store.setPinned(roomId, message);
-    this.ctx.io.to(channels.room(roomId)).emit('chat:pinned', { message });
+    this.ctx.io.to(channels.room(roomId)).emit('chat:pinned', { message, at: Date.now() });
   }
 
   async mute(roomId: string, by: PeerIdentity, peerId: string, seconds: number): Promise<{ until: number }> {

@@ -61,6 +61,11 @@ export interface LimitSettings {
    */
   hand: RateWindow;
   /**
+   * Cues per room (socket and REST together). `STAGECAST_CUE_RATE_POINTS`, default 20, per
+   * `STAGECAST_CUE_RATE_WINDOW_S`, default 10.
+   */
+  cue: RateWindow;
+  /**
    * Wrong API secrets per IP; right ones are not counted, but are refused too while an
    * address is over the limit. `STAGECAST_SECRET_FAILURES`, default 10, per
    * `STAGECAST_SECRET_FAILURE_WINDOW_S`, default 300.
@@ -292,6 +297,8 @@ const envSchema = z.object({
   STAGECAST_SNAPSHOT_RATE_WINDOW_S: integer(1).default(10),
   STAGECAST_HAND_RATE_POINTS: integer(1).default(10),
   STAGECAST_HAND_RATE_WINDOW_S: integer(1).default(10),
+  STAGECAST_CUE_RATE_POINTS: integer(1).default(20),
+  STAGECAST_CUE_RATE_WINDOW_S: integer(1).default(10),
   STAGECAST_SECRET_FAILURES: integer(1).default(10),
   STAGECAST_SECRET_FAILURE_WINDOW_S: integer(1).default(300),
   STAGECAST_TRUST_PROXY: trustProxy.default(0),
@@ -392,6 +399,7 @@ export function loadConfig(
         windowSeconds: e.STAGECAST_SNAPSHOT_RATE_WINDOW_S,
       },
       hand: { points: e.STAGECAST_HAND_RATE_POINTS, windowSeconds: e.STAGECAST_HAND_RATE_WINDOW_S },
+      cue: { points: e.STAGECAST_CUE_RATE_POINTS, windowSeconds: e.STAGECAST_CUE_RATE_WINDOW_S },
       secretFailure: {
         points: e.STAGECAST_SECRET_FAILURES,
         windowSeconds: e.STAGECAST_SECRET_FAILURE_WINDOW_S,

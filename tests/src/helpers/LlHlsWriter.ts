@@ -18,6 +18,11 @@ export interface LlHlsWriterOptions {
   window?: number;
   /** Complete segments that still list their parts. Default 2. */
   partSegments?: number;
+  /**
+   * PROGRAM-DATE-TIME of the first part (ms). Default now. A capture clock for parts written
+   * ahead at once (a viewer arriving mid-broadcast): `Date.now() - parts * partSeconds * 1000`.
+   */
+  startPdt?: number;
   /** Bytes per part file when `media` is not given. Default 2 000. */
   partBytes?: number;
   /**
@@ -69,7 +74,7 @@ export class LlHlsWriter {
     this.window = options.window ?? 8;
     this.partSegments = options.partSegments ?? 2;
     this.partBytes = options.partBytes ?? 2000;
-    const start = Date.now();
+    const start = options.startPdt ?? Date.now();
     this.rungs = (options.rungs ?? ['720p', '360p']).map((name) => ({
       name,
       dir: join(options.dir, name),

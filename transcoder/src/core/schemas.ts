@@ -6,6 +6,7 @@ import {
   type CompositeJobData,
   type IngestMessage,
 } from '@stagecast/protocol';
+import { cueSchema } from '@stagecast/protocol/schemas';
 import { MAX_TILES } from '../picture/computeLayout.js';
 
 const safeId = z.string().refine(isSafeId, 'not a safe id');
@@ -95,4 +96,5 @@ export const ingestMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('bound'), roomId: z.string(), feedId: z.string(), input: rtpInputSchema }),
   z.object({ type: z.literal('bindFailed'), roomId: z.string(), feedId: z.string(), message: z.string() }),
   z.object({ type: z.literal('stop'), roomId: z.string() }),
+  z.object({ type: z.literal('cue'), roomId: z.string(), cue: cueSchema }),
 ]) satisfies z.ZodType<IngestMessage>;

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { partSeconds, SESSION_INIT, SESSION_PLAYLIST } from '../ffmpeg/buildFfmpegArgs.js';
 import { linkOrCopy, move, removeQuietly, writeAtomic } from '../core/fsUtil.js';
 import { joinFragments, startsWithKeyFrame } from './fmp4.js';
-import { clearRecording, loadState, saveState } from './stateFiles.js';
+import { clearRecording, loadCues, loadState, saveCues, saveState } from './stateFiles.js';
 import {
   appendPart,
   closeSegment,
@@ -17,6 +17,7 @@ import {
   renderMasterPlaylist,
   renderMediaPlaylist,
   renderVodPlaylist,
+  type PlaylistCue,
   type PlaylistState,
   type PublicSegment,
   type SessionSegment,
@@ -24,6 +25,8 @@ import {
 
 export const MASTER = hlsLayout.master;
 export const MEDIA = hlsLayout.media;
+/** Cues kept per broadcast (the ingest rate-limits them far below this); the oldest go first. */
+export const MAX_CUES = 1000;
 
 /** Whether this process still owns the playlists it writes (see `PlaylistWriterOptions.fence`). */
 export interface WriteFence {
@@ -84,6 +87,9 @@ export class PlaylistWriter {
   private closed: { segment: PublicSegment; bytes: number; sweep: boolean } | null = null;
   private masterWritten = false;
   private fenced = false;
+  /** The broadcast's cues (EXT-X-DATERANGE), and those waiting for the next pass. */
+  private cues: PlaylistCue[] = [];
+  private readonly incomingCues: PlaylistCue[] = [];
 
   private constructor(
     private readonly options: PlaylistWriterOptions,
@@ -100,6 +106,7 @@ export class PlaylistWriter {
       state ?? initialState(job.roomId, job.broadcastId, job.segmentSeconds, partSeconds(job.segmentSeconds)),
     );
     if (state) {
+      writer.cues = await loadCues(hlsDir, job.broadcastId);
       options.logger.info({ next: state.nextSequence }, 'continuing the playlists of a previous process');
       // The previous process's FFmpeg is gone: its open segment ends with the parts it listed.
       if (state.open && (await writer.mayWrite())) {
@@ -201,6 +208,26 @@ export class PlaylistWriter {
     return this.polling;
   }
 
+  /**
+   * Lists a cue in the live playlists (and the recording) as EXT-X-DATERANGE from the next
+   * pass on; a cue already listed (a resend) is ignored. Passes are serialized, so a cue never
+   * races a part over the playlists.
+   */
+  addCue(cue: PlaylistCue): Promise<void> {
+    const { id, name, payload, at } = cue;
+    this.incomingCues.push({ id, name, payload, at });
+    return this.poll();
+  }
+
+  /** Moves the incoming cues into the list; true when one was new. */
+  private async takeCues(): Promise<boolean> {
+    const fresh = this.incomingCues.splice(0).filter((c) => !this.cues.some((known) => known.id === c.id));
+    if (fresh.length === 0) return false;
+    this.cues = [...this.cues, ...fresh].slice(-MAX_CUES);
+    await saveCues(this.options.hlsDir, this.options.job.broadcastId, this.cues);
+    return true;
+  }
+
   /** ENDLIST on every live playlist, and the recording (VOD) when the job records. */
   async end(): Promise<{ segments: number; recordingUrl?: string }> {
     await this.poll();
@@ -212,7 +239,7 @@ export class PlaylistWriter {
     const { job, vodDir } = this.options;
     if (!job.record || this.state.recorded.length === 0) return { segments: this.state.nextSequence };
     for (const r of job.ladder)
-      await writeAtomic(join(vodDir, r.name, MEDIA), renderVodPlaylist(this.state, r.name));
+      await writeAtomic(join(vodDir, r.name, MEDIA), renderVodPlaylist(this.state, r.name, this.cues));
     await writeAtomic(
       join(vodDir, MASTER),
       renderMasterPlaylist(job.ladder, job.frameRate, (name) => `${name}/${MEDIA}`),
@@ -224,6 +251,9 @@ export class PlaylistWriter {
   }
 
   private async pollOnce(): Promise<void> {
+    // Listed at once, not with the next part: the cue must be in the playlist before its time.
+    if ((await this.takeCues()) && this.state.nextPart > 0 && (await this.mayWrite()))
+      await this.writeMediaPlaylists();
     for (;;) {
       const head = this.sessions[0];
       if (!head) return;
@@ -359,7 +389,10 @@ export class PlaylistWriter {
 
   private async writeMediaPlaylists(): Promise<void> {
     for (const r of this.options.job.ladder) {
-      await writeAtomic(join(this.options.hlsDir, r.name, MEDIA), renderMediaPlaylist(this.state, r.name));
+      await writeAtomic(
+        join(this.options.hlsDir, r.name, MEDIA),
+        renderMediaPlaylist(this.state, r.name, this.cues),
+      );
     }
   }
 

@@ -1,4 +1,4 @@
-import { hlsLayout, type Rendition } from '@stagecast/protocol';
+import { CUE_DATERANGE_CLASS, hlsLayout, type Cue, type Rendition } from '@stagecast/protocol';
 import { h264Profile } from '../ffmpeg/h264.js';
 
 /** One segment as FFmpeg's own (session) playlist lists it: for us, one part. */
@@ -232,12 +232,36 @@ function partLines(parts: readonly PublicPart[], rendition: string): string[] {
 
 const fixed = (n: number): string => String(roundMs(n));
 
+/** A cue in the playlists: what its EXT-X-DATERANGE tag carries. */
+export type PlaylistCue = Pick<Cue, 'id' | 'name' | 'payload' | 'at'>;
+
+/**
+ * EXT-X-DATERANGE tags of the cues at or after `from` (ms), oldest first. The payload is
+ * base64 of its JSON: an attribute's quoted string may hold no double quote or line break.
+ * Ids and names are restricted to characters that need no escaping (see the protocol).
+ */
+export function dateRangeLines(cues: readonly PlaylistCue[], from: number): string[] {
+  return [...cues]
+    .filter((cue) => cue.at >= from)
+    .sort((a, b) => a.at - b.at)
+    .map(
+      (cue) =>
+        `#EXT-X-DATERANGE:ID="${cue.id}",CLASS="${CUE_DATERANGE_CLASS}",` +
+        `START-DATE="${new Date(cue.at).toISOString()}",X-NAME="${cue.name}",` +
+        `X-PAYLOAD="${Buffer.from(JSON.stringify(cue.payload), 'utf8').toString('base64')}"`,
+    );
+}
+
 /**
  * The live media playlist of one rendition, LL-HLS: the parts of the segments within the last
  * three target durations before each one's EXTINF, the open segment's parts at the end, and
  * the next part's name as the preload hint. Classic clients skip the LL tags.
  */
-export function renderMediaPlaylist(state: PlaylistState, rendition: string): string {
+export function renderMediaPlaylist(
+  state: PlaylistState,
+  rendition: string,
+  cues: readonly PlaylistCue[] = [],
+): string {
   const lines = [
     '#EXTM3U',
     '#EXT-X-VERSION:9',
@@ -248,6 +272,9 @@ export function renderMediaPlaylist(state: PlaylistState, rendition: string): st
     `#EXT-X-MEDIA-SEQUENCE:${mediaSequence(state)}`,
     `#EXT-X-DISCONTINUITY-SEQUENCE:${state.discontinuitySequence}`,
   ];
+  // A cue stays while its time is within the window: players map it onto the segments' dates.
+  const windowStart = (state.live[0] ?? state.open)?.programDateTime;
+  if (windowStart !== undefined) lines.push(...dateRangeLines(cues, windowStart));
   // Parts are listed for the segments that end within the last three target durations.
   const withParts = new Set<number>();
   let fromEnd = (state.open?.parts ?? []).reduce((sum, p) => sum + duration(p.durations, rendition), 0);
@@ -272,7 +299,11 @@ export function renderMediaPlaylist(state: PlaylistState, rendition: string): st
 }
 
 /** The recording of one rendition: every segment, VOD, ended; no parts. */
-export function renderVodPlaylist(state: PlaylistState, rendition: string): string {
+export function renderVodPlaylist(
+  state: PlaylistState,
+  rendition: string,
+  cues: readonly PlaylistCue[] = [],
+): string {
   const top = Math.max(0, ...state.recorded.map((s) => Math.round(s.durations[rendition] ?? 0)));
   const lines = [
     '#EXTM3U',
@@ -280,6 +311,8 @@ export function renderVodPlaylist(state: PlaylistState, rendition: string): stri
     '#EXT-X-PLAYLIST-TYPE:VOD',
     `#EXT-X-TARGETDURATION:${Math.max(state.targetDuration, top)}`,
     '#EXT-X-MEDIA-SEQUENCE:0',
+    // Every cue of the broadcast: one sent before the first segment still belongs to it.
+    ...dateRangeLines(cues, 0),
   ];
   let map: string | undefined;
   state.recorded.forEach((s, i) => {

@@ -2,7 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isNotFound, writeAtomic } from '../core/fsUtil.js';
-import type { PlaylistState, PublicSegment } from './playlist.js';
+import type { PlaylistCue, PlaylistState, PublicSegment } from './playlist.js';
 
 /** Name of the persisted state, next to the public playlists (dot-files are never served). */
 export const STATE_FILE = '.playlist-state.json';
@@ -11,6 +11,9 @@ export const STATE_FILE = '.playlist-state.json';
  * recording (which grows all broadcast long) only when a segment is added to it.
  */
 export const RECORDING_FILE = '.playlist-recording.json';
+
+/** The broadcast's cues: rewritten only when a cue arrives. */
+export const CUES_FILE = '.playlist-cues.json';
 
 function isState(value: unknown): value is PlaylistState {
   if (typeof value !== 'object' || value === null) return false;
@@ -62,4 +65,31 @@ export async function saveState(
 /** A new broadcast: the previous one's recording list is not carried over. */
 export async function clearRecording(hlsDir: string): Promise<void> {
   await rm(join(hlsDir, RECORDING_FILE), { force: true });
+}
+
+function isCue(value: unknown): value is PlaylistCue {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<PlaylistCue>;
+  return typeof v.id === 'string' && typeof v.name === 'string' && typeof v.at === 'number' && 'payload' in v;
+}
+
+/** The cues of this broadcast written so far; none for another broadcast's (or no) file. */
+export async function loadCues(hlsDir: string, broadcastId: string): Promise<PlaylistCue[]> {
+  try {
+    const parsed = JSON.parse(await readFile(join(hlsDir, CUES_FILE), 'utf8')) as unknown;
+    if (typeof parsed !== 'object' || parsed === null) return [];
+    const file = parsed as { broadcastId?: unknown; cues?: unknown };
+    if (file.broadcastId !== broadcastId || !Array.isArray(file.cues)) return [];
+    return file.cues.filter(isCue);
+  } catch {
+    return [];
+  }
+}
+
+export async function saveCues(
+  hlsDir: string,
+  broadcastId: string,
+  cues: readonly PlaylistCue[],
+): Promise<void> {
+  await writeAtomic(join(hlsDir, CUES_FILE), JSON.stringify({ broadcastId, cues }));
 }

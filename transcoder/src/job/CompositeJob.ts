@@ -138,7 +138,17 @@ export class CompositeJob {
     const link = await IngestLink.create(
       data.roomId,
       redis,
-      { onStage: (stage, epoch) => this.onStage(stage, epoch), onStop: () => this.stop() },
+      {
+        onStage: (stage, epoch) => this.onStage(stage, epoch),
+        onStop: () => this.stop(),
+        // Another broadcast's cue (a late message of the previous one) is not this one's.
+        onCue: (cue) => {
+          if (cue.broadcastId !== data.broadcastId || this.finishing) return;
+          this.writer
+            ?.addCue(cue)
+            .catch((error: unknown) => this.logger.warn({ err: error }, 'a cue could not be written'));
+        },
+      },
       this.logger,
     );
     this.link = link;

@@ -4,6 +4,7 @@ import {
   compositorChannel,
   INGEST_CHANNEL,
   type CompositorMessage,
+  type Cue,
   type IngestMessage,
   type RtpInput,
   type StageSnapshot,
@@ -16,6 +17,8 @@ export interface IngestLinkEvents {
   onStage: (stage: StageSnapshot, epoch: number) => void;
   /** Ingest (or a host via ingest) asked the broadcast to stop. */
   onStop: () => void;
+  /** A host sent a cue; the playlists list it from now on. */
+  onCue: (cue: Cue) => void;
 }
 
 interface PendingBind {
@@ -117,6 +120,9 @@ export class IngestLink {
         break;
       case 'stop':
         this.events.onStop();
+        break;
+      case 'cue':
+        this.events.onCue(msg.cue);
         break;
       default:
         assertUnreachable(msg);

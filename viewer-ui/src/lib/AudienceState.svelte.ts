@@ -1,9 +1,11 @@
-import { ChatClient, HandsClient, StagecastClientError } from '@stagecast/sdk';
+import { ChatClient, HandsClient, StagecastClientError, SyncedTimeline } from '@stagecast/sdk';
 import type { ChatMessage, ChatState, HandEntry, Role, Room, StageInvite } from '@stagecast/sdk';
 import { newId } from './ids.js';
 
 /** Longest chat history kept in memory; older lines scroll away. */
 const MAX_MESSAGES = 300;
+/** Where the viewer's "Show messages at once" choice is kept. */
+const AT_ONCE_KEY = 'stagecast:chatAtOnce';
 export const MAX_CHAT_LENGTH = 500;
 
 /** A chat line; `pending` until the server has stored it. */
@@ -44,16 +46,27 @@ export class AudienceState {
   handBusy = $state(false);
   handError = $state<string | null>(null);
   invite = $state<StageInvite | null>(null);
+  /**
+   * The viewer chose to see messages as they arrive, not when the picture shows their moment
+   * (the picture is seconds behind). Off by default; remembered in this browser.
+   */
+  atOnce = $state(false);
 
   readonly #room: Room;
   readonly #chat: ChatClient;
   readonly #hands: HandsClient;
   readonly #callbacks: AudienceCallbacks;
+  readonly #timeline: SyncedTimeline;
+  /** Deleted while held: never shown when its moment comes. */
+  readonly #deleted = new Set<string>();
   #expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(room: Room, callbacks: AudienceCallbacks) {
+  constructor(room: Room, callbacks: AudienceCallbacks, timeline: SyncedTimeline) {
     this.#room = room;
     this.#callbacks = callbacks;
+    this.#timeline = timeline;
+    this.atOnce = readAtOnce();
+    timeline.enabled = !this.atOnce;
     this.#chat = new ChatClient(room, { maxMessages: MAX_MESSAGES });
     this.#hands = new HandsClient(room);
     this.applyChat(room.snapshot.chat);
@@ -90,6 +103,17 @@ export class AudienceState {
     }
   }
 
+  /** "Show messages at once": on delivers everything held now. */
+  setAtOnce(value: boolean): void {
+    this.atOnce = value;
+    this.#timeline.enabled = !value;
+    try {
+      localStorage.setItem(AT_ONCE_KEY, value ? '1' : '0');
+    } catch {
+      // Storage can be blocked in third-party iframes: the choice lasts for this page.
+    }
+  }
+
   async raiseHand(question: string): Promise<void> {
     const q = question.trim();
     await this.handRequest(async () => {
@@ -120,6 +144,7 @@ export class AudienceState {
   }
 
   close(): void {
+    this.#timeline.close();
     this.#chat.close();
     this.#hands.close();
     clearTimeout(this.#expiryTimer);
@@ -160,12 +185,25 @@ export class AudienceState {
 
   private listen(): void {
     const chat = this.#chat;
-    chat.on('message', (message) => this.addMessage(message));
+    // Others' messages are shown when the picture reaches the moment they were sent; one's own
+    // at once (it answers what one typed). Deletions too: a removed line must never appear.
+    chat.on('message', (message) => {
+      if (message.sender.peerId === this.#room.self.peerId) this.addMessage(message);
+      else
+        this.#timeline.hold(message.ts, () => {
+          if (!this.#deleted.has(message.id)) this.addMessage(message);
+        });
+    });
     chat.on('deleted', (messageId) => {
+      this.#deleted.add(messageId);
       this.messages = this.messages.filter((m) => m.id !== messageId);
       if (this.pinned?.id === messageId) this.pinned = null;
     });
-    chat.on('pinned', (message) => (this.pinned = message));
+    chat.on('pinned', (message, at) =>
+      this.#timeline.hold(at, () => {
+        if (!message || !this.#deleted.has(message.id)) this.pinned = message;
+      }),
+    );
     chat.on('slowMode', (seconds) => {
       this.slowModeSeconds = seconds;
       if (seconds === 0) this.nextSendAt = 0;
@@ -195,6 +233,14 @@ export class AudienceState {
     if (this.invite?.inviteId !== inviteId) return;
     this.clearInvite();
     this.#callbacks.inviteEnded(outcome);
+  }
+}
+
+function readAtOnce(): boolean {
+  try {
+    return localStorage.getItem(AT_ONCE_KEY) === '1';
+  } catch {
+    return false;
   }
 }
 

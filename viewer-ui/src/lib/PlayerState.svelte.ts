@@ -1,4 +1,4 @@
-import { HlsPlayer, type QualityLevel } from '@stagecast/sdk';
+import { HlsPlayer, PictureClock, type QualityLevel } from '@stagecast/sdk';
 import { untrack } from 'svelte';
 import type { Attachment } from 'svelte/attachments';
 
@@ -31,6 +31,9 @@ export class PlayerState {
   readonly behindLive = $derived(this.latency !== null && this.latency > LIVE_EDGE_SLACK_S);
   readonly playingLabel = $derived(this.levels.find((l) => l.index === this.playingLevel)?.label ?? null);
 
+  /** The time of the picture on screen (null while none plays): chat is held until it gets there. */
+  readonly clock = new PictureClock();
+
   #player: HlsPlayer | null = null;
   #retry: (() => void) | null = null;
 
@@ -39,6 +42,7 @@ export class PlayerState {
     return (video) => {
       const player = new HlsPlayer(video, { lowLatency: options.live });
       this.#player = player;
+      this.clock.setSource(player);
       this.reset();
       let reloadTimer: ReturnType<typeof setTimeout> | undefined;
       const retry = () => {
@@ -81,6 +85,7 @@ export class PlayerState {
         player.destroy();
         if (this.#player === player) {
           this.#player = null;
+          this.clock.setSource(null);
           this.#retry = null;
         }
         this.reset();

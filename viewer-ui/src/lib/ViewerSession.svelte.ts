@@ -1,6 +1,6 @@
 import { createContext } from 'svelte';
 import { hlsPaths, isStageRole } from '@stagecast/protocol';
-import type { LiveState, LiveStateName, Role, Room } from '@stagecast/sdk';
+import { SyncedTimeline, type LiveState, type LiveStateName, type Role, type Room } from '@stagecast/sdk';
 import { DevicePreview } from '@stagecast/stage-ui/DevicePreview.svelte.js';
 import { describeError } from '@stagecast/stage-ui/errors.js';
 // Type only: the stage (and mediasoup-client with it) is loaded when the viewer goes on stage.
@@ -77,13 +77,18 @@ export class ViewerSession {
     this.role = room.role;
     this.viewers = room.viewers;
     this.activeSpeaker = room.activeSpeakerPeerId;
-    this.audience = new AudienceState(room, { inviteEnded: (outcome) => this.inviteEnded(outcome) });
     this.polls = new PollsState(
       room,
       (text) => this.notify(text),
       () => false,
     );
     this.reactions = new ReactionsState(room);
+    // Chat follows the picture: on stage (player suspended) or without a stream it is immediate.
+    this.audience = new AudienceState(
+      room,
+      { inviteEnded: (outcome) => this.inviteEnded(outcome) },
+      new SyncedTimeline(this.player.clock),
+    );
     this.#off.push(
       room.on('liveState', (live) => (this.live = live)),
       room.on('audienceCount', (viewers) => (this.viewers = viewers)),
