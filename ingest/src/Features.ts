@@ -25,6 +25,9 @@ import { LayoutService } from './broadcast/LayoutService.js';
 import { LayoutStore } from './broadcast/LayoutStore.js';
 import { ProgressStore } from './broadcast/ProgressStore.js';
 import { notificationOptions } from './core/redisConnections.js';
+import { StageControl } from './stage/StageControl.js';
+import { stageControlHandlers } from './stage/stageControlHandlers.js';
+import { registerStageControlRoutes } from './stage/stageControlRoutes.js';
 
 /** The settings the features use. */
 export type FeatureSettings = Pick<
@@ -50,6 +53,7 @@ export class Features {
   private readonly promotion: StagePromotion;
   private readonly audience: AudienceService;
   private readonly moderation: ModerationService;
+  private readonly stageControl: StageControl;
   /** Where links point (see `STAGECAST_PUBLIC_URL`). */
   private readonly publicUrl: string | undefined;
   private readonly port: number;
@@ -77,6 +81,8 @@ export class Features {
       (roomId) => this.audience.changed(roomId),
     );
     this.chat = new ChatService(ctx);
+    // Who is on air is part of the compositor's stage snapshot.
+    this.stageControl = new StageControl(ctx, (roomId) => bridge.stageChanged(roomId));
     this.moderation = new ModerationService(ctx, async (roomId, peerId) => {
       // A banned guest must not keep a promotion that would outlive the ban.
       await ctx.presence.setRoleOverride(roomId, peerId, 'viewer');
@@ -122,6 +128,7 @@ export class Features {
       moderationHandlers(this.moderation, this.ctx.store, this.publicUrl),
       handHandlers(this.hands, this.promotion, this.audience, this.ctx.limits),
       broadcastHandlers(this.broadcast, this.layouts),
+      stageControlHandlers(this.stageControl, this.ctx.limits),
     ];
   }
 
@@ -178,6 +185,7 @@ export class Features {
       port: this.port,
     });
     registerBroadcastRoutes(router, access, this.broadcast, this.layouts);
+    registerStageControlRoutes(router, access, this.stageControl);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */

@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'NO_INVITE',
   'INVITE_EXPIRED',
   'NOT_LIVE',
+  /** A host hard-muted this source: only a host can lift it, then the member may unmute. */
+  'HARD_MUTED',
   /**
    * Another ingest process owns the room's media (its stage router); connect there instead
    * (`ConnectErrorData.ownerUrl`, `WireError.ownerUrl`).
@@ -74,6 +76,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NO_INVITE: 404,
   INVITE_EXPIRED: 410,
   NOT_LIVE: 409,
+  HARD_MUTED: 403,
   MEDIA_ELSEWHERE: 421,
   BEYOND_LIVE_EDGE: 400,
   PAYLOAD_TOO_LARGE: 413,

@@ -21,6 +21,8 @@ export type LimitName =
   | 'snapshot'
   /** Hand raises and lowers, per peer. */
   | 'hand'
+  /** Stage moderation (mute, on air, stage entry), per host or co-host. */
+  | 'stageControl'
   /** Wrong API secrets, per IP. */
   | 'secretFailure'
   /** Chat messages, per person. */
@@ -33,6 +35,7 @@ const MESSAGES: Record<LimitName, string> = {
   connect: 'Too many connections from your network; try again shortly',
   snapshot: 'You are rejoining too often; try again shortly',
   hand: 'You are raising and lowering your hand too fast',
+  stageControl: 'You are changing the stage too fast; try again shortly',
   secretFailure: 'Too many wrong API secrets from your address; try again later',
   chat: 'You are sending messages too fast',
   chatIp: 'Too many messages from your network in this room; try again shortly',
@@ -84,6 +87,7 @@ export class RateLimits {
       connect: bursty('connect', settings.connect),
       snapshot: windowed('snapshot', settings.snapshot),
       hand: windowed('hand', settings.hand),
+      stageControl: windowed('stageControl', settings.stageControl),
       secretFailure: this.secretFailures,
       chat: windowed('chat', { points: chat.ratePoints, windowSeconds: chat.rateWindowSeconds }),
       chatIp: windowed('chatIp', settings.chatIp),

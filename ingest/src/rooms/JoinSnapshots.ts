@@ -1,4 +1,4 @@
-import { can, type JoinSnapshot, type LayoutChoice } from '@stagecast/protocol';
+import { can, DEFAULT_STAGE_ENTRY, type JoinSnapshot, type LayoutChoice } from '@stagecast/protocol';
 import type { IngestContext, PeerSession } from '../core/context.js';
 import { linkBase, roomLinks } from './links.js';
 
@@ -28,12 +28,13 @@ export class JoinSnapshots {
 
   async build(session: PeerSession): Promise<JoinSnapshot> {
     const { room, peer } = session;
-    const [chat, hands, live, layout, viewers] = await Promise.all([
+    const [chat, hands, live, layout, viewers, record] = await Promise.all([
       this.providers.chat(room.id),
       this.providers.hands(session),
       this.providers.live(room.id),
       this.providers.layout(room.id),
       this.ctx.presence.countViewers(room.id),
+      this.ctx.store.get(room.id),
     ]);
     const snapshot: JoinSnapshot = {
       self: peer.identity,
@@ -46,9 +47,9 @@ export class JoinSnapshots {
       audience: { viewers },
       maxStage: this.settings.maxStage,
       layout,
+      stageEntry: record?.stageEntry ?? DEFAULT_STAGE_ENTRY,
     };
     if (can(peer.role, 'manageStage')) {
-      const record = await this.ctx.store.get(room.id);
       const base = linkBase(this.settings.publicUrl, session.socket.handshake.headers, 'localhost');
       if (record) snapshot.viewerLink = roomLinks(base, record).viewer;
     }
