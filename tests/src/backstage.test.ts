@@ -162,8 +162,17 @@ describe('backstage and on air', () => {
       async () => (await stagePeer(id, 'Vera Viewer'))?.producers.find((p) => p.source === 'mic')?.paused,
       'her microphone paused on the server',
     );
-    await screenshots(host, 'host-guest-on-air');
     await screenshots(viewer, 'guest-on-air-muted');
+
+    // A hard mute of her camera, from the row's menu: the camera goes off and stays off.
+    await host.getByLabel('More for Vera Viewer').click();
+    await screenshots(host, 'host-guest-on-air-menu');
+    await host.getByRole('button', { name: "Hard mute Vera Viewer's camera" }).click();
+    await viewer.getByText('A host (Hanna Host) muted your camera; only a host can let you turn it back on.').waitFor();
+    await waitFor(async () => (await stagePeer(id, 'Vera Viewer'))?.hardMuted.includes('camera'), 'her camera hard-muted');
+    await viewer.getByRole('button', { name: 'Turn camera on' }).click();
+    await viewer.getByText('only a host can let you turn it back on', { exact: false }).first().waitFor();
+    expect((await stagePeer(id, 'Vera Viewer'))?.producers.some((p) => p.source === 'camera' && !p.paused)).toBe(false);
 
     // Off air again: the picture loses her tile, the stage keeps her.
     await host.getByRole('button', { name: 'Take Vera Viewer off air' }).click();
