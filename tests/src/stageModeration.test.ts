@@ -50,7 +50,11 @@ async function stagePeer(roomId: string, peerId: string): Promise<StagePeer | un
 }
 
 /** Whether the server's mediasoup producer of `source` is paused. */
-async function paused(roomId: string, peerId: string, source: 'mic' | 'camera'): Promise<boolean | undefined> {
+async function paused(
+  roomId: string,
+  peerId: string,
+  source: 'mic' | 'camera',
+): Promise<boolean | undefined> {
   return (await stagePeer(roomId, peerId))?.producers.find((p) => p.source === source)?.paused;
 }
 
@@ -134,7 +138,10 @@ describe('stage moderation (mute)', () => {
     const cora = await join(id, 'cohost', 'Cora');
     const host = await join(id, 'host', 'Hanna');
     for (const b of [hugo, cody, gina])
-      await waitFor(async () => (await paused(id, b.peerId, 'mic')) === false, `${b.room.self.name} on stage`);
+      await waitFor(
+        async () => (await paused(id, b.peerId, 'mic')) === false,
+        `${b.room.self.name} on stage`,
+      );
     const byCohost = new ModerationClient(cora);
     const byHost = new ModerationClient(host);
 

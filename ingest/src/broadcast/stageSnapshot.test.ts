@@ -36,7 +36,13 @@ describe('stageSnapshot', () => {
       peer('a', [producer('a', 'a-cam', 'camera'), producer('a', 'a-mic', 'mic')]),
       peer('b', [producer('b', 'b-cam', 'camera'), producer('b', 'b-mic', 'mic')], false),
     ];
-    const snap = stageSnapshot({ roomName: 'R', stage, activeSpeakerPeerId: null, layout: DEFAULT_LAYOUT, version: 1 });
+    const snap = stageSnapshot({
+      roomName: 'R',
+      stage,
+      activeSpeakerPeerId: null,
+      layout: DEFAULT_LAYOUT,
+      version: 1,
+    });
     expect(snap.tiles.map((t) => t.peerId)).toEqual(['a']);
     expect(snap.audioProducerIds).toEqual(['a-mic']);
   });

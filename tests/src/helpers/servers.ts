@@ -53,7 +53,10 @@ export class TestIngest {
   }
 
   /** `stageEntry`: where promoted viewers arrive (the server's default: backstage). */
-  async createRoom(name = 'Test room', settings: { stageEntry?: StageEntry } = {}): Promise<CreateRoomResponse> {
+  async createRoom(
+    name = 'Test room',
+    settings: { stageEntry?: StageEntry } = {},
+  ): Promise<CreateRoomResponse> {
     const { status, body } = await this.api<CreateRoomResponse>('POST', '/api/rooms', { name, ...settings });
     if (status !== 201) throw new Error(`createRoom: HTTP ${status}`);
     return body;
