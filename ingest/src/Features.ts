@@ -88,6 +88,8 @@ export class Features {
       await ctx.presence.setRoleOverride(roomId, peerId, 'viewer');
       await this.hands.remove(roomId, peerId);
       await this.promotion.cancelFor(roomId, peerId);
+      // Nor keep an on-air place or hard mutes for a later return.
+      await this.stageControl.store.forget(roomId, peerId);
     });
   }
 
