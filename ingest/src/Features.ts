@@ -33,6 +33,9 @@ import { reactionHandlers } from './reactions/reactionHandlers.js';
 import { CueService } from './cues/CueService.js';
 import { cueHandlers } from './cues/cueHandlers.js';
 import { registerCueRoutes } from './cues/cueRoutes.js';
+import { StageControl } from './stage/StageControl.js';
+import { stageControlHandlers } from './stage/stageControlHandlers.js';
+import { registerStageControlRoutes } from './stage/stageControlRoutes.js';
 
 /** The settings the features use. */
 export type FeatureSettings = Pick<
@@ -60,6 +63,7 @@ export class Features {
   private readonly moderation: ModerationService;
   private readonly polls: PollService;
   private readonly reactions: ReactionService;
+  private readonly stageControl: StageControl;
   /** Where links point (see `STAGECAST_PUBLIC_URL`). */
   private readonly publicUrl: string | undefined;
   private readonly port: number;
@@ -90,11 +94,15 @@ export class Features {
     this.chat = new ChatService(ctx);
     this.polls = new PollService(ctx);
     this.reactions = new ReactionService(ctx);
+    // Who is on air is part of the compositor's stage snapshot.
+    this.stageControl = new StageControl(ctx, (roomId) => bridge.stageChanged(roomId));
     this.moderation = new ModerationService(ctx, async (roomId, peerId) => {
       // A banned guest must not keep a promotion that would outlive the ban.
       await ctx.presence.setRoleOverride(roomId, peerId, 'viewer');
       await this.hands.remove(roomId, peerId);
       await this.promotion.cancelFor(roomId, peerId);
+      // Nor keep an on-air place or hard mutes for a later return.
+      await this.stageControl.store.forget(roomId, peerId);
     });
   }
 
@@ -143,6 +151,7 @@ export class Features {
       pollHandlers(this.polls, this.ctx.limits),
       reactionHandlers(this.reactions),
       cueHandlers(this.cues),
+      stageControlHandlers(this.stageControl, this.ctx.limits),
     ];
   }
 
@@ -202,6 +211,7 @@ export class Features {
     registerBroadcastRoutes(router, access, this.broadcast, this.layouts);
     registerPollRoutes(router, access, this.polls);
     registerCueRoutes(router, access, this.cues);
+    registerStageControlRoutes(router, access, this.stageControl);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */

@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'POLL_OPEN',
   /** The poll is closed: it takes no more votes. */
   'POLL_CLOSED',
+  /** A host hard-muted this source: only a host can lift it, then the member may unmute. */
+  'HARD_MUTED',
   /**
    * Another ingest process owns the room's media (its stage router); connect there instead
    * (`ConnectErrorData.ownerUrl`, `WireError.ownerUrl`).
@@ -80,6 +82,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_LIVE: 409,
   POLL_OPEN: 409,
   POLL_CLOSED: 409,
+  HARD_MUTED: 403,
   MEDIA_ELSEWHERE: 421,
   BEYOND_LIVE_EDGE: 400,
   PAYLOAD_TOO_LARGE: 413,

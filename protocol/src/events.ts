@@ -13,6 +13,9 @@ import type {
   LinkKind,
   LiveState,
   MediaKind,
+  StageEntry,
+  StageModeration,
+  StageMuteSource,
   MediaSource,
   PlainTransportInfo,
   ProducerInfo,
@@ -77,6 +80,22 @@ export interface ClientToServerEvents {
   'stage:respondInvite': Request<{ inviteId: string; accept: boolean }, { role: Role }>;
   /** Move a guest back to the audience (`manageStage`). */
   'stage:demote': Request<{ peerId: string }, Empty>;
+  /**
+   * Put someone on stage on air (into the composite) or backstage (`manageStage`; co-hosts
+   * act on guests and themselves, hosts on everyone).
+   */
+  'stage:setOnAir': Request<{ peerId: string; onAir: boolean }, { onAir: boolean }>;
+  /**
+   * Mute a stage member's microphone or camera (the server pauses the producer). `hard`: the
+   * member cannot unmute (HARD_MUTED) until a host lifts it. Co-hosts mute guests only.
+   */
+  'stage:mute': Request<{ peerId: string; source: StageMuteSource; hard?: boolean }, Empty>;
+  /** Lift a hard mute; the member unmutes themselves. */
+  'stage:liftHardMute': Request<{ peerId: string; source: StageMuteSource }, Empty>;
+  /** Mute everyone on stage but oneself (hosts only); answers how many producers were paused. */
+  'stage:muteAll': Request<{ source: StageMuteSource; hard?: boolean }, { muted: number }>;
+  /** Where promoted viewers arrive: backstage or on air (hosts only). */
+  'stage:setEntry': Request<{ stageEntry: StageEntry }, { stageEntry: StageEntry }>;
 
   'hand:raise': Request<{ question?: string }, HandEntry>;
   'hand:lower': Request<Empty, Empty>;
@@ -137,7 +156,7 @@ export interface ServerToClientEvents {
   'peer:joined': (peer: StagePeer) => void;
   /** Someone left the stage (or the room). */
   'peer:left': (payload: { peerId: string }) => void;
-  /** A stage peer's role or name changed. */
+  /** A stage peer's role, name, on-air state or hard mutes changed. */
   'peer:updated': (peer: StagePeer) => void;
   'producer:new': (producer: ProducerInfo) => void;
   'producer:closed': (payload: { producerId: string; peerId: string }) => void;
@@ -145,6 +164,13 @@ export interface ServerToClientEvents {
   /** A consumer was closed by the server (its producer went away). */
   'consumer:closed': (payload: { consumerId: string }) => void;
   'stage:activeSpeaker': (payload: { peerId: string | null }) => void;
+  /**
+   * A host or co-host acted on a stage member (muted them, put them on air...): to the member
+   * and to those who manage the stage, so that the member's page can say who did it.
+   */
+  'stage:moderated': (event: StageModeration) => void;
+  /** Where promoted viewers arrive changed, to everyone in the room. */
+  'stage:entry': (payload: { stageEntry: StageEntry }) => void;
   /** One's own role changed (promotion, demotion, leaving the stage). */
   'self:role': (payload: { role: Role; reason: 'invite-accepted' | 'demoted' | 'left-stage' }) => void;
   /**

@@ -31,6 +31,36 @@ export interface ProducerInfo {
 /** A peer on the stage (host, co-host or guest) with what it publishes. */
 export interface StagePeer extends PeerIdentity {
   producers: ProducerInfo[];
+  /**
+   * In the composite (and `live.layout`); false while backstage: seen and heard by the others
+   * on stage, but not by the audience.
+   */
+  onAir: boolean;
+  /** Sources a host hard-muted: the member cannot unmute them until a host lifts it. */
+  hardMuted: StageMuteSource[];
+}
+
+/**
+ * Where people arrive when they step on stage: `backstage` (hosts greet them, then put them on
+ * air) or `onAir` directly (small rooms). Applies to promoted viewers; hosts and co-hosts who
+ * join with their own link arrive on air.
+ */
+export const STAGE_ENTRIES = ['backstage', 'onAir'] as const;
+export type StageEntry = (typeof STAGE_ENTRIES)[number];
+export const DEFAULT_STAGE_ENTRY: StageEntry = 'backstage';
+
+/** What a host can mute on a stage member. */
+export const STAGE_MUTE_SOURCES = ['mic', 'camera'] as const;
+export type StageMuteSource = (typeof STAGE_MUTE_SOURCES)[number];
+
+/** A host's or co-host's action on a stage member, as the member (and the hosts) are told. */
+export interface StageModeration {
+  action: 'mute' | 'hardMute' | 'liftHardMute' | 'onAir' | 'offAir';
+  peerId: string;
+  /** For the mute actions. */
+  source?: StageMuteSource;
+  /** Who did it; null for the REST API. */
+  by: PeerIdentity | null;
 }
 
 export interface RoomSummary {
@@ -185,6 +215,8 @@ export interface JoinSnapshot {
   maxStage: number;
   /** The layout hosts chose for the composite. */
   layout: LayoutChoice;
+  /** Where promoted viewers arrive on stage (absent from servers that predate backstage). */
+  stageEntry?: StageEntry;
   /** The viewer link to share; given to those who manage the stage only. */
   viewerLink?: string;
   /** The open poll and one's own vote (absent from servers without polls). */

@@ -1,9 +1,19 @@
-import type { BanEntry, LiveState, StagePeer } from './model.js';
+import type { BanEntry, LiveState, StageEntry, StagePeer } from './model.js';
 import type { Role } from './roles.js';
 
 /** `POST /api/rooms` */
 export interface CreateRoomRequest {
   name: string;
+  /** Where promoted viewers arrive on stage; default `backstage`. */
+  stageEntry?: StageEntry;
+}
+
+/**
+ * `POST /api/rooms/:id/stage/:peerId/air` (body and answer): put someone on stage on air or
+ * backstage. `GET`/`PUT /api/rooms/:id/stage/entry` read and set `{ stageEntry }`.
+ */
+export interface StageAirRequest {
+  onAir: boolean;
 }
 export interface RoomLinks {
   host: string;

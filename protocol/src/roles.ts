@@ -10,7 +10,10 @@ export type Permission =
   | 'manageStage'
   /** Delete and pin messages, mute and ban people, slow mode. */
   | 'moderate'
-  /** Start and stop the HLS broadcast. */
+  /**
+   * Start and stop the HLS broadcast; stopping ends it for everyone, so it is the host's alone
+   * (co-hosts run the stage: on/off air, mutes, layout, but never end the show).
+   */
   | 'broadcast'
   /** Raise a hand to ask to join the stage. */
   | 'raiseHand'

@@ -1,5 +1,5 @@
 import { Device, type types } from 'mediasoup-client';
-import type { MediaSource, ProducerInfo } from '@stagecast/protocol';
+import type { MediaSource, ProducerInfo, StageModeration, StagePeer } from '@stagecast/protocol';
 import { Emitter } from './Emitter.js';
 import { StagecastClientError } from './errors.js';
 import type { Room } from './Room.js';
@@ -22,6 +22,13 @@ export interface StageEvents extends Record<string, unknown[]> {
   unpublished: [source: MediaSource];
   /** The WebRTC connection state of the send or receive transport. */
   connectionState: [direction: 'send' | 'recv', state: string];
+  /** One was put on air (in the composite) or backstage (seen and heard on stage only). */
+  onAirChanged: [onAir: boolean];
+  /**
+   * A host or co-host acted on oneself: muted (the producer is paused locally too), hard-muted
+   * (`setPaused(source, false)` is refused with HARD_MUTED until lifted), put on or off air.
+   */
+  moderated: [event: StageModeration];
 }
 
 export interface StageOptions {
@@ -49,12 +56,57 @@ export class Stage extends Emitter<StageEvents> {
   private readonly offRoom: (() => void)[] = [];
   private readonly consuming = new Set<string>();
   private started = false;
+  private lastOnAir: boolean;
 
   constructor(
     private readonly room: Room,
     private readonly options: StageOptions = {},
   ) {
     super();
+    this.lastOnAir = this.onAir;
+    // Listened to from construction, so a page shows "backstage" before it publishes.
+    this.listenModeration();
+  }
+
+  private offModeration: (() => void) | null = null;
+
+  private listenModeration(): void {
+    if (this.offModeration) return;
+    const onStage = () => {
+      const onAir = this.onAir;
+      if (onAir === this.lastOnAir) return;
+      this.lastOnAir = onAir;
+      this.emit('onAirChanged', onAir);
+    };
+    const onModerated = (event: StageModeration) => {
+      if (event.peerId !== this.room.self.peerId) return;
+      // The server paused the producer; pausing here too keeps the buttons truthful.
+      if ((event.action === 'mute' || event.action === 'hardMute') && event.source)
+        this.producers.get(event.source)?.pause();
+      this.emit('moderated', event);
+    };
+    this.room.on('stageChanged', onStage);
+    this.room.socket.on('stage:moderated', onModerated);
+    this.offModeration = () => {
+      this.room.off('stageChanged', onStage);
+      this.room.socket.off('stage:moderated', onModerated);
+      this.offModeration = null;
+    };
+  }
+
+  /** One's own entry on stage, as the server last described it. */
+  private get me(): StagePeer | undefined {
+    return this.room.stage.find((p) => p.peerId === this.room.self.peerId);
+  }
+
+  /** In the composite; false while backstage (the others on stage see and hear one, the audience does not). */
+  get onAir(): boolean {
+    return this.me?.onAir ?? false;
+  }
+
+  /** Sources a host hard-muted: unmuting them is refused until a host lifts it. */
+  get hardMuted(): ('mic' | 'camera')[] {
+    return this.me?.hardMuted ?? [];
   }
 
   /** Tracks received from others, keyed by consumer id. */
@@ -70,6 +122,7 @@ export class Stage extends Emitter<StageEvents> {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.listenModeration();
     const device = new Device();
     await device.load({ routerRtpCapabilities: await this.room.request('stage:capabilities', {}) });
     this.device = device;
@@ -128,13 +181,21 @@ export class Stage extends Emitter<StageEvents> {
     await this.room.request('stage:closeProducer', { producerId: producer.id }).catch(() => undefined);
   }
 
-  /** Mutes (pauses) or unmutes a published source, for everyone. */
+  /**
+   * Mutes (pauses) or unmutes a published source, for everyone. Unmuting a source a host
+   * hard-muted rejects with HARD_MUTED and leaves it muted.
+   */
   async setPaused(source: MediaSource, paused: boolean): Promise<void> {
     const producer = this.producers.get(source);
     if (!producer) return;
     if (paused) producer.pause();
     else producer.resume();
-    await this.room.request('stage:setProducerPaused', { producerId: producer.id, paused });
+    try {
+      await this.room.request('stage:setProducerPaused', { producerId: producer.id, paused });
+    } catch (error) {
+      if (!paused) producer.pause();
+      throw error;
+    }
   }
 
   /** WebRTC statistics of the send or receive transport (e.g. `inbound-rtp` byte counters). */
@@ -146,6 +207,7 @@ export class Stage extends Emitter<StageEvents> {
   /** Closes both transports and forgets every track (after leaving the stage). */
   stop(): void {
     if (!this.started) return;
+    this.offModeration?.();
     this.started = false;
     for (const off of this.offRoom.splice(0)) off();
     this.sendTransport?.close();

@@ -1,4 +1,4 @@
-import type { MediaSource, Room, StagePeer } from '@stagecast/sdk';
+import type { MediaSource, Room, StageModeration, StageMuteSource, StagePeer } from '@stagecast/sdk';
 import { Stage, type RemoteTrack } from '@stagecast/sdk/stage';
 import { DevicePreview } from './DevicePreview.svelte.js';
 import { describeError } from './errors.js';
@@ -15,6 +15,10 @@ export interface TileView {
   cameraOn: boolean;
   micOn: boolean;
   speaking: boolean;
+  /** In the composite; false while backstage. */
+  onAir: boolean;
+  /** Sources a host hard-muted. */
+  hardMuted: StageMuteSource[];
 }
 
 /** A screen share, shown large. */
@@ -54,6 +58,13 @@ export class StageSession {
   /** Remote streams, one per peer and kind of picture; rebuilt only when their tracks change. */
   streams = $state.raw<Record<string, MediaStream>>({});
 
+  /** One's own entry as the server describes it (absent until it lists us). */
+  readonly #me: StagePeer | undefined = $derived(this.peers.find((p) => p.peerId === this.room.self.peerId));
+  /** In the composite; false while backstage (only those on stage see and hear us). */
+  readonly onAir: boolean = $derived(this.#me?.onAir ?? false);
+  /** Sources a host hard-muted: their buttons stay off until a host lifts it. */
+  readonly hardMuted: StageMuteSource[] = $derived(this.#me?.hardMuted ?? []);
+
   readonly selfStream: MediaStream | null = $derived(
     this.cameraTrack ? new MediaStream([this.cameraTrack]) : null,
   );
@@ -62,7 +73,12 @@ export class StageSession {
     const selfId = this.room.self.peerId;
     // Oneself first and always there (also before the server lists us), so the own tile
     // never jumps around, e.g. after a reconnection puts us last in the server's order.
-    const me = this.peers.find((p) => p.peerId === selfId) ?? { ...this.room.self, producers: [] };
+    const me = this.peers.find((p) => p.peerId === selfId) ?? {
+      ...this.room.self,
+      producers: [],
+      onAir: false,
+      hardMuted: [],
+    };
     const peers = [me, ...this.peers.filter((p) => p.peerId !== selfId)];
     return peers.map((peer) => {
       const self = peer.peerId === selfId;
@@ -77,6 +93,8 @@ export class StageSession {
         cameraOn: self ? this.cameraOn : live('camera') && stream?.getVideoTracks().length === 1,
         micOn: self ? this.micOn : live('mic'),
         speaking: this.activeSpeaker === peer.peerId,
+        onAir: peer.onAir,
+        hardMuted: peer.hardMuted,
       };
     });
   });
@@ -127,6 +145,7 @@ export class StageSession {
         this.#remote = this.#remote.filter((t) => t.consumerId !== track.consumerId);
         this.#rebuildStreams();
       }),
+      this.#stage.on('moderated', (event) => this.#moderated(event)),
       // The SDK unpublishes by itself when a track ends (camera unplugged, browser "Stop sharing").
       this.#stage.on('unpublished', (source) => {
         if (!this.#restarting && !this.#stopped) this.#lost(source);
@@ -180,6 +199,8 @@ export class StageSession {
 
   async toggleMic(): Promise<void> {
     if (this.busy.mic) return;
+    if (!this.micOn && this.hardMuted.includes('mic'))
+      return this.notify('A host muted your microphone; only a host can let you turn it back on.');
     this.busy = { ...this.busy, mic: true };
     try {
       if (!this.#mic) {
@@ -204,6 +225,8 @@ export class StageSession {
   /** Off stops the track (the camera light goes out); on opens the camera again. */
   async toggleCamera(): Promise<void> {
     if (this.busy.camera) return;
+    if (!this.cameraOn && this.hardMuted.includes('camera'))
+      return this.notify('A host turned your camera off; only a host can let you turn it back on.');
     this.busy = { ...this.busy, camera: true };
     try {
       if (this.cameraOn) {
@@ -296,6 +319,36 @@ export class StageSession {
       } catch (error) {
         this.notify(`Could not publish your ${source}: ${describeError(error)}`);
       }
+    }
+  }
+
+  /** A host or co-host acted on us: follow what the server did, and say who did it. */
+  #moderated(event: StageModeration): void {
+    const who = event.by
+      ? `${event.by.role === 'host' ? 'A host' : 'A co-host'} (${event.by.name})`
+      : 'A host';
+    const device = event.source === 'camera' ? 'camera' : 'microphone';
+    switch (event.action) {
+      case 'mute':
+      case 'hardMute':
+        if (event.source === 'mic') this.micOn = false;
+        // The camera goes off for real (its light too), as with one's own button.
+        else if (event.source === 'camera' && this.cameraOn) void this.toggleCamera();
+        this.notify(
+          event.action === 'hardMute'
+            ? `${who} muted your ${device}; only a host can let you turn it back on.`
+            : `${who} muted your ${device}.`,
+        );
+        return;
+      case 'liftHardMute':
+        this.notify(`${who} lets you turn your ${device} back on.`);
+        return;
+      case 'onAir':
+        this.notify(`${who} put you on air: everyone watching sees and hears you.`);
+        return;
+      case 'offAir':
+        this.notify(`${who} took you off air: you are backstage.`);
+        return;
     }
   }
 

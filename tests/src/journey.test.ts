@@ -147,6 +147,8 @@ describe('the journey of a webinar', () => {
           (await roomInfo(id)).stage.some((p) => p.name === 'Vera Viewer' && p.producers.length === 2),
         'the guest producers',
       );
+      // She arrives backstage; the host greets her, then puts her on air.
+      await host.getByRole('button', { name: 'Put Vera Viewer on air' }).click();
       await waitFor(async () => (await compositeTiles(id)) === 3, 'the guest in the composite', ON_AIR_MS);
       await snap(host, 'host-guest-on-stage');
       await snap(viewer, 'viewer-on-stage');

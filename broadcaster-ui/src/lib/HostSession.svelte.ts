@@ -83,7 +83,8 @@ export class HostSession {
     this.stage = new StageSession(room, notify);
     this.broadcast = new BroadcastState(room);
     this.layout = new LayoutState(room, () => ({
-      peerIds: this.stage.tiles.map((t) => t.peerId),
+      // The picture's people: someone backstage cannot be pinned large on air.
+      peerIds: this.stage.tiles.filter((t) => t.onAir).map((t) => t.peerId),
       speaker: this.stage.activeSpeaker,
     }));
     this.chat = new ChatState(room, notify);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_LAYOUT,
   MAX_SNAPSHOT_ENTRIES,
   type LayoutChoice,
   type ProducerInfo,
@@ -19,15 +20,33 @@ const producer = (
   source,
   paused,
 });
-const peer = (peerId: string, producers: ProducerInfo[]): StagePeer => ({
+const peer = (peerId: string, producers: ProducerInfo[], onAir = true): StagePeer => ({
   peerId,
   name: peerId.toUpperCase(),
   role: 'cohost',
   producers,
+  onAir,
+  hardMuted: [],
 });
 const spotlight: LayoutChoice = { mode: 'spotlight', pinnedPeerId: 'b' };
 
 describe('stageSnapshot', () => {
+  it('leaves backstage people out of the picture and the mix', () => {
+    const stage = [
+      peer('a', [producer('a', 'a-cam', 'camera'), producer('a', 'a-mic', 'mic')]),
+      peer('b', [producer('b', 'b-cam', 'camera'), producer('b', 'b-mic', 'mic')], false),
+    ];
+    const snap = stageSnapshot({
+      roomName: 'R',
+      stage,
+      activeSpeakerPeerId: null,
+      layout: DEFAULT_LAYOUT,
+      version: 1,
+    });
+    expect(snap.tiles.map((t) => t.peerId)).toEqual(['a']);
+    expect(snap.audioProducerIds).toEqual(['a-mic']);
+  });
+
   it('gives everyone a camera tile, a share its own tile before it, and live microphones the mix', () => {
     const stage = [
       peer('a', [producer('a', 'a-cam', 'camera'), producer('a', 'a-mic', 'mic')]),

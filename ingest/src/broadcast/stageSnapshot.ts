@@ -16,7 +16,7 @@ export interface StageInput {
 }
 
 /**
- * The stage as the compositor lays it out. Camera-less people still get a tile (their name);
+ * The stage as the compositor lays it out: the people on air only. Camera-less people still get a tile (their name);
  * a paused producer counts as absent, so a muted camera shows the name tile instead of a frozen
  * frame and a muted microphone takes no audio slot. The picture shows one screen share (the
  * first on stage, with its audio): the compositor's inputs are sized for a full stage plus one
@@ -34,7 +34,8 @@ export function stageSnapshot({
   let shared = false;
   // The stage cap keeps a stage within MAX_STAGE_LIMIT; cutting here keeps the snapshot valid
   // even if two processes admitted the last seat at once.
-  for (const peer of stage.slice(0, MAX_STAGE_LIMIT)) {
+  // Backstage people are on the stage but not in the picture.
+  for (const peer of stage.filter((p) => p.onAir).slice(0, MAX_STAGE_LIMIT)) {
     const live = (source: string) => peer.producers.find((p) => p.source === source && !p.paused);
     const screen = shared ? undefined : live('screen');
     if (screen) {

@@ -23,6 +23,8 @@ export type LimitName =
   | 'hand'
   /** Cues, per room. */
   | 'cue'
+  /** Stage moderation (mute, on air, stage entry), per host or co-host. */
+  | 'stageControl'
   /** Wrong API secrets, per IP. */
   | 'secretFailure'
   /** Chat messages, per person. */
@@ -40,6 +42,7 @@ const MESSAGES: Record<LimitName, string> = {
   snapshot: 'You are rejoining too often; try again shortly',
   hand: 'You are raising and lowering your hand too fast',
   cue: 'Too many cues in this room; wait a moment',
+  stageControl: 'You are changing the stage too fast; try again shortly',
   secretFailure: 'Too many wrong API secrets from your address; try again later',
   chat: 'You are sending messages too fast',
   chatIp: 'Too many messages from your network in this room; try again shortly',
@@ -99,6 +102,7 @@ export class RateLimits {
       snapshot: windowed('snapshot', settings.snapshot),
       hand: windowed('hand', settings.hand),
       cue: windowed('cue', settings.cue),
+      stageControl: windowed('stageControl', settings.stageControl),
       secretFailure: this.secretFailures,
       chat: windowed('chat', { points: chat.ratePoints, windowSeconds: chat.rateWindowSeconds }),
       chatIp: windowed('chatIp', settings.chatIp),

@@ -66,6 +66,12 @@ export interface LimitSettings {
    */
   cue: RateWindow;
   /**
+   * Stage moderation requests (mute, hard mute, on/off air, stage entry) per host or co-host.
+   * `STAGECAST_STAGE_CONTROL_RATE_POINTS`, default 60, per `STAGECAST_STAGE_CONTROL_RATE_WINDOW_S`,
+   * default 10.
+   */
+  stageControl: RateWindow;
+  /**
    * Wrong API secrets per IP; right ones are not counted, but are refused too while an
    * address is over the limit. `STAGECAST_SECRET_FAILURES`, default 10, per
    * `STAGECAST_SECRET_FAILURE_WINDOW_S`, default 300.
@@ -299,6 +305,8 @@ const envSchema = z.object({
   STAGECAST_HAND_RATE_WINDOW_S: integer(1).default(10),
   STAGECAST_CUE_RATE_POINTS: integer(1).default(20),
   STAGECAST_CUE_RATE_WINDOW_S: integer(1).default(10),
+  STAGECAST_STAGE_CONTROL_RATE_POINTS: integer(1).default(60),
+  STAGECAST_STAGE_CONTROL_RATE_WINDOW_S: integer(1).default(10),
   STAGECAST_SECRET_FAILURES: integer(1).default(10),
   STAGECAST_SECRET_FAILURE_WINDOW_S: integer(1).default(300),
   STAGECAST_TRUST_PROXY: trustProxy.default(0),
@@ -400,6 +408,10 @@ export function loadConfig(
       },
       hand: { points: e.STAGECAST_HAND_RATE_POINTS, windowSeconds: e.STAGECAST_HAND_RATE_WINDOW_S },
       cue: { points: e.STAGECAST_CUE_RATE_POINTS, windowSeconds: e.STAGECAST_CUE_RATE_WINDOW_S },
+      stageControl: {
+        points: e.STAGECAST_STAGE_CONTROL_RATE_POINTS,
+        windowSeconds: e.STAGECAST_STAGE_CONTROL_RATE_WINDOW_S,
+      },
       secretFailure: {
         points: e.STAGECAST_SECRET_FAILURES,
         windowSeconds: e.STAGECAST_SECRET_FAILURE_WINDOW_S,

@@ -30,6 +30,8 @@ export interface InterServerEvents {
   kick: (roomId: string, peerId: string, message: string) => void;
   /** A room's layout choice changed: the process holding its stage re-sends the snapshot. */
   layoutChanged: (roomId: string) => void;
+  /** A stage member's on-air state or hard mutes changed in Redis: the process holding them applies it. */
+  stageControlChanged: (roomId: string, peerId: string) => void;
 }
 
 export type StagecastServer = Server<

@@ -1,4 +1,10 @@
-import { can, type JoinSnapshot, type LayoutChoice, type PollsSnapshot } from '@stagecast/protocol';
+import {
+  can,
+  DEFAULT_STAGE_ENTRY,
+  type JoinSnapshot,
+  type LayoutChoice,
+  type PollsSnapshot,
+} from '@stagecast/protocol';
 import type { IngestContext, PeerSession } from '../core/context.js';
 import { linkBase, roomLinks } from './links.js';
 
@@ -30,13 +36,14 @@ export class JoinSnapshots {
 
   async build(session: PeerSession): Promise<JoinSnapshot> {
     const { room, peer } = session;
-    const [chat, hands, live, layout, viewers, polls] = await Promise.all([
+    const [chat, hands, live, layout, viewers, polls, record] = await Promise.all([
       this.providers.chat(room.id),
       this.providers.hands(session),
       this.providers.live(room.id),
       this.providers.layout(room.id),
       this.ctx.presence.countViewers(room.id),
       this.providers.polls(session),
+      this.ctx.store.get(room.id),
     ]);
     const snapshot: JoinSnapshot = {
       self: peer.identity,
@@ -50,9 +57,9 @@ export class JoinSnapshots {
       maxStage: this.settings.maxStage,
       layout,
       polls,
+      stageEntry: record?.stageEntry ?? DEFAULT_STAGE_ENTRY,
     };
     if (can(peer.role, 'manageStage')) {
-      const record = await this.ctx.store.get(room.id);
       const base = linkBase(this.settings.publicUrl, session.socket.handshake.headers, 'localhost');
       if (record) snapshot.viewerLink = roomLinks(base, record).viewer;
     }

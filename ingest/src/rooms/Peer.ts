@@ -1,5 +1,12 @@
 import type { types } from 'mediasoup';
-import type { MediaSource, PeerIdentity, ProducerInfo, Role, StagePeer } from '@stagecast/protocol';
+import type {
+  MediaSource,
+  PeerIdentity,
+  ProducerInfo,
+  Role,
+  StageMuteSource,
+  StagePeer,
+} from '@stagecast/protocol';
 
 export interface ProducerAppData extends types.AppData {
   peerId: string;
@@ -25,6 +32,13 @@ export class Peer {
     /** Producer ids being consumed. */
     consumes: new Set<string>(),
   };
+  /**
+   * This process's copy of the peer's on-air state (Redis holds it: see stage/StageAirStore);
+   * false until it was read, so nobody reaches the composite before hosts meant them to.
+   */
+  onAir = false;
+  /** This process's copy of the sources a host hard-muted (Redis holds them). */
+  readonly hardMuted = new Set<StageMuteSource>();
   private closed = false;
 
   constructor(
@@ -44,7 +58,12 @@ export class Peer {
   }
 
   toStagePeer(): StagePeer {
-    return { ...this.identity, producers: this.producerInfos() };
+    return {
+      ...this.identity,
+      producers: this.producerInfos(),
+      onAir: this.onAir,
+      hardMuted: [...this.hardMuted],
+    };
   }
 
   /** Published, or being published. */

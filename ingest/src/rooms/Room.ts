@@ -264,7 +264,8 @@ export class Room extends TypedEmitter<RoomEvents> {
       producer = await transport.produce<ProducerAppData>({
         kind: req.kind,
         rtpParameters: req.rtpParameters as types.RtpParameters,
-        paused: req.paused ?? false,
+        // A hard-muted source starts paused: publishing again must not lift the mute.
+        paused: (req.paused ?? false) || isHardMuted(peer, req.source),
         appData: { peerId: peer.id, source: req.source },
       });
     } catch (error) {
@@ -301,6 +302,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   async setProducerPaused(peer: Peer, producerId: string, paused: boolean): Promise<void> {
     const producer = peer.producers.get(producerId);
     if (!producer) throw new StagecastError('NOT_FOUND', 'No such producer of yours');
+    if (!paused && isHardMuted(peer, producer.appData.source))
+      throw new StagecastError('HARD_MUTED', 'A host muted this; ask a host to lift it');
     if (paused) await producer.pause();
     else await producer.resume();
     this.safeEmit('producerPaused', producer.id, peer.id, paused);
@@ -413,4 +416,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   private require(peer: Peer, permission: 'publish', message: string): void {
     if (!can(peer.role, permission)) throw new StagecastError('FORBIDDEN', message);
   }
+}
+
+function isHardMuted(peer: Peer, source: MediaSource): boolean {
+  return (source === 'mic' || source === 'camera') && peer.hardMuted.has(source);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { LinkKind } from '@stagecast/protocol';
+import { STAGE_ENTRIES, type LinkKind, type StageEntry } from '@stagecast/protocol';
 import type { Logger } from '../core/logger.js';
 import { readRecord } from '../core/validation.js';
 
@@ -11,6 +11,8 @@ export interface RoomRecord {
   name: string;
   createdAt: string;
   codes: Record<'host' | 'cohost' | 'viewer', string>;
+  /** Where promoted viewers arrive on stage; absent in rooms made before it existed (backstage). */
+  stageEntry?: StageEntry;
 }
 
 const roomRecordSchema = z.object({
@@ -18,6 +20,7 @@ const roomRecordSchema = z.object({
   name: z.string(),
   createdAt: z.string(),
   codes: z.object({ host: z.string(), cohost: z.string(), viewer: z.string() }),
+  stageEntry: z.enum(STAGE_ENTRIES).optional(),
 }) satisfies z.ZodType<RoomRecord>;
 
 const roomKey = (id: string) => `stagecast:room:${id}`;
@@ -35,13 +38,14 @@ export class RoomStore {
     private readonly logger: Logger,
   ) {}
 
-  async create(name: string): Promise<RoomRecord> {
+  async create(name: string, settings: { stageEntry?: StageEntry } = {}): Promise<RoomRecord> {
     const record: RoomRecord = {
       id: randomId(8),
       name,
       createdAt: new Date().toISOString(),
       // 128 bits each: a link is as good as a password.
       codes: { host: randomId(16), cohost: randomId(16), viewer: randomId(16) },
+      ...(settings.stageEntry ? { stageEntry: settings.stageEntry } : {}),
     };
     const tx = this.redis.multi().set(roomKey(record.id), JSON.stringify(record)).sadd(ROOMS_KEY, record.id);
     for (const [role, code] of Object.entries(record.codes)) tx.set(codeKey(code), `${record.id}:${role}`);
@@ -86,6 +90,15 @@ export class RoomStore {
       .exec();
     const gen = Number(results?.[3]?.[1] ?? 0);
     return { record: updated, gen };
+  }
+
+  /** Changes where promoted viewers arrive on stage; false when the room does not exist. */
+  async setStageEntry(id: string, stageEntry: StageEntry): Promise<boolean> {
+    const record = await this.get(id);
+    if (!record) return false;
+    // XX: a room deleted meanwhile is not brought back.
+    const done = await this.redis.set(roomKey(id), JSON.stringify({ ...record, stageEntry }), 'XX');
+    return done === 'OK';
   }
 
   async delete(id: string): Promise<boolean> {

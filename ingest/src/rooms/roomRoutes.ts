@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ROLES,
+  STAGE_ENTRIES,
   StagecastError,
   type CreateRoomResponse,
   type JoinResponse,
@@ -26,7 +27,7 @@ const displayName = z
   .transform((s) => s.replace(/[\p{Cc}\p{Cf}]/gu, '').trim())
   .pipe(z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'));
 
-const createRoomSchema = z.object({ name: displayName });
+const createRoomSchema = z.object({ name: displayName, stageEntry: z.enum(STAGE_ENTRIES).optional() });
 const createTokenSchema = z.object({
   role: z.enum(ROLES),
   name: displayName,
@@ -67,8 +68,8 @@ export function registerRoomRoutes(
 ): void {
   router.add('POST', '/api/rooms', async (rc) => {
     await access.requireSecret(rc);
-    const { name } = parse(createRoomSchema, await readJson(rc.req));
-    const record = await ctx.store.create(name);
+    const { name, stageEntry } = parse(createRoomSchema, await readJson(rc.req));
+    const record = await ctx.store.create(name, stageEntry ? { stageEntry } : {});
     const body: CreateRoomResponse = {
       id: record.id,
       name: record.name,

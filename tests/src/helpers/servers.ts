@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { IngestServer, loadConfig, type IngestConfig } from '@stagecast/ingest';
-import type { CreateRoomResponse, Role } from '@stagecast/protocol';
+import type { CreateRoomResponse, Role, StageEntry } from '@stagecast/protocol';
 import { connect, type Room } from '@stagecast/sdk';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdefghijklmnop';
@@ -52,8 +52,12 @@ export class TestIngest {
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
-  async createRoom(name = 'Test room'): Promise<CreateRoomResponse> {
-    const { status, body } = await this.api<CreateRoomResponse>('POST', '/api/rooms', { name });
+  /** `stageEntry`: where promoted viewers arrive (the server's default: backstage). */
+  async createRoom(
+    name = 'Test room',
+    settings: { stageEntry?: StageEntry } = {},
+  ): Promise<CreateRoomResponse> {
+    const { status, body } = await this.api<CreateRoomResponse>('POST', '/api/rooms', { name, ...settings });
     if (status !== 201) throw new Error(`createRoom: HTTP ${status}`);
     return body;
   }
