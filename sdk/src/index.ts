@@ -10,6 +10,7 @@ export {
   type HlsPlayerError,
   type QualityLevel,
 } from './HlsPlayer.js';
+export { DvrControl, type DvrControlEvents, type DvrState, type SeekableRange } from './DvrControl.js';
 export { StagecastClientError } from './errors.js';
 export { REQUEST_TIMEOUT_MS } from './signaling.js';
 export type * from '@stagecast/protocol';

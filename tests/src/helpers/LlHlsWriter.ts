@@ -25,6 +25,8 @@ export interface LlHlsWriterOptions {
    * player to play. Without it parts are random bytes. Writing stops when the fragments run out.
    */
   media?: { init: Buffer; fragments: Buffer[] };
+  /** PROGRAM-DATE-TIME of the first segment (ms). Default now; earlier when parts are pre-written. */
+  startMs?: number;
 }
 
 interface Segment {
@@ -69,7 +71,7 @@ export class LlHlsWriter {
     this.window = options.window ?? 8;
     this.partSegments = options.partSegments ?? 2;
     this.partBytes = options.partBytes ?? 2000;
-    const start = Date.now();
+    const start = options.startMs ?? Date.now();
     this.rungs = (options.rungs ?? ['720p', '360p']).map((name) => ({
       name,
       dir: join(options.dir, name),
@@ -99,6 +101,11 @@ export class LlHlsWriter {
     const segment = this.rung(rung).segments.at(-1);
     if (!segment) throw new Error('no segment');
     return this.partName(segment.msn, segment.parts.length);
+  }
+
+  /** Parts written so far in a rung (the media time of its live edge is this × partSeconds). */
+  written(rung: string): number {
+    return this.rung(rung).written;
   }
 
   /** The last part written: segment and part index. */
