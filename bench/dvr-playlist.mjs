@@ -3,22 +3,26 @@
 // of each rendition, persist the state) with the playlists and state written to a temporary
 // folder. Prints CPU milliseconds per part for each window size. Pure functions of
 // transcoder/dist (needs `npm run build`); no FFmpeg.
-// BENCH_DVR_WINDOWS (segments, default 10,900,3600), BENCH_DVR_PARTS (default 2000).
+// BENCH_DVR_WINDOWS (segments, default 10,900), BENCH_DVR_PARTS (default 1000).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  appendPart,
-  closeSegment,
-  initialState,
-  renderMediaPlaylist,
-} from '../transcoder/dist/hls/playlist.js';
-import { saveState } from '../transcoder/dist/hls/stateFiles.js';
-import { writeAtomic } from '../transcoder/dist/core/fsUtil.js';
+import { pathToFileURL } from 'node:url';
 import { machineNote } from './lib.mjs';
 
-const WINDOWS = (process.env.BENCH_DVR_WINDOWS ?? '10,900,3600').split(',').map(Number);
-const PARTS = Number(process.env.BENCH_DVR_PARTS ?? 2000);
+// BENCH_DVR_DIST: another build of the transcoder (e.g. a checkout before a change) to compare.
+const dist = process.env.BENCH_DVR_DIST
+  ? pathToFileURL(`${process.env.BENCH_DVR_DIST}/`).href
+  : new URL('../transcoder/dist/', import.meta.url).href;
+const { appendPart, closeSegment, initialState, renderMediaPlaylist } = await import(
+  `${dist}hls/playlist.js`
+);
+const { saveState } = await import(`${dist}hls/stateFiles.js`);
+const { writeAtomic } = await import(`${dist}core/fsUtil.js`);
+const OLD_STATE = !(await import(`${dist}hls/stateFiles.js`)).WINDOW_FILE;
+
+const WINDOWS = (process.env.BENCH_DVR_WINDOWS ?? '10,900').split(',').map(Number);
+const PARTS = Number(process.env.BENCH_DVR_PARTS ?? 1000);
 const RENDITIONS = ['720p', '480p', '360p'];
 
 async function run(window) {
@@ -37,7 +41,8 @@ async function run(window) {
       if (closed) state = closed.state;
     }
     state = appendPart(state, part(key), { session: 's', map: 'init.mp4', programDateTime: i * 500 }).state;
-    await saveState(dir, state, { recording: false, window: closed !== null });
+    // A build from before the window had its own file takes a boolean: the recording changed.
+    await saveState(dir, state, OLD_STATE ? false : { recording: false, window: closed !== null });
     for (const r of RENDITIONS) await writeAtomic(join(dir, `${r}.m3u8`), renderMediaPlaylist(state, r));
     const used = process.cpuUsage(t0);
     return timed ? (used.user + used.system) / 1000 : 0;

@@ -143,8 +143,10 @@ export class DvrControl extends Emitter<DvrControlEvents> {
     const target = hls?.targetLatency ?? NATIVE_TARGET_LATENCY_S;
     const details = hls && hls.currentLevel >= 0 ? hls.levels[hls.currentLevel]?.details : undefined;
     const targetDuration = details?.targetduration ?? DEFAULT_TARGET_DURATION_S;
-    // hls.js' own "live range": within one target duration of its target latency.
-    return behind <= target + targetDuration;
+    // Two target durations past hls.js' target: its own catch-up range (one) and a stall's
+    // worth more, so that a player lagging a little on a busy machine does not read as
+    // "watching the past" (a seek back of 10 s or more always does).
+    return behind <= target + 2 * targetDuration;
   }
 
   private pin(on: boolean): void {
