@@ -254,6 +254,9 @@ describe('DVR in the viewer app, on a real composite', () => {
       await viewer.keyboard.press('End');
       await waitFor(async () => (await live.textContent())?.trim() === 'Live', 'live again');
       expect(await time()).toBeGreaterThan(before);
+      await viewer.screenshot({ path: `${ARTIFACTS}/viewer-dvr-live.png` });
+      await viewer.setViewportSize({ width: 360, height: 740 });
+      await viewer.screenshot({ path: `${ARTIFACTS}/viewer-dvr-live-mobile.png`, fullPage: true });
       await host.request('broadcast:stop', {});
     },
   );
