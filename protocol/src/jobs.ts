@@ -30,7 +30,7 @@ export interface CompositeJobData {
   ladder: Rendition[];
   /** Segment length in seconds (1–2). */
   segmentSeconds: number;
-  /** Segments kept in the live playlist. */
+  /** Segments kept in the live playlist: the DVR window viewers can seek back over. */
   liveWindow: number;
   /** Burn the wall clock into the picture (benchmarks). */
   burnClock: boolean;

@@ -1,4 +1,5 @@
 import Hls, { ErrorDetails, ErrorTypes, Events, type ErrorData } from 'hls.js';
+import { DvrControl, type DvrState, type SeekableRange } from './DvrControl.js';
 import { Emitter } from './Emitter.js';
 import { HLS_LOAD_POLICIES } from './hlsRetryPolicy.js';
 import { readDateRanges, type PlaylistDateRange } from './playlistCues.js';
@@ -59,6 +60,8 @@ export interface HlsPlayerEvents extends Record<string, unknown[]> {
   error: [error: HlsPlayerError];
   /** The EXT-X-DATERANGE tags of the playlist, on each load (cues: see CueClient). hls.js only. */
   dateRanges: [ranges: PlaylistDateRange[]];
+  /** Where playback stands in the seekable (DVR) window; about four times a second. */
+  dvr: [state: DvrState];
 }
 
 /** Catch up by seeking after an outage when further than this behind the live edge. */
@@ -95,6 +98,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
   private suspendedMuted: boolean | null = null;
   private jumpOnNextUpdate = false;
   private destroyed = false;
+  private readonly dvr: DvrControl;
 
   constructor(
     readonly video: HTMLVideoElement,
@@ -112,6 +116,8 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
     video.addEventListener('playing', this.onPlaying);
     video.addEventListener('waiting', this.onWaiting);
     video.addEventListener('error', this.onNativeError);
+    this.dvr = new DvrControl(video, () => this.hls);
+    this.dvr.on('dvr', (state) => this.emit('dvr', state));
     this.latencyTimer = setInterval(() => {
       const latency = this.latency;
       // A stall can end without a `playing` event (e.g. the element never fired `waiting`).
@@ -122,7 +128,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
       // Once, a moment after an outage: the playback rate alone would take minutes to catch up.
       if (this.catchUpPending) {
         this.catchUpPending = false;
-        if (latency > CATCH_UP_LATENCY_S) this.jumpToLive();
+        if (latency > CATCH_UP_LATENCY_S && !this.dvr.behindByChoice) this.jumpToLive();
       }
       this.emit('latency', latency);
     }, 1000);
@@ -155,8 +161,8 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
       const latency = this.hls.latency;
       return Number.isFinite(latency) && latency > 0 ? latency : null;
     }
-    const end = this.seekableEnd();
-    return end === null ? null : Math.max(0, end - this.video.currentTime);
+    const end = this.dvr.seekable?.end;
+    return end === undefined ? null : Math.max(0, end - this.video.currentTime);
   }
 
   /**
@@ -191,9 +197,41 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
 
   /** Seeks to where hls.js would start a live stream (a few segments behind the edge). */
   jumpToLive(): void {
-    const target = this.hls?.liveSyncPosition ?? this.seekableEnd();
-    if (target !== null && Number.isFinite(target)) this.video.currentTime = target;
+    this.dvr.goLive();
     if (this.video.paused && this.suspendedMuted === null) void this.play();
+  }
+
+  /** Back to the live edge after watching the past (DVR); the same as `jumpToLive()`. */
+  goLive(): void {
+    this.jumpToLive();
+  }
+
+  /** The window a viewer can seek in (the live playlist's DVR window), or null before it loads. */
+  get seekable(): SeekableRange | null {
+    return this.dvr.seekable;
+  }
+
+  /** Playing at the live edge; false while the viewer watches the past (DVR). */
+  get atLiveEdge(): boolean {
+    return this.dvr.atLiveEdge;
+  }
+
+  /** Position, window and `atLiveEdge` at once, or null before a playlist is loaded. */
+  get dvrState(): DvrState | null {
+    return this.dvr.state;
+  }
+
+  /**
+   * Seeks `seconds` back from the current position (negative: forward) within the DVR window;
+   * the player stays there (it no longer jumps to live by itself) until `goLive()`.
+   */
+  seekBack(seconds: number): void {
+    this.dvr.seekBack(seconds);
+  }
+
+  /** Seeks to a media time within `seekable` (e.g. from a seek bar); at the edge, goes live. */
+  seekTo(time: number): void {
+    this.dvr.seekTo(time);
   }
 
   /** Turns the sound on; call from a user gesture after `autoplayMuted`. */
@@ -234,6 +272,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
     this.destroyed = true;
     clearTimeout(this.retryTimer);
     clearInterval(this.latencyTimer);
+    this.dvr.destroy();
     this.video.removeEventListener('playing', this.onPlaying);
     this.video.removeEventListener('waiting', this.onWaiting);
     this.video.removeEventListener('error', this.onNativeError);
@@ -260,6 +299,8 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
         maxLiveSyncPlaybackRate: lowLatency ? 1.15 : 1,
         backBufferLength: 30,
         capLevelToPlayerSize: this.options.fitToElement,
+        // The element's seekable range is then the playlist's window, the DVR window.
+        liveDurationInfinity: true,
         // Low latency keeps hls.js' own target, the server's PART-HOLD-BACK: a liveSync*
         // option would override it. Otherwise three segments behind the edge, a seek back to
         // it past seven.
@@ -273,6 +314,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
         hls.config.liveMaxLatencyDurationCount = 5;
       }
       this.hls = hls;
+      this.dvr.attached();
       hls.on(Events.MANIFEST_PARSED, () => {
         this.emit('levels', this.levels);
         if (this.options.autoplay && this.suspendedMuted === null) void this.play();
@@ -281,6 +323,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
         this.emit('levelSwitched', data.level, hls.autoLevelEnabled),
       );
       hls.on(Events.LEVEL_UPDATED, (_event, data) => {
+        this.dvr.onUpdate();
         const ranges = readDateRanges(data.details.dateRanges);
         if (ranges.length > 0) this.emit('dateRanges', ranges);
         if (!this.jumpOnNextUpdate) return;
@@ -391,13 +434,6 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
 
   private backoff(): number {
     return Math.min(this.options.retryDelayMs * 2 ** Math.min(this.retries - 1, 10), 8000);
-  }
-
-  private seekableEnd(): number | null {
-    const ranges = this.video.seekable;
-    if (ranges.length === 0) return null;
-    const end = ranges.end(ranges.length - 1);
-    return Number.isFinite(end) ? end : null;
   }
 
   /** Plays with sound if allowed, else muted (and says so). */

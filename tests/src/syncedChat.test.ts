@@ -74,7 +74,7 @@ async function roomOnAir(name: string): Promise<{ id: string; viewerLink: string
     media: await fmp4Clip(120),
     partSeconds: PART_SECONDS,
     // A capture clock: the parts written ahead at once show the last four seconds.
-    startPdt: Date.now() - PARTS_AHEAD * PART_SECONDS * 1000,
+    startMs: Date.now() - PARTS_AHEAD * PART_SECONDS * 1000,
   });
   writers.push(writer);
   for (let i = 0; i < PARTS_AHEAD; i++) await writer.writePart();

@@ -19,6 +19,7 @@ import {
 import type { IngestContext } from '../core/context.js';
 import { readRecord } from '../core/validation.js';
 import type { BroadcastSettings } from '../core/config.js';
+import { liveWindowSegments } from './liveWindow.js';
 import { channels } from '../core/channels.js';
 import type { ProgressStore } from './ProgressStore.js';
 import { broadcastProgressSchema, broadcastRecordSchema, recordingSchema } from '@stagecast/protocol/schemas';
@@ -184,7 +185,7 @@ export class BroadcastService {
         record: this.options.record,
         ladder: [...DEFAULT_LADDER],
         segmentSeconds: this.options.segmentSeconds,
-        liveWindow: this.options.liveWindow,
+        liveWindow: liveWindowSegments(this.options),
         burnClock: this.options.burnClock,
         frameRate: this.options.frameRate,
         // +1 audio and video: a screen share (with its audio) besides everyone on stage; the

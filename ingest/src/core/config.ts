@@ -109,6 +109,12 @@ export interface BroadcastSettings {
   segmentSeconds: number;
   /** Segments in the live playlist. `STAGECAST_LIVE_WINDOW`, default 10. */
   liveWindow: number;
+  /**
+   * How far back viewers can seek while live (DVR), in seconds; the live playlist then keeps
+   * that many seconds of segments (at least `liveWindow`). 0 turns it off.
+   * `STAGECAST_DVR_WINDOW_S`, default 1800, at most 14 400 (4 h).
+   */
+  dvrWindowSeconds: number;
   /** Keep every segment and publish a recording. `STAGECAST_RECORD`, default true. */
   record: boolean;
   /** Burn the wall clock into the picture. `STAGECAST_BURN_CLOCK`, default false. */
@@ -316,6 +322,7 @@ const envSchema = z.object({
   STAGECAST_DELETE_RECORDINGS: flag.default(false),
   STAGECAST_SEGMENT_SECONDS: decimal(0.5, 10).default(2),
   STAGECAST_LIVE_WINDOW: integer(2, 1000).default(10),
+  STAGECAST_DVR_WINDOW_S: integer(0, 14_400).default(1800),
   STAGECAST_RECORD: flag.default(true),
   STAGECAST_BURN_CLOCK: flag.default(false),
   STAGECAST_FRAME_RATE: integer(1, 60).default(30),
@@ -428,6 +435,7 @@ export function loadConfig(
     broadcast: {
       segmentSeconds: e.STAGECAST_SEGMENT_SECONDS,
       liveWindow: e.STAGECAST_LIVE_WINDOW,
+      dvrWindowSeconds: e.STAGECAST_DVR_WINDOW_S,
       record: e.STAGECAST_RECORD,
       burnClock: e.STAGECAST_BURN_CLOCK,
       frameRate: e.STAGECAST_FRAME_RATE,

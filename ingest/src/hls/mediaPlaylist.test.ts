@@ -153,3 +153,36 @@ describe('delta updates and rendition reports', () => {
     expect(rungsOfMaster(master)).toEqual(['720p', '360p']);
   });
 });
+
+describe('a DVR window (hundreds of segments)', () => {
+  it('DVR: a delta update of a 30 min live playlist lists only the last 12 s and the MAP', () => {
+    const lines = [
+      '#EXTM3U',
+      '#EXT-X-VERSION:9',
+      '#EXT-X-TARGETDURATION:2',
+      '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5,CAN-SKIP-UNTIL=12',
+      '#EXT-X-PART-INF:PART-TARGET=0.5',
+      '#EXT-X-MEDIA-SEQUENCE:100',
+      '#EXT-X-DISCONTINUITY-SEQUENCE:0',
+    ];
+    for (let i = 0; i < 900; i++) {
+      if (i === 0) lines.push('#EXT-X-MAP:URI="b-init0.mp4"');
+      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(Date.UTC(2030, 0, 1) + i * 2000).toISOString()}`);
+      if (i >= 897)
+        for (let p = 0; p < 4; p++) lines.push(`#EXT-X-PART:DURATION=0.500,URI="b-p${i * 4 + p}.m4s"`);
+      lines.push('#EXTINF:2.000,', `b-${100 + i}.m4s`);
+    }
+    lines.push('#EXT-X-PART:DURATION=0.500,URI="b-p3600.m4s",INDEPENDENT=YES');
+    lines.push('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="b-p3601.m4s"');
+    const full = parsed(`${lines.join('\n')}\n`);
+    expect(full.segments).toHaveLength(900);
+    // Segments wholly more than 12 s before the end are left out: all but the last seven.
+    expect(skippableSegments(full)).toBe(893);
+    const delta = renderMediaPlaylist(full, { skip: true, reports: [] });
+    expect(delta).toContain('#EXT-X-SKIP:SKIPPED-SEGMENTS=893\n#EXT-X-MAP:URI="b-init0.mp4"\n');
+    expect(delta.split('\n').filter((l) => /^b-\d+\.m4s$/.test(l))).toEqual(
+      Array.from({ length: 7 }, (_, i) => `b-${993 + i}.m4s`),
+    );
+    expect(delta.length).toBeLessThan(renderMediaPlaylist(full, { skip: false, reports: [] }).length / 20);
+  });
+});

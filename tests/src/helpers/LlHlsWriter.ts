@@ -18,11 +18,6 @@ export interface LlHlsWriterOptions {
   window?: number;
   /** Complete segments that still list their parts. Default 2. */
   partSegments?: number;
-  /**
-   * PROGRAM-DATE-TIME of the first part (ms). Default now. A capture clock for parts written
-   * ahead at once (a viewer arriving mid-broadcast): `Date.now() - parts * partSeconds * 1000`.
-   */
-  startPdt?: number;
   /** Bytes per part file when `media` is not given. Default 2 000. */
   partBytes?: number;
   /**
@@ -30,6 +25,11 @@ export interface LlHlsWriterOptions {
    * player to play. Without it parts are random bytes. Writing stops when the fragments run out.
    */
   media?: { init: Buffer; fragments: Buffer[] };
+  /**
+   * PROGRAM-DATE-TIME of the first part (ms). Default now. A capture clock for parts written
+   * ahead at once (a viewer arriving mid-broadcast): `Date.now() - parts * partSeconds * 1000`.
+   */
+  startMs?: number;
 }
 
 interface Segment {
@@ -74,7 +74,7 @@ export class LlHlsWriter {
     this.window = options.window ?? 8;
     this.partSegments = options.partSegments ?? 2;
     this.partBytes = options.partBytes ?? 2000;
-    const start = options.startPdt ?? Date.now();
+    const start = options.startMs ?? Date.now();
     this.rungs = (options.rungs ?? ['720p', '360p']).map((name) => ({
       name,
       dir: join(options.dir, name),
@@ -104,6 +104,11 @@ export class LlHlsWriter {
     const segment = this.rung(rung).segments.at(-1);
     if (!segment) throw new Error('no segment');
     return this.partName(segment.msn, segment.parts.length);
+  }
+
+  /** Parts written so far in a rung (the media time of its live edge is this × partSeconds). */
+  written(rung: string): number {
+    return this.rung(rung).written;
   }
 
   /** The last part written: segment and part index. */

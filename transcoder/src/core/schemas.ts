@@ -40,7 +40,8 @@ export const compositeJobSchema = z.object({
     .max(6)
     .refine((l) => new Set(l.map((r) => r.name)).size === l.length, 'rendition names must be unique'),
   segmentSeconds: z.number().min(0.5).max(10),
-  liveWindow: z.number().int().min(2).max(1000),
+  // Up to a 4 h DVR window of 0.5 s segments.
+  liveWindow: z.number().int().min(2).max(30_000),
   burnClock: z.boolean(),
   frameRate: z.number().int().min(1).max(60),
   slots: z.object({

@@ -23,6 +23,9 @@ import {
   type SessionSegment,
 } from './playlist.js';
 
+/** Segments that left the live window stay on disk for this many more (see `sweep`). */
+export const RETIRED_KEPT_SEGMENTS = 10;
+
 export const MASTER = hlsLayout.master;
 export const MEDIA = hlsLayout.media;
 /** Cues kept per broadcast (the ingest rate-limits them far below this); the oldest go first. */
@@ -86,6 +89,8 @@ export class PlaylistWriter {
   /** The segment `closeOpen` listed in the state, announced once `commit` has published it. */
   private closed: { segment: PublicSegment; bytes: number; sweep: boolean } | null = null;
   private masterWritten = false;
+  /** The live window changed since it was last saved (a new writer saves it once). */
+  private windowChanged = true;
   private fenced = false;
   /** The broadcast's cues (EXT-X-DATERANGE), and those waiting for the next pass. */
   private cues: PlaylistCue[] = [];
@@ -370,7 +375,9 @@ export class PlaylistWriter {
       if (job.record) await linkOrCopy(join(dir, next.added.file), join(vodDir, r.name, next.added.file));
     }
     this.state = next.state;
-    this.closed = { segment: next.added, bytes, sweep: next.retired.length > 0 };
+    this.windowChanged = true;
+    // Every close drops the parts of an older segment, and may retire one.
+    this.closed = { segment: next.added, bytes, sweep: true };
   }
 
   /**
@@ -397,18 +404,23 @@ export class PlaylistWriter {
   }
 
   private async saveState(): Promise<void> {
-    await saveState(this.options.hlsDir, this.state, this.options.job.record && this.closed !== null);
+    await saveState(this.options.hlsDir, this.state, {
+      recording: this.options.job.record && this.closed !== null,
+      window: this.windowChanged,
+    });
+    this.windowChanged = false;
   }
 
   /**
-   * Deletes live segment files that left the window a whole window ago (players that loaded
-   * the previous playlist can still fetch them) and the parts of the segments that left it
-   * (unlisted since they were three target durations old, at the latest now). Init segments
-   * stay: they are few and small. Recorded segments survive as VOD hard links.
+   * Deletes live segment files that left the window a while ago (up to RETIRED_KEPT_SEGMENTS,
+   * so players that loaded the previous playlist can still fetch them, without doubling the
+   * disk use of a long DVR window) and the parts the state no longer keeps (unlisted since
+   * they were three target durations old). Init segments stay: they are few and small.
+   * Recorded segments survive as VOD hard links.
    */
   private async sweep(): Promise<void> {
     const { job, hlsDir } = this.options;
-    const keepFrom = mediaSequence(this.state) - Math.max(1, job.liveWindow);
+    const keepFrom = mediaSequence(this.state) - Math.min(Math.max(1, job.liveWindow), RETIRED_KEPT_SEGMENTS);
     const listedParts = new Set(
       [...this.state.live.flatMap((s) => s.parts), ...(this.state.open?.parts ?? [])].map((p) => p.file),
     );

@@ -182,6 +182,7 @@ export function closeSegment(
     durations,
   };
   const live = [...state.live, added];
+  trimParts(live, state.targetDuration);
   const retired: PublicSegment[] = [];
   let discontinuitySequence = state.discontinuitySequence;
   while (live.length > Math.max(1, liveWindow)) {
@@ -208,6 +209,28 @@ export function closeSegment(
 
 const duration = (durations: Record<string, number>, rendition: string): number =>
   durations[rendition] ?? Object.values(durations)[0] ?? 0;
+
+/**
+ * Segments keep their parts while they end within this many target durations of the live
+ * edge: twice the span the playlist lists them for, so a client that read the previous
+ * playlist still finds the parts it names. Older parts are dropped from the state (a long DVR
+ * window would otherwise keep every part twice, in the state file and on disk).
+ */
+export const PARTS_KEPT_TARGET_DURATIONS = 6;
+
+/** Drops (in place) the parts of the segments past the kept span, newest first. */
+function trimParts(live: PublicSegment[], targetDuration: number): void {
+  let fromEnd = 0;
+  for (let i = live.length - 1; i >= 0; i--) {
+    const s = live[i];
+    if (!s) continue;
+    if (fromEnd >= PARTS_KEPT_TARGET_DURATIONS * targetDuration) {
+      if (s.parts.length === 0) break; // older ones were trimmed before
+      live[i] = { ...s, parts: [] };
+    }
+    fromEnd += longest(s.durations);
+  }
+}
 
 /** Tags before a segment's media: discontinuity, a new init segment, its wall-clock time. */
 function headLines(
@@ -253,6 +276,29 @@ export function dateRangeLines(cues: readonly PlaylistCue[], from: number): stri
 }
 
 /**
+ * A listed segment's date, duration and URI never change: with a DVR window of hundreds of
+ * segments rendered for every part in every rendition, formatting them once is most of the
+ * writer's saving. Keyed by the segment object (a successor's loaded state formats anew).
+ */
+const bodies = new WeakMap<PublicSegment, Map<string, string>>();
+
+function segmentBody(s: PublicSegment, rendition: string): string {
+  let byRendition = bodies.get(s);
+  if (!byRendition) {
+    byRendition = new Map();
+    bodies.set(s, byRendition);
+  }
+  let body = byRendition.get(rendition);
+  if (body === undefined) {
+    body =
+      `#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programDateTime).toISOString()}\n` +
+      `#EXTINF:${duration(s.durations, rendition).toFixed(3)},\n${s.file}`;
+    byRendition.set(rendition, body);
+  }
+  return body;
+}
+
+/**
  * The live media playlist of one rendition, LL-HLS: the parts of the segments within the last
  * three target durations before each one's EXTINF, the open segment's parts at the end, and
  * the next part's name as the preload hint. Classic clients skip the LL tags.
@@ -284,12 +330,18 @@ export function renderMediaPlaylist(
   }
   let map: string | undefined;
   state.live.forEach((s, i) => {
-    lines.push(
-      ...headLines(s, true, map),
-      ...(withParts.has(i) ? partLines(s.parts, rendition) : []),
-      `#EXTINF:${duration(s.durations, rendition).toFixed(3)},`,
-      s.file,
-    );
+    if (withParts.has(i)) {
+      lines.push(
+        ...headLines(s, true, map),
+        ...partLines(s.parts, rendition),
+        `#EXTINF:${duration(s.durations, rendition).toFixed(3)},`,
+        s.file,
+      );
+    } else {
+      if (s.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+      if (s.map !== map) lines.push(`#EXT-X-MAP:URI="${s.map}"`);
+      lines.push(segmentBody(s, rendition));
+    }
     map = s.map;
   });
   if (state.open) lines.push(...headLines(state.open, true, map), ...partLines(state.open.parts, rendition));

@@ -11,6 +11,25 @@ export const STATE_FILE = '.playlist-state.json';
  * recording (which grows all broadcast long) only when a segment is added to it.
  */
 export const RECORDING_FILE = '.playlist-recording.json';
+/**
+ * The live window, apart from the state for the same reason: with a DVR window it lists
+ * hundreds of segments but changes only when a segment closes, not on every part.
+ */
+export const WINDOW_FILE = '.playlist-window.json';
+
+interface SavedWindow {
+  broadcastId: string;
+  live: PublicSegment[];
+  discontinuitySequence: number;
+}
+
+function isWindow(value: unknown, broadcastId: string): value is SavedWindow {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<SavedWindow>;
+  return (
+    v.broadcastId === broadcastId && Array.isArray(v.live) && typeof v.discontinuitySequence === 'number'
+  );
+}
 
 /** The broadcast's cues: rewritten only when a cue arrives. */
 export const CUES_FILE = '.playlist-cues.json';
@@ -40,10 +59,20 @@ export async function loadState(
     const recorded: unknown = JSON.parse(
       await readFile(join(hlsDir, RECORDING_FILE), 'utf8').catch(() => '[]'),
     );
-    // The recording is saved first: it may hold a segment the state never got to.
+    // The recording and the window are saved first: they may hold a segment the state never
+    // got to (its parts are still the state's open segment, which a successor closes again).
     const next = parsed.nextSequence;
+    const window: unknown = JSON.parse(await readFile(join(hlsDir, WINDOW_FILE), 'utf8').catch(() => 'null'));
+    // A state written before the window had its own file still carries it.
+    const live = isWindow(window, broadcastId)
+      ? {
+          live: window.live.filter((s) => s.seq < next),
+          discontinuitySequence: window.discontinuitySequence,
+        }
+      : {};
     return {
       ...parsed,
+      ...live,
       recorded: Array.isArray(recorded) ? (recorded as PublicSegment[]).filter((s) => s.seq < next) : [],
     };
   } catch (error) {
@@ -52,14 +81,24 @@ export async function loadState(
   }
 }
 
-/** Saves the state; the recording too when `recordingChanged`. */
-export async function saveState(
-  hlsDir: string,
-  state: PlaylistState,
-  recordingChanged: boolean,
-): Promise<void> {
-  if (recordingChanged) await writeAtomic(join(hlsDir, RECORDING_FILE), JSON.stringify(state.recorded));
-  await writeAtomic(join(hlsDir, STATE_FILE), JSON.stringify({ ...state, recorded: [] }));
+/** What changed besides the per-part state, so only that is written again. */
+export interface StateChanges {
+  recording: boolean;
+  window: boolean;
+}
+
+/** Saves the state; the recording and the live window too when they changed. */
+export async function saveState(hlsDir: string, state: PlaylistState, changed: StateChanges): Promise<void> {
+  if (changed.recording) await writeAtomic(join(hlsDir, RECORDING_FILE), JSON.stringify(state.recorded));
+  if (changed.window) {
+    const window: SavedWindow = {
+      broadcastId: state.broadcastId,
+      live: state.live,
+      discontinuitySequence: state.discontinuitySequence,
+    };
+    await writeAtomic(join(hlsDir, WINDOW_FILE), JSON.stringify(window));
+  }
+  await writeAtomic(join(hlsDir, STATE_FILE), JSON.stringify({ ...state, recorded: [], live: [] }));
 }
 
 /** A new broadcast: the previous one's recording list is not carried over. */

@@ -1,4 +1,4 @@
-import { HlsPlayer, PictureClock, type QualityLevel } from '@stagecast/sdk';
+import { HlsPlayer, PictureClock, type DvrState, type QualityLevel } from '@stagecast/sdk';
 import { untrack } from 'svelte';
 import type { Attachment } from 'svelte/attachments';
 
@@ -27,8 +27,12 @@ export class PlayerState {
   muted = $state(false);
   /** Set while the viewer is on the WebRTC stage: HLS paused, muted, not downloading. */
   suspended = $state(false);
+  /** The seekable (DVR) window and where playback stands in it; null before it is known. */
+  dvr = $state<DvrState | null>(null);
 
-  readonly behindLive = $derived(this.latency !== null && this.latency > LIVE_EDGE_SLACK_S);
+  readonly behindLive = $derived(
+    this.dvr ? !this.dvr.atLiveEdge : this.latency !== null && this.latency > LIVE_EDGE_SLACK_S,
+  );
   readonly playingLabel = $derived(this.levels.find((l) => l.index === this.playingLevel)?.label ?? null);
 
   /** The time of the picture on screen (null while none plays): chat is held until it gets there. */
@@ -54,6 +58,7 @@ export class PlayerState {
       player.on('levels', (levels) => (this.levels = levels));
       player.on('levelSwitched', (index) => (this.playingLevel = index));
       player.on('latency', (seconds) => (this.latency = options.live ? seconds : null));
+      player.on('dvr', (state) => (this.dvr = options.live ? state : null));
       player.on('autoplayMuted', () => (this.autoplayMuted = true));
       player.on('playing', () => {
         this.playing = true;
@@ -107,6 +112,15 @@ export class PlayerState {
     this.#player?.jumpToLive();
   }
 
+  /** Seconds back from the current position (negative: forward), within the DVR window. */
+  seekBack(seconds: number): void {
+    this.#player?.seekBack(seconds);
+  }
+
+  seekTo(time: number): void {
+    this.#player?.seekTo(time);
+  }
+
   unmute(): void {
     this.#player?.unmute();
     this.autoplayMuted = false;
@@ -134,6 +148,7 @@ export class PlayerState {
     this.selectedLevel = -1;
     this.playingLevel = null;
     this.latency = null;
+    this.dvr = null;
     this.playing = false;
     this.reconnecting = false;
     this.error = null;
