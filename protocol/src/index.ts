@@ -5,3 +5,4 @@ export * from './events.js';
 export * from './jobs.js';
 export * from './hls.js';
 export * from './rest.js';
+export * from './webhooks.js';
