@@ -22,29 +22,29 @@ interface Received {
 
 /** A webhook endpoint on a free local port; `answer` decides each request's status (or hangs). */
 class Receiver {
-  readonly received: Received[] = [];
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    readonly received: Received[],
   ) {}
 
   static async start(
     answer: (headers: IncomingHttpHeaders, body: string) => number | 'hang',
   ): Promise<Receiver> {
-    let self: Receiver | undefined;
+    const received: Received[] = [];
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const status = answer(req.headers, body);
-        self?.received.push({ headers: req.headers, body, answered: status === 'hang' ? null : status });
+        received.push({ headers: req.headers, body, answered: status === 'hang' ? null : status });
         if (status !== 'hang') res.writeHead(status).end();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    self = new Receiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`);
-    return self;
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+    return new Receiver(server, url, received);
   }
 
   async close(): Promise<void> {
