@@ -33,6 +33,7 @@ import { createMetrics, listenMetrics } from './http/metrics.js';
 import { OriginPolicy } from './http/OriginPolicy.js';
 import { checkReady } from './http/readiness.js';
 import { Features } from './Features.js';
+import { Webhooks } from './webhooks/Webhooks.js';
 import { RateLimits } from './core/RateLimits.js';
 import { notificationOptions, requestOptions, untilReady } from './core/redisConnections.js';
 
@@ -51,6 +52,7 @@ export class IngestServer {
     private readonly redisClients: Redis[],
     private readonly metricsHttp: HttpServer | undefined,
     private readonly hls: HlsOrigin,
+    private readonly webhooks: Webhooks,
   ) {}
 
   static async create(
@@ -124,6 +126,8 @@ export class IngestServer {
     media.on('lost', (roomId) => rooms.get(roomId)?.close('worker-died'));
     const store = new RoomStore(redis, logger);
     const presence = new PresenceStore(redis, logger, config.presenceTtlMs);
+    const webhooks = new Webhooks(redis, config, logger.child({ component: 'webhooks' }));
+    webhooks.watchStages(rooms);
     const ctx: IngestContext = {
       logger,
       io,
@@ -136,6 +140,7 @@ export class IngestServer {
       tokens: new TokenService(config, config.tokenTtlSeconds),
       bans: new BanStore(redis, logger),
       limits: new RateLimits(redis, config.limits, config.chat, logger),
+      webhooks: webhooks.emitter,
     };
     const features = await Features.create(ctx, config);
     presence.startHeartbeat((roomId, peerIds) => {
@@ -184,6 +189,7 @@ export class IngestServer {
       new RoomPurge(redis, { dataDir: config.dataDir, deleteRecordings: config.deleteRecordings }, logger),
     );
     features.registerRoutes(router, access);
+    webhooks.registerRoutes(router, access);
     const hls = new HlsOrigin(config.dataDir, config.hls, logger.child({ component: 'hls' }));
     registerHlsRoutes(router, hls, config.dataDir, config.limits.trustProxy);
     registerStaticRoutes(router, config.uiRoot, config.frameAncestors);
@@ -212,7 +218,7 @@ export class IngestServer {
     const metricsHttp = config.metricsListen
       ? await listenMetrics(metrics, config.metricsListen.host, config.metricsListen.port)
       : undefined;
-    const server = new IngestServer(ctx, http, pool, features, [redis, pub, sub], metricsHttp, hls);
+    const server = new IngestServer(ctx, http, pool, features, [redis, pub, sub], metricsHttp, hls, webhooks);
     logger.info({ url: server.url }, 'ingest listening');
     return server;
   }
@@ -243,6 +249,7 @@ export class IngestServer {
     await new Promise((resolve) => setTimeout(resolve, 100));
     this.ctx.presence.stopHeartbeat();
     await this.features.close();
+    await this.webhooks.close();
     this.ctx.rooms.closeAll();
     // Released now, not left to expire: the next stage join anywhere takes the room at once.
     await this.ctx.media.close();

@@ -36,6 +36,10 @@ export const ERROR_CODES = [
   /** An LL-HLS blocking reload asked for a segment or part too far past the live edge (RFC 8216bis §6.2.5.2). */
   'BEYOND_LIVE_EDGE',
   'PAYLOAD_TOO_LARGE',
+  /** A webhook URL that is not http(s) (or not a URL at all). */
+  'WEBHOOK_URL_INVALID',
+  /** A webhook subscription names an event that does not exist (see `WEBHOOK_EVENTS`). */
+  'WEBHOOK_EVENT_UNKNOWN',
   /** The server cannot serve this now (its Redis is out of reach, no worker): try again later. */
   'UNAVAILABLE',
   'INTERNAL',
@@ -86,6 +90,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   MEDIA_ELSEWHERE: 421,
   BEYOND_LIVE_EDGE: 400,
   PAYLOAD_TOO_LARGE: 413,
+  WEBHOOK_URL_INVALID: 400,
+  WEBHOOK_EVENT_UNKNOWN: 400,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

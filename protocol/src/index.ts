@@ -7,3 +7,4 @@ export * from './hls.js';
 export * from './rest.js';
 export * from './polls.js';
 export * from './reactions.js';
+export * from './webhooks.js';

@@ -1,4 +1,5 @@
 import type { BroadcastProgress, Cue, LayoutChoice, LiveState, MediaKind } from './model.js';
+import type { WebhookEventType } from './webhooks.js';
 
 /** BullMQ queue that runs one compositing job per live room. */
 export const COMPOSITE_QUEUE = 'composite';
@@ -170,4 +171,19 @@ export interface BroadcastRecord {
 /** Redis key holding the wanted state of a room's broadcast, read on job takeover. */
 export function broadcastKey(roomId: string): string {
   return `stagecast:room:${roomId}:broadcast`;
+}
+
+/** BullMQ queue of webhook deliveries: one job per message and endpoint, retried with backoff. */
+export const WEBHOOK_QUEUE = 'webhooks';
+
+/**
+ * Data of a `webhooks` job. The body is fixed when the event happens, so every attempt sends
+ * the same bytes under the same `webhook-id`; the timestamp and signature are made per attempt
+ * with the endpoint's secret of that moment (a rotated secret signs the retries).
+ */
+export interface WebhookJobData {
+  endpointId: string;
+  messageId: string;
+  type: WebhookEventType;
+  body: string;
 }

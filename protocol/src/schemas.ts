@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { BroadcastRecord } from './jobs.js';
+import type { BroadcastRecord, WebhookJobData } from './jobs.js';
+import { WEBHOOK_EVENTS, type WebhookDelivery, type WebhookEndpointWithSecret } from './webhooks.js';
 import {
   CUE_NAME_PATTERN,
   LAYOUT_MODES,
@@ -119,3 +120,54 @@ export const cueSchema = z.object({
   broadcastId: z.string().min(1).max(128),
   by: z.object({ peerId: z.string().max(128), name: z.string().max(200) }).nullable(),
 }) satisfies z.ZodType<Cue>;
+
+/** Webhook endpoint URLs: absolute http(s), at most 2 000 characters. */
+export const webhookUrlSchema = z
+  .string()
+  .max(2000, 'must be at most 2000 characters')
+  .refine((raw) => {
+    try {
+      const url = new URL(raw);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL');
+
+/**
+ * `POST /api/webhooks`. Event names are checked as strings here and against
+ * {@link WEBHOOK_EVENTS} by the route, so that an unknown name gets its own error code.
+ */
+export const createWebhookSchema = z.object({
+  url: z.string(),
+  events: z.array(z.string().max(64)).min(1, 'must name at least one event').max(64).optional(),
+});
+
+/** An endpoint as stored in Redis, secret included. */
+export const webhookEndpointSchema = z.object({
+  id: z.string().min(1),
+  url: z.string(),
+  events: z.array(z.enum(WEBHOOK_EVENTS)),
+  secret: z.string().startsWith('whsec_'),
+  createdAt: z.string(),
+}) satisfies z.ZodType<WebhookEndpointWithSecret>;
+
+/** One attempt in an endpoint's delivery log (Redis). */
+export const webhookDeliverySchema = z.object({
+  messageId: z.string(),
+  type: z.enum(WEBHOOK_EVENTS),
+  attempt: z.number().int().min(1),
+  status: z.number().int().nullable(),
+  error: z.string().optional(),
+  ok: z.boolean(),
+  durationMs: z.number().min(0),
+  at: z.string(),
+}) satisfies z.ZodType<WebhookDelivery>;
+
+/** A `webhooks` job read back by a worker (possibly another version's). */
+export const webhookJobSchema = z.object({
+  endpointId: z.string().min(1),
+  messageId: z.string().min(1),
+  type: z.enum(WEBHOOK_EVENTS),
+  body: z.string(),
+}) satisfies z.ZodType<WebhookJobData>;

@@ -45,7 +45,7 @@ const roomOfJob = (jobId: string) => jobId.slice(0, jobId.indexOf('.'));
 const recordingsKey = (roomId: string) => `stagecast:room:${roomId}:recordings`;
 const startLockKey = (roomId: string) => `stagecast:room:${roomId}:broadcast-lock`;
 
-type BroadcastContext = Pick<IngestContext, 'io' | 'redis' | 'store' | 'logger'>;
+type BroadcastContext = Pick<IngestContext, 'io' | 'redis' | 'store' | 'logger' | 'webhooks'>;
 
 /** Tiles the composite's picture holds at most (a 3×3 grid). */
 const MAX_VIDEO_SLOTS = 9;
@@ -260,6 +260,13 @@ export class BroadcastService {
     // Only one process writes: the first to swap the record.
     const swapped = await this.compareAndSave(msg.roomId, current, { wanted: 'stopped', live });
     if (!swapped) return;
+    this.ctx.webhooks.emit('broadcast.ended', {
+      roomId: msg.roomId,
+      broadcastId: msg.broadcastId,
+      state: live.state === 'ended' ? 'ended' : 'error',
+      ...(live.recordingUrl ? { recordingUrl: live.recordingUrl } : {}),
+      ...(live.error ? { error: live.error } : {}),
+    });
     if (msg.ok && msg.recordingUrl) {
       const recording: Recording = {
         broadcastId: msg.broadcastId,
@@ -268,6 +275,13 @@ export class BroadcastService {
         url: msg.recordingUrl,
       };
       await this.redis.rpush(recordingsKey(msg.roomId), JSON.stringify(recording));
+      this.ctx.webhooks.emit('recording.ready', {
+        roomId: msg.roomId,
+        broadcastId: msg.broadcastId,
+        url: recording.url,
+        startedAt: recording.startedAt,
+        endedAt: recording.endedAt ?? recording.startedAt,
+      });
     }
     this.announce(msg.roomId, live);
   }
@@ -302,7 +316,15 @@ export class BroadcastService {
     if (state === 'live' && current.live.state === 'starting') {
       const live: LiveState = { ...current.live, state: 'live' };
       // The process that swaps the record tells everyone.
-      if (await this.compareAndSave(roomId, current, { ...current, live })) this.announce(roomId, live);
+      if (await this.compareAndSave(roomId, current, { ...current, live })) {
+        this.announce(roomId, live);
+        this.ctx.webhooks.emit('broadcast.started', {
+          roomId,
+          broadcastId,
+          hlsUrl: live.hlsUrl ?? hlsPaths.master(roomId),
+          startedAt: live.startedAt ?? new Date().toISOString(),
+        });
+      }
     }
   }
 
@@ -316,7 +338,15 @@ export class BroadcastService {
     )
       return;
     const live: LiveState = { ...current.live, state: 'error', error: reason };
-    if (await this.compareAndSave(roomId, current, { wanted: 'stopped', live })) this.announce(roomId, live);
+    if (await this.compareAndSave(roomId, current, { wanted: 'stopped', live })) {
+      this.announce(roomId, live);
+      this.ctx.webhooks.emit('broadcast.ended', {
+        roomId,
+        broadcastId: current.live.broadcastId ?? '',
+        state: 'error',
+        error: reason,
+      });
+    }
   }
 
   private announce(roomId: string, live: LiveState): void {

@@ -123,6 +123,19 @@ export interface BroadcastSettings {
   frameRate: number;
 }
 
+/** Webhook deliveries (see the README's "Webhooks"). */
+export interface WebhookSettings {
+  /** Deliveries one ingest process makes at once. `STAGECAST_WEBHOOK_CONCURRENCY`, default 4. */
+  concurrency: number;
+  /** Attempts per message, the first included. `STAGECAST_WEBHOOK_ATTEMPTS`, default 8. */
+  attempts: number;
+  /**
+   * The first retry's delay; each next one doubles it (5 s, 10 s, … 320 s: about 10 minutes
+   * over 8 attempts). `STAGECAST_WEBHOOK_RETRY_BASE_MS`, default 5000.
+   */
+  retryBaseMs: number;
+}
+
 /** The live HLS origin (LL-HLS blocking requests). */
 export interface HlsSettings {
   /**
@@ -244,6 +257,7 @@ export interface IngestConfig {
   hands: HandSettings;
   broadcast: BroadcastSettings;
   hls: HlsSettings;
+  webhooks: WebhookSettings;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -329,6 +343,9 @@ const envSchema = z.object({
   STAGECAST_HLS_POLL_MS: integer(20, 10_000).default(250),
   STAGECAST_HLS_MAX_HELD: integer(1).default(20_000),
   STAGECAST_HLS_MAX_HELD_PER_IP: integer(1).default(1000),
+  STAGECAST_WEBHOOK_CONCURRENCY: integer(1, 100).default(4),
+  STAGECAST_WEBHOOK_ATTEMPTS: integer(1, 50).default(8),
+  STAGECAST_WEBHOOK_RETRY_BASE_MS: integer(10, 3_600_000).default(5000),
 });
 
 /**
@@ -444,6 +461,11 @@ export function loadConfig(
       pollMs: e.STAGECAST_HLS_POLL_MS,
       maxHeld: e.STAGECAST_HLS_MAX_HELD,
       maxHeldPerIp: e.STAGECAST_HLS_MAX_HELD_PER_IP,
+    },
+    webhooks: {
+      concurrency: e.STAGECAST_WEBHOOK_CONCURRENCY,
+      attempts: e.STAGECAST_WEBHOOK_ATTEMPTS,
+      retryBaseMs: e.STAGECAST_WEBHOOK_RETRY_BASE_MS,
     },
     ...overrides,
   };

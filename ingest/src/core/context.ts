@@ -11,6 +11,7 @@ import type { BanStore } from '../moderation/BanStore.js';
 import type { Room } from '../rooms/Room.js';
 import type { Peer } from '../rooms/Peer.js';
 import type { StagecastServer, StagecastSocket } from './io.js';
+import type { WebhookEmitter } from '../webhooks/WebhookEmitter.js';
 
 /**
  * The shared collaborators of the process. Services take the part of it they use
@@ -29,6 +30,8 @@ export interface IngestContext {
   tokens: TokenService;
   bans: BanStore;
   limits: RateLimits;
+  /** Where features report events for webhook endpoints (never throws, never waits). */
+  webhooks: WebhookEmitter;
 }
 
 /** One verified connection: its socket, its live room and its peer. */

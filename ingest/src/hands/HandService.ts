@@ -17,7 +17,7 @@ export class HandService {
   private closed = false;
 
   constructor(
-    private readonly ctx: Pick<IngestContext, 'io' | 'redis' | 'presence' | 'logger'>,
+    private readonly ctx: Pick<IngestContext, 'io' | 'redis' | 'presence' | 'logger' | 'webhooks'>,
     private readonly options: Pick<HandSettings, 'disconnectGraceMs'>,
     /** Called when a disconnected peer did not come back within the grace time. */
     private readonly onDeparted: (roomId: string, peerId: string) => Promise<void>,
@@ -28,11 +28,20 @@ export class HandService {
   /** Raises one's hand; raising again keeps the place (and updates the question if one is given). */
   async raise(roomId: string, who: PeerIdentity, question: string | undefined): Promise<HandEntry> {
     if (!can(who.role, 'raiseHand')) throw new StagecastError('FORBIDDEN', 'Only viewers raise their hand');
-    await this.queue.raise(roomId, who.peerId, who.name, question);
+    const added = await this.queue.raise(roomId, who.peerId, who.name, question);
     const queue = await this.queue.list(roomId);
     const mine = queue.find((e) => e.peerId === who.peerId);
     // Lowered by someone else between the two steps (dismissed, lowerAll).
     if (!mine) throw new StagecastError('CONFLICT', 'Your hand was lowered meanwhile; raise it again');
+    // Raising again (a new question) keeps the place and is no new raise.
+    if (added)
+      this.ctx.webhooks.emit('hand.raised', {
+        roomId,
+        peerId: mine.peerId,
+        name: mine.name,
+        ...(mine.question === undefined ? {} : { question: mine.question }),
+        position: mine.position,
+      });
     this.publish(roomId, queue, new Set([who.peerId]), []);
     return mine;
   }

@@ -58,7 +58,7 @@ const publicBase = (links: LinkBase, { req }: RequestContext) =>
  */
 export function registerRoomRoutes(
   router: Router,
-  ctx: Pick<IngestContext, 'io' | 'store' | 'presence' | 'rooms' | 'tokens' | 'limits' | 'bans'>,
+  ctx: Pick<IngestContext, 'io' | 'store' | 'presence' | 'rooms' | 'tokens' | 'limits' | 'bans' | 'webhooks'>,
   access: ApiAccess,
   links: LinkBase & { trustProxy: number },
   identity: IdentityCookie,
@@ -75,6 +75,7 @@ export function registerRoomRoutes(
       name: record.name,
       links: roomLinks(publicBase(links, rc), record),
     };
+    ctx.webhooks.emit('room.created', { roomId: record.id, name: record.name });
     sendJson(rc.res, 201, body);
   });
 
@@ -123,6 +124,7 @@ export function registerRoomRoutes(
     ctx.rooms.get(record.id)?.close('deleted');
     // Last, once the features stopped writing: whatever is left of the room in Redis, its files.
     await purge.purge(record.id);
+    ctx.webhooks.emit('room.deleted', { roomId: record.id });
     rc.res.writeHead(204).end();
   });
 

@@ -18,7 +18,7 @@ export class Signaling {
   constructor(
     private readonly ctx: Pick<
       IngestContext,
-      'io' | 'tokens' | 'store' | 'presence' | 'rooms' | 'media' | 'logger' | 'limits' | 'bans'
+      'io' | 'tokens' | 'store' | 'presence' | 'rooms' | 'media' | 'logger' | 'limits' | 'bans' | 'webhooks'
     >,
     /** See `STAGECAST_TRUST_PROXY`. */
     private readonly trustProxy: number,
@@ -144,6 +144,9 @@ export class Signaling {
       const old = ctx.io.sockets.sockets.get(previous.socketId);
       old?.emit('room:closed', { reason: 'replaced', message: 'You joined from another connection' });
       old?.disconnect(true);
+    } else {
+      // A reconnection of someone still here is not a join (and its old connection no leave).
+      ctx.webhooks.emit('peer.joined', { roomId, peer: { peerId, name, role } });
     }
     const rooms = [
       channels.room(roomId),
@@ -163,7 +166,10 @@ export class Signaling {
 
     socket.on('disconnect', () => {
       // A replaced connection must not remove its successor.
-      if (room.peers.get(peerId) === peer) room.removePeer(peerId);
+      if (room.peers.get(peerId) === peer) {
+        room.removePeer(peerId);
+        ctx.webhooks.emit('peer.left', { roomId, peer: { peerId, name, role: peer.role } });
+      }
       if (room.peers.size === 0) ctx.rooms.scheduleIdleClose(room);
       void ctx.presence
         .remove(roomId, peerId, socket.id)

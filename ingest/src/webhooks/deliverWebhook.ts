@@ -1,0 +1,84 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { WebhookDelivery, WebhookJobData } from '@stagecast/protocol';
+import { webhookJobSchema } from '@stagecast/protocol/schemas';
+import type { Logger } from '../core/logger.js';
+import { signWebhook } from './signature.js';
+import type { WebhookStore } from './WebhookStore.js';
+
+/** How long one attempt may take before it counts as failed (and is retried). */
+export const WEBHOOK_TIMEOUT_MS = 5000;
+
+/**
+ * One delivery attempt: signs the message with the endpoint's current secret, POSTs it, logs
+ * the attempt. Any answer but 2xx throws, so that BullMQ retries with backoff. Redirects are
+ * not followed: the signed request goes only where the endpoint was registered.
+ */
+export async function deliverWebhook(
+  job: Job<WebhookJobData>,
+  store: WebhookStore,
+  logger: Logger,
+): Promise<void> {
+  const parsed = webhookJobSchema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError('malformed webhook job');
+  const { endpointId, messageId, type, body } = parsed.data;
+  const endpoint = await store.get(endpointId);
+  // Deleted meanwhile: nobody wants this message any more.
+  if (!endpoint) throw new UnrecoverableError('the webhook endpoint was deleted');
+  const attempt = job.attemptsMade + 1;
+  const started = Date.now();
+  const timestamp = Math.floor(started / 1000);
+  let status: number | null = null;
+  let error: string | undefined;
+  try {
+    const res = await fetch(endpoint.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Stagecast-Webhooks/1',
+        'webhook-id': messageId,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signWebhook(endpoint.secret, messageId, timestamp, body),
+      },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    status = res.status;
+    // The answer's body is not read: it could be endless.
+    await res.body?.cancel().catch(() => undefined);
+  } catch (thrown) {
+    error = describe(thrown);
+  }
+  const ok = status !== null && status >= 200 && status < 300;
+  const delivery: WebhookDelivery = {
+    messageId,
+    type,
+    attempt,
+    status,
+    ...(error === undefined ? {} : { error }),
+    ok,
+    durationMs: Date.now() - started,
+    at: new Date(started).toISOString(),
+  };
+  await store
+    .logDelivery(endpointId, delivery)
+    .catch((e: unknown) =>
+      logger.warn({ err: e, webhook: endpointId }, 'the delivery log could not be written'),
+    );
+  if (!ok) {
+    // The URL is the host's own setting; the secret is never logged.
+    logger.info({ webhook: endpointId, messageId, attempt, status, error }, 'webhook delivery failed');
+    throw new Error(error ?? `HTTP ${status}`);
+  }
+}
+
+function describe(thrown: unknown): string {
+  if (thrown instanceof Error && (thrown.name === 'TimeoutError' || thrown.name === 'AbortError'))
+    return `timed out after ${WEBHOOK_TIMEOUT_MS} ms`;
+  if (thrown instanceof Error) {
+    // undici hides the reason (ECONNREFUSED, ENOTFOUND…) in `cause`.
+    const cause = thrown.cause instanceof Error ? thrown.cause.message : undefined;
+    return (cause ?? thrown.message).slice(0, 200);
+  }
+  return 'request failed';
+}
