@@ -25,6 +25,10 @@ import { LayoutService } from './broadcast/LayoutService.js';
 import { LayoutStore } from './broadcast/LayoutStore.js';
 import { ProgressStore } from './broadcast/ProgressStore.js';
 import { notificationOptions } from './core/redisConnections.js';
+import { QuestionService } from './questions/QuestionService.js';
+import { QuestionStore } from './questions/QuestionStore.js';
+import { questionHandlers } from './questions/questionHandlers.js';
+import { registerQuestionRoutes } from './questions/questionRoutes.js';
 
 /** The settings the features use. */
 export type FeatureSettings = Pick<
@@ -50,6 +54,7 @@ export class Features {
   private readonly promotion: StagePromotion;
   private readonly audience: AudienceService;
   private readonly moderation: ModerationService;
+  private readonly questions: QuestionService;
   /** Where links point (see `STAGECAST_PUBLIC_URL`). */
   private readonly publicUrl: string | undefined;
   private readonly port: number;
@@ -62,6 +67,7 @@ export class Features {
     private readonly layouts: LayoutService,
     private readonly bridge: CompositorBridge,
     private readonly bridgeSub: Redis,
+    questionStore: QuestionStore,
   ) {
     this.publicUrl = settings.publicUrl;
     this.port = settings.port;
@@ -83,6 +89,15 @@ export class Features {
       await this.hands.remove(roomId, peerId);
       await this.promotion.cancelFor(roomId, peerId);
     });
+    this.questions = new QuestionService(ctx, questionStore, {
+      mutedForMs: (roomId, peerId) => this.chat.store.mutedForMs(roomId, peerId),
+      ban: (roomId, by, peerId, reason) => this.moderation.ban(roomId, by, peerId, reason),
+      // The lower-third travels with the stage snapshot, sent by the process holding the stage.
+      lowerThirdChanged: (roomId) => {
+        bridge.stageChanged(roomId);
+        ctx.io.serverSideEmit('layoutChanged', roomId);
+      },
+    });
   }
 
   static async create(ctx: IngestContext, settings: FeatureSettings): Promise<Features> {
@@ -94,6 +109,7 @@ export class Features {
       maxStage: settings.maxStage,
     });
     const layoutStore = new LayoutStore(ctx.redis, ctx.logger);
+    const questionStore = new QuestionStore(ctx.redis, ctx.logger);
     const bridgeSub = ctx.redis.duplicate(notificationOptions());
     bridgeSub.on('error', (error) => ctx.logger.warn({ err: error }, 'compositor channel error'));
     const bridge = new CompositorBridge({
@@ -101,6 +117,7 @@ export class Features {
       media: ctx.media,
       store: ctx.store,
       layouts: layoutStore,
+      lowerThird: (roomId) => questionStore.lowerThird(roomId),
       pub: ctx.redis,
       sub: bridgeSub,
       listenIp: settings.listenIp,
@@ -113,7 +130,7 @@ export class Features {
     // The snapshot carries the choice: a new choice is a stage change for the compositor.
     const layouts = new LayoutService(ctx, layoutStore, (roomId) => bridge.stageChanged(roomId));
     await bridge.start();
-    return new Features(ctx, settings, broadcast, progress, layouts, bridge, bridgeSub);
+    return new Features(ctx, settings, broadcast, progress, layouts, bridge, bridgeSub, questionStore);
   }
 
   handlerGroups(): HandlerGroup[] {
@@ -122,6 +139,7 @@ export class Features {
       moderationHandlers(this.moderation, this.ctx.store, this.publicUrl),
       handHandlers(this.hands, this.promotion, this.audience, this.ctx.limits),
       broadcastHandlers(this.broadcast, this.layouts),
+      questionHandlers(this.questions),
     ];
   }
 
@@ -134,6 +152,7 @@ export class Features {
       }),
       live: (roomId) => this.broadcast.live(roomId),
       layout: (roomId) => this.layouts.get(roomId),
+      questions: (session) => this.questions.state(session.room.id, session.peer.identity),
     };
   }
 
@@ -150,7 +169,11 @@ export class Features {
     await this.broadcast.stop(roomId).catch((error: unknown) => {
       if (!(error instanceof StagecastError && error.code === 'NOT_LIVE')) throw error;
     });
-    await Promise.all([this.layouts.delete(roomId), this.progress.delete(roomId)]);
+    await Promise.all([
+      this.layouts.delete(roomId),
+      this.progress.delete(roomId),
+      this.questions.delete(roomId),
+    ]);
     await this.broadcast.removeJobs(roomId);
   }
 
@@ -178,6 +201,7 @@ export class Features {
       port: this.port,
     });
     registerBroadcastRoutes(router, access, this.broadcast, this.layouts);
+    registerQuestionRoutes(router, access, this.questions);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */

@@ -9,6 +9,8 @@ export interface SnapshotProviders {
   live: (roomId: string) => Promise<JoinSnapshot['live']>;
   /** The layout hosts chose for the composite. */
   layout: (roomId: string) => Promise<LayoutChoice>;
+  /** The Q&A as this person may see it. */
+  questions: (session: PeerSession) => Promise<JoinSnapshot['questions']>;
 }
 
 export interface JoinSnapshotSettings {
@@ -28,12 +30,13 @@ export class JoinSnapshots {
 
   async build(session: PeerSession): Promise<JoinSnapshot> {
     const { room, peer } = session;
-    const [chat, hands, live, layout, viewers] = await Promise.all([
+    const [chat, hands, live, layout, viewers, questions] = await Promise.all([
       this.providers.chat(room.id),
       this.providers.hands(session),
       this.providers.live(room.id),
       this.providers.layout(room.id),
       this.ctx.presence.countViewers(room.id),
+      this.providers.questions(session),
     ]);
     const snapshot: JoinSnapshot = {
       self: peer.identity,
@@ -46,6 +49,7 @@ export class JoinSnapshots {
       audience: { viewers },
       maxStage: this.settings.maxStage,
       layout,
+      questions,
     };
     if (can(peer.role, 'manageStage')) {
       const record = await this.ctx.store.get(room.id);
