@@ -312,7 +312,10 @@ describe('the highlighted question on air (upvote Q&A lower-third)', () => {
     (await ingest.api<RoomInfo>('GET', `/api/rooms/${roomId}`)).body.live;
   const hls = (path: string) => `${ingest.url}/hls/${roomId}/${path}`;
 
-  /** Mean RGB of a rectangle of the first frame of the newest 360p segment listed after `after` ones. */
+  /**
+   * Mean RGB of a rectangle of the first frame of the newest 360p segment, once at least two
+   * more than `after` are listed: that segment started after the call.
+   */
   async function sample(after: number, rect: { x: number; y: number; w: number; h: number }) {
     const master = await waitFor(() => fetchPlaylist(hls('master.m3u8')), 'the master playlist');
     const variant = (master.manifest.playlists ?? []).find((p) => p.attributes.RESOLUTION?.height === 360);
@@ -350,7 +353,7 @@ describe('the highlighted question on air (upvote Q&A lower-third)', () => {
   }
 
   async function segmentsSoFar(): Promise<number> {
-    return (await sample(0, { x: 0, y: 0, w: 2, h: 2 })).total - 2;
+    return (await sample(0, { x: 0, y: 0, w: 2, h: 2 })).total;
   }
 
   it('a highlighted question reaches the composite as a lower-third, set by commands on the running FFmpeg', async () => {

@@ -143,6 +143,7 @@ export function onAirOf(layout: Layout): OnAirLayout {
     kind: layout.kind,
     tiles: layout.boxes.length,
     peerIds: [...new Set(layout.boxes.map((b) => b.tile.peerId))],
-    lowerThird: layout.lowerThird?.text ?? null,
+    // Only while one is on air: reports stay as they were for rooms without Q&A.
+    ...(layout.lowerThird ? { lowerThird: layout.lowerThird.text } : {}),
   };
 }
