@@ -233,7 +233,7 @@ describe('Q&A with upvotes', () => {
     expect(limited).toBe('RATE_LIMITED');
   });
 
-  it('hosts highlight one question at a time and ban the asker with the room ban', async () => {
+  it('upvoted or not, hosts highlight one question at a time and ban the asker with the room ban', async () => {
     const id = await newRoom('Highlight');
     const host = await join(a, id, 'host', 'Hana');
     const viewer = await join(b, id, 'viewer', 'Vi');
@@ -356,7 +356,7 @@ describe('the highlighted question on air (upvote Q&A lower-third)', () => {
     return (await sample(0, { x: 0, y: 0, w: 2, h: 2 })).total;
   }
 
-  it('a highlighted question reaches the composite as a lower-third, set by commands on the running FFmpeg', async () => {
+  it('a highlighted (upvote Q&A) question reaches the composite as a lower-third, set by commands on the running FFmpeg', async () => {
     const host = await ingest.join(roomId, 'host', 'Hana');
     const viewer = await ingest.join(roomId, 'viewer', 'Vik');
     clients.push(host, viewer);
