@@ -67,7 +67,12 @@ describe('Q&A with upvotes', () => {
     const id = await newRoom('Upvotes');
     const asker = await join(a, id, 'viewer', 'Asha');
     const question = await asker.qa.ask('  What is the roadmap?\u200b ');
-    expect(question).toMatchObject({ text: 'What is the roadmap?', votes: 0, answered: false, hidden: false });
+    expect(question).toMatchObject({
+      text: 'What is the roadmap?',
+      votes: 0,
+      answered: false,
+      hidden: false,
+    });
     expect(question.asker).toEqual(asker.room.self);
 
     // One person (one token, so one identity) connected to both processes.
@@ -78,7 +83,8 @@ describe('Q&A with upvotes', () => {
     const upvote = (c: RawClient) => c.request('qa:upvote', { questionId: question.id, on: true });
     const answers = await Promise.all([upvote(onA), upvote(onB), upvote(onA), upvote(onB)]);
     for (const answer of answers) expect(answer).toMatchObject({ ok: true, data: { upvoted: true } });
-    const stored = async () => (await a.api<{ questions: Question[] }>('GET', `/api/rooms/${id}/questions`)).body;
+    const stored = async () =>
+      (await a.api<{ questions: Question[] }>('GET', `/api/rooms/${id}/questions`)).body;
     expect((await stored()).questions[0]?.votes).toBe(1);
     // The same person again, later: still one.
     expect(await upvote(onB)).toEqual({ ok: true, data: { votes: 1, upvoted: true } });
@@ -141,13 +147,19 @@ describe('Q&A with upvotes', () => {
 
     const answered = await cohost.qa.answer(second.id);
     expect(answered.answered).toBe(true);
-    await waitFor(() => dee!.qa.questions.find((q) => q.id === second.id)?.answered === true, 'answered to reach a viewer');
+    await waitFor(
+      () => dee!.qa.questions.find((q) => q.id === second.id)?.answered === true,
+      'answered to reach a viewer',
+    );
 
     // Hiding: viewers lose it (live and in later snapshots and lists), hosts keep it marked.
     const removed = nextEvent<[string]>((l) => ana.qa.on('removed', l));
     await host.qa.hide(third.id);
     expect((await removed)[0]).toBe(third.id);
-    await waitFor(() => cohost.qa.questions.find((q) => q.id === third.id)?.hidden === true, 'the co-host to see it hidden');
+    await waitFor(
+      () => cohost.qa.questions.find((q) => q.id === third.id)?.hidden === true,
+      'the co-host to see it hidden',
+    );
     expect(ana.qa.questions.map((q) => q.id)).toEqual([first.id, second.id]);
     const late = await raw(b, await b.token(id, 'viewer', 'Late'), id);
     expect(late.snapshot.questions.questions.map((q) => q.id)).toEqual([first.id, second.id]);
@@ -156,7 +168,10 @@ describe('Q&A with upvotes', () => {
     // Later changes to a hidden question reach hosts only.
     const viewerHeard = late.record('qa:question');
     await host.qa.upvote(third.id);
-    await waitFor(() => cohost.qa.questions.find((q) => q.id === third.id)?.votes === 3, 'the vote to reach the co-host');
+    await waitFor(
+      () => cohost.qa.questions.find((q) => q.id === third.id)?.votes === 3,
+      'the vote to reach the co-host',
+    );
     expect(viewerHeard).toEqual([]);
     // Viewers cannot upvote what they cannot see.
     expect((await refusal(dee!.qa.upvote(third.id))).code).toBe('NOT_FOUND');
@@ -248,8 +263,9 @@ describe('Q&A with upvotes', () => {
     await host.qa.highlight(bad.id);
     await waitFor(() => viewer.qa.highlighted?.id === bad.id, 'the new highlight');
     // At most one.
-    const rest = (await a.api<{ questions: Question[]; highlightedId: string }>('GET', `/api/rooms/${id}/questions`))
-      .body;
+    const rest = (
+      await a.api<{ questions: Question[]; highlightedId: string }>('GET', `/api/rooms/${id}/questions`)
+    ).body;
     expect(rest.highlightedId).toBe(bad.id);
     expect(rest.questions.filter((q) => q.highlighted).map((q) => q.id)).toEqual([bad.id]);
 
@@ -259,7 +275,10 @@ describe('Q&A with upvotes', () => {
     await closed;
     const bans = await a.api<{ bans: { peerId: string }[] }>('GET', `/api/rooms/${id}/bans`);
     expect(bans.body.bans.map((ban) => ban.peerId)).toEqual([troll.room.self.peerId]);
-    await waitFor(() => viewer.qa.highlighted === null && viewer.qa.questions.length === 1, 'the banned question to go');
+    await waitFor(
+      () => viewer.qa.highlighted === null && viewer.qa.questions.length === 1,
+      'the banned question to go',
+    );
     await host.qa.highlight(good.id);
     await host.qa.highlight(null);
     await waitFor(() => viewer.qa.highlighted === null, 'un-highlighted');
@@ -336,8 +355,16 @@ describe('the highlighted question on air (upvote Q&A lower-third)', () => {
     try {
       const { stdout } = await run(
         'ffmpeg',
-        ['-v', 'error', '-i', file, '-frames:v', '1', '-vf', `crop=${rect.w}:${rect.h}:${rect.x}:${rect.y}`]
-          .concat(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']),
+        [
+          '-v',
+          'error',
+          '-i',
+          file,
+          '-frames:v',
+          '1',
+          '-vf',
+          `crop=${rect.w}:${rect.h}:${rect.x}:${rect.y}`,
+        ].concat(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']),
         { encoding: 'buffer', timeout: 30_000 },
       );
       const mean = [0, 0, 0];
@@ -392,7 +419,11 @@ describe('the highlighted question on air (upvote Q&A lower-third)', () => {
 
     // Off air again: hidden, reported and gone from the picture.
     await hostQa.highlight(null);
-    await waitFor(async () => ((await live()).layout?.lowerThird ?? null) === null, 'the lower-third off', 60_000);
+    await waitFor(
+      async () => ((await live()).layout?.lowerThird ?? null) === null,
+      'the lower-third off',
+      60_000,
+    );
     const gone = await sample(await segmentsSoFar(), accent);
     expect(gone.rgb[2], `rgb ${gone.rgb.join(',')}`).toBeLessThan(80);
   }, 240_000);

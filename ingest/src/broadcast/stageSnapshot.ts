@@ -56,5 +56,14 @@ export function stageSnapshot({
     const screenAudio = screen && live('screen-audio');
     if (screenAudio) audioProducerIds.push(screenAudio.id);
   }
-  return { roomName, tiles, audioProducerIds, activeSpeakerPeerId, layout, lowerThird, version };
+  // Absent when none, so a snapshot without a highlighted question is as it always was.
+  return {
+    roomName,
+    tiles,
+    audioProducerIds,
+    activeSpeakerPeerId,
+    layout,
+    ...(lowerThird ? { lowerThird } : {}),
+    version,
+  };
 }

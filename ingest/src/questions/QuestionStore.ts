@@ -90,7 +90,8 @@ const storedSchema = z.object({
 });
 
 export type AskResult = { status: 'created' | 'existing'; id: string } | { status: 'full' };
-export type UpvoteResult = { status: 'ok'; changed: boolean; votes: number } | { status: 'missing' } | { status: 'own' };
+export type UpvoteResult =
+  { status: 'ok'; changed: boolean; votes: number } | { status: 'missing' } | { status: 'own' };
 
 /** A room's questions in Redis: shared by every ingest process and kept across restarts. */
 export class QuestionStore {
@@ -237,7 +238,9 @@ export class QuestionStore {
   ): Question | null {
     if (!raw || Object.keys(raw).length === 0) return null;
     const stored = storedSchema.safeParse(raw);
-    const asker = stored.success ? peerIdentitySchema.safeParse(parseJsonOrUndefined(stored.data.asker)) : null;
+    const asker = stored.success
+      ? peerIdentitySchema.safeParse(parseJsonOrUndefined(stored.data.asker))
+      : null;
     if (!stored.success || !asker?.success) {
       // One bad record must not fail every listing of the room.
       this.logger.warn({ room: roomId, question: id }, 'ignored a malformed question in Redis');

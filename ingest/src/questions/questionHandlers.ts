@@ -42,14 +42,10 @@ export function questionHandlers(questions: QuestionService): HandlerGroup {
         return {};
       }),
 
-      request(
-        'qa:banAsker',
-        z.object({ questionId, reason: z.string().max(200).optional() }),
-        async (p) => {
-          await questions.banAsker(room.id, peer.identity, p.questionId, p.reason);
-          return {};
-        },
-      ),
+      request('qa:banAsker', z.object({ questionId, reason: z.string().max(200).optional() }), async (p) => {
+        await questions.banAsker(room.id, peer.identity, p.questionId, p.reason);
+        return {};
+      }),
     ],
   });
 }

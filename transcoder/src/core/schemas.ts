@@ -65,7 +65,10 @@ const stageSchema = z.object({
   activeSpeakerPeerId: z.string().max(128).nullable(),
   layout: z.object({ mode: z.enum(LAYOUT_MODES), pinnedPeerId: z.string().max(128).nullable() }),
   // Questions are at most 300 characters; names at most 200 (the room name's bound).
-  lowerThird: z.object({ text: z.string().max(600), name: z.string().max(200) }).nullable().optional(),
+  lowerThird: z
+    .object({ text: z.string().max(600), name: z.string().max(200) })
+    .nullable()
+    .optional(),
   version: z.number().int().min(0),
 });
 

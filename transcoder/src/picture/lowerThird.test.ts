@@ -15,8 +15,13 @@ const stage = (lowerThird?: LowerThird | null): StageSnapshot => ({
   version: 1,
   ...(lowerThird === undefined ? {} : { lowerThird }),
 });
-const slots = { videoSlots: 2, videoSlotOf: (id: string) => (id === 'v0' ? 0 : undefined), isLive: () => true };
-const sceneOf = (lowerThird?: LowerThird | null) => buildScene(computeLayout(stage(lowerThird), 1280, 720), slots);
+const slots = {
+  videoSlots: 2,
+  videoSlotOf: (id: string) => (id === 'v0' ? 0 : undefined),
+  isLive: () => true,
+};
+const sceneOf = (lowerThird?: LowerThird | null) =>
+  buildScene(computeLayout(stage(lowerThird), 1280, 720), slots);
 const v = (scene: Map<string, string>, target: string, param: string) => sceneValue(scene, target, param);
 const HIDDEN_BOX = { x: '-4000', y: '-4000', w: '2', h: '2' };
 const box = (scene: Map<string, string>, target: string) => ({
@@ -77,7 +82,12 @@ describe('the lower-third of the highlighted question (upvote Q&A)', () => {
     expect(commands.length).toBeGreaterThan(0);
     const targets = new Set(commands.map((c) => c.split(' ')[0]));
     expect([...targets].sort()).toEqual(
-      [FILTERS.lowerThirdAccent, FILTERS.lowerThirdBox, FILTERS.lowerThirdLine(0), FILTERS.lowerThirdName].sort(),
+      [
+        FILTERS.lowerThirdAccent,
+        FILTERS.lowerThirdBox,
+        FILTERS.lowerThirdLine(0),
+        FILTERS.lowerThirdName,
+      ].sort(),
     );
     // One zmq token per argument, spaces of the question escaped: the text arrives whole.
     const line = commands.find((c) => c.startsWith(`${FILTERS.lowerThirdLine(0)} reinit `)) ?? '';
@@ -91,7 +101,7 @@ describe('the lower-third of the highlighted question (upvote Q&A)', () => {
     expect(new Set(back.map((c) => c.split(' ')[0]))).toEqual(targets);
     expect(back).toContain(`${FILTERS.lowerThirdBox} x -4000`);
     // A question with quotes and colons is escaped for the option string and the command.
-    const tricky = sceneOf({ text: "It's 10:30 \\ now", name: 'O\'Neil' });
+    const tricky = sceneOf({ text: "It's 10:30 \\ now", name: "O'Neil" });
     expect(v(tricky, FILTERS.lowerThirdLine(0), 'reinit')).toContain("text=It\\'s 10\\:30 \\\\ now:");
   });
 
