@@ -7,6 +7,7 @@ import { describeError } from '@stagecast/stage-ui/errors.js';
 import type { StageSession } from '@stagecast/stage-ui/StageSession.svelte.js';
 import { AudienceState, type InviteEnd } from './AudienceState.svelte.js';
 import { PlayerState } from './PlayerState.svelte.js';
+import { QaState } from '@stagecast/stage-ui/QaState.svelte.js';
 
 const NOTICE_MS = 6000;
 
@@ -50,6 +51,7 @@ export class ViewerSession {
 
   readonly liveLabel: string = $derived(LIVE_LABELS[this.live.state]);
   readonly audience: AudienceState;
+  readonly qa: QaState;
   readonly player = new PlayerState();
   readonly roomName: string;
   readonly selfName: string;
@@ -74,6 +76,7 @@ export class ViewerSession {
     this.viewers = room.viewers;
     this.activeSpeaker = room.activeSpeakerPeerId;
     this.audience = new AudienceState(room, { inviteEnded: (outcome) => this.inviteEnded(outcome) });
+    this.qa = new QaState(room, (text) => this.notify(text));
     this.#off.push(
       room.on('liveState', (live) => (this.live = live)),
       room.on('audienceCount', (viewers) => (this.viewers = viewers)),
@@ -151,6 +154,7 @@ export class ViewerSession {
     clearTimeout(this.#noticeTimer);
     this.teardownStage();
     this.audience.close();
+    this.qa.close();
     this.room.close();
   }
 
