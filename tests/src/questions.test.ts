@@ -230,7 +230,7 @@ describe('Q&A with upvotes', () => {
     const missing = await viewer.request('qa:upvote', { questionId: 'q999999', on: true });
     expect(missing.ok ? 'accepted' : missing.error.code).toBe('NOT_FOUND');
     expect((await refusal(host.qa.highlight('q999999'))).code).toBe('NOT_FOUND');
-    const restBad = await a.api<ErrorBody>('PUT', `/api/rooms/${id}/questions/highlight`, { questionId: 7 });
+    const restBad = await a.api<ErrorBody>('PUT', `/api/rooms/${id}/questions/on-air`, { questionId: 7 });
     expect(restBad.status).toBe(400);
     expect(restBad.body.error.code).toBe('BAD_REQUEST');
     const restAnswer = await a.api<Question>('POST', `/api/rooms/${id}/questions/${questionId}`, {
@@ -238,6 +238,11 @@ describe('Q&A with upvotes', () => {
     });
     expect(restAnswer.status).toBe(200);
     expect(restAnswer.body.answered).toBe(true);
+    const restOnAir = await a.api<{ highlightedId: string }>('PUT', `/api/rooms/${id}/questions/on-air`, {
+      questionId,
+    });
+    expect(restOnAir).toEqual({ status: 200, body: { highlightedId: questionId } });
+    await waitFor(() => host.qa.highlighted?.id === questionId, 'the host to see it on air');
 
     // Asking is rate-limited per person (5 a minute): the fifth passes... the sixth does not.
     let limited: string | null = null;

@@ -14,7 +14,7 @@ const highlightSchema = z.object({ questionId: questionId.nullable() }).strict()
 /**
  * For the operator (API secret): `GET /api/rooms/:id/questions` (every question, hidden ones
  * included), `POST /api/rooms/:id/questions/:qid` (`{ answered?, hidden? }`, answers the
- * question) and `PUT /api/rooms/:id/questions/highlight` (`{ questionId | null }`).
+ * question) and `PUT /api/rooms/:id/questions/on-air` (`{ questionId | null }`).
  */
 export function registerQuestionRoutes(router: Router, access: ApiAccess, questions: QuestionService): void {
   router.add('GET', '/api/rooms/:id/questions', async (rc) => {
@@ -27,7 +27,7 @@ export function registerQuestionRoutes(router: Router, access: ApiAccess, questi
     });
   });
 
-  router.add('PUT', '/api/rooms/:id/questions/highlight', async (rc) => {
+  router.add('PUT', '/api/rooms/:id/questions/on-air', async (rc) => {
     await access.requireSecret(rc);
     const record = await access.requireRoom(rc.params.id);
     const body = parse(highlightSchema, await readJson(rc.req));
