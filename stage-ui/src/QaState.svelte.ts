@@ -1,4 +1,10 @@
-import { QuestionsClient, StagecastClientError, type Question, type QuestionOrder, type Room } from '@stagecast/sdk';
+import {
+  QuestionsClient,
+  StagecastClientError,
+  type Question,
+  type QuestionOrder,
+  type Room,
+} from '@stagecast/sdk';
 import { MAX_QUESTION_LENGTH } from '@stagecast/protocol';
 import { describeError } from './errors.js';
 
@@ -13,7 +19,9 @@ function reason(error: unknown): string {
 
 /** Most votes first (ties: oldest first), or oldest first. */
 export function sortQuestions(questions: readonly Question[], order: QuestionOrder): Question[] {
-  const byTime = [...questions].sort((a, b) => a.ts - b.ts || a.id.localeCompare(b.id, 'en', { numeric: true }));
+  const byTime = [...questions].sort(
+    (a, b) => a.ts - b.ts || a.id.localeCompare(b.id, 'en', { numeric: true }),
+  );
   return order === 'votes' ? byTime.sort((a, b) => b.votes - a.votes) : byTime;
 }
 
@@ -39,7 +47,8 @@ export class QaState {
   ) {
     this.#client = new QuestionsClient(room);
     const sync = () => this.#sync();
-    for (const event of ['question', 'removed', 'highlighted', 'reset'] as const) this.#client.on(event, sync);
+    for (const event of ['question', 'removed', 'highlighted', 'reset'] as const)
+      this.#client.on(event, sync);
     this.#sync();
   }
 
