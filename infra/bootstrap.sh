@@ -22,6 +22,7 @@ node -e '
 # 2. Debian packages (commands we need → the package that provides them).
 packages=(ffmpeg redis-server libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev
   libflatbuffers-dev flatbuffers-compiler meson ninja-build pkg-config g++ make fonts-dejavu-core
+  fontconfig  # fc-match: the file of the compositor's font, found once
   util-linux)  # setpriv: FFmpeg dies with its transcoder; flock: one worker build at a time
 if [ "${1:-}" = "--test" ]; then packages+=(chromium nginx); fi  # nginx: the LL-HLS cache test
 

@@ -8,6 +8,9 @@ import './styles/panels.css';
 import './styles/people.css';
 import './styles/broadcast.css';
 import './styles/layout.css';
+import '@stagecast/stage-ui/styles/polls.css';
+import '@stagecast/stage-ui/styles/reactions.css';
+import './styles/polls.css';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('#app is missing from index.html');

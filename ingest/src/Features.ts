@@ -29,6 +29,11 @@ import { QuestionService } from './questions/QuestionService.js';
 import { QuestionStore } from './questions/QuestionStore.js';
 import { questionHandlers } from './questions/questionHandlers.js';
 import { registerQuestionRoutes } from './questions/questionRoutes.js';
+import { PollService } from './polls/PollService.js';
+import { pollHandlers } from './polls/pollHandlers.js';
+import { registerPollRoutes } from './polls/pollRoutes.js';
+import { ReactionService } from './reactions/ReactionService.js';
+import { reactionHandlers } from './reactions/reactionHandlers.js';
 
 /** The settings the features use. */
 export type FeatureSettings = Pick<
@@ -55,6 +60,8 @@ export class Features {
   private readonly audience: AudienceService;
   private readonly moderation: ModerationService;
   private readonly questions: QuestionService;
+  private readonly polls: PollService;
+  private readonly reactions: ReactionService;
   /** Where links point (see `STAGECAST_PUBLIC_URL`). */
   private readonly publicUrl: string | undefined;
   private readonly port: number;
@@ -83,6 +90,8 @@ export class Features {
       (roomId) => this.audience.changed(roomId),
     );
     this.chat = new ChatService(ctx);
+    this.polls = new PollService(ctx);
+    this.reactions = new ReactionService(ctx);
     this.moderation = new ModerationService(ctx, async (roomId, peerId) => {
       // A banned guest must not keep a promotion that would outlive the ban.
       await ctx.presence.setRoleOverride(roomId, peerId, 'viewer');
@@ -140,6 +149,8 @@ export class Features {
       handHandlers(this.hands, this.promotion, this.audience, this.ctx.limits),
       broadcastHandlers(this.broadcast, this.layouts),
       questionHandlers(this.questions),
+      pollHandlers(this.polls, this.ctx.limits),
+      reactionHandlers(this.reactions),
     ];
   }
 
@@ -153,6 +164,7 @@ export class Features {
       live: (roomId) => this.broadcast.live(roomId),
       layout: (roomId) => this.layouts.get(roomId),
       questions: (session) => this.questions.state(session.room.id, session.peer.identity),
+      polls: (session) => this.polls.snapshot(session.room.id, session.peer.identity),
     };
   }
 
@@ -202,6 +214,7 @@ export class Features {
     });
     registerBroadcastRoutes(router, access, this.broadcast, this.layouts);
     registerQuestionRoutes(router, access, this.questions);
+    registerPollRoutes(router, access, this.polls);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */
@@ -209,6 +222,8 @@ export class Features {
     this.audience.close();
     this.hands.close();
     this.promotion.close();
+    this.polls.stop();
+    this.reactions.close();
     this.bridge.close();
     await this.bridgeSub.quit().catch(() => undefined);
     await this.broadcast.close();

@@ -22,6 +22,10 @@ export const ERROR_CODES = [
   'NO_INVITE',
   'INVITE_EXPIRED',
   'NOT_LIVE',
+  /** The room already has an open poll: close it before opening another. */
+  'POLL_OPEN',
+  /** The poll is closed: it takes no more votes. */
+  'POLL_CLOSED',
   /**
    * Another ingest process owns the room's media (its stage router); connect there instead
    * (`ConnectErrorData.ownerUrl`, `WireError.ownerUrl`).
@@ -74,6 +78,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NO_INVITE: 404,
   INVITE_EXPIRED: 410,
   NOT_LIVE: 409,
+  POLL_OPEN: 409,
+  POLL_CLOSED: 409,
   MEDIA_ELSEWHERE: 421,
   BEYOND_LIVE_EDGE: 400,
   PAYLOAD_TOO_LARGE: 413,

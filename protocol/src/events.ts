@@ -25,6 +25,8 @@ import type {
   TransportOptions,
 } from './model.js';
 import type { Role } from './roles.js';
+import type { CreatePollRequest, Poll, PollResults, PollVote } from './polls.js';
+import type { Reaction, ReactionBurst } from './reactions.js';
 
 /** A request: a payload and an acknowledgement carrying `AckResult<R>`. */
 export type Request<P, R> = (payload: P, ack: (result: AckResult<R>) => void) => void;
@@ -126,6 +128,19 @@ export interface ClientToServerEvents {
   'broadcast:stop': Request<Empty, LiveState>;
   /** Choose the composite's layout, live or before going live (`manageStage`: hosts and co-hosts). */
   'broadcast:layout': Request<LayoutChoice, LayoutChoice>;
+
+  /** Open a poll (`managePolls`); POLL_OPEN while another one is open. */
+  'poll:create': Request<CreatePollRequest, Poll>;
+  /** Vote (`vote`: everyone); a second vote replaces the first; POLL_CLOSED once closed. */
+  'poll:vote': Request<{ pollId: string; choices: number[] }, { choices: number[] }>;
+  /** Close a poll (`managePolls`), optionally sharing its results with everyone. */
+  'poll:close': Request<{ pollId: string; shareResults?: boolean }, Poll>;
+  /** The room's polls, newest first (results where the caller may see them). */
+  'poll:list': Request<Empty, Poll[]>;
+  /** Who voted for what (`managePolls`); FORBIDDEN for an anonymous poll. */
+  'poll:votes': Request<{ pollId: string }, PollVote[]>;
+  /** Send a reaction (`react`); over the per-person rate it is dropped with RATE_LIMITED. */
+  'reaction:send': Request<{ emoji: Reaction }, Empty>;
 }
 
 /** Notifications from the server. */
@@ -191,6 +206,15 @@ export interface ServerToClientEvents {
   'broadcast:layout': (choice: LayoutChoice) => void;
   /** Compositor figures, to hosts and co-hosts. */
   'broadcast:progress': (progress: BroadcastProgress) => void;
+
+  /** A poll opened (results filled for those who may see them). */
+  'poll:opened': (poll: Poll) => void;
+  /** Live counts, to hosts and co-hosts, and to everyone when the poll shows results (throttled). */
+  'poll:results': (results: PollResults) => void;
+  /** A poll closed (results filled for hosts, and for everyone when shared). */
+  'poll:closed': (poll: Poll) => void;
+  /** Reactions of the last window, aggregated per ingest process (at most 4 a second per room). */
+  'reactions:burst': (burst: ReactionBurst) => void;
 }
 
 /** Connection `auth` payload of the Socket.IO handshake. */

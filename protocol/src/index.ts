@@ -5,3 +5,5 @@ export * from './events.js';
 export * from './jobs.js';
 export * from './hls.js';
 export * from './rest.js';
+export * from './polls.js';
+export * from './reactions.js';

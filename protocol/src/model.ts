@@ -1,5 +1,6 @@
 import type { types as msc } from 'mediasoup-client';
 import type { Role } from './roles.js';
+import type { PollsSnapshot } from './polls.js';
 
 export type RtpCapabilities = msc.RtpCapabilities;
 export type RtpParameters = msc.RtpParameters;
@@ -221,6 +222,8 @@ export interface JoinSnapshot {
   questions: QuestionsState;
   /** The viewer link to share; given to those who manage the stage only. */
   viewerLink?: string;
+  /** The open poll and one's own vote (absent from servers without polls). */
+  polls?: PollsSnapshot;
 }
 
 export interface TransportOptions {

@@ -21,7 +21,13 @@ export type Permission =
   /** Ban, unban and move co-hosts to the audience (nobody can do that to a host). */
   | 'manageCohosts'
   /** Rotate role links. */
-  | 'manageLinks';
+  | 'manageLinks'
+  /** Open and close polls, see who voted for what. */
+  | 'managePolls'
+  /** Vote in polls. */
+  | 'vote'
+  /** Send reactions (emoji). */
+  | 'react';
 
 const PERMISSIONS: Record<Role, readonly Permission[]> = {
   host: [
@@ -33,10 +39,13 @@ const PERMISSIONS: Record<Role, readonly Permission[]> = {
     'seeAudience',
     'manageCohosts',
     'manageLinks',
+    'managePolls',
+    'vote',
+    'react',
   ],
-  cohost: ['publish', 'manageStage', 'moderate', 'chat', 'seeAudience'],
-  guest: ['publish', 'chat'],
-  viewer: ['raiseHand', 'chat'],
+  cohost: ['publish', 'manageStage', 'moderate', 'chat', 'seeAudience', 'managePolls', 'vote', 'react'],
+  guest: ['publish', 'chat', 'vote', 'react'],
+  viewer: ['raiseHand', 'chat', 'vote', 'react'],
 };
 
 export function can(role: Role, permission: Permission): boolean {

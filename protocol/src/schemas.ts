@@ -90,3 +90,4 @@ export const recordingSchema = z.object({
   endedAt: z.string().optional(),
   url: z.string(),
 }) satisfies z.ZodType<Recording>;
+export * from './pollSchemas.js';

@@ -15,6 +15,11 @@ export interface HlsPlayerOptions {
   giveUpAfterMs?: number;
   /** Delay before the first retry; it doubles after each, up to 8 s. Default 1000 ms. */
   retryDelayMs?: number;
+  /**
+   * Let automatic quality pick no rendition larger than the video element (a small preview
+   * then decodes 360p, not 720p). A quality chosen with `setLevel()` is kept. Default false.
+   */
+  fitToElement?: boolean;
 }
 
 /** One rendition of the stream, as offered in a quality menu. */
@@ -98,6 +103,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
       autoplay: true,
       giveUpAfterMs: 60_000,
       retryDelayMs: 1000,
+      fitToElement: false,
       ...options,
     };
     video.addEventListener('playing', this.onPlaying);
@@ -245,6 +251,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
         // Catch up by playing slightly faster rather than seeking: no visible jump.
         maxLiveSyncPlaybackRate: lowLatency ? 1.15 : 1,
         backBufferLength: 30,
+        capLevelToPlayerSize: this.options.fitToElement,
         // Low latency keeps hls.js' own target, the server's PART-HOLD-BACK: a liveSync*
         // option would override it. Otherwise three segments behind the edge, a seek back to
         // it past seven.

@@ -4,6 +4,8 @@ export { ChatClient, type ChatClientEvents, type ChatClientOptions, type SendOpt
 export { ModerationClient, type ModerationClientEvents } from './ModerationClient.js';
 export { QuestionsClient, type QuestionsClientEvents, type QuestionOrder } from './QuestionsClient.js';
 export { HandsClient, type HandsClientEvents, type InviteEnded } from './HandsClient.js';
+export { PollsClient, type PollsClientEvents } from './PollsClient.js';
+export { ReactionsClient, type ReactionsClientEvents } from './ReactionsClient.js';
 export {
   HlsPlayer,
   type HlsPlayerOptions,

@@ -18,6 +18,8 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   INVITE_EXPIRED: 'That invitation has expired.',
   NO_INVITE: 'That invitation is no longer open.',
   NOT_LIVE: 'The broadcast is not live.',
+  POLL_OPEN: 'A poll is already open. Close it before starting another.',
+  POLL_CLOSED: 'This poll has closed.',
 };
 
 /** Codes that need a retry countdown in the message. */

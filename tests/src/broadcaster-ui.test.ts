@@ -384,7 +384,10 @@ describe('broadcaster-ui', () => {
 
         cohost.pinNobody = false;
         cohost.degrade = false;
-        await layoutButton(co, 'Auto').click();
+        // The host page is the check. Chromium can be slow to answer Playwright's after-click
+        // round trip on a page that just had its viewport changed for screenshots while video
+        // plays; nothing here navigates, so there is nothing to wait for.
+        await layoutButton(co, 'Auto').click({ noWaitAfter: true });
         await pressed(layoutButton(page, 'Auto'), 'Auto again on the host page');
       } finally {
         // The steps that follow count the tiles: Cora leaves the stage whatever happened here.

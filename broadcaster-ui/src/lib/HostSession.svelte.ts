@@ -10,6 +10,8 @@ import { ModerationState } from './ModerationState.svelte.js';
 import { QaState } from '@stagecast/stage-ui/QaState.svelte.js';
 import type { LocalSetup } from '@stagecast/stage-ui/media.js';
 import { StageSession } from '@stagecast/stage-ui/StageSession.svelte.js';
+import { PollsState } from '@stagecast/stage-ui/PollsState.svelte.js';
+import { ReactionsState } from '@stagecast/stage-ui/ReactionsState.svelte.js';
 
 export interface Notice {
   id: number;
@@ -61,6 +63,7 @@ export class HostSession {
   readonly canBroadcast: boolean = $derived(can(this.role, 'broadcast'));
   readonly canManageCohosts: boolean = $derived(can(this.role, 'manageCohosts'));
   readonly canManageLinks: boolean = $derived(can(this.role, 'manageLinks'));
+  readonly canManagePolls: boolean = $derived(can(this.role, 'managePolls'));
 
   readonly stage: StageSession;
   readonly broadcast: BroadcastState;
@@ -69,6 +72,8 @@ export class HostSession {
   readonly hands: HandsState;
   readonly moderation: ModerationState;
   readonly qa: QaState;
+  readonly polls: PollsState;
+  readonly reactions: ReactionsState;
 
   #nextNotice = 1;
   #closed = false;
@@ -92,6 +97,9 @@ export class HostSession {
       () => this.canModerate,
       (link) => this.broadcast.setViewerLink(link),
     );
+
+    this.polls = new PollsState(room, notify, () => this.canManagePolls);
+    this.reactions = new ReactionsState(room);
 
     this.#off.push(
       room.on('reconnecting', () => (this.connection = 'reconnecting')),
@@ -164,6 +172,8 @@ export class HostSession {
     this.hands.close();
     this.moderation.close();
     this.qa.close();
+    this.polls.close();
+    this.reactions.close();
     this.room.close();
   }
 

@@ -14,7 +14,8 @@ export function hlsSource(url: string, callbacks: HlsCallbacks = {}): Attachment
   return (video) => {
     // The preview is for the picture: the host hears the stage live, not 6 s late.
     video.muted = true;
-    const player = new HlsPlayer(video, { lowLatency: true, autoplay: true });
+    // A small preview: decoding the top rung would take CPU from the host's own stage.
+    const player = new HlsPlayer(video, { lowLatency: true, autoplay: true, fitToElement: true });
     if (callbacks.onPlaying) player.on('playing', callbacks.onPlaying);
     if (callbacks.onError) player.on('error', callbacks.onError);
     player.load(url);

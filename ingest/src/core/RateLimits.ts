@@ -30,7 +30,11 @@ export type LimitName =
   /** Questions asked, per person. */
   | 'question'
   /** Upvotes given or taken back, per person. */
-  | 'upvote';
+  | 'upvote'
+  /** Poll votes, creations and closings, per person. */
+  | 'poll'
+  /** Reactions, per person. */
+  | 'reaction';
 
 /** Q&A limits: a question is worth more than a chat line, so fewer; a vote is a click. */
 export const QUESTION_RATE: RateWindow = { points: 5, windowSeconds: 60 };
@@ -46,7 +50,14 @@ const MESSAGES: Record<LimitName, string> = {
   chatIp: 'Too many messages from your network in this room; try again shortly',
   question: 'You are asking questions too fast; try again shortly',
   upvote: 'You are voting too fast; try again shortly',
+  poll: 'You are voting too fast',
+  reaction: 'Too many reactions; this one was dropped',
 };
+
+/** Votes (changing one's vote included): 20 per 10 s per person. */
+export const POLL_RATE: RateWindow = { points: 20, windowSeconds: 10 };
+/** Reactions: 5 a second on average with bursts of 10, per person. */
+export const REACTION_RATE: RateWindow = { points: 10, windowSeconds: 2 };
 
 /**
  * The rate limits of every feature, counted in Redis so that all ingest processes share them.
@@ -99,6 +110,8 @@ export class RateLimits {
       chatIp: windowed('chatIp', settings.chatIp),
       question: windowed('question', QUESTION_RATE),
       upvote: windowed('upvote', UPVOTE_RATE),
+      poll: windowed('poll', POLL_RATE),
+      reaction: windowed('reaction', REACTION_RATE),
     };
   }
 

@@ -55,7 +55,7 @@ export class Router {
     }
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
       // Refused before reading a byte of it.
-      lingerOn(req);
+      lingerOn(req, res);
       sendError(res, bodyTooLarge());
       return true;
     }
@@ -75,7 +75,7 @@ export class Router {
         const err = toStagecastError(error);
         // Refusals are answers; an outage is logged by the Redis connections themselves.
         if (err.code === 'INTERNAL') this.logger.error({ err: error, path: url.pathname }, 'request failed');
-        if (err.code === 'PAYLOAD_TOO_LARGE') lingerOn(req);
+        if (err.code === 'PAYLOAD_TOO_LARGE') lingerOn(req, res);
         if (!res.headersSent) sendError(res, err);
         else res.end();
       }
@@ -138,15 +138,23 @@ export function sendError(
   sendJson(res, status, body);
 }
 
-/** How long the rest of a refused body is read (and dropped) before the connection is cut. */
-const LINGER_MS = 2000;
+/**
+ * How long the rest of a refused body is read (and dropped) before the connection is cut: long
+ * enough for a client on a busy machine or a slow link to read the answer first (nginx
+ * lingers up to 30 s), short enough that an upload never ending costs little.
+ */
+const LINGER_MS = 10_000;
 
 /**
  * After refusing a body: read and drop what is still coming for a moment, then cut the
  * connection if it has not ended. Closing at once with unread data makes the kernel reset the
  * connection, and the client may lose the answer before reading it.
  */
-function lingerOn(req: IncomingMessage): void {
+function lingerOn(req: IncomingMessage, res: ServerResponse): void {
+  // A request that asked to close would have its socket destroyed as soon as the answer is
+  // written (Node closes such connections at once), resetting it with the body still coming.
+  // Kept open here, the lingering below decides when it goes.
+  if (!res.headersSent) res.shouldKeepAlive = true;
   req.resume();
   if (req.readableEnded) return;
   const cut = setTimeout(() => req.socket.destroy(), LINGER_MS);

@@ -1,4 +1,4 @@
-import { can, type JoinSnapshot, type LayoutChoice } from '@stagecast/protocol';
+import { can, type JoinSnapshot, type LayoutChoice, type PollsSnapshot } from '@stagecast/protocol';
 import type { IngestContext, PeerSession } from '../core/context.js';
 import { linkBase, roomLinks } from './links.js';
 
@@ -11,6 +11,8 @@ export interface SnapshotProviders {
   layout: (roomId: string) => Promise<LayoutChoice>;
   /** The Q&A as this person may see it. */
   questions: (session: PeerSession) => Promise<JoinSnapshot['questions']>;
+  /** The open poll and the peer's own vote. */
+  polls: (session: PeerSession) => Promise<PollsSnapshot>;
 }
 
 export interface JoinSnapshotSettings {
@@ -30,13 +32,14 @@ export class JoinSnapshots {
 
   async build(session: PeerSession): Promise<JoinSnapshot> {
     const { room, peer } = session;
-    const [chat, hands, live, layout, viewers, questions] = await Promise.all([
+    const [chat, hands, live, layout, viewers, questions, polls] = await Promise.all([
       this.providers.chat(room.id),
       this.providers.hands(session),
       this.providers.live(room.id),
       this.providers.layout(room.id),
       this.ctx.presence.countViewers(room.id),
       this.providers.questions(session),
+      this.providers.polls(session),
     ]);
     const snapshot: JoinSnapshot = {
       self: peer.identity,
@@ -50,6 +53,7 @@ export class JoinSnapshots {
       maxStage: this.settings.maxStage,
       layout,
       questions,
+      polls,
     };
     if (can(peer.role, 'manageStage')) {
       const record = await this.ctx.store.get(room.id);

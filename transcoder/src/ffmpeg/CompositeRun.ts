@@ -4,6 +4,7 @@ import type { CompositeJobData, RtpInput } from '@stagecast/protocol';
 import type { Logger } from 'pino';
 import { buildFfmpegArgs, CLOCK_TEXT, runPaths } from './buildFfmpegArgs.js';
 import { buildSlotsSdp } from './buildSdp.js';
+import { fontOption } from './font.js';
 import { FfmpegProcess, type FfmpegExit } from './ffmpegAdapter.js';
 import { FilterCommander, type CommandFailure } from './FilterCommander.js';
 import { freeTcpPort, udpPortsBound, type PortPair, type PortPool } from '../core/PortPool.js';
@@ -109,7 +110,7 @@ export class CompositeRun {
       await writeFile(join(dir, runPaths.sdp), buildSlotsSdp(slots, options.host));
       if (job.burnClock) await writeFile(join(dir, runPaths.clock), CLOCK_TEXT);
       const zmqPort = await freeTcpPort();
-      await run.spawn(buildFfmpegArgs(job, options.quality, options.scene, zmqPort));
+      await run.spawn(buildFfmpegArgs(job, options.quality, options.scene, zmqPort, await fontOption()));
       run.zmqPort = zmqPort;
       return run;
     } catch (error) {

@@ -186,29 +186,31 @@ describe('buildFfmpegArgs (properties)', () => {
     expect(one).toContain('[0:a:0]aresample=async=1000[m0];[m0]anull,aformat=');
   });
 
-  it('key frames on the segment cadence (a half segment first, then every segment), each at the start of a part', () => {
-    for (const [level, segmentSeconds, maxGop] of [
-      [0, 2, '120'],
-      [2, 2, '120'],
-      [3, 2, '120'],
-      [0, 1.5, '90'],
-      [2, 1, '60'],
+  it('key frames on the segment cadence (a short first segment, then every segment), each at the start of a part', () => {
+    // [step, segment, x264 interval, first key frame]: one part in when that is on a frame at
+    // 30 and 10 fps; 0.25 s (7.5 frames) is not, 0.5 s is; no part boundary of 1.5 s is.
+    for (const [level, segmentSeconds, maxGop, first] of [
+      [0, 2, '120', 0.5],
+      [2, 2, '120', 0.5],
+      [3, 2, '120', 0.5],
+      [0, 1.5, '90', 1.5],
+      [2, 1, '60', 0.5],
     ] as const) {
       const a = buildFfmpegArgs(job({ segmentSeconds }), step(level), slate, ZMQ_PORT);
       const all = (v: string) => [v, v, v];
       expect(values(a, '-force_key_frames'), `step ${level}, ${segmentSeconds} s`).toEqual(
-        all(`expr:gte(t,${segmentSeconds / 2}+n_forced*${segmentSeconds})`),
+        all(`expr:gte(t,${first}+n_forced*${segmentSeconds})`),
       );
       // x264's own interval is twice the cadence (in frames at the full rate): it never cuts a segment short.
       expect(values(a, '-g')).toEqual(all(maxGop));
       expect(values(a, '-sc_threshold')).toEqual(all('0'));
-      // FFmpeg cuts a part every segment / PARTS_PER_SEGMENT: the half segment is a whole number of parts.
+      // FFmpeg cuts a part every segment / PARTS_PER_SEGMENT: the first segment is a whole number of parts.
       const part = Number(values(a, '-hls_time')[0]);
       expect(values(a, '-hls_time')).toEqual(all(partSeconds(segmentSeconds).toFixed(6)));
       expect(part).toBeGreaterThanOrEqual(0.25);
       expect(part).toBeLessThanOrEqual(0.5);
-      const perHalf = segmentSeconds / 2 / part;
-      expect(Math.abs(perHalf - Math.round(perHalf))).toBeLessThan(1e-5);
+      const perFirst = first / part;
+      expect(Math.abs(perFirst - Math.round(perFirst))).toBeLessThan(1e-5);
       expect(values(a, '-hls_segment_type')).toEqual(all('fmp4'));
       expect(values(a, '-hls_flags')).toEqual(all('temp_file+program_date_time+split_by_time'));
     }
@@ -276,6 +278,16 @@ describe('buildFfmpegArgs (properties)', () => {
     const graph = buildFilterGraph(job(), slate, ZMQ_PORT);
     expect(graph).toContain('scale@vs0=w=16:h=16:');
     expect(graph).toContain('overlay@vo1=x=-4000:y=-4000:');
+  });
+
+  it('every drawtext takes the font option given (a file, so fontconfig is not asked at each start)', () => {
+    const font = 'fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+    const graph = buildFilterGraph(job({ burnClock: true }), sceneOf([tile(0)], 2, [0]), ZMQ_PORT, font);
+    const drawtexts = graph.match(/drawtext(@\w+)?=[^,;]*/g) ?? [];
+    expect(drawtexts.length).toBeGreaterThan(2);
+    for (const d of drawtexts)
+      expect(d).toMatch(/=fontfile=\/usr\/share\/fonts\/truetype\/dejavu\/DejaVuSans\.ttf:/);
+    expect(graph).not.toContain('font=Sans');
   });
 
   it('a name with [ ] , ; and quotes is escaped for the graph: the chains stay whole and the text is exact', () => {

@@ -1,6 +1,7 @@
 import type { CompositeJobData, Rendition } from '@stagecast/protocol';
 import { MAX_TILES } from '../picture/computeLayout.js';
 import { h264Profile } from './h264.js';
+import { FONT_BY_NAME } from './font.js';
 import type { QualityStep } from '../quality/quality.js';
 import {
   FILTERS,
@@ -40,11 +41,15 @@ export const CLOCK_TEXT = '%{gmtime:%H\\:%M\\:%S.%3N} UTC';
  */
 export const SESSION_PLAYLIST = 'index.m3u8';
 export const SESSION_SEGMENT_PATTERN = 'part_%06d.m4s';
+/**
+ * Parts FFmpeg keeps listed in a session playlist (30 s of 0.5 s parts). The writer reads the
+ * list at least every 250 ms; only a writer stalled for longer than this window misses parts.
+ */
+export const SESSION_LIST_PARTS = 60;
 export const SESSION_INIT = 'init.mp4';
 
 /**
- * Parts per segment. Even, so that the first segment's key frame (at half a segment) also
- * begins a part. Measured (transcoder README): FFmpeg's CPU is the same for 4 parts of 0.5 s
+ * Parts per segment. Measured (transcoder README): FFmpeg's CPU is the same for 4 parts of 0.5 s
  * and 6 of 0.333 s; 4 make a third fewer playlist writes and viewer requests, for 0.5 s more
  * hold-back.
  */
@@ -53,9 +58,25 @@ export const PARTS_PER_SEGMENT = 4;
 /** The LL-HLS part target (s) of a segment length. */
 export const partSeconds = (segmentSeconds: number): number => segmentSeconds / PARTS_PER_SEGMENT;
 
+/** The slowest quality step keeps every third frame. */
+const SLOWEST_FRAME_STEP = 3;
+
+/**
+ * When a run's first key frame comes (s): the first part boundary that also falls on a frame
+ * at full rate and at the slowest step, so that the key frame begins a part (FFmpeg cuts parts
+ * on frames); a whole segment when none does.
+ */
+export function firstKeyFrameSeconds(segmentSeconds: number, frameRate: number): number {
+  const onFrame = (t: number, fps: number) => Math.abs(t * fps - Math.round(t * fps)) < 1e-6;
+  for (let k = 1; k < PARTS_PER_SEGMENT; k++) {
+    const t = k * partSeconds(segmentSeconds);
+    if (onFrame(t, frameRate) && onFrame(t, frameRate / SLOWEST_FRAME_STEP)) return t;
+  }
+  return segmentSeconds;
+}
+
 const BACKGROUND = '0x111318';
 const CARD = '0x2a2d35';
-const FONT = 'Sans';
 
 const even = (n: number): number => Math.max(2, Math.floor(n / 2) * 2);
 
@@ -77,9 +98,9 @@ function boxArgs(scene: Scene, target: string, extra: string): string {
   return `${target}=x=${v('x')}:y=${v('y')}:w=${v('w')}:h=${v('h')}:${extra}`;
 }
 
-function textArgs(scene: Scene, target: string): string {
+function textArgs(scene: Scene, target: string, font: string): string {
   // `text=-` first: a hidden label's scene has no text, and drawtext needs one to start.
-  const fixed = `font=${FONT}:expansion=none:fontcolor=white:boxcolor=black@0.55:text=-`;
+  const fixed = `${font}:expansion=none:fontcolor=white:boxcolor=black@0.55:text=-`;
   return `${target}=${escapeGraph(`${fixed}:${sceneValue(scene, target, 'reinit')}`)}`;
 }
 
@@ -88,7 +109,12 @@ function textArgs(scene: Scene, target: string): string {
  * [a0..aN-1]. Every filter a layout moves is named (`FILTERS`) and starts at `scene`'s values,
  * so a restarted FFmpeg shows the current picture without waiting for commands.
  */
-export function buildFilterGraph(job: FfmpegJobSettings, scene: Scene, zmqPort: number): string {
+export function buildFilterGraph(
+  job: FfmpegJobSettings,
+  scene: Scene,
+  zmqPort: number,
+  font = FONT_BY_NAME,
+): string {
   const { width, height } = compositeSize(job.ladder);
   const { video, audio } = job.slots;
   const chains: string[] = [];
@@ -124,19 +150,19 @@ export function buildFilterGraph(job: FfmpegJobSettings, scene: Scene, zmqPort: 
     chains.push(`[${current}][t${k}]${FILTERS.slotOverlay(k)}=x=${x}:y=${y}:eval=frame[o${k}]`);
     current = `o${k}`;
   }
-  const draw = Array.from({ length: MAX_TILES }, (_, b) => textArgs(scene, FILTERS.label(b)));
+  const draw = Array.from({ length: MAX_TILES }, (_, b) => textArgs(scene, FILTERS.label(b), font));
   const hl = FILTERS.highlight;
   draw.push(boxArgs(scene, hl, `color=${HIGHLIGHT_COLOR}:t=${sceneValue(scene, hl, 't')}`));
   // The lower-third (the highlighted question) over the tiles, labels and the speaker's border.
   draw.push(boxArgs(scene, FILTERS.lowerThirdBox, `color=${LOWER_THIRD_COLOR}:t=fill`));
   draw.push(boxArgs(scene, FILTERS.lowerThirdAccent, `color=${LOWER_THIRD_ACCENT}:t=fill`));
-  draw.push(textArgs(scene, FILTERS.lowerThirdName));
-  for (let i = 0; i < LOWER_THIRD_LINES; i++) draw.push(textArgs(scene, FILTERS.lowerThirdLine(i)));
-  draw.push(textArgs(scene, FILTERS.slate));
+  draw.push(textArgs(scene, FILTERS.lowerThirdName, font));
+  for (let i = 0; i < LOWER_THIRD_LINES; i++) draw.push(textArgs(scene, FILTERS.lowerThirdLine(i), font));
+  draw.push(textArgs(scene, FILTERS.slate, font));
   if (job.burnClock) {
     const size = even(height / 18);
     draw.push(
-      `drawtext=font=${FONT}:textfile=${runPaths.clock}:fontsize=${size}:fontcolor=white:x=w-text_w-${size}:y=${size}:box=1:boxcolor=black@0.6:boxborderw=${even(size / 4)}`,
+      `drawtext=${escapeGraph(font)}:textfile=${runPaths.clock}:fontsize=${size}:fontcolor=white:x=w-text_w-${size}:y=${size}:box=1:boxcolor=black@0.6:boxborderw=${even(size / 4)}`,
     );
   }
   const renditions = job.ladder;
@@ -170,14 +196,17 @@ export function buildFfmpegArgs(
   quality: QualityStep,
   scene: Scene,
   zmqPort: number,
+  /** drawtext's font option (see `fontOption`). */
+  font = FONT_BY_NAME,
 ): string[] {
   const segment = job.segmentSeconds;
-  // A run's first segment is half as long: a new FFmpeg (go live, a restart, a takeover) is on
-  // air sooner. Key frames are forced on that cadence (S/2, then every S), so every later
-  // segment is exactly S long; x264's own key frame interval (2 S) never comes first. FFmpeg
-  // cuts a fragment (one part) every S/PARTS_PER_SEGMENT; the PlaylistWriter begins a segment
-  // at each part that begins with a key frame.
-  const keyFrames = `expr:gte(t,${segment / 2}+n_forced*${segment})`;
+  // A run's first segment is short (one part with the defaults): players need a whole segment
+  // to start, so a new FFmpeg (go live, a restart, a takeover) is on air sooner. Key frames are
+  // forced on that cadence (the first, then every S), so every later segment is exactly S long;
+  // x264's own key frame interval (2 S) never comes first. FFmpeg cuts a fragment (one part)
+  // every S/PARTS_PER_SEGMENT; the PlaylistWriter begins a segment at each part that begins
+  // with a key frame.
+  const keyFrames = `expr:gte(t,${firstKeyFrameSeconds(segment, job.frameRate)}+n_forced*${segment})`;
   // In frames at the full rate: at a lower step the forced key frames still come first.
   const maxGop = String(Math.round(job.frameRate * segment * 2));
   // Flag/value pairs, one per line, each with its reason: Prettier would put every token on a
@@ -204,7 +233,7 @@ export function buildFfmpegArgs(
     '-reinit_filter', '0',
     '-i', runPaths.sdp,
   );
-  args.push('-filter_complex', buildFilterGraph(job, scene, zmqPort));
+  args.push('-filter_complex', buildFilterGraph(job, scene, zmqPort, font));
   job.ladder.forEach((rendition, i) => {
     // For the full rate, whatever the step: the master playlist's CODECS holds at every step.
     const { profile, level } = h264Profile(rendition, job.frameRate);
@@ -238,7 +267,9 @@ export function buildFfmpegArgs(
       '-f', 'hls',
       // Six digits: the cut times are sums of this, which must not drift off the key frames.
       '-hls_time', partSeconds(segment).toFixed(6),
-      '-hls_list_size', '0', // keep every part: the PlaylistWriter owns the public window
+      // The PlaylistWriter owns the public window and reads this list several times a part:
+      // a list of every part would make that cost grow with the broadcast's length.
+      '-hls_list_size', String(SESSION_LIST_PARTS),
       '-hls_segment_type', 'fmp4', // CMAF: parts of one run share its init segment
       '-hls_fmp4_init_filename', SESSION_INIT, // next to the playlist
       // Parts appear complete; wall-clock time per part; cut on time, not only on key frames.

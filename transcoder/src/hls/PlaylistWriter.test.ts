@@ -176,6 +176,22 @@ describe('PlaylistWriter', { timeout: 30_000 }, () => {
     expect(await exists(join(hlsDir(), 'hi', 'b1-0.m4s'))).toBe(false);
   });
 
+  it("follows FFmpeg's sliding list by part index: every part once, in order, however long the session", async () => {
+    const w = await open();
+    const s1 = join(dataDir, 'work', 's1');
+    w.addSession('s1', s1);
+    for (let count = 1; count <= 20; count++) {
+      await fakeSessionIn(s1, names, count, { listed: 5 });
+      await w.poll();
+      const last = (await media()).parts.at(-1) ?? '';
+      expect(last).toBe(`b1-p${count - 1}.m4s`);
+      // The part FFmpeg wrote as this index, not another one of the list.
+      expect((await readFile(join(hlsDir(), 'hi', last))).toString('utf8')).toContain(
+        `${s1}/hi/${count - 1}`,
+      );
+    }
+  });
+
   it("joins sessions with a discontinuity and the new session's init segment, and keeps each segment's timeline", async () => {
     const w = await open();
     const s1 = join(dataDir, 'work', 's1');
@@ -314,11 +330,12 @@ describe('PlaylistWriter', { timeout: 30_000 }, () => {
 });
 
 describe('parseSessionPlaylist', () => {
-  it("reads durations, FFmpeg's +0000 dates and ENDLIST", () => {
+  it("reads the first part's index, durations, FFmpeg's +0000 dates and ENDLIST", () => {
     const parsed = parseSessionPlaylist(
-      '#EXTM3U\n#EXTINF:2.000000,\n#EXT-X-PROGRAM-DATE-TIME:2026-11-23T02:27:55.500+0000\nseg_000000.ts\n#EXTINF:0.833333,\nseg_000001.ts\n#EXT-X-ENDLIST\n',
+      '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:2.000000,\n#EXT-X-PROGRAM-DATE-TIME:2026-11-23T02:27:55.500+0000\nseg_000000.ts\n#EXTINF:0.833333,\nseg_000001.ts\n#EXT-X-ENDLIST\n',
     );
     expect(parsed).toEqual({
+      first: 7,
       ended: true,
       segments: [
         { uri: 'seg_000000.ts', duration: 2, programDateTime: Date.UTC(2026, 10, 23, 2, 27, 55, 500) },

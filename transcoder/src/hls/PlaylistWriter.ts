@@ -228,12 +228,17 @@ export class PlaylistWriter {
       const head = this.sessions[0];
       if (!head) return;
       const ready = await this.readyParts(head);
-      const count = ready[0]?.length ?? 0;
-      for (let i = head.consumed; i < count; i++) {
-        const perRendition = ready.map((parts) => parts[i]);
+      for (let i = head.consumed; i < ready.count; i++) {
+        const perRendition = ready.lists.map((list) => list.segments[i - list.first]);
         head.consumed = i + 1;
         const first = perRendition[0];
-        if (!first) continue;
+        if (!first || perRendition.some((part) => !part)) {
+          this.options.logger.error(
+            { session: head.id, part: i },
+            "a part left FFmpeg's list before it was read; it is not published",
+          );
+          continue;
+        }
         const start =
           head.epoch !== undefined
             ? Math.round(head.epoch + head.elapsedMs)
@@ -253,16 +258,20 @@ export class PlaylistWriter {
     }
   }
 
-  /** Per rendition (ladder order), the session's parts FFmpeg completed in all of them. */
-  private async readyParts(feed: SessionFeed): Promise<SessionSegment[][]> {
+  /**
+   * FFmpeg's lists of the session's recent parts, per rendition (ladder order), and how many
+   * parts of the session it has completed in all of them.
+   */
+  private async readyParts(
+    feed: SessionFeed,
+  ): Promise<{ count: number; lists: { first: number; segments: SessionSegment[] }[] }> {
     const lists = await Promise.all(
       this.options.job.ladder.map(async (r) => {
         const text = await readFile(join(feed.dir, r.name, SESSION_PLAYLIST), 'utf8').catch(() => '');
-        return parseSessionPlaylist(text).segments;
+        return parseSessionPlaylist(text);
       }),
     );
-    const count = Math.min(...lists.map((l) => l.length));
-    return lists.map((l) => l.slice(0, count));
+    return { count: Math.min(...lists.map((l) => l.first + l.segments.length)), lists };
   }
 
   private async publishPart(

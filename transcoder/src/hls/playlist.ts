@@ -62,14 +62,22 @@ export interface PlaylistState {
 }
 
 /** Parses the playlist FFmpeg's hls muxer writes (only what we read from it). */
-export function parseSessionPlaylist(text: string): { segments: SessionSegment[]; ended: boolean } {
+export function parseSessionPlaylist(text: string): {
+  /** Index in the session of the first part listed (FFmpeg lists a sliding window of them). */
+  first: number;
+  segments: SessionSegment[];
+  ended: boolean;
+} {
   const segments: SessionSegment[] = [];
+  let first = 0;
   let duration: number | null = null;
   let pdt: number | null = null;
   let ended = false;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
-    if (line.startsWith('#EXTINF:')) {
+    if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) {
+      first = Number.parseInt(line.slice(22), 10) || 0;
+    } else if (line.startsWith('#EXTINF:')) {
       duration = Number.parseFloat(line.slice(8));
     } else if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) {
       // FFmpeg writes +0000 (no colon), which Date.parse does not take everywhere.
@@ -85,7 +93,7 @@ export function parseSessionPlaylist(text: string): { segments: SessionSegment[]
       pdt = null;
     }
   }
-  return { segments, ended };
+  return { first, segments, ended };
 }
 
 export function initialState(

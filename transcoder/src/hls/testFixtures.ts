@@ -67,6 +67,8 @@ export interface FakeSessionOptions {
   /** A key frame every so many parts (the first part always has one). */
   keyEvery?: number;
   partSeconds?: number;
+  /** List only the last so many parts, as FFmpeg does with `-hls_list_size`. */
+  listed?: number;
 }
 
 /**
@@ -78,13 +80,26 @@ export async function fakeSession(
   dir: string,
   renditions: readonly string[],
   count: number,
-  { startMs = Date.UTC(2030, 0, 1), ended = false, keyEvery = 4, partSeconds = 0.5 }: FakeSessionOptions = {},
+  {
+    startMs = Date.UTC(2030, 0, 1),
+    ended = false,
+    keyEvery = 4,
+    partSeconds = 0.5,
+    listed = count,
+  }: FakeSessionOptions = {},
 ): Promise<void> {
+  const first = Math.max(0, count - listed);
   for (const r of renditions) {
     await mkdir(join(dir, r), { recursive: true });
     await writeFile(join(dir, r, 'init.mp4'), box('ftyp', Buffer.from(`init ${dir}`)));
-    const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:0', '#EXT-X-MAP:URI="init.mp4"'];
-    for (let i = 0; i < count; i++) {
+    const lines = [
+      '#EXTM3U',
+      '#EXT-X-VERSION:7',
+      '#EXT-X-TARGETDURATION:0',
+      `#EXT-X-MEDIA-SEQUENCE:${first}`,
+    ];
+    lines.push('#EXT-X-MAP:URI="init.mp4"');
+    for (let i = first; i < count; i++) {
       const name = `part_${String(i).padStart(6, '0')}.m4s`;
       await writeFile(join(dir, r, name), fragment(i % keyEvery === 0, `${dir}/${r}/${i}`));
       const pdt = new Date(startMs + i * partSeconds * 1000).toISOString().replace('Z', '+0000');

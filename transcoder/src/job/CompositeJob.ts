@@ -289,7 +289,7 @@ export class CompositeJob {
       this.lastStageRequest = now;
       void this.link?.send({ type: 'stageRequest', roomId: this.options.data.roomId }).catch(() => undefined);
     }
-    const end = await this.endWatch.check(now);
+    const end = await this.endWatch.check(now, this.live);
     if (end) {
       // 'empty stage': everyone left, or every ingest holding the room is gone; nobody is left to press "End".
       this.logger.info({ reason: end }, 'ending the broadcast');

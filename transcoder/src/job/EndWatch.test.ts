@@ -36,3 +36,14 @@ describe('EndWatch reads the broadcast record ingest wrote', () => {
     expect(await stopWanted(JSON.stringify({ wanted: 'maybe', live: { state: 'live' } }))).toBe(false);
   });
 });
+
+describe('EndWatch and an empty stage', () => {
+  it('counts the empty stage from the first segment on, not while the broadcast starts', async () => {
+    const watch = new EndWatch(redis, job(), 4000);
+    const t0 = Date.now();
+    // Starting for longer than the timeout (a busy machine): not a reason to end.
+    expect(await watch.check(t0 + 10_000, false)).toBeNull();
+    expect(await watch.check(t0 + 12_000, true)).toBeNull();
+    expect(await watch.check(t0 + 14_500, true)).toBe('empty stage');
+  });
+});

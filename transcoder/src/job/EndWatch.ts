@@ -25,9 +25,14 @@ export class EndWatch {
     if (stage.version > 0 && stage.tiles.length > 0) this.occupiedAt = Date.now();
   }
 
-  /** The reason to end now, if any. */
-  async check(now = Date.now()): Promise<'empty stage' | 'stopped' | null> {
-    if (now - this.occupiedAt > this.emptyStageTimeoutMs) return 'empty stage';
+  /**
+   * The reason to end now, if any. An empty stage counts from the broadcast's first segment
+   * on: a busy machine can take longer than the timeout to start, and a broadcast ended before
+   * anyone saw it is no broadcast.
+   */
+  async check(now: number, onAir: boolean): Promise<'empty stage' | 'stopped' | null> {
+    if (!onAir) this.occupiedAt = now;
+    else if (now - this.occupiedAt > this.emptyStageTimeoutMs) return 'empty stage';
     if (now - this.lastRecordCheck < RECORD_CHECK_MS) return null;
     this.lastRecordCheck = now;
     return (await this.stopWanted()) ? 'stopped' : null;

@@ -135,13 +135,16 @@ export class RunSupervisor {
     const change = this.options.quality.observe(outTimeMs, Date.now());
     if (!change) return;
     const { direction, step, behindS, speed, restart } = change;
-    const message =
-      direction === 'lower' ? 'stepping quality down to stay live' : 'trying one quality step up';
+    const message = {
+      lower: 'stepping quality down to stay live',
+      raise: 'trying one quality step up',
+      resync: 'behind at the lowest quality: a new FFmpeg drops the backlog to be live again',
+    }[direction];
     this.options.logger.warn(
       { direction, level: step.level, frameRate: step.frameRate, behind: behindS.toFixed(1), speed, restart },
       message,
     );
-    if (restart) this.restart(run, `quality step ${direction}`);
+    if (restart) this.restart(run, direction === 'resync' ? 'rejoin live' : `quality step ${direction}`);
     else this.options.onStepChanged();
   }
 

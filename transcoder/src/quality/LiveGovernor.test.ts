@@ -117,12 +117,28 @@ describe('LiveGovernor', () => {
     expect(firstNot(verdicts)).toEqual({ at: back + 1 + BEHIND_FOR_S, verdict: 'lower' });
   });
 
-  it('never lower than the lowest level', () => {
+  it('never lower than the lowest level: there, far behind, a new run drops the backlog, once per 30 s', () => {
     const g = new LiveGovernor();
     g.startRun(T0);
-    const verdicts = simulate(g, T0, 30, stallsAt(5), LOWEST);
-    expect(firstNot(verdicts)).toBeUndefined();
-    expect(g.behindS).toBeGreaterThan(20);
+    // Half speed from the start: judged after the warm-up (6 s), behind for 3 s more.
+    const halfSpeed = (s: number) => s * 500;
+    const first = firstNot(simulate(g, T0, 30, halfSpeed, LOWEST));
+    expect(first?.verdict).toBe('resync');
+    expect(first?.at).toBeGreaterThanOrEqual(1 + WARM_UP_S + BEHIND_FOR_S);
+    expect(g.behindS).toBeGreaterThan(2.5);
+    // The new run is no faster: behind again, but the next rejoin waits 30 s from the last.
+    const t1 = T0 + (first?.at ?? 0) * 1000;
+    g.startRun(t1);
+    const again = simulate(g, t1, 40, halfSpeed, LOWEST);
+    const second = firstNot(again);
+    expect(second?.verdict).toBe('resync');
+    expect(second?.at).toBeGreaterThanOrEqual(30);
+    // Slightly behind (under 2.5 s) at the lowest level: kept, with the lag said.
+    const g2 = new LiveGovernor();
+    g2.startRun(T0);
+    const slight = (s: number) => Math.max(0, s - 0.3 - Math.min(2, Math.max(0, s - 6) * 0.2)) * 1000;
+    expect(firstNot(simulate(g2, T0, 40, slight, LOWEST))).toBeUndefined();
+    expect(g2.behindS).toBeGreaterThan(1.5);
   });
 
   it('after 60 s of calm at a lowered level, tries one step up', () => {

@@ -1,5 +1,5 @@
 /** What the governor asks of the job. */
-export type GovernorVerdict = 'keep' | 'lower' | 'raise';
+export type GovernorVerdict = 'keep' | 'lower' | 'raise' | 'resync';
 
 /** Output more than this far behind the wall clock (s) is falling behind. */
 export const BEHIND_LIMIT_S = 0.75;
@@ -11,6 +11,13 @@ const WARM_UP_S = 5;
 const RAISE_AFTER_S = 60;
 /** Faster than real time by this much: a backlog is being worked off, live is coming back. */
 const CATCHING_UP_SPEED = 1.05;
+/**
+ * At the lowest step and this far behind (s), not catching up: a new FFmpeg drops the backlog
+ * (one discontinuity) rather than leaving viewers ever further from live.
+ */
+const RESYNC_BEHIND_S = 2.5;
+/** At most one such rejoin per this many seconds: a machine that cannot keep up even so is not restarted in a loop. */
+const RESYNC_EVERY_S = 30;
 
 /**
  * Keeps the broadcast live when the machine cannot keep up. FFmpeg's media time should grow
@@ -28,6 +35,8 @@ export class LiveGovernor {
   private raiseAfterS = RAISE_AFTER_S;
   private raisedAt: number | null = null;
   private samples: { wall: number; media: number }[] = [];
+  /** When the last rejoin of live was asked for (kept across runs). */
+  private resyncedAt: number | null = null;
   /** When this run first wrote media: warm-up counts from there. */
   private firstOutput: number | null = null;
   /** Seconds behind live at the last sample. */
@@ -81,7 +90,8 @@ export class LiveGovernor {
         return 'keep';
       }
       this.behindSince ??= now;
-      if ((now - this.behindSince) / 1000 < BEHIND_FOR_S || level >= lowest) return 'keep';
+      if ((now - this.behindSince) / 1000 < BEHIND_FOR_S) return 'keep';
+      if (level >= lowest) return this.resyncDue(now) ? 'resync' : 'keep';
       // A step up that did not hold: wait longer before the next one.
       if (this.raisedAt !== null && now - this.raisedAt < 60_000) this.raiseAfterS *= 2;
       this.raisedAt = null;
@@ -93,5 +103,12 @@ export class LiveGovernor {
       return 'raise';
     }
     return 'keep';
+  }
+
+  private resyncDue(now: number): boolean {
+    if (this.behindS <= RESYNC_BEHIND_S) return false;
+    if (this.resyncedAt !== null && now - this.resyncedAt < RESYNC_EVERY_S * 1000) return false;
+    this.resyncedAt = now;
+    return true;
   }
 }

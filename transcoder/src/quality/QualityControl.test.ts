@@ -17,8 +17,10 @@ describe('QualityControl', () => {
 
   it('a run slightly behind steps down one level; one far below real time steps down two; hosts are told why', () => {
     const slow = new QualityControl(30);
-    const a = feed(slow, 30, 0.85).filter((c) => c !== null);
-    expect(a[0]).toMatchObject({ direction: 'lower', step: { level: 1, frameRate: 15 }, restart: false });
+    slow.startRun(0);
+    let first: ReturnType<QualityControl['observe']> = null;
+    for (let i = 0; i < 30 && !first; i++) first = slow.observe(i * 850, (i + 1) * 1000);
+    expect(first).toMatchObject({ direction: 'lower', step: { level: 1, frameRate: 15 }, restart: false });
     expect(slow.describe().reason).toMatch(/could not keep up \(\d+\.\d s behind live\)/);
 
     const crawling = new QualityControl(30);
@@ -51,5 +53,12 @@ describe('QualityControl', () => {
     const q = new QualityControl(30);
     expect(feed(q, 60, 1).every((c) => c === null)).toBe(true);
     expect(q.step.level).toBe(0);
+  });
+
+  it('at the lowest step and still far behind: a new FFmpeg at the same step, and hosts are told what was skipped', () => {
+    const q = new QualityControl(30, 3);
+    const changes = feed(q, 20, 0.5).filter((c) => c !== null);
+    expect(changes[0]).toMatchObject({ direction: 'resync', step: { level: 3 }, restart: true });
+    expect(q.describe().reason).toMatch(/lowest quality: skipped \d+\.\d s to be live again/);
   });
 });

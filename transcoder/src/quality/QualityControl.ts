@@ -4,9 +4,10 @@ import { needsRestart, qualitySteps, type QualityStep } from './quality.js';
 
 /** A change of quality step the job must carry out. */
 export interface QualityChange {
-  direction: 'lower' | 'raise';
+  /** `resync`: at the lowest step and still behind, a new FFmpeg at the same step drops the backlog. */
+  direction: 'lower' | 'raise' | 'resync';
   step: QualityStep;
-  /** The step needs a new FFmpeg (a preset); otherwise it is a command to the running one. */
+  /** The step needs a new FFmpeg (a preset, or a resync); otherwise it is a command to the running one. */
   restart: boolean;
   behindS: number;
   speed: number;
@@ -50,6 +51,10 @@ export class QualityControl {
     const verdict = this.governor.observe(outTimeMs, now, this.index, this.steps.length - 1);
     if (verdict === 'keep') return null;
     const { behindS, speed } = this.governor;
+    if (verdict === 'resync') {
+      this.reason = `the machine could not keep up even at the lowest quality: skipped ${behindS.toFixed(1)} s to be live again`;
+      return { direction: verdict, step: this.step, restart: true, behindS, speed };
+    }
     const from = this.step;
     // Far too slow (well under real time): one step would not be enough.
     const down = speed > 0 && speed < 0.6 ? 2 : 1;

@@ -8,6 +8,8 @@ import type { StageSession } from '@stagecast/stage-ui/StageSession.svelte.js';
 import { AudienceState, type InviteEnd } from './AudienceState.svelte.js';
 import { PlayerState } from './PlayerState.svelte.js';
 import { QaState } from '@stagecast/stage-ui/QaState.svelte.js';
+import { PollsState } from '@stagecast/stage-ui/PollsState.svelte.js';
+import { ReactionsState } from '@stagecast/stage-ui/ReactionsState.svelte.js';
 
 const NOTICE_MS = 6000;
 
@@ -53,6 +55,8 @@ export class ViewerSession {
   readonly audience: AudienceState;
   readonly qa: QaState;
   readonly player = new PlayerState();
+  readonly polls: PollsState;
+  readonly reactions: ReactionsState;
   readonly roomName: string;
   readonly selfName: string;
 
@@ -77,6 +81,12 @@ export class ViewerSession {
     this.activeSpeaker = room.activeSpeakerPeerId;
     this.audience = new AudienceState(room, { inviteEnded: (outcome) => this.inviteEnded(outcome) });
     this.qa = new QaState(room, (text) => this.notify(text));
+    this.polls = new PollsState(
+      room,
+      (text) => this.notify(text),
+      () => false,
+    );
+    this.reactions = new ReactionsState(room);
     this.#off.push(
       room.on('liveState', (live) => (this.live = live)),
       room.on('audienceCount', (viewers) => (this.viewers = viewers)),
@@ -155,6 +165,8 @@ export class ViewerSession {
     this.teardownStage();
     this.audience.close();
     this.qa.close();
+    this.polls.close();
+    this.reactions.close();
     this.room.close();
   }
 
