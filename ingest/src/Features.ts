@@ -25,6 +25,10 @@ import { LayoutService } from './broadcast/LayoutService.js';
 import { LayoutStore } from './broadcast/LayoutStore.js';
 import { ProgressStore } from './broadcast/ProgressStore.js';
 import { notificationOptions } from './core/redisConnections.js';
+import { QuestionService } from './questions/QuestionService.js';
+import { QuestionStore } from './questions/QuestionStore.js';
+import { questionHandlers } from './questions/questionHandlers.js';
+import { registerQuestionRoutes } from './questions/questionRoutes.js';
 import { PollService } from './polls/PollService.js';
 import { pollHandlers } from './polls/pollHandlers.js';
 import { registerPollRoutes } from './polls/pollRoutes.js';
@@ -61,6 +65,7 @@ export class Features {
   private readonly promotion: StagePromotion;
   private readonly audience: AudienceService;
   private readonly moderation: ModerationService;
+  private readonly questions: QuestionService;
   private readonly polls: PollService;
   private readonly reactions: ReactionService;
   private readonly stageControl: StageControl;
@@ -77,6 +82,7 @@ export class Features {
     private readonly bridge: CompositorBridge,
     private readonly bridgeSub: Redis,
     private readonly cues: CueService,
+    questionStore: QuestionStore,
   ) {
     this.publicUrl = settings.publicUrl;
     this.port = settings.port;
@@ -104,6 +110,15 @@ export class Features {
       // Nor keep an on-air place or hard mutes for a later return.
       await this.stageControl.store.forget(roomId, peerId);
     });
+    this.questions = new QuestionService(ctx, questionStore, {
+      mutedForMs: (roomId, peerId) => this.chat.store.mutedForMs(roomId, peerId),
+      ban: (roomId, by, peerId, reason) => this.moderation.ban(roomId, by, peerId, reason),
+      // The lower-third travels with the stage snapshot, sent by the process holding the stage.
+      lowerThirdChanged: (roomId) => {
+        bridge.stageChanged(roomId);
+        ctx.io.serverSideEmit('layoutChanged', roomId);
+      },
+    });
   }
 
   static async create(ctx: IngestContext, settings: FeatureSettings): Promise<Features> {
@@ -116,6 +131,7 @@ export class Features {
     });
     const layoutStore = new LayoutStore(ctx.redis, ctx.logger);
     const cues = new CueService(ctx, (roomId) => broadcast.live(roomId));
+    const questionStore = new QuestionStore(ctx.redis, ctx.logger);
     const bridgeSub = ctx.redis.duplicate(notificationOptions());
     bridgeSub.on('error', (error) => ctx.logger.warn({ err: error }, 'compositor channel error'));
     const bridge = new CompositorBridge({
@@ -123,6 +139,7 @@ export class Features {
       media: ctx.media,
       store: ctx.store,
       layouts: layoutStore,
+      lowerThird: (roomId) => questionStore.lowerThird(roomId),
       pub: ctx.redis,
       sub: bridgeSub,
       listenIp: settings.listenIp,
@@ -139,7 +156,7 @@ export class Features {
     // The snapshot carries the choice: a new choice is a stage change for the compositor.
     const layouts = new LayoutService(ctx, layoutStore, (roomId) => bridge.stageChanged(roomId));
     await bridge.start();
-    return new Features(ctx, settings, broadcast, progress, layouts, bridge, bridgeSub, cues);
+    return new Features(ctx, settings, broadcast, progress, layouts, bridge, bridgeSub, cues, questionStore);
   }
 
   handlerGroups(): HandlerGroup[] {
@@ -148,6 +165,7 @@ export class Features {
       moderationHandlers(this.moderation, this.ctx.store, this.publicUrl),
       handHandlers(this.hands, this.promotion, this.audience, this.ctx.limits),
       broadcastHandlers(this.broadcast, this.layouts),
+      questionHandlers(this.questions),
       pollHandlers(this.polls, this.ctx.limits),
       reactionHandlers(this.reactions),
       cueHandlers(this.cues),
@@ -164,6 +182,7 @@ export class Features {
       }),
       live: (roomId) => this.broadcast.live(roomId),
       layout: (roomId) => this.layouts.get(roomId),
+      questions: (session) => this.questions.state(session.room.id, session.peer.identity),
       polls: (session) => this.polls.snapshot(session.room.id, session.peer.identity),
     };
   }
@@ -181,7 +200,11 @@ export class Features {
     await this.broadcast.stop(roomId).catch((error: unknown) => {
       if (!(error instanceof StagecastError && error.code === 'NOT_LIVE')) throw error;
     });
-    await Promise.all([this.layouts.delete(roomId), this.progress.delete(roomId)]);
+    await Promise.all([
+      this.layouts.delete(roomId),
+      this.progress.delete(roomId),
+      this.questions.delete(roomId),
+    ]);
     await this.broadcast.removeJobs(roomId);
   }
 
@@ -209,6 +232,7 @@ export class Features {
       port: this.port,
     });
     registerBroadcastRoutes(router, access, this.broadcast, this.layouts);
+    registerQuestionRoutes(router, access, this.questions);
     registerPollRoutes(router, access, this.polls);
     registerCueRoutes(router, access, this.cues);
     registerStageControlRoutes(router, access, this.stageControl);

@@ -19,6 +19,7 @@ import type {
   MediaSource,
   PlainTransportInfo,
   ProducerInfo,
+  Question,
   RoomClosedReason,
   RtpCapabilities,
   RtpParameters,
@@ -129,6 +130,21 @@ export interface ClientToServerEvents {
 
   'audience:list': Request<Empty, AudienceMember[]>;
 
+  /** Ask a question (1–300 characters; `clientId` makes a retried ask idempotent). */
+  'qa:ask': Request<{ clientId: string; text: string }, Question>;
+  /** The room's questions, oldest first (hidden ones only for hosts and co-hosts). */
+  'qa:list': Request<Empty, Question[]>;
+  /** Upvote someone else's question (`on: false` takes the vote back); one vote per identity. */
+  'qa:upvote': Request<{ questionId: string; on: boolean }, { votes: number; upvoted: boolean }>;
+  /** Mark answered or not (`moderate`). */
+  'qa:answer': Request<{ questionId: string; answered: boolean }, Question>;
+  /** Hide from the audience or show again (`moderate`). */
+  'qa:hide': Request<{ questionId: string; hidden: boolean }, Question>;
+  /** Show a question on air as the lower-third, or none with `null` (`moderate`). */
+  'qa:highlight': Request<{ questionId: string | null }, Empty>;
+  /** Ban the asker from the room (`moderate`; the same ban as `room:ban`) and hide their questions. */
+  'qa:banAsker': Request<{ questionId: string; reason?: string }, Empty>;
+
   'broadcast:start': Request<Empty, LiveState>;
   'broadcast:stop': Request<Empty, LiveState>;
   /** Choose the composite's layout, live or before going live (`manageStage`: hosts and co-hosts). */
@@ -209,6 +225,13 @@ export interface ServerToClientEvents {
   }) => void;
 
   'audience:count': (payload: { viewers: number }) => void;
+
+  /** A new or changed question (votes, answered, hidden, highlighted), to those who may see it. */
+  'qa:question': (question: Question) => void;
+  /** A question was hidden: gone for the audience (hosts and co-hosts get `qa:question`). */
+  'qa:removed': (payload: { questionId: string }) => void;
+  /** The question on air as the lower-third changed, to everyone; null when none. */
+  'qa:highlighted': (payload: { question: Question | null }) => void;
 
   'broadcast:state': (state: LiveState) => void;
   /** The layout hosts chose, to everyone in the room. */

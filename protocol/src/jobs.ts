@@ -1,4 +1,4 @@
-import type { BroadcastProgress, Cue, LayoutChoice, LiveState, MediaKind } from './model.js';
+import type { BroadcastProgress, Cue, LayoutChoice, LiveState, LowerThird, MediaKind } from './model.js';
 import type { WebhookEventType } from './webhooks.js';
 
 /** BullMQ queue that runs one compositing job per live room. */
@@ -82,6 +82,8 @@ export interface StageSnapshot {
   activeSpeakerPeerId: string | null;
   /** The layout hosts chose. */
   layout: LayoutChoice;
+  /** The highlighted question, drawn as a lower-third; absent or null when none. */
+  lowerThird?: LowerThird | null;
   /** Increases with every change, so the compositor can drop stale snapshots. */
   version: number;
 }

@@ -101,6 +101,8 @@ export interface OnAirLayout {
   tiles: number;
   /** The people with a tile, in tile order (a screen share and its sharer's camera count once). */
   peerIds: string[];
+  /** The highlighted question shown as a lower-third (its text), or null when none is on air. */
+  lowerThird?: string | null;
 }
 
 /**
@@ -199,6 +201,40 @@ export interface AudienceMember {
   handRaised: boolean;
 }
 
+/** Longest question, in Unicode code points, after cleaning (like chat). */
+export const MAX_QUESTION_LENGTH = 300;
+
+/** A question of a room's Q&A (separate from chat). */
+export interface Question {
+  id: string;
+  /** Plain text, never HTML: render it as text. */
+  text: string;
+  /** Server time, ms since the epoch. */
+  ts: number;
+  asker: PeerIdentity;
+  /** Distinct people who upvoted it (one vote per identity). */
+  votes: number;
+  answered: boolean;
+  /** Hidden by a host or co-host: only they still see it. */
+  hidden: boolean;
+  /** Shown on air as the lower-third (at most one per room). */
+  highlighted: boolean;
+}
+
+/** The Q&A part of the join snapshot. */
+export interface QuestionsState {
+  /** Oldest first; hidden ones only for hosts and co-hosts. */
+  questions: Question[];
+  /** Ids of the questions this person upvoted. */
+  upvoted: string[];
+}
+
+/** What the compositor draws as the lower-third: the highlighted question and who asked it. */
+export interface LowerThird {
+  text: string;
+  name: string;
+}
+
 /** Everything a client needs after connecting (and again after reconnecting). */
 export interface JoinSnapshot {
   self: PeerIdentity;
@@ -217,6 +253,8 @@ export interface JoinSnapshot {
   layout: LayoutChoice;
   /** Where promoted viewers arrive on stage (absent from servers that predate backstage). */
   stageEntry?: StageEntry;
+  /** The room's Q&A. */
+  questions: QuestionsState;
   /** The viewer link to share; given to those who manage the stage only. */
   viewerLink?: string;
   /** The open poll and one's own vote (absent from servers without polls). */

@@ -44,6 +44,7 @@ export const onAirLayoutSchema = z.object({
   kind: z.enum(['slate', 'grid', 'speaker', 'spotlight', 'share']),
   tiles: z.number().int().min(0),
   peerIds: z.array(z.string()),
+  lowerThird: z.string().nullable().optional(),
 }) satisfies z.ZodType<OnAirLayout>;
 
 export const broadcastQualitySchema = z.object({

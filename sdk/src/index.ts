@@ -2,6 +2,7 @@ export { Room, type ConnectOptions, type RoomEvents } from './Room.js';
 export { Emitter } from './Emitter.js';
 export { ChatClient, type ChatClientEvents, type ChatClientOptions, type SendOptions } from './ChatClient.js';
 export { ModerationClient, type ModerationClientEvents } from './ModerationClient.js';
+export { QuestionsClient, type QuestionsClientEvents, type QuestionOrder } from './QuestionsClient.js';
 export { HandsClient, type HandsClientEvents, type InviteEnded } from './HandsClient.js';
 export { PollsClient, type PollsClientEvents } from './PollsClient.js';
 export { ReactionsClient, type ReactionsClientEvents } from './ReactionsClient.js';

@@ -7,6 +7,7 @@ import { closedNotice, type EndNotice } from './endNotice.js';
 import { HandsState } from './HandsState.svelte.js';
 import { LayoutState } from './LayoutState.svelte.js';
 import { ModerationState } from './ModerationState.svelte.js';
+import { QaState } from '@stagecast/stage-ui/QaState.svelte.js';
 import type { LocalSetup } from '@stagecast/stage-ui/media.js';
 import { StageSession } from '@stagecast/stage-ui/StageSession.svelte.js';
 import { PollsState } from '@stagecast/stage-ui/PollsState.svelte.js';
@@ -70,6 +71,7 @@ export class HostSession {
   readonly chat: ChatState;
   readonly hands: HandsState;
   readonly moderation: ModerationState;
+  readonly qa: QaState;
   readonly polls: PollsState;
   readonly reactions: ReactionsState;
 
@@ -89,6 +91,7 @@ export class HostSession {
     }));
     this.chat = new ChatState(room, notify);
     this.hands = new HandsState(room, notify, () => this.canManage);
+    this.qa = new QaState(room, notify);
     this.moderation = new ModerationState(
       room,
       notify,
@@ -169,6 +172,7 @@ export class HostSession {
     this.chat.close();
     this.hands.close();
     this.moderation.close();
+    this.qa.close();
     this.polls.close();
     this.reactions.close();
     this.room.close();

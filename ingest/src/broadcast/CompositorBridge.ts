@@ -6,6 +6,7 @@ import {
   INGEST_CHANNEL,
   type CompositorMessage,
   type IngestMessage,
+  type LowerThird,
   type RtpInput,
 } from '@stagecast/protocol';
 import type { Logger } from '../core/logger.js';
@@ -33,6 +34,8 @@ export interface CompositorBridgeOptions {
   media: MediaLease;
   store: RoomStore;
   layouts: LayoutStore;
+  /** The highlighted question of a room, drawn as the lower-third. */
+  lowerThird: (roomId: string) => Promise<LowerThird | null>;
   /** Publishes to the compositor and runs commands (stage versions). */
   pub: Redis;
   /** A connection of its own, in subscriber mode. */
@@ -163,6 +166,7 @@ export class CompositorBridge {
       // carries an older choice than one with a lower version (same connection, in order).
       const version = await this.options.pub.incr(`stagecast:room:${roomId}:stage-version`);
       const layout = await this.options.layouts.get(roomId);
+      const lowerThird = await this.options.lowerThird(roomId);
       // Read after the awaits, so the snapshot is the stage as it is now.
       const owned = this.owned(roomId);
       if (!owned) return;
@@ -172,6 +176,7 @@ export class CompositorBridge {
         stage: room.stage(),
         activeSpeakerPeerId: room.activeSpeaker,
         layout,
+        lowerThird,
         version,
       });
       await this.send(roomId, { type: 'stage', roomId, epoch, stage });
@@ -184,6 +189,7 @@ export class CompositorBridge {
         stage: [],
         activeSpeakerPeerId: null,
         layout,
+        lowerThird: await this.options.lowerThird(roomId),
         version: 0,
       });
       await this.send(roomId, { type: 'stage', roomId, epoch: 0, stage });

@@ -139,3 +139,19 @@ describe('stageSnapshot', () => {
     });
   });
 });
+
+describe('stageSnapshot: the lower-third (upvote Q&A)', () => {
+  it('carries the highlighted question when there is one, and nothing otherwise', () => {
+    const input = {
+      roomName: 'Town hall',
+      stage: [],
+      activeSpeakerPeerId: null,
+      layout: { mode: 'auto' as const, pinnedPeerId: null },
+      version: 3,
+    };
+    const lowerThird = { text: 'When is the next release?', name: 'Vik' };
+    expect(stageSnapshot({ ...input, lowerThird }).lowerThird).toEqual(lowerThird);
+    expect('lowerThird' in stageSnapshot({ ...input, lowerThird: null })).toBe(false);
+    expect('lowerThird' in stageSnapshot(input)).toBe(false);
+  });
+});

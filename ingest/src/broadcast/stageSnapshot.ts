@@ -1,6 +1,7 @@
 import {
   MAX_STAGE_LIMIT,
   type LayoutChoice,
+  type LowerThird,
   type StagePeer,
   type StageSnapshot,
   type StageTile,
@@ -12,6 +13,8 @@ export interface StageInput {
   stage: StagePeer[];
   activeSpeakerPeerId: string | null;
   layout: LayoutChoice;
+  /** The highlighted question, if any. */
+  lowerThird?: LowerThird | null;
   version: number;
 }
 
@@ -27,6 +30,7 @@ export function stageSnapshot({
   stage,
   activeSpeakerPeerId,
   layout,
+  lowerThird = null,
   version,
 }: StageInput): StageSnapshot {
   const tiles: StageTile[] = [];
@@ -53,5 +57,14 @@ export function stageSnapshot({
     const screenAudio = screen && live('screen-audio');
     if (screenAudio) audioProducerIds.push(screenAudio.id);
   }
-  return { roomName, tiles, audioProducerIds, activeSpeakerPeerId, layout, version };
+  // Absent when none, so a snapshot without a highlighted question is as it always was.
+  return {
+    roomName,
+    tiles,
+    audioProducerIds,
+    activeSpeakerPeerId,
+    layout,
+    ...(lowerThird ? { lowerThird } : {}),
+    version,
+  };
 }

@@ -31,10 +31,18 @@ export type LimitName =
   | 'chat'
   /** Chat messages, per IP and room: fresh identities from one address share it. */
   | 'chatIp'
+  /** Questions asked, per person. */
+  | 'question'
+  /** Upvotes given or taken back, per person. */
+  | 'upvote'
   /** Poll votes, creations and closings, per person. */
   | 'poll'
   /** Reactions, per person. */
   | 'reaction';
+
+/** Q&A limits: a question is worth more than a chat line, so fewer; a vote is a click. */
+export const QUESTION_RATE: RateWindow = { points: 5, windowSeconds: 60 };
+export const UPVOTE_RATE: RateWindow = { points: 60, windowSeconds: 60 };
 
 const MESSAGES: Record<LimitName, string> = {
   join: 'Too many joins from your network; try again shortly',
@@ -46,6 +54,8 @@ const MESSAGES: Record<LimitName, string> = {
   secretFailure: 'Too many wrong API secrets from your address; try again later',
   chat: 'You are sending messages too fast',
   chatIp: 'Too many messages from your network in this room; try again shortly',
+  question: 'You are asking questions too fast; try again shortly',
+  upvote: 'You are voting too fast; try again shortly',
   poll: 'You are voting too fast',
   reaction: 'Too many reactions; this one was dropped',
 };
@@ -106,6 +116,8 @@ export class RateLimits {
       secretFailure: this.secretFailures,
       chat: windowed('chat', { points: chat.ratePoints, windowSeconds: chat.rateWindowSeconds }),
       chatIp: windowed('chatIp', settings.chatIp),
+      question: windowed('question', QUESTION_RATE),
+      upvote: windowed('upvote', UPVOTE_RATE),
       poll: windowed('poll', POLL_RATE),
       reaction: windowed('reaction', REACTION_RATE),
     };

@@ -15,6 +15,8 @@ export interface SnapshotProviders {
   live: (roomId: string) => Promise<JoinSnapshot['live']>;
   /** The layout hosts chose for the composite. */
   layout: (roomId: string) => Promise<LayoutChoice>;
+  /** The Q&A as this person may see it. */
+  questions: (session: PeerSession) => Promise<JoinSnapshot['questions']>;
   /** The open poll and the peer's own vote. */
   polls: (session: PeerSession) => Promise<PollsSnapshot>;
 }
@@ -36,12 +38,13 @@ export class JoinSnapshots {
 
   async build(session: PeerSession): Promise<JoinSnapshot> {
     const { room, peer } = session;
-    const [chat, hands, live, layout, viewers, polls, record] = await Promise.all([
+    const [chat, hands, live, layout, viewers, questions, polls, record] = await Promise.all([
       this.providers.chat(room.id),
       this.providers.hands(session),
       this.providers.live(room.id),
       this.providers.layout(room.id),
       this.ctx.presence.countViewers(room.id),
+      this.providers.questions(session),
       this.providers.polls(session),
       this.ctx.store.get(room.id),
     ]);
@@ -56,6 +59,7 @@ export class JoinSnapshots {
       audience: { viewers },
       maxStage: this.settings.maxStage,
       layout,
+      questions,
       polls,
       stageEntry: record?.stageEntry ?? DEFAULT_STAGE_ENTRY,
     };

@@ -66,6 +66,11 @@ const stageSchema = z.object({
   audioProducerIds: z.array(z.string().max(128)).max(MAX_SNAPSHOT_ENTRIES),
   activeSpeakerPeerId: z.string().max(128).nullable(),
   layout: z.object({ mode: z.enum(LAYOUT_MODES), pinnedPeerId: z.string().max(128).nullable() }),
+  // Questions are at most 300 characters; names at most 200 (the room name's bound).
+  lowerThird: z
+    .object({ text: z.string().max(600), name: z.string().max(200) })
+    .nullable()
+    .optional(),
   version: z.number().int().min(0),
 });
 

@@ -3,7 +3,15 @@ import { MAX_TILES } from '../picture/computeLayout.js';
 import { h264Profile } from './h264.js';
 import { FONT_BY_NAME } from './font.js';
 import type { QualityStep } from '../quality/quality.js';
-import { FILTERS, HIGHLIGHT_COLOR, sceneValue, type Scene } from '../picture/scene.js';
+import {
+  FILTERS,
+  HIGHLIGHT_COLOR,
+  LOWER_THIRD_ACCENT,
+  LOWER_THIRD_COLOR,
+  LOWER_THIRD_LINES,
+  sceneValue,
+  type Scene,
+} from '../picture/scene.js';
 
 /** The job fields that shape FFmpeg's command line. */
 export type FfmpegJobSettings = Pick<
@@ -145,6 +153,11 @@ export function buildFilterGraph(
   const draw = Array.from({ length: MAX_TILES }, (_, b) => textArgs(scene, FILTERS.label(b), font));
   const hl = FILTERS.highlight;
   draw.push(boxArgs(scene, hl, `color=${HIGHLIGHT_COLOR}:t=${sceneValue(scene, hl, 't')}`));
+  // The lower-third (the highlighted question) over the tiles, labels and the speaker's border.
+  draw.push(boxArgs(scene, FILTERS.lowerThirdBox, `color=${LOWER_THIRD_COLOR}:t=fill`));
+  draw.push(boxArgs(scene, FILTERS.lowerThirdAccent, `color=${LOWER_THIRD_ACCENT}:t=fill`));
+  draw.push(textArgs(scene, FILTERS.lowerThirdName, font));
+  for (let i = 0; i < LOWER_THIRD_LINES; i++) draw.push(textArgs(scene, FILTERS.lowerThirdLine(i), font));
   draw.push(textArgs(scene, FILTERS.slate, font));
   if (job.burnClock) {
     const size = even(height / 18);

@@ -51,6 +51,7 @@ describe('computeLayout: slate and grid geometry', () => {
         kind: 'slate',
         roomName: 'Room',
         boxes: [],
+        lowerThird: null,
       });
     }
   });

@@ -1,4 +1,4 @@
-import type { OnAirLayout, StageSnapshot, StageTile } from '@stagecast/protocol';
+import type { LowerThird, OnAirLayout, StageSnapshot, StageTile } from '@stagecast/protocol';
 
 /** The most tiles one picture holds; more people than this are left out of the picture. */
 export const MAX_TILES = 9;
@@ -26,6 +26,8 @@ export interface Layout {
   kind: OnAirLayout['kind'];
   roomName: string;
   boxes: TileBox[];
+  /** The highlighted question, drawn over the bottom of the picture; null when none. */
+  lowerThird: LowerThird | null;
 }
 
 // x264 and the yuv420p chroma planes need even sizes and offsets.
@@ -54,7 +56,7 @@ export function computeLayout(
   const screen = stage.tiles.find((t) => t.source === 'screen' && t.videoProducerId !== null);
   const ordered = screen ? [screen, ...stage.tiles.filter((t) => t !== screen)] : [...stage.tiles];
   const tiles = ordered.slice(0, MAX_TILES);
-  const base = { width, height, roomName: stage.roomName };
+  const base = { width, height, roomName: stage.roomName, lowerThird: stage.lowerThird ?? null };
   if (tiles.length === 0) return { ...base, kind: 'slate', boxes: [] };
   const camera = (peerId: string | null) => tiles.find((t) => t.peerId === peerId && t.source === 'camera');
   const speaker = camera(speakerPeerId);
@@ -141,5 +143,7 @@ export function onAirOf(layout: Layout): OnAirLayout {
     kind: layout.kind,
     tiles: layout.boxes.length,
     peerIds: [...new Set(layout.boxes.map((b) => b.tile.peerId))],
+    // Only while one is on air: reports stay as they were for rooms without Q&A.
+    ...(layout.lowerThird ? { lowerThird: layout.lowerThird.text } : {}),
   };
 }

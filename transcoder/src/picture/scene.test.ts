@@ -97,8 +97,9 @@ describe('buildScene', () => {
     const focus = buildScene(layoutOf([tile(0), tile(1)], 'p1'), slots({ v0: 0, v1: 1 }, [0, 1]));
     expect(keys(grid)).toEqual(keys(slate));
     expect(keys(focus)).toEqual(keys(slate));
-    // Slots (4 each), cards (4), labels, highlight (5), slate, frame steps (2).
-    expect(slate.size).toBe(4 * 4 + 4 * MAX_TILES + MAX_TILES + 5 + 1 + 2);
+    // Slots (4 each), cards (4), labels, highlight (5), slate, frame steps (2), lower-third
+    // (box and accent 4 each, name and 3 lines).
+    expect(slate.size).toBe(4 * 4 + 4 * MAX_TILES + MAX_TILES + 5 + 1 + 2 + 8 + 4);
     expect(() => sceneValue(slate, 'scale@vs9', 'w')).toThrow(/lacks/);
   });
 

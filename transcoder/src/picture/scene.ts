@@ -25,7 +25,22 @@ export const FILTERS = {
   slate: 'drawtext@slate',
   /** Keep every n-th frame (n = 2, 3) when on: the lower quality steps. */
   frameStep: (n: 2 | 3) => `framestep@fs${n}`,
+  /** The lower-third's background (the highlighted question). */
+  lowerThirdBox: 'drawbox@lt',
+  /** The lower-third's accent bar on its left edge. */
+  lowerThirdAccent: 'drawbox@lta',
+  /** Who asked the highlighted question. */
+  lowerThirdName: 'drawtext@ltn',
+  /** Line `i` of the highlighted question. */
+  lowerThirdLine: (i: number) => `drawtext@ltq${i}`,
 } as const;
+
+/** Lines of the lower-third: a longer question is cut with an ellipsis. */
+export const LOWER_THIRD_LINES = 3;
+/** The lower-third's colours: a dark translucent box, a blue accent and name. */
+export const LOWER_THIRD_COLOR = 'black@0.75';
+export const LOWER_THIRD_ACCENT = '0x1f6feb';
+export const LOWER_THIRD_NAME_COLOR = '0x79c0ff';
 
 /** Off the picture: hidden filters still run, but draw nothing (overlay and drawbox clip). */
 const HIDDEN = -4000;
@@ -36,8 +51,8 @@ export const HIGHLIGHT_COLOR = '0x3fb950';
 
 const even = (n: number): number => Math.max(2, Math.floor(n / 2) * 2);
 
-/** Names are user input: one line, printable, short. */
-export function cleanLabel(text: string, fallback: string): string {
+/** Names are user input: one line, printable, short (`max` code points). */
+export function cleanLabel(text: string, fallback: string, max = 40): string {
   const clean = Array.from(
     text
       .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, ' ')
@@ -46,8 +61,8 @@ export function cleanLabel(text: string, fallback: string): string {
   );
   return clean.length === 0
     ? fallback
-    : clean.length > 40
-      ? `${clean.slice(0, 39).join('')}…`
+    : clean.length > max
+      ? `${clean.slice(0, max - 1).join('')}…`
       : clean.join('');
 }
 
@@ -130,6 +145,7 @@ export function buildScene(layout: Layout, slots: SlotView, frameStep: FrameStep
     hideBox(scene, FILTERS.highlight);
     scene.set(`${FILTERS.highlight} t`, '4');
   }
+  lowerThird(scene, layout);
   const roomSize = even(layout.height / 12);
   scene.set(
     `${FILTERS.slate} reinit`,
@@ -138,6 +154,86 @@ export function buildScene(layout: Layout, slots: SlotView, frameStep: FrameStep
       : `x=${HIDDEN}:y=${HIDDEN}`,
   );
   return scene;
+}
+
+/**
+ * Word-wraps one line of text into at most `maxLines` lines of `width` code points; what does
+ * not fit ends with an ellipsis. Words longer than a line are cut.
+ */
+export function wrapText(text: string, width: number, maxLines: number): string[] {
+  const lines: string[][] = [];
+  let line: string[] = [];
+  for (const word of text.split(' ').filter((w) => w !== '')) {
+    let chars = Array.from(word);
+    while (chars.length > 0) {
+      const room = line.length === 0 ? width : width - line.length - 1;
+      if (chars.length <= room) {
+        if (line.length > 0) line.push(' ');
+        line.push(...chars);
+        chars = [];
+      } else if (line.length === 0) {
+        line = chars.slice(0, width);
+        chars = chars.slice(width);
+        lines.push(line);
+        line = [];
+      } else {
+        lines.push(line);
+        line = [];
+      }
+    }
+  }
+  if (line.length > 0) lines.push(line);
+  if (lines.length > maxLines) {
+    const last = lines[maxLines - 1] ?? [];
+    lines.length = maxLines;
+    lines[maxLines - 1] = [...last.slice(0, Math.max(0, width - 1)), '…'];
+  }
+  return lines.map((l) => l.join(''));
+}
+
+/**
+ * The lower-third: the highlighted question over the bottom of the picture, in a box as wide
+ * as the picture (less margins) and as tall as its lines. Hidden (off the picture) when none.
+ */
+function lowerThird(scene: Scene, layout: Layout): void {
+  const lines = Array.from({ length: LOWER_THIRD_LINES }, (_, i) => FILTERS.lowerThirdLine(i));
+  const question = layout.lowerThird;
+  if (!question) {
+    hideBox(scene, FILTERS.lowerThirdBox);
+    hideBox(scene, FILTERS.lowerThirdAccent);
+    scene.set(`${FILTERS.lowerThirdName} reinit`, `x=${HIDDEN}:y=${HIDDEN}`);
+    for (const line of lines) scene.set(`${line} reinit`, `x=${HIDDEN}:y=${HIDDEN}`);
+    return;
+  }
+  const { width, height } = layout;
+  const margin = even(width / 40);
+  const pad = even(height / 48);
+  const accent = even(width / 160);
+  const size = even(height / 24);
+  const nameSize = even(height / 36);
+  const lineHeight = even(size * 1.3);
+  const left = margin + accent + pad;
+  // About 0.55 em per character of a sans font: a conservative fit for the box's width.
+  const perLine = Math.max(10, Math.floor((width - 2 * margin - accent - 2 * pad) / (size * 0.55)));
+  const text = wrapText(cleanLabel(question.text, '?', 600), perLine, LOWER_THIRD_LINES);
+  const boxH = even(pad + nameSize + pad / 2 + text.length * lineHeight + pad / 2);
+  const top = even(height - margin - boxH);
+  placeBox(scene, FILTERS.lowerThirdBox, { x: margin, y: top, w: even(width - 2 * margin), h: boxH });
+  placeBox(scene, FILTERS.lowerThirdAccent, { x: margin, y: top, w: accent, h: boxH });
+  scene.set(
+    `${FILTERS.lowerThirdName} reinit`,
+    `${drawtext(cleanLabel(question.name, 'Guest'), nameSize, String(left), String(top + pad), false)}:fontcolor=${LOWER_THIRD_NAME_COLOR}`,
+  );
+  lines.forEach((line, i) => {
+    const content = text[i];
+    const y = top + pad + nameSize + pad / 2 + i * lineHeight;
+    scene.set(
+      `${line} reinit`,
+      content === undefined
+        ? `x=${HIDDEN}:y=${HIDDEN}`
+        : drawtext(content, size, String(left), String(even(y)), false),
+    );
+  });
 }
 
 /** The value of one scene parameter (every scene has them all). */

@@ -7,6 +7,7 @@ import { describeError } from '@stagecast/stage-ui/errors.js';
 import type { StageSession } from '@stagecast/stage-ui/StageSession.svelte.js';
 import { AudienceState, type InviteEnd } from './AudienceState.svelte.js';
 import { PlayerState } from './PlayerState.svelte.js';
+import { QaState } from '@stagecast/stage-ui/QaState.svelte.js';
 import { PollsState } from '@stagecast/stage-ui/PollsState.svelte.js';
 import { ReactionsState } from '@stagecast/stage-ui/ReactionsState.svelte.js';
 
@@ -52,6 +53,7 @@ export class ViewerSession {
 
   readonly liveLabel: string = $derived(LIVE_LABELS[this.live.state]);
   readonly audience: AudienceState;
+  readonly qa: QaState;
   readonly player = new PlayerState();
   readonly polls: PollsState;
   readonly reactions: ReactionsState;
@@ -77,6 +79,7 @@ export class ViewerSession {
     this.role = room.role;
     this.viewers = room.viewers;
     this.activeSpeaker = room.activeSpeakerPeerId;
+    this.qa = new QaState(room, (text) => this.notify(text));
     this.polls = new PollsState(
       room,
       (text) => this.notify(text),
@@ -166,6 +169,7 @@ export class ViewerSession {
     clearTimeout(this.#noticeTimer);
     this.teardownStage();
     this.audience.close();
+    this.qa.close();
     this.polls.close();
     this.reactions.close();
     this.room.close();
