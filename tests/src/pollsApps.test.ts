@@ -54,7 +54,10 @@ describe('polls and reactions in the apps', () => {
     await host.getByLabel('Your name').fill('Hosta');
     await host.getByRole('button', { name: 'Join stage' }).click();
     await host.getByRole('tab', { name: 'Polls' }).click();
-    await host.getByLabel('Question').fill('Which topic next?');
+    await host
+      .getByRole('tabpanel', { name: 'Polls' })
+      .getByRole('textbox', { name: 'Question', exact: true })
+      .fill('Which topic next?');
     await host.getByLabel('Option 1').fill('Pricing');
     await host.getByLabel('Option 2').fill('Roadmap');
     await host.getByRole('button', { name: 'Start poll' }).click();

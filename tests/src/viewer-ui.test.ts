@@ -359,6 +359,8 @@ describe('viewer-ui', () => {
           async () => (await roomInfo(id)).stage.find((p) => p.peerId === peerId)?.producers.length === 2,
           "the guest's producers in GET /api/rooms/:id",
         );
+        // A promoted viewer arrives backstage: the composite gains the tile once a host puts them on air.
+        await host.request('stage:setOnAir', { peerId, onAir: true });
         await waitFor(() => tiles.at(-1) === 3, 'the composite to gain the guest tile', ON_AIR_MS);
         await screenshots(page, 'onstage-live');
 
