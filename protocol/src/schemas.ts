@@ -100,7 +100,7 @@ export * from './pollSchemas.js';
 
 const cueJson: z.ZodType<CueJson> = z.json();
 
-/** A cue's payload: any JSON up to MAX_CUE_PAYLOAD_BYTES as UTF-8. */
+/** A cue's payload: JSON of at most MAX_CUE_PAYLOAD_BYTES as UTF-8. */
 const cuePayloadSchema = cueJson.refine(
   (value) => new TextEncoder().encode(JSON.stringify(value)).length <= MAX_CUE_PAYLOAD_BYTES,
   `a cue payload is at most ${MAX_CUE_PAYLOAD_BYTES} bytes of JSON`,

@@ -14,7 +14,7 @@ export const cuesKey = (roomId: string, broadcastId: string): string =>
   `stagecast:room:${roomId}:cues:${broadcastId}`;
 
 /**
- * The cues of each broadcast, in Redis: any ingest process can list them, and a compositor
+ * The cues of each broadcast, in Redis: every ingest process can list them, and a compositor
  * that (re)starts gets them again, so no cue is lost with a process.
  */
 export class CueStore {
