@@ -3,30 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CompositeJobData } from '@stagecast/protocol';
 import { PlaylistWriter } from './PlaylistWriter.js';
 import { STATE_FILE, WINDOW_FILE } from './stateFiles.js';
-import { fakeSession } from './testFixtures.js';
+import { fakeSession, writerJob } from './testFixtures.js';
 
 const logger = pino({ level: 'silent' });
 const renditions = ['hi', 'lo'];
 // A DVR window of 80 s: 40 segments of 2 s, each of four 0.5 s parts.
-const job: CompositeJobData = {
-  roomId: 'dvr-room',
-  roomName: 'Room',
-  broadcastId: 'b1',
-  startedAt: new Date(0).toISOString(),
-  record: false,
-  ladder: [
-    { name: 'hi', width: 1280, height: 720, videoKbps: 2500, audioKbps: 128 },
-    { name: 'lo', width: 640, height: 360, videoKbps: 700, audioKbps: 64 },
-  ],
-  segmentSeconds: 2,
-  liveWindow: 40,
-  burnClock: false,
-  frameRate: 30,
-  slots: { video: 1, audio: 1 },
-};
+const job = writerJob({ roomId: 'dvr-room', record: false, liveWindow: 40, slots: { video: 1, audio: 1 } });
 
 let dataDir = '';
 beforeEach(async () => {

@@ -3,30 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CompositeJobData } from '@stagecast/protocol';
 import { joinFragments } from './fmp4.js';
 import { parseSessionPlaylist } from './playlist.js';
 import { PlaylistWriter } from './PlaylistWriter.js';
 import { STATE_FILE } from './stateFiles.js';
-import { fakeSession as fakeSessionIn } from './testFixtures.js';
+import { fakeSession as fakeSessionIn, writerJob } from './testFixtures.js';
 
 const logger = pino({ level: 'silent' });
-const job: CompositeJobData = {
-  roomId: 'room1',
-  roomName: 'Room',
-  broadcastId: 'b1',
-  startedAt: new Date(0).toISOString(),
-  record: true,
-  ladder: [
-    { name: 'hi', width: 1280, height: 720, videoKbps: 2500, audioKbps: 128 },
-    { name: 'lo', width: 640, height: 360, videoKbps: 700, audioKbps: 64 },
-  ],
-  segmentSeconds: 2,
-  liveWindow: 3,
-  burnClock: false,
-  frameRate: 30,
-  slots: { video: 2, audio: 2 },
-};
+const job = writerJob();
 
 let dataDir = '';
 beforeEach(async () => {

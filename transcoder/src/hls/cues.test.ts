@@ -3,28 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CUE_DATERANGE_CLASS, type CompositeJobData } from '@stagecast/protocol';
+import { CUE_DATERANGE_CLASS } from '@stagecast/protocol';
 import { dateRangeLines, type PlaylistCue } from './playlist.js';
 import { PlaylistWriter } from './PlaylistWriter.js';
-import { fakeSession } from './testFixtures.js';
+import { fakeSession, writerJob } from './testFixtures.js';
 
 const logger = pino({ level: 'silent' });
-const job: CompositeJobData = {
-  roomId: 'room1',
-  roomName: 'Room',
-  broadcastId: 'b1',
-  startedAt: new Date(0).toISOString(),
-  record: true,
-  ladder: [
-    { name: 'hi', width: 1280, height: 720, videoKbps: 2500, audioKbps: 128 },
-    { name: 'lo', width: 640, height: 360, videoKbps: 700, audioKbps: 64 },
-  ],
-  segmentSeconds: 2,
-  liveWindow: 3,
-  burnClock: false,
-  frameRate: 30,
-  slots: { video: 2, audio: 2 },
-};
+const job = writerJob();
 const names = job.ladder.map((r) => r.name);
 const t0 = Date.UTC(2030, 0, 1);
 

@@ -1,6 +1,7 @@
 /** Builders of fMP4 boxes for the tests of the playlist writer (ISO/IEC 14496-12 layouts). */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CompositeJobData } from '@stagecast/protocol';
 
 const u32 = (n: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -108,4 +109,25 @@ export async function fakeSession(
     if (ended) lines.push('#EXT-X-ENDLIST');
     await writeFile(join(dir, r, 'index.m3u8'), lines.join('\n') + '\n');
   }
+}
+
+/** A job for the playlist writer's tests: two renditions (`hi`, `lo`), 2 s segments, recorded. */
+export function writerJob(over: Partial<CompositeJobData> = {}): CompositeJobData {
+  return {
+    roomId: 'room1',
+    roomName: 'Room',
+    broadcastId: 'b1',
+    startedAt: new Date(0).toISOString(),
+    record: true,
+    ladder: [
+      { name: 'hi', width: 1280, height: 720, videoKbps: 2500, audioKbps: 128 },
+      { name: 'lo', width: 640, height: 360, videoKbps: 700, audioKbps: 64 },
+    ],
+    segmentSeconds: 2,
+    liveWindow: 3,
+    burnClock: false,
+    frameRate: 30,
+    slots: { video: 2, audio: 2 },
+    ...over,
+  };
 }
