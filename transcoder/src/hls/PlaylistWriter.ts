@@ -1,9 +1,9 @@
-import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hlsLayout, hlsPaths, type CompositeJobData } from '@stagecast/protocol';
 import type { Logger } from 'pino';
-import { partSeconds, SESSION_INIT, SESSION_PLAYLIST } from '../ffmpeg/buildFfmpegArgs.js';
+import { partSeconds, SESSION_INIT } from '../ffmpeg/buildFfmpegArgs.js';
+import { openSessionFeed, readyParts, type SessionFeed } from './sessionFeed.js';
 import { linkOrCopy, move, removeQuietly, writeAtomic } from '../core/fsUtil.js';
 import { joinFragments, startsWithKeyFrame } from './fmp4.js';
 import { clearRecording, loadCues, loadState, saveCues, saveState } from './stateFiles.js';
@@ -13,7 +13,6 @@ import {
   initialState,
   mediaSequence,
   opensSegment,
-  parseSessionPlaylist,
   renderMasterPlaylist,
   renderMediaPlaylist,
   renderVodPlaylist,
@@ -52,26 +51,6 @@ export interface PlaylistWriterOptions {
    */
   fence?: WriteFence;
   onFenced?: () => void;
-}
-
-interface SessionFeed {
-  id: string;
-  dir: string;
-  /** Public name of the session's init segment, once its first part is published. */
-  map: string | undefined;
-  /** Announce FFmpeg's playlist updates, so a part is listed as soon as it is complete. */
-  watchers: FSWatcher[];
-  /** Parts of this session already handled (listed or dropped). */
-  consumed: number;
-  finished: boolean;
-  /**
-   * Wall time (ms) of the session's media time 0, when known: PROGRAM-DATE-TIME is then this
-   * plus the segment's place in the session, the capture clock. FFmpeg's own is the time its
-   * muxer started, which a busy start makes late.
-   */
-  epoch: number | undefined;
-  /** Media time (ms) of the next part, counted from the session's first. */
-  elapsedMs: number;
 }
 
 /**
@@ -160,31 +139,13 @@ export class PlaylistWriter {
 
   /** A new FFmpeg session; its segments follow those of the sessions added before it. */
   addSession(id: string, dir: string, epoch?: number): void {
-    const watchers: FSWatcher[] = [];
-    for (const r of this.options.job.ladder) {
-      try {
-        const watcher = watch(join(dir, r.name), (_event, file) => {
-          if (file !== SESSION_PLAYLIST) return;
-          this.poll().catch((error: unknown) =>
-            this.options.logger.warn({ err: error }, 'playlist update failed'),
-          );
-        });
-        watcher.on('error', () => watcher.close());
-        watchers.push(watcher);
-      } catch {
-        // No directory (yet): the periodic poll still finds the parts.
-      }
-    }
-    this.sessions.push({
-      id,
-      dir,
-      map: undefined,
-      watchers,
-      consumed: 0,
-      finished: false,
-      epoch,
-      elapsedMs: 0,
-    });
+    this.sessions.push(
+      openSessionFeed(id, dir, epoch, this.options.job.ladder, () => {
+        this.poll().catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, 'playlist update failed'),
+        );
+      }),
+    );
   }
 
   /** The session's FFmpeg has exited: list what it completed, then move on to the next one. */
@@ -262,7 +223,7 @@ export class PlaylistWriter {
     for (;;) {
       const head = this.sessions[0];
       if (!head) return;
-      const ready = await this.readyParts(head);
+      const ready = await readyParts(head, this.options.job.ladder);
       for (let i = head.consumed; i < ready.count; i++) {
         const perRendition = ready.lists.map((list) => list.segments[i - list.first]);
         head.consumed = i + 1;
@@ -291,22 +252,6 @@ export class PlaylistWriter {
       this.sessions.shift();
       await rm(head.dir, { recursive: true, force: true });
     }
-  }
-
-  /**
-   * FFmpeg's lists of the session's recent parts, per rendition (ladder order), and how many
-   * parts of the session it has completed in all of them.
-   */
-  private async readyParts(
-    feed: SessionFeed,
-  ): Promise<{ count: number; lists: { first: number; segments: SessionSegment[] }[] }> {
-    const lists = await Promise.all(
-      this.options.job.ladder.map(async (r) => {
-        const text = await readFile(join(feed.dir, r.name, SESSION_PLAYLIST), 'utf8').catch(() => '');
-        return parseSessionPlaylist(text);
-      }),
-    );
-    return { count: Math.min(...lists.map((l) => l.first + l.segments.length)), lists };
   }
 
   private async publishPart(
