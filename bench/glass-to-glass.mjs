@@ -17,7 +17,8 @@ import { exitOnSignals, glassTable, percentile, saveSection, sleep, waitForQuiet
 const SECONDS = Number(process.env.BENCH_GLASS_SECONDS ?? 300);
 /** Left out of the figures: hls.js settling at its live edge, the encoder at its bitrate. */
 const WARM_UP_MS = 5000;
-const SEGMENT_SECONDS = 2;
+/** The default segment length (STAGECAST_SEGMENT_SECONDS): three 0.4 s parts. */
+const SEGMENT_SECONDS = 1.2;
 /**
  * The passes. `player`: HlsPlayer options; the LL pass uses the viewer app's for a live room
  * (viewer-ui PlayerState: `lowLatency: live`).

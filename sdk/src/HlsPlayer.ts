@@ -3,6 +3,7 @@ import { DvrControl, type DvrState, type SeekableRange } from './DvrControl.js';
 import { Emitter } from './Emitter.js';
 import { HLS_LOAD_POLICIES } from './hlsRetryPolicy.js';
 import { readDateRanges } from './playlistCues.js';
+import { STALL_INCREASE_S, StallRecovery } from './StallRecovery.js';
 
 import type { HlsPlayerError, HlsPlayerEvents, HlsPlayerOptions, QualityLevel } from './hlsPlayerTypes.js';
 
@@ -25,6 +26,7 @@ const MANIFEST_ERRORS: ReadonlySet<string> = new Set([
  */
 export class HlsPlayer extends Emitter<HlsPlayerEvents> {
   private hls: Hls | null = null;
+  private stallRecovery: StallRecovery | null = null;
   private url: string | null = null;
   private retries = 0;
   /** Since when the stream has not been arriving, or null while it flows. */
@@ -69,6 +71,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
       this.lastTime = video.currentTime;
       if (this.saidReconnecting && advanced && !video.paused) this.onPlaying();
       if (video.paused || latency === null) return;
+      this.stallRecovery?.tick();
       // Once, a moment after an outage: the playback rate alone would take minutes to catch up.
       if (this.catchUpPending) {
         this.catchUpPending = false;
@@ -241,6 +244,8 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
         lowLatencyMode: lowLatency,
         // Catch up by playing slightly faster rather than seeking: no visible jump.
         maxLiveSyncPlaybackRate: lowLatency ? 1.15 : 1,
+        // Each stall moves the target further from live; StallRecovery moves it back.
+        liveSyncOnStallIncrease: STALL_INCREASE_S,
         backBufferLength: 30,
         capLevelToPlayerSize: this.options.fitToElement,
         // The element's seekable range is then the playlist's window, the DVR window.
@@ -258,6 +263,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
         hls.config.liveMaxLatencyDurationCount = 5;
       }
       this.hls = hls;
+      this.stallRecovery = new StallRecovery(hls);
       this.dvr.attached();
       hls.on(Events.MANIFEST_PARSED, () => {
         this.emit('levels', this.levels);
@@ -268,6 +274,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
       );
       hls.on(Events.LEVEL_UPDATED, (_event, data) => {
         this.dvr.onUpdate();
+        this.stallRecovery?.levelUpdated();
         const ranges = readDateRanges(data.details.dateRanges);
         if (ranges.length > 0) this.emit('dateRanges', ranges);
         if (!this.jumpOnNextUpdate) return;
@@ -293,6 +300,7 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
 
   private onHlsError(hls: Hls, data: ErrorData): void {
     if (hls !== this.hls) return;
+    if (data.details === ErrorDetails.BUFFER_STALLED_ERROR) this.stallRecovery?.stalled();
     if (data.type === ErrorTypes.NETWORK_ERROR) {
       this.lastNetworkErrorAt = Date.now();
       if (this.video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA) this.startOutage();

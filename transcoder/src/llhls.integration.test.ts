@@ -202,7 +202,7 @@ describe('LL-HLS from one real FFmpeg', () => {
     expect(last.text).toMatch(
       new RegExp(
         `^#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n` +
-          `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${3 * PART},CAN-SKIP-UNTIL=12\n` +
+          `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${+(3 * PART).toFixed(3)},CAN-SKIP-UNTIL=12\n` +
           `#EXT-X-PART-INF:PART-TARGET=${PART}\n`,
       ),
     );

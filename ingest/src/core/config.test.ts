@@ -69,7 +69,7 @@ describe('loadConfig', () => {
         trustProxy: 0,
       },
       hands: { disconnectGraceMs: 30_000, inviteTtlMs: 60_000 },
-      broadcast: { segmentSeconds: 2, liveWindow: 10, record: true, burnClock: false, frameRate: 30 },
+      broadcast: { segmentSeconds: 1.2, liveWindow: 10, record: true, burnClock: false, frameRate: 30 },
     });
     expect(config.numWorkers).toBeGreaterThanOrEqual(1);
   });

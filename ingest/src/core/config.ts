@@ -189,7 +189,7 @@ const envSchema = z.object({
   STAGECAST_HAND_GRACE_MS: integer(1).default(30_000),
   STAGECAST_PRESENCE_TTL_MS: integer(1000, 600_000).default(20_000),
   STAGECAST_DELETE_RECORDINGS: flag.default(false),
-  STAGECAST_SEGMENT_SECONDS: decimal(0.5, 10).default(2),
+  STAGECAST_SEGMENT_SECONDS: decimal(0.5, 10).default(1.2),
   STAGECAST_LIVE_WINDOW: integer(2, 1000).default(10),
   STAGECAST_DVR_WINDOW_S: integer(0, 14_400).default(1800),
   STAGECAST_RECORD: flag.default(true),

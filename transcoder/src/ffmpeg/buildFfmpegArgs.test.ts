@@ -188,13 +188,14 @@ describe('buildFfmpegArgs (properties)', () => {
 
   it('key frames on the segment cadence (a short first segment, then every segment), each at the start of a part', () => {
     // [step, segment, x264 interval, first key frame]: one part in when that is on a frame at
-    // 30 and 10 fps; 0.25 s (7.5 frames) is not, 0.5 s is; no part boundary of 1.5 s is.
+    // 30 and 10 fps; 0.4 s is; no part boundary of 1.5 s (0.375 s parts) is, nor of 1 s (1/3 s).
     for (const [level, segmentSeconds, maxGop, first] of [
-      [0, 2, '120', 0.5],
-      [2, 2, '120', 0.5],
-      [3, 2, '120', 0.5],
+      [0, 2, '120', 0.4],
+      [2, 2, '120', 0.4],
+      [3, 2, '120', 0.4],
+      [0, 1.2, '72', 0.4],
       [0, 1.5, '90', 1.5],
-      [2, 1, '60', 0.5],
+      [2, 1, '60', 1],
     ] as const) {
       const a = buildFfmpegArgs(job({ segmentSeconds }), step(level), slate, ZMQ_PORT);
       const all = (v: string) => [v, v, v];
@@ -204,7 +205,7 @@ describe('buildFfmpegArgs (properties)', () => {
       // x264's own interval is twice the cadence (in frames at the full rate): it never cuts a segment short.
       expect(values(a, '-g')).toEqual(all(maxGop));
       expect(values(a, '-sc_threshold')).toEqual(all('0'));
-      // FFmpeg cuts a part every segment / PARTS_PER_SEGMENT: the first segment is a whole number of parts.
+      // FFmpeg cuts a part every segment / partsPerSegment: the first segment is a whole number of parts.
       const part = Number(values(a, '-hls_time')[0]);
       expect(values(a, '-hls_time')).toEqual(all(partSeconds(segmentSeconds).toFixed(6)));
       expect(part).toBeGreaterThanOrEqual(0.25);

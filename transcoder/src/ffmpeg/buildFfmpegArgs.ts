@@ -42,21 +42,30 @@ export const CLOCK_TEXT = '%{gmtime:%H\\:%M\\:%S.%3N} UTC';
 export const SESSION_PLAYLIST = 'index.m3u8';
 export const SESSION_SEGMENT_PATTERN = 'part_%06d.m4s';
 /**
- * Parts FFmpeg keeps listed in a session playlist (30 s of 0.5 s parts). The writer reads the
+ * Parts FFmpeg keeps listed in a session playlist (24 s of 0.4 s parts). The writer reads the
  * list at least every 250 ms; only a writer stalled for longer than this window misses parts.
  */
 export const SESSION_LIST_PARTS = 60;
 export const SESSION_INIT = 'init.mp4';
 
 /**
- * Parts per segment. Measured (transcoder README): FFmpeg's CPU is the same for 4 parts of 0.5 s
- * and 6 of 0.333 s; 4 make a third fewer playlist writes and viewer requests, for 0.5 s more
- * hold-back.
+ * The LL-HLS part length aimed at (s). The hold-back is three parts, so shorter parts are lower
+ * latency, for more playlist writes and viewer requests. 0.4 s: exact in FFmpeg's microseconds
+ * (its cut times are sums of the part length and must not drift off the key frames) and on a
+ * frame at 30, 25 and 10 fps (the slowest step of 30), so a run's first segment can be one part.
  */
-export const PARTS_PER_SEGMENT = 4;
+const PART_TARGET_SECONDS = 0.4;
 
-/** The LL-HLS part target (s) of a segment length. */
-export const partSeconds = (segmentSeconds: number): number => segmentSeconds / PARTS_PER_SEGMENT;
+/** Parts per segment: the whole number that makes parts closest to the target. */
+export const partsPerSegment = (segmentSeconds: number): number =>
+  Math.max(1, Math.round(segmentSeconds / PART_TARGET_SECONDS));
+
+/** Seconds rounded to FFmpeg's microseconds. */
+const toMicroseconds = (s: number): number => Math.round(s * 1e6) / 1e6;
+
+/** The LL-HLS part target (s) of a segment length, in whole microseconds as FFmpeg takes it. */
+export const partSeconds = (segmentSeconds: number): number =>
+  toMicroseconds(segmentSeconds / partsPerSegment(segmentSeconds));
 
 /** The slowest quality step keeps every third frame. */
 const SLOWEST_FRAME_STEP = 3;
@@ -68,8 +77,8 @@ const SLOWEST_FRAME_STEP = 3;
  */
 export function firstKeyFrameSeconds(segmentSeconds: number, frameRate: number): number {
   const onFrame = (t: number, fps: number) => Math.abs(t * fps - Math.round(t * fps)) < 1e-6;
-  for (let k = 1; k < PARTS_PER_SEGMENT; k++) {
-    const t = k * partSeconds(segmentSeconds);
+  for (let k = 1; k < partsPerSegment(segmentSeconds); k++) {
+    const t = toMicroseconds(k * partSeconds(segmentSeconds));
     if (onFrame(t, frameRate) && onFrame(t, frameRate / SLOWEST_FRAME_STEP)) return t;
   }
   return segmentSeconds;
@@ -204,7 +213,7 @@ export function buildFfmpegArgs(
   // to start, so a new FFmpeg (go live, a restart, a takeover) is on air sooner. Key frames are
   // forced on that cadence (the first, then every S), so every later segment is exactly S long;
   // x264's own key frame interval (2 S) never comes first. FFmpeg cuts a fragment (one part)
-  // every S/PARTS_PER_SEGMENT; the PlaylistWriter begins a segment at each part that begins
+  // every S/partsPerSegment(S); the PlaylistWriter begins a segment at each part that begins
   // with a key frame.
   const keyFrames = `expr:gte(t,${firstKeyFrameSeconds(segment, job.frameRate)}+n_forced*${segment})`;
   // In frames at the full rate: at a lower step the forced key frames still come first.

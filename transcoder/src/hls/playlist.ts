@@ -109,7 +109,9 @@ export function initialState(
     nextSequence: 0,
     nextPart: 0,
     discontinuitySequence: 0,
-    targetDuration: Math.ceil(segmentSeconds),
+    // EXTINF rounded to the nearest integer must not exceed it (RFC 8216 4.3.3.1), so 1.2 s
+    // segments have a target of 1: classic players start three targets behind the edge.
+    targetDuration: Math.max(1, Math.round(segmentSeconds)),
     partTarget: roundMs(partSeconds),
     lastSession: null,
     live: [],
