@@ -11,6 +11,7 @@ const here = new URL('.', import.meta.url).pathname;
 const only = process.argv.slice(2);
 const all = [
   'glass-to-glass',
+  'llhls-pipeline',
   'stage-invite',
   'golive',
   'stage-change',

@@ -266,7 +266,10 @@ export class CompositorBridge {
     const consumer = this.feeds.get(roomId)?.get(feedId)?.consumer;
     // Unknown feeds belong to another process (or were released): not ours to answer.
     if (!consumer || consumer.closed || consumer.kind !== 'video') return;
-    await consumer.requestKeyFrame();
+    await consumer.requestKeyFrame().catch((error: unknown) => {
+      // Closed while asked (the producer left): the slot's relay no longer waits for it.
+      if (!consumer.closed) throw error;
+    });
   }
 
   private feedsOf(roomId: string): Map<string, Feed> {
