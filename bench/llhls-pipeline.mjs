@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { launch, publishClock, sdkPage } from './browser.mjs';
 import { startIngest } from './ingestProcess.mjs';
 import { startTranscoder } from './transcoderProcess.mjs';
@@ -83,6 +83,8 @@ try {
     .find((l) => l && !l.startsWith('#'))
     .trim();
   const mediaUrl = new URL(variant, masterUrl);
+  // The origin serves the data directory's layout: the playlist's folder holds the rung's parts.
+  partDir = join(ingest.dataDir, dirname(mediaUrl.pathname));
   let text = await fetch(mediaUrl).then((r) => r.text());
   const init = text.match(/#EXT-X-MAP:URI="([^"]+)"/)[1];
   writeFileSync(
@@ -202,14 +204,10 @@ function partUri(playlist, { msn, part }) {
 
 /** When FFmpeg finished writing a part: the writer moves its file into place, which keeps its mtime. */
 function partWrittenAt(uri) {
-  const name = uri.split('/').pop().split('?')[0];
-  partDir ??= execFileSync('find', [ingest.dataDir, '-name', name], { encoding: 'utf8' })
-    .split('\n')[0]
-    .replace(/\/[^/]*$/, '');
   try {
-    return statSync(join(partDir, name)).mtimeMs;
+    return statSync(join(partDir, uri.split('/').pop())).mtimeMs;
   } catch {
-    return null;
+    return null; // swept already
   }
 }
 
