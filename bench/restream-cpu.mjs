@@ -59,7 +59,9 @@ rtmp { server { listen 127.0.0.1:${port}; application live { live on; record off
 const nginx = spawn('/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
 for (let i = 0; i < 50; i++) {
   const up = await new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket.end() && true)).on('error', () => resolve(false));
+    const socket = connect(port, '127.0.0.1', () => resolve(socket.end() && true)).on('error', () =>
+      resolve(false),
+    );
   });
   if (up) break;
   await sleep(100);

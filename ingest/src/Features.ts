@@ -160,7 +160,9 @@ export class Features {
       onRestream: (msg) =>
         void restreams
           .onStatus(msg.roomId)
-          .catch((error: unknown) => ctx.logger.warn({ err: error, room: msg.roomId }, 'restream status relay failed')),
+          .catch((error: unknown) =>
+            ctx.logger.warn({ err: error, room: msg.roomId }, 'restream status relay failed'),
+          ),
       logger: ctx.logger.child({ component: 'compositor-bridge' }),
     });
     // The snapshot carries the choice: a new choice is a stage change for the compositor.

@@ -32,7 +32,8 @@ export class RestreamsState {
     this.error = null;
     try {
       const added = await this.#client.add(input);
-      if (!this.destinations.some((d) => d.id === added.id)) this.destinations = [...this.destinations, added];
+      if (!this.destinations.some((d) => d.id === added.id))
+        this.destinations = [...this.destinations, added];
       return true;
     } catch (error) {
       this.error = `Could not add the destination: ${describeError(error)}`;

@@ -70,7 +70,10 @@ export class RestreamService {
     requireHost(by);
     if (!(await this.store.remove(roomId, id)))
       throw new StagecastError('NOT_FOUND', 'No restream destination with that id in this room');
-    this.ctx.logger.info({ room: roomId, restream: id, by: by?.peerId ?? 'api' }, 'restream destination removed');
+    this.ctx.logger.info(
+      { room: roomId, restream: id, by: by?.peerId ?? 'api' },
+      'restream destination removed',
+    );
     await this.changed(roomId);
   }
 

@@ -47,7 +47,9 @@ export class RestreamStore {
   async list(roomId: string): Promise<StoredRestream[]> {
     const all = await this.redis.hgetall(restreamsKey(roomId));
     return Object.entries(all)
-      .map(([id, raw]) => readRecord(storedRestreamSchema, raw, this.logger, 'restream', { room: roomId, id }))
+      .map(([id, raw]) =>
+        readRecord(storedRestreamSchema, raw, this.logger, 'restream', { room: roomId, id }),
+      )
       .filter((r) => r !== null)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
