@@ -156,7 +156,8 @@ export class CompositeJob {
       this.logger,
     );
     this.link = link;
-    this.restreams = this.openRestreams(link);
+    // Restreaming follows the room's destinations for as long as this job runs.
+    this.restreams = Restreams.forJob(data, config, redis, this.workDir, link, this.logger);
     this.relay = await SlotRelay.create(
       config.host,
       data.slots,
@@ -204,27 +205,6 @@ export class CompositeJob {
     await done;
     clearTimeout(firstStage);
     return this.finish();
-  }
-
-  /** Restreaming follows the room's destinations for as long as this job runs. */
-  private openRestreams(link: IngestLink): Restreams {
-    const { data, config, redis } = this.options;
-    const top = data.ladder[0]?.name ?? '';
-    const restreams = new Restreams({
-      roomId: data.roomId,
-      broadcastId: data.broadcastId,
-      redis,
-      topDir: join(config.dataDir, hlsLayout.liveDir(data.roomId), top),
-      logDir: join(this.workDir, 'logs'),
-      timings: config.restream,
-      ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
-      send: (msg) => link.send(msg),
-      logger: this.logger,
-    });
-    void restreams
-      .refresh()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'restream destinations could not be read'));
-    return restreams;
   }
 
   private layoutOf(stage: StageSnapshot): Layout {

@@ -3,13 +3,16 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
+  hlsLayout,
   restreamsKey,
+  type CompositeJobData,
   restreamStatusKey,
   type CompositorMessage,
   type RestreamStatus,
   type StoredRestream,
 } from '@stagecast/protocol';
 import { storedRestreamSchema } from '@stagecast/protocol/schemas';
+import type { TranscoderConfig } from '../core/config.js';
 import { RestreamOutput, type RestreamTimings } from './RestreamOutput.js';
 
 /** A status outlives a transcoder that died by this long (a successor reports again). */
@@ -54,6 +57,32 @@ export class Restreams {
   private closed = false;
 
   constructor(private readonly options: RestreamsOptions) {}
+
+  /** The restreams of one compositing job, reading the room's destinations at once. */
+  static forJob(
+    job: CompositeJobData,
+    config: TranscoderConfig,
+    redis: Redis,
+    workDir: string,
+    link: { send: (msg: CompositorMessage) => Promise<void> },
+    logger: Logger,
+  ): Restreams {
+    const restreams = new Restreams({
+      roomId: job.roomId,
+      broadcastId: job.broadcastId,
+      redis,
+      topDir: join(config.dataDir, hlsLayout.liveDir(job.roomId), job.ladder[0]?.name ?? ''),
+      logDir: join(workDir, 'logs'),
+      timings: config.restream,
+      ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
+      send: (msg) => link.send(msg),
+      logger,
+    });
+    void restreams
+      .refresh()
+      .catch((error: unknown) => logger.warn({ err: error }, 'restream destinations could not be read'));
+    return restreams;
+  }
 
   /** Brings the outputs in line with the room's destinations. */
   refresh(): Promise<void> {
