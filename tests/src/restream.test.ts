@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,8 @@ import {
   type RoomInfo,
 } from '@stagecast/protocol';
 import type { Room } from '@stagecast/sdk';
+import type { Page } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.js';
 import { Bot } from './bot/Bot.js';
 import { botClip } from './helpers/botClip.js';
 import { refusal } from './helpers/events.js';
@@ -20,6 +22,7 @@ import { freePort, ownRedisDatabase, TestIngest, waitFor } from './helpers/serve
 import { childPids, TranscoderProcess } from './helpers/transcoderProcess.js';
 
 const run = promisify(execFile);
+const ARTIFACTS = new URL('../artifacts', import.meta.url).pathname;
 const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 /** What a service hands out: long enough that its masked form shows its last four characters. */
 const STREAM_KEY = 'sk-live-7f3a9c2e5b8d1f04';
@@ -240,6 +243,65 @@ describe('restream destinations: validation and roles', () => {
     for (const id of ids) expect((await ingest.api('DELETE', `${path}/${id}`)).status).toBe(204);
     expect((await ingest.api('DELETE', `${path}/${ids[0]}`)).status).toBe(404);
   }, 60_000);
+});
+
+/** Moves the keyboard focus to the control named `name` with Tab (at most 120 presses). */
+async function tabTo(page: Page, name: string): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      const label = el?.closest('label')?.querySelector('span')?.textContent;
+      return (el?.getAttribute('aria-label') ?? label ?? el?.textContent ?? '').trim();
+    });
+    if (focused === name) return;
+  }
+  throw new Error(`"${name}" cannot be reached with the keyboard`);
+}
+
+describe('restream destinations in the host app', () => {
+  it('a host adds and removes a destination from the keyboard at 360 px; the key is shown masked', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await (await browser.newContext({ viewport: { width: 360, height: 740 } })).newPage();
+      const { body } = await ingest.api<{ links: { host: string } }>('GET', `/api/rooms/${roomId}`);
+      await page.goto(body.links.host);
+      await page.getByLabel('Your name').fill('Hana');
+      await page.getByRole('button', { name: 'Join stage' }).click();
+      await page.getByRole('tab', { name: 'Broadcast' }).click();
+      const panel = page.getByTestId('restream');
+      await panel.getByText('No destinations yet.').waitFor();
+
+      await tabTo(page, 'Name');
+      await page.keyboard.type('My RTMP');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(rtmp.url);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(STREAM_KEY);
+      await page.keyboard.press('Enter');
+      const item = panel.locator('li', { hasText: 'My RTMP' });
+      await item.waitFor();
+      const text = await item.innerText();
+      expect(text).toContain(MASKED);
+      expect(text).toContain('Waiting for the broadcast');
+      await mkdir(ARTIFACTS, { recursive: true });
+      await panel.screenshot({ path: join(ARTIFACTS, 'restream-panel-mobile.png') });
+      expect(await page.content()).not.toContain(STREAM_KEY);
+      // Usable at 360 px: nothing of the panel sticks out sideways.
+      const overflow = await panel.evaluate((el) => el.scrollWidth - el.clientWidth);
+      expect(overflow).toBeLessThanOrEqual(1);
+      expect(
+        (await ingest.api<RestreamListResponse>('GET', `/api/rooms/${roomId}/restreams`)).body.restreams,
+      ).toHaveLength(1);
+
+      await tabTo(page, 'Remove My RTMP');
+      await page.keyboard.press('Enter');
+      await panel.getByText('No destinations yet.').waitFor();
+      expect((await room()).restreams).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });
 
 describe('restream to RTMP (nginx-rtmp)', () => {
