@@ -40,6 +40,10 @@ import { registerCueRoutes } from './cues/cueRoutes.js';
 import { StageControl } from './stage/StageControl.js';
 import { stageControlHandlers } from './stage/stageControlHandlers.js';
 import { registerStageControlRoutes } from './stage/stageControlRoutes.js';
+import { RestreamService } from './restream/RestreamService.js';
+import { restreamHandlers } from './restream/restreamHandlers.js';
+import { registerRestreamRoutes } from './restream/restreamRoutes.js';
+import type { RestreamDestination } from '@stagecast/protocol';
 
 /** The settings the features use. */
 export type FeatureSettings = Pick<
@@ -82,6 +86,7 @@ export class Features {
     private readonly bridge: CompositorBridge,
     private readonly bridgeSub: Redis,
     private readonly cues: CueService,
+    private readonly restreams: RestreamService,
     questionStore: QuestionStore,
   ) {
     this.publicUrl = settings.publicUrl;
@@ -132,6 +137,7 @@ export class Features {
     const layoutStore = new LayoutStore(ctx.redis, ctx.logger);
     const cues = new CueService(ctx, (roomId) => broadcast.live(roomId));
     const questionStore = new QuestionStore(ctx.redis, ctx.logger);
+    const restreams = new RestreamService(ctx, (roomId) => broadcast.live(roomId));
     const bridgeSub = ctx.redis.duplicate(notificationOptions());
     bridgeSub.on('error', (error) => ctx.logger.warn({ err: error }, 'compositor channel error'));
     const bridge = new CompositorBridge({
@@ -151,12 +157,29 @@ export class Features {
         void cues
           .resend(roomId)
           .catch((error: unknown) => ctx.logger.warn({ err: error, room: roomId }, 'resending cues failed')),
+      onRestream: (msg) =>
+        void restreams
+          .onStatus(msg.roomId)
+          .catch((error: unknown) =>
+            ctx.logger.warn({ err: error, room: msg.roomId }, 'restream status relay failed'),
+          ),
       logger: ctx.logger.child({ component: 'compositor-bridge' }),
     });
     // The snapshot carries the choice: a new choice is a stage change for the compositor.
     const layouts = new LayoutService(ctx, layoutStore, (roomId) => bridge.stageChanged(roomId));
     await bridge.start();
-    return new Features(ctx, settings, broadcast, progress, layouts, bridge, bridgeSub, cues, questionStore);
+    return new Features(
+      ctx,
+      settings,
+      broadcast,
+      progress,
+      layouts,
+      bridge,
+      bridgeSub,
+      cues,
+      restreams,
+      questionStore,
+    );
   }
 
   handlerGroups(): HandlerGroup[] {
@@ -170,6 +193,7 @@ export class Features {
       reactionHandlers(this.reactions),
       cueHandlers(this.cues),
       stageControlHandlers(this.stageControl, this.ctx.limits),
+      restreamHandlers(this.restreams),
     ];
   }
 
@@ -190,6 +214,11 @@ export class Features {
   /** For REST: while live, with the picture on air, speed and quality the compositor reported. */
   liveState(): LiveStateSource {
     return (roomId) => this.broadcast.liveOnAir(roomId);
+  }
+
+  /** For REST: a room's restream destinations with their status, keys masked. */
+  restreamList(): (roomId: string) => Promise<RestreamDestination[]> {
+    return (roomId) => this.restreams.list(roomId);
   }
 
   /**
@@ -236,6 +265,7 @@ export class Features {
     registerPollRoutes(router, access, this.polls);
     registerCueRoutes(router, access, this.cues);
     registerStageControlRoutes(router, access, this.stageControl);
+    registerRestreamRoutes(router, access, this.restreams);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */

@@ -185,6 +185,7 @@ export class IngestServer {
       { publicUrl: config.publicUrl, port: config.port, trustProxy: config.limits.trustProxy },
       new IdentityCookie(config.apiSecret),
       features.liveState(),
+      features.restreamList(),
       (roomId) => features.onRoomDeleted(roomId),
       new RoomPurge(redis, { dataDir: config.dataDir, deleteRecordings: config.deleteRecordings }, logger),
     );

@@ -40,6 +40,10 @@ export const ERROR_CODES = [
   'WEBHOOK_URL_INVALID',
   /** A webhook subscription names an event that does not exist (see `WEBHOOK_EVENTS`). */
   'WEBHOOK_EVENT_UNKNOWN',
+  /** A restream URL that is not rtmp(s)://host/… (or carries credentials). */
+  'RESTREAM_URL_INVALID',
+  /** The room has as many restream destinations as it may (`MAX_RESTREAMS`): remove one first. */
+  'RESTREAM_LIMIT',
   /** The server cannot serve this now (its Redis is out of reach, no worker): try again later. */
   'UNAVAILABLE',
   'INTERNAL',
@@ -92,6 +96,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   WEBHOOK_URL_INVALID: 400,
   WEBHOOK_EVENT_UNKNOWN: 400,
+  RESTREAM_URL_INVALID: 400,
+  RESTREAM_LIMIT: 400,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

@@ -32,6 +32,7 @@ import type {
 import type { Role } from './roles.js';
 import type { CreatePollRequest, Poll, PollResults, PollVote } from './polls.js';
 import type { Reaction, ReactionBurst } from './reactions.js';
+import type { RestreamDestination, RestreamInput } from './restream.js';
 
 /** A request: a payload and an acknowledgement carrying `AckResult<R>`. */
 export type Request<P, R> = (payload: P, ack: (result: AckResult<R>) => void) => void;
@@ -164,6 +165,12 @@ export interface ClientToServerEvents {
   'reaction:send': Request<{ emoji: Reaction }, Empty>;
   /** Send a cue into the live broadcast (`broadcast`: hosts); answers it as stamped. */
   'cue:send': Request<CueInput, Cue>;
+  /** The room's restream destinations, keys masked (`broadcast`: hosts). */
+  'restream:list': Request<Empty, RestreamDestination[]>;
+  /** Add a destination (`broadcast`: hosts); live at once if the broadcast is. */
+  'restream:add': Request<RestreamInput, RestreamDestination>;
+  /** Remove a destination (`broadcast`: hosts); its upload stops at once. */
+  'restream:remove': Request<{ id: string }, Empty>;
 }
 
 /** Notifications from the server. */
@@ -249,6 +256,8 @@ export interface ServerToClientEvents {
   'reactions:burst': (burst: ReactionBurst) => void;
   /** A host sent a cue; viewers on HLS hold it until their picture reaches `at`. */
   cue: (cue: Cue) => void;
+  /** The room's restream destinations, after any change or status change, to hosts and co-hosts. */
+  'restream:destinations': (destinations: RestreamDestination[]) => void;
 }
 
 /** Connection `auth` payload of the Socket.IO handshake. */

@@ -8,3 +8,4 @@ export * from './rest.js';
 export * from './polls.js';
 export * from './reactions.js';
 export * from './webhooks.js';
+export * from './restream.js';

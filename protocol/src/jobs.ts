@@ -1,5 +1,6 @@
 import type { BroadcastProgress, Cue, LayoutChoice, LiveState, LowerThird, MediaKind } from './model.js';
 import type { WebhookEventType } from './webhooks.js';
+import type { RestreamStatus } from './restream.js';
 
 /** BullMQ queue that runs one compositing job per live room. */
 export const COMPOSITE_QUEUE = 'composite';
@@ -136,6 +137,8 @@ export type CompositorMessage =
   | { type: 'keyFrame'; roomId: string; feedId: string }
   /** The feed is no longer wanted; ingest closes its transport. */
   | { type: 'release'; roomId: string; feedId: string }
+  /** A restream destination changed state (also kept in `restreamStatusKey`). */
+  | { type: 'restream'; roomId: string; status: RestreamStatus }
   /** The broadcast ended (stopped, or failed for good). */
   | {
       type: 'ended';
@@ -159,7 +162,9 @@ export type IngestMessage =
   | { type: 'bindFailed'; roomId: string; feedId: string; message: string }
   | { type: 'stop'; roomId: string }
   /** A cue to write into the playlists (live and recording) of this broadcast. */
-  | { type: 'cue'; roomId: string; cue: Cue };
+  | { type: 'cue'; roomId: string; cue: Cue }
+  /** The room's restream destinations changed: read `restreamsKey` again. */
+  | { type: 'restreams'; roomId: string };
 
 /**
  * JSON stored at `broadcastKey(roomId)`: what ingest wants and what viewers are told.

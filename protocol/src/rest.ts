@@ -1,5 +1,6 @@
 import type { BanEntry, LiveState, StageEntry, StagePeer } from './model.js';
 import type { Role } from './roles.js';
+import type { RestreamDestination } from './restream.js';
 
 /** `POST /api/rooms` */
 export interface CreateRoomRequest {
@@ -33,6 +34,13 @@ export interface RoomInfo {
   live: LiveState;
   stage: StagePeer[];
   viewers: number;
+  /** The room's restream destinations and their status (keys masked). */
+  restreams: RestreamDestination[];
+}
+
+/** `GET /api/rooms/:id/restreams`; `POST` (a `RestreamInput`) answers `{ restream }`, 201. */
+export interface RestreamListResponse {
+  restreams: RestreamDestination[];
 }
 
 /** `POST /api/rooms/:id/tokens` */

@@ -97,6 +97,7 @@ export const recordingSchema = z.object({
   url: z.string(),
 }) satisfies z.ZodType<Recording>;
 export * from './pollSchemas.js';
+export * from './restreamSchemas.js';
 
 const cueJson: z.ZodType<CueJson> = z.json();
 

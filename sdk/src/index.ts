@@ -16,6 +16,7 @@ export {
 export { PictureClock, type PictureSource } from './PictureClock.js';
 export { SyncedTimeline, type SyncedTimelineEvents, type SyncedTimelineOptions } from './SyncedTimeline.js';
 export { CueClient, type CueClientEvents, type CueClientOptions } from './CueClient.js';
+export { RestreamClient, type RestreamClientEvents } from './RestreamClient.js';
 export { cueOfDateRange, type CueMark, type PlaylistDateRange } from './playlistCues.js';
 export { DvrControl, type DvrControlEvents, type DvrState, type SeekableRange } from './DvrControl.js';
 export { StagecastClientError } from './errors.js';

@@ -12,6 +12,7 @@ import type { LocalSetup } from '@stagecast/stage-ui/media.js';
 import { StageSession } from '@stagecast/stage-ui/StageSession.svelte.js';
 import { PollsState } from '@stagecast/stage-ui/PollsState.svelte.js';
 import { ReactionsState } from '@stagecast/stage-ui/ReactionsState.svelte.js';
+import { RestreamsState } from './RestreamsState.svelte.js';
 
 export interface Notice {
   id: number;
@@ -74,6 +75,7 @@ export class HostSession {
   readonly qa: QaState;
   readonly polls: PollsState;
   readonly reactions: ReactionsState;
+  readonly restreams: RestreamsState;
 
   #nextNotice = 1;
   #closed = false;
@@ -101,6 +103,7 @@ export class HostSession {
 
     this.polls = new PollsState(room, notify, () => this.canManagePolls);
     this.reactions = new ReactionsState(room);
+    this.restreams = new RestreamsState(room, () => this.canBroadcast);
 
     this.#off.push(
       room.on('reconnecting', () => (this.connection = 'reconnecting')),
@@ -175,6 +178,7 @@ export class HostSession {
     this.qa.close();
     this.polls.close();
     this.reactions.close();
+    this.restreams.close();
     this.room.close();
   }
 

@@ -46,6 +46,8 @@ export interface CompositorBridgeOptions {
   onEnded: (msg: Message<'ended'>) => void;
   /** Called for `hello` messages: a compositor (re)started the room. */
   onHello?: (roomId: string) => void;
+  /** Called for `restream` messages: a destination's status changed. */
+  onRestream?: (msg: Message<'restream'>) => void;
   logger: Logger;
 }
 
@@ -131,6 +133,9 @@ export class CompositorBridge {
           break;
         case 'release':
           this.release(msg.roomId, msg.feedId);
+          break;
+        case 'restream':
+          this.options.onRestream?.(msg);
           break;
         case 'ended':
           this.releaseRoom(msg.roomId);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CompositorMessage } from '@stagecast/protocol';
-import { broadcastProgressSchema } from '@stagecast/protocol/schemas';
+import { broadcastProgressSchema, restreamStatusSchema } from '@stagecast/protocol/schemas';
 
 /**
  * Runtime schemas of what the broadcast feature receives from outside this process: compositor
@@ -34,6 +34,7 @@ export const compositorMessageSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('keyFrame'), roomId: z.string(), feedId }),
   z.object({ type: z.literal('release'), roomId: z.string(), feedId }),
+  z.object({ type: z.literal('restream'), roomId: z.string(), status: restreamStatusSchema }),
   z.object({
     type: z.literal('ended'),
     roomId: z.string(),

@@ -6,6 +6,7 @@ import {
   type CreateRoomResponse,
   type JoinResponse,
   type LiveState,
+  type RestreamDestination,
   type RoomInfo,
 } from '@stagecast/protocol';
 import type { IngestContext } from '../core/context.js';
@@ -63,6 +64,8 @@ export function registerRoomRoutes(
   links: LinkBase & { trustProxy: number },
   identity: IdentityCookie,
   live: LiveStateSource,
+  /** A room's restream destinations with their status (keys masked). */
+  restreams: (roomId: string) => Promise<RestreamDestination[]>,
   onDeleted: (roomId: string) => Promise<void>,
   purge: Pick<RoomPurge, 'purge'>,
 ): void {
@@ -96,6 +99,7 @@ export function registerRoomRoutes(
       live: await live(record.id),
       stage: room?.stage() ?? [],
       viewers: await ctx.presence.countViewers(record.id),
+      restreams: await restreams(record.id),
       links: roomLinks(publicBase(links, rc), record),
     };
     sendJson(rc.res, 200, body);

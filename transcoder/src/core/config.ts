@@ -1,4 +1,10 @@
 import { resolve } from 'node:path';
+import { DEFAULT_RESTREAM_TIMINGS, type RestreamTimings } from '../restream/RestreamOutput.js';
+
+const seconds = (raw: string | undefined, fallback: number): number => {
+  const n = Number(raw);
+  return raw !== undefined && Number.isFinite(n) && n > 0 ? n * 1000 : fallback;
+};
 
 /** Transcoder settings, from the environment (see README). */
 export interface TranscoderConfig {
@@ -19,6 +25,8 @@ export interface TranscoderConfig {
   emptyStageTimeoutMs: number;
   /** `FFMPEG_PATH`, default `ffmpeg` from the PATH. */
   ffmpegPath?: string;
+  /** Restream retries and time-outs (see `RestreamTimings`). */
+  restream: RestreamTimings;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): TranscoderConfig {
@@ -32,5 +40,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): TranscoderC
     logLevel: env.LOG_LEVEL ?? 'info',
     emptyStageTimeoutMs: (Number.isFinite(emptyStageS) && emptyStageS > 0 ? emptyStageS : 300) * 1000,
     ...(env.FFMPEG_PATH ? { ffmpegPath: env.FFMPEG_PATH } : {}),
+    restream: {
+      ...DEFAULT_RESTREAM_TIMINGS,
+      retryMaxMs: seconds(env.STAGECAST_RESTREAM_RETRY_MAX_S, DEFAULT_RESTREAM_TIMINGS.retryMaxMs),
+      connectTimeoutMs: seconds(
+        env.STAGECAST_RESTREAM_CONNECT_TIMEOUT_S,
+        DEFAULT_RESTREAM_TIMINGS.connectTimeoutMs,
+      ),
+    },
   };
 }

@@ -103,4 +103,5 @@ export const ingestMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('bindFailed'), roomId: z.string(), feedId: z.string(), message: z.string() }),
   z.object({ type: z.literal('stop'), roomId: z.string() }),
   z.object({ type: z.literal('cue'), roomId: z.string(), cue: cueSchema }),
+  z.object({ type: z.literal('restreams'), roomId: z.string() }),
 ]) satisfies z.ZodType<IngestMessage>;

@@ -59,7 +59,7 @@ function slotInput(kind: SlotKind, index: number, ssrc: number, ports: PortPair)
 export class CompositeRun {
   /** ms since the epoch of the last frame-count increase (or of the start). */
   lastAdvance = Date.now();
-  progress: FfmpegProgress = { frame: 0, fps: 0, speed: 0, bitrateKbps: 0, outTimeMs: 0 };
+  progress: FfmpegProgress = { frame: 0, fps: 0, speed: 0, bitrateKbps: 0, outTimeMs: 0, totalSize: 0 };
   /** When FFmpeg's sockets were bound and the relay began sending: media time 0. */
   startedAt = 0;
   /** The scene FFmpeg shows (after the last command batch it took). */

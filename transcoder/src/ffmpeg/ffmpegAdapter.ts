@@ -1,6 +1,7 @@
 // The only file that knows fluent-ffmpeg (archived upstream): swapping it touches nothing else.
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { LogThrottle } from './LogThrottle.js';
 import { ProgressParser, type FfmpegProgress } from './progress.js';
@@ -26,6 +27,11 @@ export interface FfmpegRunOptions {
   /** Each line FFmpeg logs (stderr). */
   onLog?: (line: string) => void;
   onExit?: (exit: FfmpegExit) => void;
+  /**
+   * Applied to the command line and every log line before they are written or passed on: an
+   * argument may hold a secret (a restream URL ends with its stream key).
+   */
+  redact?: (text: string) => string;
 }
 
 /**
@@ -83,17 +89,19 @@ export class FfmpegProcess {
     const args = [...options.args];
     const target = args.pop();
     if (target === undefined || args.length < 2) throw new Error('ffmpeg needs arguments');
+    const redact = options.redact ?? ((text: string) => text);
     const log = createWriteStream(options.logFile, { flags: 'a' });
     log.on('error', () => undefined);
-    log.write(`# ${new Date().toISOString()} ffmpeg ${options.args.join(' ')}\n`);
+    log.write(redact(`# ${new Date().toISOString()} ffmpeg ${options.args.join(' ')}\n`));
     const command = ffmpeg({ cwd: options.cwd, stdoutLines: 1 });
     const binary = binaryOf(options);
     if (withParentDeath) {
       command.setFfmpegPath(SETPRIV);
       // Several arguments at once: fluent-ffmpeg then never splits one at a space.
       command.addOptions('--pdeathsig', 'KILL', binary, ...args);
-      // `file:` stops fluent-ffmpeg from putting its own `-y` before setpriv's options (ours has one).
-      command.output(`file:${target}`);
+      // `file:` stops fluent-ffmpeg from putting its own `-y` before setpriv's options (ours has
+      // one); a URL (`rtmp://…`) already names its protocol, which does the same.
+      command.output(/^[a-z]{2,}:/i.test(target) ? target : `file:${target}`);
     } else {
       command.setFfmpegPath(binary);
       command.addOptions(...args).output(target);
@@ -106,6 +114,8 @@ export class FfmpegProcess {
         const child = (command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
         this.child = child;
         child?.stdout?.setEncoding('utf8');
+        // A process that reads no input (or died) must not make our writes throw.
+        child?.stdin?.on('error', () => undefined);
         child?.stdout?.on('data', (chunk: string) =>
           parser.push(chunk).forEach((p) => options.onProgress?.(p)),
         );
@@ -115,9 +125,10 @@ export class FfmpegProcess {
         resolve(child?.pid ?? -1);
       });
       command.on('stderr', (line: string) => {
-        const text = throttle.filter(line, Date.now());
+        const clean = redact(line);
+        const text = throttle.filter(clean, Date.now());
         if (text !== null) log.write(text);
-        options.onLog?.(line);
+        options.onLog?.(clean);
       });
       command.on('error', (error: Error) => {
         // Once spawned, the child's own 'exit' reports the code; this only covers failing to start.
@@ -144,6 +155,15 @@ export class FfmpegProcess {
 
   get exited(): boolean {
     return this.exitInfo !== null;
+  }
+
+  /**
+   * FFmpeg's stdin, for a command that reads `pipe:0`; null once it exited. Writes answer
+   * false while the pipe is full (`writableLength` tells how much waits).
+   */
+  get input(): Writable | null {
+    const stdin = this.child?.stdin;
+    return stdin && !this.exitInfo && !stdin.destroyed ? stdin : null;
   }
 
   /** Resolves when the process has exited. */

@@ -7,6 +7,8 @@ export interface FfmpegProgress {
   bitrateKbps: number;
   /** Media time written so far (ms): with the wall clock it tells how far behind live the output is. */
   outTimeMs: number;
+  /** Bytes written to the (first) output so far; grows only while the output takes data. */
+  totalSize: number;
 }
 
 /**
@@ -50,5 +52,6 @@ function toProgress(block: Map<string, string>): FfmpegProgress {
     // "2510.3kbits/s", or N/A while HLS writes through its own files.
     bitrateKbps: num(block.get('bitrate')?.replace(/kbits\/s$/, '')),
     outTimeMs: num(block.get('out_time_us')) / 1000,
+    totalSize: num(block.get('total_size')),
   };
 }

@@ -45,6 +45,11 @@ export interface PlaylistWriterOptions {
   /** Called after each segment is listed in every rendition, with its bytes (all renditions). */
   onSegment?: (segment: PublicSegment, bytes: number) => void;
   /**
+   * Called after each part is listed, with the top rung's (the ladder's first) public file
+   * names in `hlsDir/<rendition>/`: what restreaming copies.
+   */
+  onPart?: (part: { map: string; file: string; independent: boolean }) => void;
+  /**
    * Asked before each part is published and before the end is written: once it answers
    * false (another process took the broadcast over), this writer writes nothing more, so two
    * processes never append to one playlist, and `onFenced` runs once.
@@ -293,6 +298,9 @@ export class PlaylistWriter {
     }
     this.state = next.state;
     await this.commit();
+    const top = job.ladder[0]?.name;
+    if (top !== undefined)
+      this.options.onPart?.({ map: feed.map, file: next.added.file, independent: independent[top] ?? false });
     if (!this.masterWritten) {
       await writeAtomic(
         join(hlsDir, MASTER),

@@ -26,6 +26,7 @@ import { RunSupervisor } from './RunSupervisor.js';
 import { buildScene, sceneCommands, type Scene } from '../picture/scene.js';
 import { SpeakerHold } from '../picture/SpeakerHold.js';
 import { StageFeeds } from './StageFeeds.js';
+import { Restreams } from '../restream/Restreams.js';
 
 export interface CompositeJobOptions {
   data: CompositeJobData;
@@ -65,6 +66,7 @@ export class CompositeJob {
   private writer: PlaylistWriter | undefined;
   private relay: SlotRelay | undefined;
   private feeds: StageFeeds | undefined;
+  private restreams: Restreams | undefined;
   private supervisor: RunSupervisor | undefined;
   private stage: StageSnapshot;
   private readonly stageFence = new StageFence();
@@ -132,6 +134,7 @@ export class CompositeJob {
       vodDir: join(config.dataDir, hlsLayout.recordingDir(data.roomId, data.broadcastId)),
       logger: this.logger,
       onSegment: (segment, bytes) => this.onSegment(segment.durations, bytes),
+      onPart: (part) => this.restreams?.onPart(part),
       ...(this.options.fence ? { fence: this.options.fence, onFenced: () => this.abandon() } : {}),
     });
     if (this.writer.ended || (await this.endWatch.stopWanted())) this.stop();
@@ -148,10 +151,13 @@ export class CompositeJob {
             ?.addCue(cue)
             .catch((error: unknown) => this.logger.warn({ err: error }, 'a cue could not be written'));
         },
+        onRestreams: () => void this.restreams?.refresh().catch(() => undefined),
       },
       this.logger,
     );
     this.link = link;
+    // Restreaming follows the room's destinations for as long as this job runs.
+    this.restreams = Restreams.forJob(data, config, redis, this.workDir, link, this.logger);
     this.relay = await SlotRelay.create(
       config.host,
       data.slots,
@@ -295,6 +301,7 @@ export class CompositeJob {
     await writer.poll();
     const now = Date.now();
     this.supervisor?.checkStall(now);
+    this.restreams?.tick(now);
     if (now - this.lastStageRequest > JOB_TIMINGS.stageRequest) {
       this.lastStageRequest = now;
       void this.link?.send({ type: 'stageRequest', roomId: this.options.data.roomId }).catch(() => undefined);
@@ -346,6 +353,8 @@ export class CompositeJob {
     clearInterval(this.tickTimer);
     clearTimeout(this.speakerTimer);
     await this.supervisor?.close(4000);
+    // A handover keeps the statuses: the next process reports its own soon.
+    await this.restreams?.close(this.finishing === 'stop');
     this.feeds?.close();
     this.relay?.close();
     const writer = this.writer;

@@ -19,6 +19,8 @@ export interface IngestLinkEvents {
   onStop: () => void;
   /** A host sent a cue; the playlists list it from now on. */
   onCue: (cue: Cue) => void;
+  /** The room's restream destinations changed. */
+  onRestreams: () => void;
 }
 
 interface PendingBind {
@@ -123,6 +125,9 @@ export class IngestLink {
         break;
       case 'cue':
         this.events.onCue(msg.cue);
+        break;
+      case 'restreams':
+        this.events.onRestreams();
         break;
       default:
         assertUnreachable(msg);
