@@ -190,7 +190,11 @@ export class IngestServer {
       new RoomPurge(redis, { dataDir: config.dataDir, deleteRecordings: config.deleteRecordings }, logger),
     );
     features.registerRoutes(router, access);
-    webhooks.registerRoutes(router, access);
+    webhooks.registerRoutes(router, access, {
+      // Read when a request comes: the port is known once listening (0 asks for a free one).
+      port: () => (http.address() as AddressInfo).port,
+      publicUrl: config.publicUrl,
+    });
     const hls = new HlsOrigin(config.dataDir, config.hls, logger.child({ component: 'hls' }));
     registerHlsRoutes(router, hls, config.dataDir, config.limits.trustProxy);
     registerStaticRoutes(router, config.uiRoot, config.frameAncestors);

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { BroadcastRecord, WebhookJobData } from './jobs.js';
-import { WEBHOOK_EVENTS, type WebhookDelivery, type WebhookEndpointWithSecret } from './webhooks.js';
+import {
+  WEBHOOK_EVENTS,
+  type RotateWebhookSecretRequest,
+  type StoredWebhookEndpoint,
+  type WebhookDelivery,
+} from './webhooks.js';
 import {
   CUE_NAME_PATTERN,
   LAYOUT_MODES,
@@ -145,14 +150,24 @@ export const createWebhookSchema = z.object({
   events: z.array(z.string().max(64)).min(1, 'must name at least one event').max(64).optional(),
 });
 
-/** An endpoint as stored in Redis, secret included. */
+/** The longest grace a rotated webhook secret may keep signing: 30 days. */
+export const MAX_WEBHOOK_ROTATION_GRACE_S = 30 * 24 * 3600;
+
+/** `POST /api/webhooks/:id/secret` (an empty body takes the server's default grace). */
+export const rotateWebhookSecretSchema = z.object({
+  graceSeconds: z.number().int().min(0).max(MAX_WEBHOOK_ROTATION_GRACE_S).optional(),
+}) satisfies z.ZodType<RotateWebhookSecretRequest>;
+
+/** An endpoint as stored in Redis, secrets included. */
 export const webhookEndpointSchema = z.object({
   id: z.string().min(1),
   url: z.string(),
   events: z.array(z.enum(WEBHOOK_EVENTS)),
   secret: z.string().startsWith('whsec_'),
   createdAt: z.string(),
-}) satisfies z.ZodType<WebhookEndpointWithSecret>;
+  previousSecret: z.string().startsWith('whsec_').optional(),
+  previousSecretExpiresAt: z.string().optional(),
+}) satisfies z.ZodType<StoredWebhookEndpoint>;
 
 /** One attempt in an endpoint's delivery log (Redis). */
 export const webhookDeliverySchema = z.object({

@@ -61,6 +61,11 @@ export interface WebhookEndpointInfo {
   events: WebhookEventType[];
   /** ISO time. */
   createdAt: string;
+  /**
+   * After a rotation, until when (ISO time) the previous secret still signs every request
+   * besides the new one, so that receivers can switch without refusing anything.
+   */
+  previousSecretExpiresAt?: string;
 }
 
 /**
@@ -69,6 +74,20 @@ export interface WebhookEndpointInfo {
  */
 export interface WebhookEndpointWithSecret extends WebhookEndpointInfo {
   secret: string;
+}
+
+/**
+ * `POST /api/webhooks/:id/secret`. `graceSeconds`: how long the current secret keeps signing
+ * beside the new one (0: revoked at once, for a leaked secret). Default: the server's
+ * `STAGECAST_WEBHOOK_ROTATION_GRACE_S`.
+ */
+export interface RotateWebhookSecretRequest {
+  graceSeconds?: number;
+}
+
+/** An endpoint as the server stores it: the previous secret too, while it still signs. */
+export interface StoredWebhookEndpoint extends WebhookEndpointWithSecret {
+  previousSecret?: string;
 }
 
 /** `GET /api/webhooks` */

@@ -76,6 +76,26 @@ async function screenshots(name: string, on: Page = page): Promise<void> {
   await on.setViewportSize(DESKTOP);
 }
 
+/**
+ * Every side-panel tab shows its whole label (nothing cut with an ellipsis) and lies inside the
+ * tab list's scrollable row, at the page's current size.
+ */
+async function tabsReadable(on: Page, size: string): Promise<void> {
+  const tabs = on.getByRole('tablist', { name: 'Panels' }).getByRole('tab');
+  expect(await tabs.count()).toBe(5);
+  const cut = await tabs.evaluateAll((elements) =>
+    elements.flatMap((tab) => {
+      const list = tab.parentElement;
+      if (!list) return ['no tab list'];
+      const label = tab.querySelector(':scope > span:not(.badge)');
+      const clipped = [tab, label].some((part) => !part || part.scrollWidth > part.clientWidth);
+      const right = tab.getBoundingClientRect().right - list.getBoundingClientRect().left + list.scrollLeft;
+      return clipped || right > list.scrollWidth + 1 ? [tab.textContent?.trim() ?? '?'] : [];
+    }),
+  );
+  expect(cut, `tab labels cut at ${size}`).toEqual([]);
+}
+
 async function roomInfo(): Promise<RoomInfo> {
   return (await ingest.api<RoomInfo>('GET', `/api/rooms/${room.id}`)).body;
 }
@@ -229,11 +249,27 @@ describe('broadcaster-ui', () => {
     }
   });
 
-  it('a co-host bot appears as a second tile with its picture', async () => {
+  it('a co-host bot appears as a second tile; every tab label fits at 1280 and 360 px and the keyboard reaches each tab', async () => {
     await startBot(await ingest.token(room.id, 'cohost', 'Robo'), 'Robo');
     await plays(tile('Robo').locator('video'), "the co-host's tile");
     await expect(page.getByRole('figure').count()).resolves.toBe(2);
     await screenshots('stage');
+    await tabsReadable(page, '1280 px');
+    // On a phone too, and each tab is reachable from the keyboard (arrow keys, Home, End).
+    await page.setViewportSize(PHONE);
+    await tabsReadable(page, '360 px');
+    const chat = page.getByRole('tab', { name: /Chat/ });
+    await chat.focus();
+    await page.keyboard.press('End');
+    const broadcast = page.getByRole('tab', { name: 'Broadcast' });
+    await expect(broadcast.getAttribute('aria-selected')).resolves.toBe('true');
+    await expect(broadcast.evaluate((tab) => tab === document.activeElement)).resolves.toBe(true);
+    await page.keyboard.press('ArrowRight');
+    await expect(chat.getAttribute('aria-selected')).resolves.toBe('true');
+    await page
+      .getByRole('tablist', { name: 'Panels' })
+      .screenshot({ path: `${ARTIFACTS}/broadcaster-tabs-mobile.png` });
+    await page.setViewportSize(DESKTOP);
   });
 
   it('before going live, the host picks a layout; the choice reaches the server and follows changes made elsewhere', async () => {

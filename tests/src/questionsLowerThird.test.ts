@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import {
@@ -19,9 +17,7 @@ import { RedisServer } from './helpers/RedisServer.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
 import { Bot } from './bot/Bot.js';
 import { botClip } from './helpers/botClip.js';
-import { fetchPlaylist, segmentFile } from './helpers/hls.js';
-
-const run = promisify(execFile);
+import { LOWER_THIRD_ACCENT, newFrameColour, segmentsSoFar } from './helpers/frames.js';
 
 describe('the highlighted question on air (upvote Q&A lower-third)', () => {
   let redisServer: RedisServer;
@@ -65,58 +61,6 @@ describe('the highlighted question on air (upvote Q&A lower-third)', () => {
     (await ingest.api<RoomInfo>('GET', `/api/rooms/${roomId}`)).body.live;
   const hls = (path: string) => `${ingest.url}/hls/${roomId}/${path}`;
 
-  /**
-   * Mean RGB of a rectangle of the first frame of the newest 360p segment, once at least two
-   * more than `after` are listed: that segment started after the call.
-   */
-  async function sample(after: number, rect: { x: number; y: number; w: number; h: number }) {
-    const master = await waitFor(() => fetchPlaylist(hls('master.m3u8')), 'the master playlist');
-    const variant = (master.manifest.playlists ?? []).find((p) => p.attributes.RESOLUTION?.height === 360);
-    if (!variant) throw new Error('no 360p rung');
-    const url = new URL(variant.uri, hls('master.m3u8')).toString();
-    const playlist = await waitFor(
-      async () => {
-        const p = await fetchPlaylist(url);
-        const total = p ? (p.manifest.mediaSequence ?? 0) + p.manifest.segments.length : 0;
-        return p && total >= after + 2 ? p : null;
-      },
-      'two more 360p segments',
-      60_000,
-    );
-    const segment = playlist.manifest.segments.at(-1);
-    if (!segment) throw new Error('no segment');
-    const file = await segmentFile(segment, url);
-    try {
-      const { stdout } = await run(
-        'ffmpeg',
-        [
-          '-v',
-          'error',
-          '-i',
-          file,
-          '-frames:v',
-          '1',
-          '-vf',
-          `crop=${rect.w}:${rect.h}:${rect.x}:${rect.y}`,
-        ].concat(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']),
-        { encoding: 'buffer', timeout: 30_000 },
-      );
-      const mean = [0, 0, 0];
-      for (let i = 0; i < stdout.length; i++) mean[i % 3]! += stdout[i]!;
-      const n = stdout.length / 3;
-      return {
-        total: (playlist.manifest.mediaSequence ?? 0) + playlist.manifest.segments.length,
-        rgb: mean.map((v) => Math.round(v / n)),
-      };
-    } finally {
-      await rm(dirname(file), { recursive: true, force: true });
-    }
-  }
-
-  async function segmentsSoFar(): Promise<number> {
-    return (await sample(0, { x: 0, y: 0, w: 2, h: 2 })).total;
-  }
-
   it('a highlighted (upvote Q&A) question reaches the composite as a lower-third, set by commands on the running FFmpeg', async () => {
     const host = await ingest.join(roomId, 'host', 'Hana');
     const viewer = await ingest.join(roomId, 'viewer', 'Vik');
@@ -144,8 +88,9 @@ describe('the highlighted question on air (upvote Q&A lower-third)', () => {
 
     // The 360p rung (half of 1280x720): the accent bar on the lower-third's left edge is blue,
     // where the background is otherwise dark.
-    const accent = { x: 16, y: 310, w: 4, h: 24 };
-    const shown = await sample(await segmentsSoFar(), accent);
+    const accent = LOWER_THIRD_ACCENT;
+    const master = hls('master.m3u8');
+    const shown = await newFrameColour(master, await segmentsSoFar(master), accent);
     const [r, g, bl] = shown.rgb as [number, number, number];
     expect(bl, `rgb ${shown.rgb.join(',')}`).toBeGreaterThan(150);
     expect(bl - r, `rgb ${shown.rgb.join(',')}`).toBeGreaterThan(100);
@@ -158,7 +103,7 @@ describe('the highlighted question on air (upvote Q&A lower-third)', () => {
       'the lower-third off',
       60_000,
     );
-    const gone = await sample(await segmentsSoFar(), accent);
+    const gone = await newFrameColour(master, await segmentsSoFar(master), accent);
     expect(gone.rgb[2], `rgb ${gone.rgb.join(',')}`).toBeLessThan(80);
   }, 240_000);
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RoomInfo, StageModeration, StagePeer } from '@stagecast/protocol';
-import { ModerationClient, type Room } from '@stagecast/sdk';
+import type { RoomInfo, StageInvite, StageModeration, StagePeer } from '@stagecast/protocol';
+import { connect, HandsClient, ModerationClient, type Room } from '@stagecast/sdk';
 import { Bot } from './bot/Bot.js';
 import { botClip } from './helpers/botClip.js';
 import { nextEvent, refusal } from './helpers/events.js';
@@ -184,6 +184,62 @@ describe('stage moderation (mute)', () => {
     // Ending the broadcast (for everyone) is the host's alone, whatever state it is in.
     expect((await refusal(cora.request('broadcast:stop', {}))).code).toBe('FORBIDDEN');
     expect((await refusal(cora.request('broadcast:start', {}))).code).toBe('FORBIDDEN');
+    moderation.close();
+  });
+
+  it('a guest moved to the audience while offline comes back later backstage, without the on-air place or the hard mute', async () => {
+    const { id } = await ingest.createRoom('Offline demotion');
+    const host = await join(id, 'host', 'Hanna');
+    const hands = new HandsClient(host);
+    const moderation = new ModerationClient(host);
+    const token = await ingest.token(id, 'viewer', 'Olga');
+    const reconnect = async (): Promise<Room> => {
+      const room = await connect({ url: ingest.url, token, reconnect: false });
+      clients.push(room);
+      return room;
+    };
+    /** Olga raises a hand, the host invites her, she accepts: she is a guest on stage. */
+    const promote = async (room: Room): Promise<void> => {
+      const olga = new HandsClient(room);
+      await olga.raise();
+      const invited = nextEvent<[StageInvite]>((l) => olga.on('invited', l));
+      await hands.invite(room.self.peerId);
+      await invited;
+      expect(await olga.accept()).toBe('guest');
+      olga.close();
+    };
+    const redis = ingest.server.ctx.redis;
+    const airField = (peerId: string) => redis.hget(`stagecast:room:${id}:air`, peerId);
+    const hardMutedMic = (peerId: string) =>
+      redis.sismember(`stagecast:room:${id}:hardmute`, `${peerId}:mic`);
+
+    let olga = await reconnect();
+    const peerId = olga.self.peerId;
+    await promote(olga);
+    await waitFor(async () => (await airField(peerId)) === '0', 'Olga backstage');
+    await moderation.setOnAir(peerId, true);
+    await moderation.mute(peerId, 'mic', { hard: true });
+    await waitFor(async () => (await stagePeer(id, peerId))?.onAir === true, 'Olga on air');
+    expect((await stagePeer(id, peerId))?.hardMuted).toEqual(['mic']);
+
+    // Her connection drops; while she is away the host moves her back to the audience.
+    olga.close();
+    await waitFor(async () => (await stagePeer(id, peerId)) === undefined, 'Olga gone from the stage');
+    await hands.demote(peerId);
+    await waitFor(async () => (await airField(peerId)) === null, 'her on-air place dropped');
+    expect(await hardMutedMic(peerId)).toBe(0);
+
+    // She comes back as a viewer, is invited again later: a newcomer, backstage and free to talk.
+    olga = await reconnect();
+    expect(olga.self.role).toBe('viewer');
+    await promote(olga);
+    await waitFor(async () => (await airField(peerId)) !== null, 'her arrival on stage');
+    expect(await airField(peerId)).toBe('0');
+    expect(await hardMutedMic(peerId)).toBe(0);
+    const back = await waitFor(() => stagePeer(id, peerId), 'Olga on stage again');
+    expect(back.onAir).toBe(false);
+    expect(back.hardMuted).toEqual([]);
+    hands.close();
     moderation.close();
   });
 });

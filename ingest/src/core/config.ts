@@ -12,6 +12,7 @@ import {
   trustProxy,
 } from './configValues.js';
 import { MAX_STAGE_LIMIT, MEDIA_SOURCES } from '@stagecast/protocol';
+import { MAX_WEBHOOK_ROTATION_GRACE_S } from '@stagecast/protocol/schemas';
 
 import type {
   BroadcastSettings,
@@ -201,6 +202,7 @@ const envSchema = z.object({
   STAGECAST_WEBHOOK_CONCURRENCY: integer(1, 100).default(4),
   STAGECAST_WEBHOOK_ATTEMPTS: integer(1, 50).default(8),
   STAGECAST_WEBHOOK_RETRY_BASE_MS: integer(10, 3_600_000).default(5000),
+  STAGECAST_WEBHOOK_ROTATION_GRACE_S: integer(0, MAX_WEBHOOK_ROTATION_GRACE_S).default(86_400),
 });
 
 /**
@@ -321,6 +323,7 @@ export function loadConfig(
       concurrency: e.STAGECAST_WEBHOOK_CONCURRENCY,
       attempts: e.STAGECAST_WEBHOOK_ATTEMPTS,
       retryBaseMs: e.STAGECAST_WEBHOOK_RETRY_BASE_MS,
+      rotationGraceSeconds: e.STAGECAST_WEBHOOK_ROTATION_GRACE_S,
     },
     ...overrides,
   };

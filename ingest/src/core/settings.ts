@@ -121,6 +121,12 @@ export interface WebhookSettings {
    * over 8 attempts). `STAGECAST_WEBHOOK_RETRY_BASE_MS`, default 5000.
    */
   retryBaseMs: number;
+  /**
+   * After a secret rotation, how long the replaced secret keeps signing beside the new one
+   * (receivers switch meanwhile); a rotation request may ask for another grace, 0 included.
+   * `STAGECAST_WEBHOOK_ROTATION_GRACE_S`, default 86400 (24 h), at most 30 days.
+   */
+  rotationGraceSeconds: number;
 }
 
 /** The live HLS origin (LL-HLS blocking requests). */

@@ -4,20 +4,31 @@ import type { PresenceStore } from './PresenceStore.js';
 import type { RoomManager } from './RoomManager.js';
 import { channels } from '../core/channels.js';
 import type { StagecastServer } from '../core/io.js';
+import { TypedEmitter } from '../core/TypedEmitter.js';
 
 export type RoleChangeReason = 'invite-accepted' | 'demoted' | 'left-stage';
+
+export interface RoleServiceEvents extends Record<string, unknown[]> {
+  /**
+   * A peer lost their stage role (demoted, stepped down, lost their seat), decided on this
+   * process, whether or not they are connected anywhere at the time. Per-member stage state
+   * must go with it: a member moved while offline is never on a Room to emit `stageLeft`.
+   */
+  leftStage: [roomId: string, peerId: string];
+}
 
 /**
  * Changes a peer's role wherever it is connected: Redis holds the override, and every
  * ingest process applies it to its own connections (Socket.IO server-side events).
  */
-export class RoleService {
+export class RoleService extends TypedEmitter<RoleServiceEvents> {
   constructor(
     private readonly io: StagecastServer,
     private readonly rooms: RoomManager,
     private readonly presence: PresenceStore,
     private readonly logger: Logger,
   ) {
+    super(logger);
     io.on('setRole', (roomId, peerId, role, reason) => this.applyLocal(roomId, peerId, role, reason));
     io.on('kick', (roomId, peerId, message) => this.kickLocal(roomId, peerId, message));
   }
@@ -27,6 +38,16 @@ export class RoleService {
     await this.presence.updateRole(roomId, peerId, role);
     this.applyLocal(roomId, peerId, role, reason);
     this.io.serverSideEmit('setRole', roomId, peerId, role, reason);
+    if (!isStageRole(role)) this.safeEmit('leftStage', roomId, peerId);
+  }
+
+  /**
+   * A promoted viewer reconnecting to a stage that filled meanwhile goes back to the audience
+   * before their connection is set up (no Peer anywhere to change yet).
+   */
+  async seatLost(roomId: string, peerId: string): Promise<void> {
+    await this.presence.setRoleOverride(roomId, peerId, 'viewer');
+    this.safeEmit('leftStage', roomId, peerId);
   }
 
   /** Disconnects a peer on every process (ban). */

@@ -18,7 +18,17 @@ export class Signaling {
   constructor(
     private readonly ctx: Pick<
       IngestContext,
-      'io' | 'tokens' | 'store' | 'presence' | 'rooms' | 'media' | 'logger' | 'limits' | 'bans' | 'webhooks'
+      | 'io'
+      | 'tokens'
+      | 'store'
+      | 'presence'
+      | 'rooms'
+      | 'media'
+      | 'roles'
+      | 'logger'
+      | 'limits'
+      | 'bans'
+      | 'webhooks'
     >,
     /** See `STAGECAST_TRUST_PROXY`. */
     private readonly trustProxy: number,
@@ -95,7 +105,7 @@ export class Signaling {
       } else if (role === 'guest') {
         // A promoted viewer who comes back to a stage filled meanwhile has lost the seat:
         // back to the audience, where one can watch and raise a hand again.
-        await this.ctx.presence.setRoleOverride(claims.room, claims.sub, 'viewer');
+        await this.ctx.roles.seatLost(claims.room, claims.sub);
         role = 'viewer';
       } else {
         // Hosts and co-hosts have no audience role to fall back to (they watch the stage, not

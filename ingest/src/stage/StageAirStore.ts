@@ -17,8 +17,9 @@ export interface StageMemberState {
 /**
  * Who on a room's stage is on air, and what hosts hard-muted, in Redis: another process, or this
  * one after a restart, reads the same state back when the person reconnects. Both are dropped
- * when the person leaves the stage (moved to the audience, left it), not when they disconnect:
- * a reload or a lost connection must not put someone back on air or lift a hard mute.
+ * when the person leaves the stage by any path (moved to the audience while connected or not,
+ * stepped down, lost their seat, banned), not when they disconnect: a reload or a lost
+ * connection must not put someone back on air or lift a hard mute.
  */
 export class StageAirStore {
   constructor(private readonly redis: Redis) {}

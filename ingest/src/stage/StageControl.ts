@@ -29,7 +29,10 @@ export class StageControl {
   private readonly wired = new WeakSet<Room>();
 
   constructor(
-    private readonly ctx: Pick<IngestContext, 'io' | 'redis' | 'rooms' | 'store' | 'presence' | 'logger'>,
+    private readonly ctx: Pick<
+      IngestContext,
+      'io' | 'redis' | 'rooms' | 'store' | 'presence' | 'roles' | 'logger'
+    >,
     /** Called when who is on air changed on this process (the compositor bridge re-sends the stage). */
     private readonly onStageChanged: (roomId: string) => void,
   ) {
@@ -37,6 +40,9 @@ export class StageControl {
     ctx.rooms.on('roomOpened', (room) => this.watch(room));
     for (const room of ctx.rooms.all()) this.watch(room);
     ctx.io.on('stageControlChanged', (roomId, peerId) => void this.reload(roomId, peerId));
+    // Moved to the audience by any path, connected or not: no on-air place or hard mute is kept
+    // for a later return to the stage (that return is a newcomer's arrival).
+    ctx.roles.on('leftStage', (roomId, peerId) => this.forget(roomId, peerId));
   }
 
   /** Where promoted viewers arrive in the room. */
@@ -142,12 +148,20 @@ export class StageControl {
       if (!peer) return;
       peer.onAir = false;
       peer.hardMuted.clear();
-      void this.store
-        .forget(room.id, peerId)
-        .catch((error: unknown) =>
-          this.ctx.logger.warn({ err: error, room: room.id, peer: peerId }, 'stage state cleanup failed'),
-        );
+      this.forget(room.id, peerId);
     });
+  }
+
+  /**
+   * Drops a member's stage state. Fired on the shared Redis connection before anything that
+   * follows (a later arrival's HSETNX on the same connection runs after it).
+   */
+  private forget(roomId: string, peerId: string): void {
+    void this.store
+      .forget(roomId, peerId)
+      .catch((error: unknown) =>
+        this.ctx.logger.warn({ err: error, room: roomId, peer: peerId }, 'stage state cleanup failed'),
+      );
   }
 
   /**

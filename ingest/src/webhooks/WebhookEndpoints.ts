@@ -4,12 +4,14 @@ import {
   WEBHOOK_EVENTS,
   type WebhookDelivery,
   type WebhookEndpointInfo,
+  type StoredWebhookEndpoint,
   type WebhookEndpointWithSecret,
   type WebhookEventType,
 } from '@stagecast/protocol';
 import { webhookUrlSchema } from '@stagecast/protocol/schemas';
 import { isEntityId } from '../core/ids.js';
 import { generateWebhookSecret } from './signature.js';
+import { refusedWebhookTarget, type IngestSelf } from './webhookTarget.js';
 import type { WebhookStore } from './WebhookStore.js';
 
 /**
@@ -20,7 +22,13 @@ export const MAX_WEBHOOK_ENDPOINTS = 50;
 
 /** Registering, listing, rotating and removing webhook endpoints (the REST API's side). */
 export class WebhookEndpoints {
-  constructor(private readonly store: WebhookStore) {}
+  constructor(
+    private readonly store: WebhookStore,
+    /** How long a replaced secret keeps signing by default (`STAGECAST_WEBHOOK_ROTATION_GRACE_S`). */
+    private readonly rotationGraceSeconds: number,
+    /** This server, which no endpoint may point at. */
+    private readonly self: IngestSelf,
+  ) {}
 
   /** `events` as the request named them: names are checked here, for their own error code. */
   async create({
@@ -32,6 +40,8 @@ export class WebhookEndpoints {
   }): Promise<WebhookEndpointWithSecret> {
     if (!webhookUrlSchema.safeParse(url).success)
       throw new StagecastError('WEBHOOK_URL_INVALID', 'url: must be an absolute http(s) URL');
+    const refused = refusedWebhookTarget(new URL(url), this.self);
+    if (refused) throw new StagecastError('WEBHOOK_URL_INVALID', `url: must not point at ${refused}`);
     const unknown = (events ?? []).filter((e) => !isWebhookEvent(e));
     if (unknown.length > 0)
       throw new StagecastError(
@@ -58,12 +68,28 @@ export class WebhookEndpoints {
     return (await this.store.list()).map(withoutSecret);
   }
 
-  /** A new secret; messages still waiting for a retry are signed with it. */
-  async rotateSecret(id: string | undefined): Promise<WebhookEndpointWithSecret> {
+  /**
+   * A new secret, which signs from now on (messages waiting for a retry too). For
+   * `graceSeconds` (default: the server's setting) the replaced secret signs every request as
+   * well, so a receiver that has not switched yet still verifies; 0 revokes it at once. A
+   * rotation during the grace replaces the older secret: only the last two overlap.
+   */
+  async rotateSecret(id: string | undefined, graceSeconds?: number): Promise<WebhookEndpointWithSecret> {
     const endpoint = await this.require(id);
-    const rotated = { ...endpoint, secret: generateWebhookSecret() };
+    const grace = graceSeconds ?? this.rotationGraceSeconds;
+    const { previousSecret: _old, previousSecretExpiresAt: _until, ...rest } = endpoint;
+    const rotated: StoredWebhookEndpoint = {
+      ...rest,
+      secret: generateWebhookSecret(),
+      ...(grace > 0
+        ? {
+            previousSecret: endpoint.secret,
+            previousSecretExpiresAt: new Date(Date.now() + grace * 1000).toISOString(),
+          }
+        : {}),
+    };
     if (!(await this.store.replace(rotated))) throw notFound();
-    return rotated;
+    return withSecret(rotated);
   }
 
   async delete(id: string | undefined): Promise<void> {
@@ -75,7 +101,7 @@ export class WebhookEndpoints {
     return this.store.deliveries(endpoint.id);
   }
 
-  private async require(id: string | undefined): Promise<WebhookEndpointWithSecret> {
+  private async require(id: string | undefined): Promise<StoredWebhookEndpoint> {
     const endpoint = isEntityId(id) ? await this.store.get(id) : null;
     if (!endpoint) throw notFound();
     return endpoint;
@@ -85,8 +111,22 @@ export class WebhookEndpoints {
 const isWebhookEvent = (name: string): name is WebhookEventType =>
   (WEBHOOK_EVENTS as readonly string[]).includes(name);
 
-function withoutSecret({ id, url, events, createdAt }: WebhookEndpointWithSecret): WebhookEndpointInfo {
-  return { id, url, events, createdAt };
+/** What the REST API shows: never a secret; the grace's end while a replaced secret signs. */
+function withoutSecret({
+  id,
+  url,
+  events,
+  createdAt,
+  previousSecretExpiresAt,
+}: StoredWebhookEndpoint): WebhookEndpointInfo {
+  const graceLasts =
+    previousSecretExpiresAt !== undefined && Date.parse(previousSecretExpiresAt) > Date.now();
+  return { id, url, events, createdAt, ...(graceLasts ? { previousSecretExpiresAt } : {}) };
+}
+
+/** The answer of a creation or rotation: the (new) secret, never the replaced one. */
+function withSecret(endpoint: StoredWebhookEndpoint): WebhookEndpointWithSecret {
+  return { ...withoutSecret(endpoint), secret: endpoint.secret };
 }
 
 const notFound = () => new StagecastError('NOT_FOUND', 'No webhook endpoint with that id');

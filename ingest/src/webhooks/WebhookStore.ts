@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { WebhookDelivery, WebhookEndpointWithSecret } from '@stagecast/protocol';
+import type { WebhookDelivery, StoredWebhookEndpoint } from '@stagecast/protocol';
 import { webhookDeliverySchema, webhookEndpointSchema } from '@stagecast/protocol/schemas';
 import type { Logger } from '../core/logger.js';
 import { readRecord } from '../core/validation.js';
@@ -25,7 +25,7 @@ export class WebhookStore {
     return this.redis.scard(ids);
   }
 
-  async create(endpoint: WebhookEndpointWithSecret): Promise<void> {
+  async create(endpoint: StoredWebhookEndpoint): Promise<void> {
     await this.redis
       .multi()
       .set(endpointKey(endpoint.id), JSON.stringify(endpoint))
@@ -33,11 +33,11 @@ export class WebhookStore {
       .exec();
   }
 
-  async get(id: string): Promise<WebhookEndpointWithSecret | null> {
+  async get(id: string): Promise<StoredWebhookEndpoint | null> {
     return this.parse(id, await this.redis.get(endpointKey(id)));
   }
 
-  async list(): Promise<WebhookEndpointWithSecret[]> {
+  async list(): Promise<StoredWebhookEndpoint[]> {
     const all = await this.redis.smembers(ids);
     if (all.length === 0) return [];
     const raw = await this.redis.mget(all.map(endpointKey));
@@ -48,7 +48,7 @@ export class WebhookStore {
   }
 
   /** Replaces the secret of an endpoint that still exists (XX: a deleted one stays deleted). */
-  async replace(endpoint: WebhookEndpointWithSecret): Promise<boolean> {
+  async replace(endpoint: StoredWebhookEndpoint): Promise<boolean> {
     return (await this.redis.set(endpointKey(endpoint.id), JSON.stringify(endpoint), 'XX')) === 'OK';
   }
 
@@ -73,7 +73,7 @@ export class WebhookStore {
       .filter((d) => d !== null);
   }
 
-  private parse(id: string, raw: string | null | undefined): WebhookEndpointWithSecret | null {
+  private parse(id: string, raw: string | null | undefined): StoredWebhookEndpoint | null {
     return readRecord(webhookEndpointSchema, raw, this.logger, 'webhook endpoint', { webhook: id });
   }
 }

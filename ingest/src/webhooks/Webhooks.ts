@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { IngestConfig } from '../core/config.js';
+import type { IngestConfig, WebhookSettings } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Router } from '../http/router.js';
 import type { ApiAccess } from '../rooms/ApiAccess.js';
@@ -11,6 +11,7 @@ import { registerWebhookRoutes } from './webhookRoutes.js';
 import { WebhookService } from './WebhookService.js';
 import { WebhookStore } from './WebhookStore.js';
 import { WebhookWorker } from './WebhookWorker.js';
+import type { IngestSelf } from './webhookTarget.js';
 
 /**
  * The webhooks feature of one ingest process: the emitter features report events to, the
@@ -20,12 +21,14 @@ export class Webhooks {
   private readonly store: WebhookStore;
   private readonly service: WebhookService;
   private readonly worker: WebhookWorker;
+  private readonly settings: WebhookSettings;
 
   constructor(
     redis: Redis,
     config: Pick<IngestConfig, 'webhooks' | 'redisUrl' | 'redisTimeoutMs'>,
     private readonly logger: Logger,
   ) {
+    this.settings = config.webhooks;
     this.store = new WebhookStore(redis, logger);
     this.service = new WebhookService(
       this.store,
@@ -45,8 +48,13 @@ export class Webhooks {
     new StageWebhooks(rooms, this.service);
   }
 
-  registerRoutes(router: Router, access: ApiAccess): void {
-    registerWebhookRoutes(router, access, new WebhookEndpoints(this.store));
+  /** `self`: where this server answers, which no endpoint may point at. */
+  registerRoutes(router: Router, access: ApiAccess, self: IngestSelf): void {
+    registerWebhookRoutes(
+      router,
+      access,
+      new WebhookEndpoints(this.store, this.settings.rotationGraceSeconds, self),
+    );
   }
 
   async close(): Promise<void> {

@@ -2,14 +2,15 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { WebhookDelivery, WebhookJobData } from '@stagecast/protocol';
 import { webhookJobSchema } from '@stagecast/protocol/schemas';
 import type { Logger } from '../core/logger.js';
-import { signWebhook } from './signature.js';
+import { signingSecrets, webhookSignatureHeader } from './signature.js';
 import type { WebhookStore } from './WebhookStore.js';
 
 /** How long one attempt may take before it counts as failed (and is retried). */
 export const WEBHOOK_TIMEOUT_MS = 5000;
 
 /**
- * One delivery attempt: signs the message with the endpoint's current secret, POSTs it, logs
+ * One delivery attempt: signs the message with the endpoint's current secret (and the previous
+ * one during a rotation's grace), POSTs it, logs
  * the attempt. Any answer but 2xx throws, so that BullMQ retries with backoff. Redirects are
  * not followed: the signed request goes only where the endpoint was registered.
  */
@@ -37,7 +38,12 @@ export async function deliverWebhook(
         'user-agent': 'Stagecast-Webhooks/1',
         'webhook-id': messageId,
         'webhook-timestamp': String(timestamp),
-        'webhook-signature': signWebhook(endpoint.secret, messageId, timestamp, body),
+        'webhook-signature': webhookSignatureHeader(
+          signingSecrets(endpoint, started),
+          messageId,
+          timestamp,
+          body,
+        ),
       },
       body,
       redirect: 'manual',

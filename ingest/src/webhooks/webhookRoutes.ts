@@ -1,4 +1,4 @@
-import { createWebhookSchema } from '@stagecast/protocol/schemas';
+import { createWebhookSchema, rotateWebhookSecretSchema } from '@stagecast/protocol/schemas';
 import type { WebhookDeliveriesResponse, WebhookListResponse } from '@stagecast/protocol';
 import { parse } from '../core/validation.js';
 import { readJson, sendJson, type Router } from '../http/router.js';
@@ -7,7 +7,8 @@ import type { WebhookEndpoints } from './WebhookEndpoints.js';
 
 /**
  * `POST /api/webhooks` (201, with the secret), `GET /api/webhooks` (no secrets),
- * `DELETE /api/webhooks/:id`, `POST /api/webhooks/:id/secret` (rotate; the new secret once),
+ * `DELETE /api/webhooks/:id`, `POST /api/webhooks/:id/secret` `{ graceSeconds? }` (rotate; the
+ * new secret once, the old one signing beside it for the grace),
  * `GET /api/webhooks/:id/deliveries` (the last 100 attempts). All with the API secret.
  */
 export function registerWebhookRoutes(router: Router, access: ApiAccess, endpoints: WebhookEndpoints): void {
@@ -28,7 +29,8 @@ export function registerWebhookRoutes(router: Router, access: ApiAccess, endpoin
   });
   router.add('POST', '/api/webhooks/:id/secret', async (rc) => {
     await access.requireSecret(rc);
-    sendJson(rc.res, 200, await endpoints.rotateSecret(rc.params.id));
+    const { graceSeconds } = parse(rotateWebhookSecretSchema, await readJson(rc.req));
+    sendJson(rc.res, 200, await endpoints.rotateSecret(rc.params.id, graceSeconds));
   });
   router.add('GET', '/api/webhooks/:id/deliveries', async (rc) => {
     await access.requireSecret(rc);
