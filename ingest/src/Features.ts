@@ -40,6 +40,7 @@ import { registerCueRoutes } from './cues/cueRoutes.js';
 import { StageControl } from './stage/StageControl.js';
 import { stageControlHandlers } from './stage/stageControlHandlers.js';
 import { registerStageControlRoutes } from './stage/stageControlRoutes.js';
+import { Ingress } from './ingress/Ingress.js';
 
 /** The settings the features use. */
 export type FeatureSettings = Pick<
@@ -53,6 +54,7 @@ export type FeatureSettings = Pick<
   | 'listenIp'
   | 'publicUrl'
   | 'port'
+  | 'limits'
 >;
 
 /**
@@ -69,6 +71,8 @@ export class Features {
   private readonly polls: PollService;
   private readonly reactions: ReactionService;
   private readonly stageControl: StageControl;
+  /** WHIP and RTMP publishers on the stage. */
+  private readonly ingress: Ingress;
   /** Where links point (see `STAGECAST_PUBLIC_URL`). */
   private readonly publicUrl: string | undefined;
   private readonly port: number;
@@ -110,6 +114,11 @@ export class Features {
       // Nor keep an on-air place or hard mutes for a later return.
       await this.stageControl.store.forget(roomId, peerId);
     });
+    this.ingress = new Ingress(
+      ctx,
+      { maxStage: settings.maxStage, trustProxy: settings.limits.trustProxy },
+      (roomId) => this.audience.changed(roomId),
+    );
     this.questions = new QuestionService(ctx, questionStore, {
       mutedForMs: (roomId, peerId) => this.chat.store.mutedForMs(roomId, peerId),
       ban: (roomId, by, peerId, reason) => this.moderation.ban(roomId, by, peerId, reason),
@@ -236,10 +245,12 @@ export class Features {
     registerPollRoutes(router, access, this.polls);
     registerCueRoutes(router, access, this.cues);
     registerStageControlRoutes(router, access, this.stageControl);
+    this.ingress.registerRoutes(router);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */
   async close(): Promise<void> {
+    await this.ingress.close();
     this.audience.close();
     this.hands.close();
     this.promotion.close();
