@@ -55,6 +55,10 @@ export type FeatureSettings = Pick<
   | 'publicUrl'
   | 'port'
   | 'limits'
+  | 'host'
+  | 'dataDir'
+  | 'rtmpPort'
+  | 'rtmpPublicUrl'
 >;
 
 /**
@@ -116,7 +120,17 @@ export class Features {
     });
     this.ingress = new Ingress(
       ctx,
-      { maxStage: settings.maxStage, trustProxy: settings.limits.trustProxy },
+      {
+        maxStage: settings.maxStage,
+        trustProxy: settings.limits.trustProxy,
+        rtmp: {
+          port: settings.rtmpPort,
+          host: settings.host,
+          dataDir: settings.dataDir,
+          publicUrl: settings.rtmpPublicUrl,
+          httpPublicUrl: settings.publicUrl,
+        },
+      },
       (roomId) => this.audience.changed(roomId),
     );
     this.questions = new QuestionService(ctx, questionStore, {
@@ -245,7 +259,12 @@ export class Features {
     registerPollRoutes(router, access, this.polls);
     registerCueRoutes(router, access, this.cues);
     registerStageControlRoutes(router, access, this.stageControl);
-    this.ingress.registerRoutes(router);
+    this.ingress.registerRoutes(router, access);
+  }
+
+  /** Starts what needs the HTTP server listening at `httpBase` (the RTMP front's callbacks). */
+  async start(httpBase: string): Promise<void> {
+    await this.ingress.start(httpBase);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */

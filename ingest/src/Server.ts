@@ -215,6 +215,8 @@ export class IngestServer {
       http.once('error', reject);
       http.listen(config.port, config.host, () => resolve());
     });
+    // The RTMP front calls back on the loopback-reachable listen address.
+    await features.start(listenUrl(config.host, (http.address() as AddressInfo).port));
     const metricsHttp = config.metricsListen
       ? await listenMetrics(metrics, config.metricsListen.host, config.metricsListen.port)
       : undefined;
