@@ -25,6 +25,8 @@ packages=(ffmpeg redis-server libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev 
   fontconfig  # fc-match: the file of the compositor's font, found once
   util-linux)  # setpriv: FFmpeg dies with its transcoder; flock: one worker build at a time
 if [ "${1:-}" = "--test" ]; then packages+=(chromium nginx); fi  # nginx: the LL-HLS cache test
+# RTMP ingest's front (STAGECAST_RTMP_PORT): nginx with nginx-rtmp; its test needs them too.
+if [ "${1:-}" = "--test" ] || [ "${STAGECAST_RTMP_PORT:-0}" != "0" ]; then packages+=(nginx libnginx-mod-rtmp); fi
 
 missing=()
 for pkg in "${packages[@]}"; do

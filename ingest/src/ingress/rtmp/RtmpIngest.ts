@@ -65,7 +65,7 @@ export class RtmpIngest {
     this.front = await RtmpFront.start(
       {
         dir: join(this.settings.dataDir, 'rtmp-front'),
-        modulePath: process.env.STAGECAST_NGINX_RTMP_MODULE ?? NGINX_RTMP_MODULE,
+        modulePath: NGINX_RTMP_MODULE,
         host: this.settings.host,
         port: this.settings.port,
         callbackBase: `${httpBase}/internal/rtmp/${this.callbackSecret}`,
