@@ -162,26 +162,45 @@ describe('whip ingest', () => {
     },
   );
 
-  it('a host moving the WHIP publisher off the stage ends its resource', { timeout: 120_000 }, async () => {
-    const { id } = await ingest.createRoom('WHIP removal');
-    const host = await join(id, 'host', 'Hanna Host');
-    const page = await newPage(browser, cleanups);
-    await page.goto(`${ingest.url}/healthz`);
-    const token = await ingest.token(id, 'guest', 'Gwen WHIP');
-    const published = await publish(page, `${ingest.url}/whip/${id}`, token);
-    expect(published.status).toBe(201);
-    const peer = await waitFor(
-      () => host.stage.find((p) => p.name === 'Gwen WHIP' && p.producers.length === 2),
-      'the WHIP publisher on stage',
-    );
-    await host.request('stage:demote', { peerId: peer.peerId });
-    await waitFor(() => !host.stage.some((p) => p.peerId === peer.peerId), 'the publisher off the stage');
-    await waitFor(
-      async () => (await whipFetch(published.location ?? '', { method: 'DELETE', token })).status === 404,
-      'the WHIP resource gone',
-    );
-    expect(ingest.server.ctx.rooms.get(id)?.peers.has(peer.peerId)).toBe(false);
-  });
+  it(
+    'a host moving the WHIP publisher off the stage, or banning it, ends its resource',
+    { timeout: 120_000 },
+    async () => {
+      const { id } = await ingest.createRoom('WHIP removal');
+      const host = await join(id, 'host', 'Hanna Host');
+      const page = await newPage(browser, cleanups);
+      await page.goto(`${ingest.url}/healthz`);
+      const token = await ingest.token(id, 'guest', 'Gwen WHIP');
+      const published = await publish(page, `${ingest.url}/whip/${id}`, token);
+      expect(published.status).toBe(201);
+      const peer = await waitFor(
+        () => host.stage.find((p) => p.name === 'Gwen WHIP' && p.producers.length === 2),
+        'the WHIP publisher on stage',
+      );
+      await host.request('stage:demote', { peerId: peer.peerId });
+      await waitFor(() => !host.stage.some((p) => p.peerId === peer.peerId), 'the publisher off the stage');
+      await waitFor(
+        async () => (await whipFetch(published.location ?? '', { method: 'DELETE', token })).status === 404,
+        'the WHIP resource gone',
+      );
+      expect(ingest.server.ctx.rooms.get(id)?.peers.has(peer.peerId)).toBe(false);
+
+      // A ban (which disconnects people) takes a publisher without a connection out as well.
+      const again = await publish(page, `${ingest.url}/whip/${id}`, token);
+      expect(again.status).toBe(201);
+      const back = await waitFor(
+        () => host.stage.find((p) => p.name === 'Gwen WHIP' && p.producers.length === 2),
+        'the WHIP publisher on stage again',
+      );
+      await host.request('room:ban', { peerId: back.peerId });
+      await waitFor(
+        () => !host.stage.some((p) => p.peerId === back.peerId),
+        'the banned publisher off the stage',
+      );
+      expect((await restStage(id)).some((p) => p.peerId === back.peerId)).toBe(false);
+      expect((await whipFetch(again.location ?? '', { method: 'DELETE', token })).status).toBe(404);
+    },
+  );
 
   it('whip refusals: 401 without or with a bad token (mediasoup untouched), 415, 403 for viewers, OPTIONS', async () => {
     const { id } = await ingest.createRoom('WHIP refusals');
