@@ -76,6 +76,35 @@ describe('rtmp ingest', () => {
   });
 
   it(
+    'rtmp ingest: a host taking the publisher off the stage revokes its key',
+    { timeout: 120_000 },
+    async () => {
+      const { id } = await ingest.createRoom('RTMP removal');
+      const hanna = await host(id);
+      const created = await ingest.api<IngestKeyCreated>('POST', `/api/rooms/${id}/ingest`, {
+        name: 'Rita RTMP',
+      });
+      const obs = publisher(`${created.body.rtmpUrl}/${created.body.streamKey}`);
+      const rita = await waitFor(
+        () => hanna.stage.find((p) => p.name === 'Rita RTMP' && p.producers.length === 2),
+        'the RTMP publisher on stage',
+        60_000,
+      );
+      await hanna.request('stage:demote', { peerId: rita.peerId });
+      await waitFor(() => !hanna.stage.some((p) => p.peerId === rita.peerId), 'the publisher off the stage');
+      // An encoder reconnects by itself: the key no longer admits it.
+      await waitFor(
+        async () =>
+          (await ingest.api<{ keys: IngestKeyInfo[] }>('GET', `/api/rooms/${id}/ingest`)).body.keys.length ===
+          0,
+        'the key revoked',
+      );
+      await waitFor(() => obs.ffmpeg.exitCode !== null, 'the RTMP publisher cut off', 30_000);
+      expect(hanna.stage.some((p) => p.name === 'Rita RTMP')).toBe(false);
+    },
+  );
+
+  it(
     'rtmp ingest: an FFmpeg publisher arrives backstage, on air it is in the composite, deleting its key removes it',
     { timeout: 400_000 },
     async () => {

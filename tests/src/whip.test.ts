@@ -185,8 +185,12 @@ describe('whip ingest', () => {
       );
       expect(ingest.server.ctx.rooms.get(id)?.peers.has(peer.peerId)).toBe(false);
 
+      // The encoder retrying with the same token is refused: a host took it off.
+      const retried = await publish(page, `${ingest.url}/whip/${id}`, token);
+      expect(retried.status).toBe(403);
       // A ban (which disconnects people) takes a publisher without a connection out as well.
-      const again = await publish(page, `${ingest.url}/whip/${id}`, token);
+      const newToken = await ingest.token(id, 'guest', 'Gwen WHIP');
+      const again = await publish(page, `${ingest.url}/whip/${id}`, newToken);
       expect(again.status).toBe(201);
       const back = await waitFor(
         () => host.stage.find((p) => p.name === 'Gwen WHIP' && p.producers.length === 2),
@@ -198,7 +202,7 @@ describe('whip ingest', () => {
         'the banned publisher off the stage',
       );
       expect((await restStage(id)).some((p) => p.peerId === back.peerId)).toBe(false);
-      expect((await whipFetch(again.location ?? '', { method: 'DELETE', token })).status).toBe(404);
+      expect((await whipFetch(again.location ?? '', { method: 'DELETE', token: newToken })).status).toBe(404);
     },
   );
 

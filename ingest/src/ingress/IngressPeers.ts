@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { StagecastError } from '@stagecast/protocol';
+import { isStageRole, StagecastError } from '@stagecast/protocol';
 import type { IngestContext } from '../core/context.js';
 import { Peer } from '../rooms/Peer.js';
 import type { Room } from '../rooms/Room.js';
@@ -95,6 +95,16 @@ export class IngressPeers {
       );
     this.onPresenceChange(room.id);
     this.ctx.logger.info({ room: room.id, peer: peer.id }, 'ingress participant left');
+  }
+
+  /**
+   * Why a participant's media closed under its owner: a host's removal and the room closing
+   * close the media before the room tells of the departure, so the owner asks.
+   */
+  reasonFor(seat: IngressSeat): IngressEndReason {
+    if (seat.room.isClosed) return 'room-closed';
+    const stillOnStage = seat.room.peers.get(seat.peer.id) === seat.peer && isStageRole(seat.peer.role);
+    return stillOnStage ? 'stopped' : 'removed';
   }
 
   /** Participants of this process, e.g. to close at shutdown. */

@@ -111,9 +111,17 @@ export class RtmpIngest {
 
   /** Revokes the key; its publisher leaves the stage now and is cut off by the front. */
   async deleteKey(roomId: string, id: string): Promise<void> {
-    if (!(await this.keys.delete(roomId, id))) throw new StagecastError('NOT_FOUND', 'No such ingest key');
+    const deleted = await this.keys.delete(roomId, id);
+    // Stopped even when the key was gone already (revoked meanwhile by another request).
     for (const session of [...this.sessions.values()]) if (session.key.id === id) await this.stop(session);
+    if (!deleted) throw new StagecastError('NOT_FOUND', 'No such ingest key');
     this.ctx.logger.info({ room: roomId, key: id }, 'RTMP ingest key deleted');
+  }
+
+  private async revoke(key: IngestKey): Promise<void> {
+    await this.deleteKey(key.roomId, key.id).catch((error: unknown) =>
+      this.ctx.logger.warn({ err: error, room: key.roomId, key: key.id }, 'revoking a removed key failed'),
+    );
   }
 
   /**
@@ -126,7 +134,12 @@ export class RtmpIngest {
     if (!key || [...this.sessions.values()].some((s) => s.key.id === key.id)) return false;
     let seat: IngressSeat;
     try {
-      seat = await this.ingress.join(key.roomId, key.name, () => void this.onDone(streamKey));
+      seat = await this.ingress.join(key.roomId, key.name, (reason) => {
+        // An encoder reconnects on its own: a host's removal (off the stage, a ban) revokes the
+        // key, or the participant would be back a second later. A new key brings it back.
+        if (reason === 'removed') void this.revoke(key);
+        else void this.onDone(streamKey);
+      });
     } catch (error) {
       this.ctx.logger.warn({ err: error, room: key.roomId, key: key.id }, 'RTMP publisher refused');
       return false;

@@ -3,7 +3,7 @@ import type { types } from 'mediasoup';
 import { isStageRole, StagecastError, type MediaSource, type TokenClaims } from '@stagecast/protocol';
 import type { IngestContext } from '../../core/context.js';
 import { requireMediaOwner } from '../../rooms/MediaLease.js';
-import type { IngressPeers, IngressSeat } from '../IngressPeers.js';
+import type { IngressEndReason, IngressPeers, IngressSeat } from '../IngressPeers.js';
 import { fragmentIceUfrag, readOffer, writeAnswer, writeRestartFragment } from './whipSdp.js';
 
 /** One WHIP publisher: its stage seat and its transport. */
@@ -14,6 +14,9 @@ interface WhipResource {
   transportId: string;
   /** SHA-256 of the token that created it: only that token deletes or patches it. */
   tokenHash: Buffer;
+  /** Its entry in WhipService.removed, should a host take it off the stage. */
+  removedKey: string;
+  tokenExpiresAt: number;
   etag: string;
   /** The first bundled mid, named in ICE restart answers. */
   mid: string;
@@ -45,6 +48,11 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest()
  */
 export class WhipService {
   private readonly resources = new Map<string, WhipResource>();
+  /**
+   * Tokens whose publisher a host took off the stage (or banned), until they expire: a WHIP
+   * encoder retries on its own, and would be back at once. `room token-hash` → expiry (ms).
+   */
+  private readonly removed = new Map<string, number>();
 
   constructor(
     private readonly ctx: Pick<
@@ -72,6 +80,9 @@ export class WhipService {
   /** Seats a publisher from an authorized request's offer; answers the SDP answer. */
   async publish(claims: TokenClaims, token: string, offerSdp: string): Promise<WhipPublished> {
     const roomId = claims.room;
+    const removedKey = `${roomId} ${hashToken(token).toString('hex')}`;
+    if ((this.removed.get(removedKey) ?? 0) > Date.now())
+      throw new StagecastError('FORBIDDEN', 'A host took this publisher off the stage; ask for a new token');
     const record = await this.ctx.store.get(roomId);
     if (!record) throw new StagecastError('ROOM_NOT_FOUND', 'This room does not exist (any more)');
     await requireMediaOwner(this.ctx.media, roomId);
@@ -86,7 +97,7 @@ export class WhipService {
       throw error;
     }
     const id = randomBytes(18).toString('base64url');
-    const seat = await this.ingress.join(roomId, claims.name, () => void this.drop(id));
+    const seat = await this.ingress.join(roomId, claims.name, (reason) => void this.drop(id, reason));
     try {
       const transport = await room.createWebRtcTransport(seat.peer, 'send');
       await room.connectTransport(seat.peer, transport.id, offer.dtlsParameters);
@@ -107,6 +118,8 @@ export class WhipService {
         seat,
         transportId: transport.id,
         tokenHash: hashToken(token),
+        removedKey,
+        tokenExpiresAt: claims.exp * 1000,
         etag: ETAG(),
         mid: offer.sections[0]?.mid ?? '0',
         disconnectTimer: undefined,
@@ -161,6 +174,12 @@ export class WhipService {
     };
   }
 
+  private remember(removedKey: string, expiresAt: number): void {
+    const now = Date.now();
+    for (const [key, until] of this.removed) if (until <= now) this.removed.delete(key);
+    this.removed.set(removedKey, expiresAt);
+  }
+
   /** Removes every publisher of this process (shutdown). */
   async close(): Promise<void> {
     await Promise.all([...this.resources.values()].map((r) => this.end(r)));
@@ -182,9 +201,10 @@ export class WhipService {
     const transport = resource.seat.peer.transports.get(resource.transportId);
     if (!transport || !('iceParameters' in transport)) return void this.drop(resource.id);
     const webrtc: types.WebRtcTransport = transport;
-    webrtc.observer.once('close', () => void this.drop(resource.id));
+    const dropped = () => void this.drop(resource.id, this.ingress.reasonFor(resource.seat));
+    webrtc.observer.once('close', dropped);
     webrtc.on('dtlsstatechange', (state) => {
-      if (state === 'failed' || state === 'closed') void this.drop(resource.id);
+      if (state === 'failed' || state === 'closed') dropped();
     });
     // A publisher gone without DELETE (crash, network): its place is given back.
     webrtc.on('icestatechange', (state) => {
@@ -196,9 +216,11 @@ export class WhipService {
     });
   }
 
-  private async drop(id: string): Promise<void> {
+  private async drop(id: string, reason: IngressEndReason = 'stopped'): Promise<void> {
     const resource = this.resources.get(id);
-    if (resource) await this.end(resource);
+    if (!resource) return;
+    if (reason === 'removed') this.remember(resource.removedKey, resource.tokenExpiresAt);
+    await this.end(resource);
   }
 
   private async end(resource: WhipResource): Promise<void> {
