@@ -206,6 +206,42 @@ describe('whip ingest', () => {
     },
   );
 
+  it('deleting the room ends its WHIP publishers', { timeout: 120_000 }, async () => {
+    const { id } = await ingest.createRoom('WHIP room deleted');
+    const page = await newPage(browser, cleanups);
+    await page.goto(`${ingest.url}/healthz`);
+    const token = await ingest.token(id, 'guest', 'Dora WHIP');
+    const published = await publish(page, `${ingest.url}/whip/${id}`, token);
+    expect(published.status).toBe(201);
+    const peerId = await waitFor(
+      () =>
+        [...(ingest.server.ctx.rooms.get(id)?.peers.values() ?? [])].find((p) => p.name === 'Dora WHIP')?.id,
+      'the WHIP publisher in the room',
+    );
+    expect((await ingest.api('DELETE', `/api/rooms/${id}`)).status).toBe(204);
+    await waitFor(() => ingest.server.ctx.rooms.get(id) === undefined, 'the room closed');
+    await waitFor(
+      async () => (await whipFetch(published.location ?? '', { method: 'DELETE', token })).status === 404,
+      'the WHIP resource gone',
+    );
+    expect(peerId).toMatch(/^ingress-/);
+  });
+
+  it('whip respects the stage cap (STAGE_FULL)', { timeout: 60_000 }, async () => {
+    const small = await TestIngest.start({ maxStage: 1 });
+    cleanups.push(() => small.close());
+    const { id } = await small.createRoom('Full stage');
+    const hostRoom = await small.join(id, 'host', 'Hanna Host');
+    cleanups.push(() => hostRoom.close());
+    const token = await small.token(id, 'guest', 'Too Many');
+    const page = await newPage(browser, cleanups);
+    await page.goto(`${small.url}/healthz`);
+    const refused = await publish(page, `${small.url}/whip/${id}`, token);
+    expect(refused.status).toBe(409);
+    expect(refused.error).toContain('STAGE_FULL');
+    expect(hostRoom.stage.map((p) => p.name)).toEqual(['Hanna Host']);
+  });
+
   it('whip refusals: 401 without or with a bad token (mediasoup untouched), 415, 403 for viewers, OPTIONS', async () => {
     const { id } = await ingest.createRoom('WHIP refusals');
     const endpoint = `/whip/${id}`;
