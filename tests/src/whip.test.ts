@@ -143,6 +143,31 @@ describe('whip ingest', () => {
       await waitFor(() => host.stage.find((p) => p.peerId === onStage.peerId)?.onAir, 'the publisher on air');
 
       const location = published.location ?? '';
+      // PATCH: trickled candidates need nothing (ICE-lite); an ICE restart answers new credentials.
+      const frag = 'application/trickle-ice-sdpfrag';
+      const trickle = await whipFetch(location, {
+        method: 'PATCH',
+        token,
+        type: frag,
+        body: 'a=mid:0\r\na=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host\r\n',
+      });
+      expect(trickle.status).toBe(204);
+      const restart =
+        'a=ice-ufrag:r3st\r\na=ice-pwd:restartpasswordrestartpw\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n';
+      const stale = await fetch(ingest.url + location, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${token}`, 'content-type': frag, 'if-match': '"stale"' },
+        body: restart,
+      });
+      expect(stale.status).toBe(412);
+      const restarted = await fetch(ingest.url + location, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${token}`, 'content-type': frag, 'if-match': published.etag ?? '' },
+        body: restart,
+      });
+      expect(restarted.status).toBe(200);
+      expect(restarted.headers.get('etag')).not.toBe(published.etag);
+      expect(await restarted.text()).toMatch(/a=ice-ufrag:\S+\r\na=ice-pwd:\S+/);
       // Only the token that created the resource deletes it.
       expect((await whipFetch(location, { method: 'DELETE' })).status).toBe(401);
       const other = await ingest.token(id, 'cohost', 'Someone Else');
