@@ -24,7 +24,9 @@ packages=(ffmpeg redis-server libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev 
   libflatbuffers-dev flatbuffers-compiler meson ninja-build pkg-config g++ make fonts-dejavu-core
   fontconfig  # fc-match: the file of the compositor's font, found once
   util-linux)  # setpriv: FFmpeg dies with its transcoder; flock: one worker build at a time
-if [ "${1:-}" = "--test" ]; then packages+=(chromium nginx libnginx-mod-rtmp); fi  # nginx: the LL-HLS cache test; its RTMP module: the restream test
+if [ "${1:-}" = "--test" ]; then packages+=(chromium nginx); fi  # nginx: the LL-HLS cache test
+# RTMP ingest's front (STAGECAST_RTMP_PORT): nginx with nginx-rtmp; its test and the restream test need them too.
+if [ "${1:-}" = "--test" ] || [ "${STAGECAST_RTMP_PORT:-0}" != "0" ]; then packages+=(nginx libnginx-mod-rtmp); fi
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -44,6 +44,7 @@ import { RestreamService } from './restream/RestreamService.js';
 import { restreamHandlers } from './restream/restreamHandlers.js';
 import { registerRestreamRoutes } from './restream/restreamRoutes.js';
 import type { RestreamDestination } from '@stagecast/protocol';
+import { Ingress } from './ingress/Ingress.js';
 
 /** The settings the features use. */
 export type FeatureSettings = Pick<
@@ -57,6 +58,11 @@ export type FeatureSettings = Pick<
   | 'listenIp'
   | 'publicUrl'
   | 'port'
+  | 'limits'
+  | 'host'
+  | 'dataDir'
+  | 'rtmpPort'
+  | 'rtmpPublicUrl'
 >;
 
 /**
@@ -73,6 +79,8 @@ export class Features {
   private readonly polls: PollService;
   private readonly reactions: ReactionService;
   private readonly stageControl: StageControl;
+  /** WHIP and RTMP publishers on the stage. */
+  private readonly ingress: Ingress;
   /** Where links point (see `STAGECAST_PUBLIC_URL`). */
   private readonly publicUrl: string | undefined;
   private readonly port: number;
@@ -115,6 +123,21 @@ export class Features {
       // Nor keep an on-air place or hard mutes for a later return.
       await this.stageControl.store.forget(roomId, peerId);
     });
+    this.ingress = new Ingress(
+      ctx,
+      {
+        maxStage: settings.maxStage,
+        trustProxy: settings.limits.trustProxy,
+        rtmp: {
+          port: settings.rtmpPort,
+          host: settings.host,
+          dataDir: settings.dataDir,
+          publicUrl: settings.rtmpPublicUrl,
+          httpPublicUrl: settings.publicUrl,
+        },
+      },
+      (roomId) => this.audience.changed(roomId),
+    );
     this.questions = new QuestionService(ctx, questionStore, {
       mutedForMs: (roomId, peerId) => this.chat.store.mutedForMs(roomId, peerId),
       ban: (roomId, by, peerId, reason) => this.moderation.ban(roomId, by, peerId, reason),
@@ -266,10 +289,17 @@ export class Features {
     registerCueRoutes(router, access, this.cues);
     registerStageControlRoutes(router, access, this.stageControl);
     registerRestreamRoutes(router, access, this.restreams);
+    this.ingress.registerRoutes(router, access);
+  }
+
+  /** Starts what needs the HTTP server listening at `httpBase` (the RTMP front's callbacks). */
+  async start(httpBase: string): Promise<void> {
+    await this.ingress.start(httpBase);
   }
 
   /** Stops local timers and connections; everything else lives in Redis and outlives this process. */
   async close(): Promise<void> {
+    await this.ingress.close();
     this.audience.close();
     this.hands.close();
     this.promotion.close();

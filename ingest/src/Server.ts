@@ -224,6 +224,13 @@ export class IngestServer {
       ? await listenMetrics(metrics, config.metricsListen.host, config.metricsListen.port)
       : undefined;
     const server = new IngestServer(ctx, http, pool, features, [redis, pub, sub], metricsHttp, hls, webhooks);
+    try {
+      // The RTMP front calls back on the loopback-reachable listen address.
+      await features.start(listenUrl(config.host, server.port));
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
     logger.info({ url: server.url }, 'ingest listening');
     return server;
   }

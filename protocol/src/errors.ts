@@ -44,6 +44,12 @@ export const ERROR_CODES = [
   'RESTREAM_URL_INVALID',
   /** The room has as many restream destinations as it may (`MAX_RESTREAMS`): remove one first. */
   'RESTREAM_LIMIT',
+  /** A request body of a type the endpoint does not take (WHIP wants `application/sdp`). */
+  'UNSUPPORTED_MEDIA_TYPE',
+  /** A WHIP offer with no codec the stage takes (VP8 or H.264 video, Opus audio). */
+  'CODEC_UNSUPPORTED',
+  /** `If-Match` names another version of the resource (WHIP PATCH after an ICE restart). */
+  'PRECONDITION_FAILED',
   /** The server cannot serve this now (its Redis is out of reach, no worker): try again later. */
   'UNAVAILABLE',
   'INTERNAL',
@@ -98,6 +104,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   WEBHOOK_EVENT_UNKNOWN: 400,
   RESTREAM_URL_INVALID: 400,
   RESTREAM_LIMIT: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  CODEC_UNSUPPORTED: 422,
+  PRECONDITION_FAILED: 412,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };

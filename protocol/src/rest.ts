@@ -84,3 +84,26 @@ export interface BanListResponse {
 export interface RotateLinkResponse {
   links: RoomLinks;
 }
+
+/** An RTMP ingest key as `GET /api/rooms/:id/ingest` lists it (never the stream key). */
+export interface IngestKeyInfo {
+  id: string;
+  /** The participant's name on stage. */
+  name: string;
+  createdAt: number;
+  /** Whether a publisher is on stage with this key now (on this server). */
+  live: boolean;
+  /** The stage participant's id while live. */
+  peerId?: string;
+}
+
+/** `POST /api/rooms/:id/ingest`: the new key, with its stream key shown this once. */
+export interface IngestKeyCreated {
+  id: string;
+  name: string;
+  createdAt: number;
+  /** OBS: Settings → Stream → Server. */
+  rtmpUrl: string;
+  /** OBS: Stream Key. A secret: it is never shown again. */
+  streamKey: string;
+}

@@ -106,6 +106,16 @@ export interface IngestConfig {
    * `STAGECAST_METRICS_LISTEN`; unset: `/metrics` is on the main port and needs the API secret.
    */
   metricsListen: { host: string; port: number } | undefined;
+  /**
+   * RTMP ingest port (`STAGECAST_RTMP_PORT`), on the listen host; 0 (the default) turns RTMP
+   * ingest off. Needs Debian's nginx and libnginx-mod-rtmp (see README, RTMP ingest).
+   */
+  rtmpPort: number;
+  /**
+   * The RTMP URL publishers are given (`STAGECAST_RTMP_PUBLIC_URL`, e.g.
+   * `rtmp://live.example.com:1935/live`); default `rtmp://<public URL's host>:<port>/live`.
+   */
+  rtmpPublicUrl: string | undefined;
   /** pino level; from the environment it must be one of {@link LOG_LEVELS}. */
   logLevel: string;
   chat: ChatSettings;
@@ -166,6 +176,11 @@ const envSchema = z.object({
   STAGECAST_ALLOWED_ORIGINS: origins.optional(),
   STAGECAST_FRAME_ANCESTORS: sourceList.default("'self'"),
   STAGECAST_METRICS_LISTEN: listenAddress.optional(),
+  STAGECAST_RTMP_PORT: integer(0, 65535).default(0),
+  STAGECAST_RTMP_PUBLIC_URL: z
+    .string()
+    .regex(/^rtmps?:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an rtmp:// or rtmps:// URL')
+    .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
   STAGECAST_CHAT_RATE_POINTS: integer(1).default(5),
   STAGECAST_CHAT_RATE_WINDOW_S: integer(1).default(10),
@@ -278,6 +293,8 @@ export function loadConfig(
     allowedOrigins: e.STAGECAST_ALLOWED_ORIGINS,
     frameAncestors: e.STAGECAST_FRAME_ANCESTORS,
     metricsListen: e.STAGECAST_METRICS_LISTEN,
+    rtmpPort: e.STAGECAST_RTMP_PORT,
+    rtmpPublicUrl: e.STAGECAST_RTMP_PUBLIC_URL?.replace(/\/$/, ''),
     logLevel: e.LOG_LEVEL,
     chat: { ratePoints: e.STAGECAST_CHAT_RATE_POINTS, rateWindowSeconds: e.STAGECAST_CHAT_RATE_WINDOW_S },
     limits: {

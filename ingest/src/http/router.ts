@@ -164,7 +164,18 @@ function lingerOn(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** Reads a JSON body of at most MAX_BODY_BYTES; an empty body is `{}`. */
-export function readJson(req: IncomingMessage): Promise<unknown> {
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readText(req);
+  if (text.length === 0) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new StagecastError('BAD_REQUEST', 'The request body is not valid JSON');
+  }
+}
+
+/** Reads a body of at most MAX_BODY_BYTES as UTF-8 text (an SDP offer, say). */
+export function readText(req: IncomingMessage): Promise<string> {
   // Events, not `for await`: leaving that loop early destroys the request and its socket.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -183,13 +194,7 @@ export function readJson(req: IncomingMessage): Promise<unknown> {
     });
     req.once('error', reject);
     req.once('end', () => {
-      if (refused) return;
-      if (size === 0) return resolve({});
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
-      } catch {
-        reject(new StagecastError('BAD_REQUEST', 'The request body is not valid JSON'));
-      }
+      if (!refused) resolve(Buffer.concat(chunks).toString('utf8'));
     });
   });
 }

@@ -74,9 +74,13 @@ export class RoleService extends TypedEmitter<RoleServiceEvents> {
   }
 
   private kickLocal(roomId: string, peerId: string, message: string): void {
-    const peer = this.rooms.get(roomId)?.peers.get(peerId);
-    const socket = peer && this.io.sockets.sockets.get(peer.socketId);
-    if (!socket) return;
+    const room = this.rooms.get(roomId);
+    const peer = room?.peers.get(peerId);
+    if (!room || !peer) return;
+    const socket = this.io.sockets.sockets.get(peer.socketId);
+    // A participant without a connection (WHIP, RTMP ingest) is taken out of the room instead;
+    // its owner hears it from the room (stageLeft) and stops its media.
+    if (!socket) return void room.removePeer(peerId);
     socket.emit('room:closed', { reason: 'banned', message });
     socket.disconnect(true);
   }
