@@ -285,8 +285,8 @@ describe('going live', () => {
     console.log(
       `under a CPU hog: ${segments} segments in ${HOG_MS / 1000} s; late by (ms): ${during.map((d) => d.ms).join(', ')}; quality ${JSON.stringify((await progress())?.quality)}`,
     );
-    // 1.2 s segments: 20 in 24 s at real time; a restart for a quality step may cost a few.
-    expect(segments).toBeGreaterThanOrEqual(15);
+    // 2 s segments: 12 in 24 s at real time; a restart for a quality step may cost one or two.
+    expect(segments).toBeGreaterThanOrEqual(9);
     for (const d of during) expect(d.ms).toBeLessThan(4000);
     expect(watcher.violations).toEqual([]);
   });
