@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { launch, publishClock, sdkPage } from './browser.mjs';
 import { startIngest } from './ingestProcess.mjs';
 import { startTranscoder } from './transcoderProcess.mjs';
@@ -100,10 +100,12 @@ try {
     url.searchParams.set('_HLS_msn', String(next.msn));
     url.searchParams.set('_HLS_part', String(next.part));
     // A kept-alive connection the origin closed meanwhile: ask again.
-    text = await fetch(url)
-      .catch(() => fetch(url))
-      .then((r) => r.text());
+    const answer = await fetch(url).catch(() => fetch(url));
+    // 503: the part did not come within three target durations (a busy machine); ask again.
+    if (!answer.ok) continue;
+    text = await answer.text();
     const listedAt = Date.now();
+    const playlistWrittenAt = fileTime(join(partDir, basename(mediaUrl.pathname)));
     // A request past a segment's last part is answered when the next segment's first part is listed.
     const part = partUri(text, next) ?? partUri(text, { msn: next.msn + 1, part: 0 });
     if (!part) {
@@ -124,7 +126,14 @@ try {
     if (times) {
       segmentParts.frames = times.frames;
       const writtenAt = partWrittenAt(part.uri);
-      rows.push({ listedAt, writtenAt, first: times.first, last: times.last, duration: part.duration });
+      rows.push({
+        listedAt,
+        writtenAt,
+        playlistWrittenAt,
+        first: times.first,
+        last: times.last,
+        duration: part.duration,
+      });
     }
     next = nextPart(text);
   }
@@ -144,6 +153,9 @@ try {
     lastFrameToListedMs: p(rows.map((r) => r.listedAt - r.last)),
     lastFrameToWrittenMs: p(rows.filter((r) => r.writtenAt).map((r) => r.writtenAt - r.last)),
     writtenToListedMs: p(rows.filter((r) => r.writtenAt).map((r) => r.listedAt - r.writtenAt)),
+    // The writer's share (part written → its playlist renamed into place) and the origin's.
+    writtenToPlaylistMs: p(rows.filter((r) => r.writtenAt).map((r) => r.playlistWrittenAt - r.writtenAt)),
+    playlistToAnsweredMs: p(rows.map((r) => r.listedAt - r.playlistWrittenAt)),
     playerGlassMs: p(hls.report.latenciesMs),
     hlsLatencyS: p(hls.stats.map((s) => s.latency)),
     hlsTargetS: p(hls.stats.map((s) => s.target)),
@@ -204,10 +216,15 @@ function partUri(playlist, { msn, part }) {
 
 /** When FFmpeg finished writing a part: the writer moves its file into place, which keeps its mtime. */
 function partWrittenAt(uri) {
+  return fileTime(join(partDir, uri.split('/').pop()));
+}
+
+/** A file's last write (ms), or null when it is gone (swept). */
+function fileTime(file) {
   try {
-    return statSync(join(partDir, uri.split('/').pop())).mtimeMs;
+    return statSync(file).mtimeMs;
   } catch {
-    return null; // swept already
+    return null;
   }
 }
 

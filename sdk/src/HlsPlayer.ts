@@ -360,6 +360,8 @@ export class HlsPlayer extends Emitter<HlsPlayerEvents> {
   };
 
   private readonly onWaiting = (): void => {
+    // A seek waits for its data (the jump back to live after an outage): not a new outage.
+    if (this.video.seeking) return;
     if (Date.now() - this.lastNetworkErrorAt < NETWORK_ERROR_WINDOW_MS) this.startOutage();
   };
 

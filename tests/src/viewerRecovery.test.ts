@@ -75,7 +75,9 @@ async function outage(
     name,
   );
   await expect(page.getByRole('alert').count()).resolves.toBe(0);
-  await expect(page.getByTestId('reconnecting').count()).resolves.toBe(0);
+  // A low-latency buffer is thin right after an outage: on a busy machine one more short
+  // rebuffer may say "Reconnecting…" again, which must then clear by itself.
+  await page.getByTestId('reconnecting').waitFor({ state: 'detached', timeout: 15_000 });
 }
 
 beforeAll(async () => {
