@@ -94,3 +94,14 @@ export async function publishClock(page, url, token) {
     { url, token, track },
   );
 }
+
+/** Polls `fn` in the page every 20 ms until it returns a truthy value, which it resolves with. */
+export async function waitInPage(page, fn, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await page.evaluate(fn);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${fn}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -9,7 +9,7 @@
 //   BENCH_GLASS_SECONDS       seconds watched per pass (default 300)
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, publishClock, sdkPage } from './browser.mjs';
+import { launch, publishClock, sdkPage, waitInPage } from './browser.mjs';
 import { startIngest } from './ingestProcess.mjs';
 import { startTranscoder } from './transcoderProcess.mjs';
 import { exitOnSignals, glassTable, percentile, saveSection, sleep, waitForQuiet } from './lib.mjs';
@@ -127,12 +127,12 @@ async function run({ mode, player }) {
       { url: ingest.url, token: await token('viewer', 'Watcher'), player },
     );
 
-    await waitFor(host, () => window.watcher.firstClockAt, 30_000);
+    await waitInPage(host, () => window.watcher.firstClockAt, 30_000);
     const startedAt = Date.now();
     await host.evaluate(() => window.room.request('broadcast:start', {}));
     // Generous: a loaded machine's compositor can take long to show the first picture.
-    const firstFrameAt = await waitFor(viewer, () => window.watcher.firstFrameAt, 120_000);
-    const firstClockAt = await waitFor(viewer, () => window.watcher.firstClockAt, 90_000).catch(
+    const firstFrameAt = await waitInPage(viewer, () => window.watcher.firstFrameAt, 120_000);
+    const firstClockAt = await waitInPage(viewer, () => window.watcher.firstClockAt, 90_000).catch(
       async (error) => {
         // What the viewer shows instead, to look at.
         const path = join(ingest.dataDir, 'viewer-without-clock.png');
@@ -170,16 +170,6 @@ async function run({ mode, player }) {
     // Kept when the pass failed: its playlists, logs and the viewer's screenshot tell why.
     if (failed || process.env.KEEP_BENCH_DATA) console.log(`kept ${ingest.dataDir}`);
     else rmSync(ingest.dataDir, { recursive: true, force: true });
-  }
-}
-
-async function waitFor(page, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await page.evaluate(fn);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${fn}`);
-    await sleep(20);
   }
 }
 

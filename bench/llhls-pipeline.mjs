@@ -6,10 +6,9 @@
 // mode reports hls.js' own latency estimate and target beside the true figure.
 //   BENCH_PIPELINE_SECONDS    seconds measured (default 60)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { launch, publishClock, sdkPage } from './browser.mjs';
+import { launch, publishClock, sdkPage, waitInPage } from './browser.mjs';
 import { startIngest } from './ingestProcess.mjs';
 import { startTranscoder } from './transcoderProcess.mjs';
 import { exitOnSignals, percentile, saveSection, sleep, waitForQuiet } from './lib.mjs';
@@ -19,6 +18,8 @@ const SECONDS = Number(process.env.BENCH_PIPELINE_SECONDS ?? 60);
 /** The rung's picture size and where the clock is in it: found once. */
 let size;
 let region;
+/** The top rung's init segment: every decode starts with it. */
+let initSegment;
 /** Where the top rung's parts are on disk. */
 let partDir;
 exitOnSignals();
@@ -27,7 +28,6 @@ const machine = await waitForQuiet();
 const ingest = await startIngest();
 const transcoder = startTranscoder(ingest.dataDir);
 const browser = await launch();
-const scratch = mkdtempSync(join(tmpdir(), 'llhls-pipeline-'));
 try {
   const { id } = await ingest.api('POST', '/api/rooms', { name: 'pipeline' });
   const token = async (role, name) =>
@@ -66,7 +66,7 @@ try {
     },
     { url: masterUrl },
   );
-  await waitFor(viewer, () => window.watcher.firstClockAt, 90_000);
+  await waitInPage(viewer, () => window.watcher.firstClockAt, 90_000);
   await sleep(5000);
   await viewer.evaluate(() => {
     window.watcher.measure();
@@ -87,10 +87,7 @@ try {
   partDir = join(ingest.dataDir, dirname(mediaUrl.pathname));
   let text = await fetch(mediaUrl).then((r) => r.text());
   const init = text.match(/#EXT-X-MAP:URI="([^"]+)"/)[1];
-  writeFileSync(
-    join(scratch, 'init.mp4'),
-    Buffer.from(await fetch(new URL(init, mediaUrl)).then((r) => r.arrayBuffer())),
-  );
+  initSegment = Buffer.from(await fetch(new URL(init, mediaUrl)).then((r) => r.arrayBuffer()));
   const rows = [];
   const end = Date.now() + SECONDS * 1000;
   let next = nextPart(text);
@@ -169,7 +166,6 @@ try {
   await browser.close();
   await transcoder.stop();
   await ingest.stop();
-  rmSync(scratch, { recursive: true, force: true });
   if (!process.env.KEEP_BENCH_DATA) rmSync(ingest.dataDir, { recursive: true, force: true });
 }
 process.exit(0);
@@ -233,21 +229,35 @@ function fileTime(file) {
  * after its first `skip` frames: the last part's; and how many frames there are.
  */
 function paintedTimes(bytes, skip) {
-  const file = join(scratch, 'part.mp4');
-  writeFileSync(file, Buffer.concat([readInit(), bytes]));
+  const input = Buffer.concat([initSegment, bytes]);
   size ??= JSON.parse(
     execFileSync(
       'ffprobe',
-      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'json', file],
-      { encoding: 'utf8' },
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=width,height',
+        '-of',
+        'json',
+        'pipe:0',
+      ],
+      { encoding: 'utf8', input },
     ),
   ).streams[0];
   const { width, height } = size;
   let raw;
   try {
-    raw = execFileSync('ffmpeg', ['-v', 'quiet', '-i', file, '-vf', 'format=rgba', '-f', 'rawvideo', '-'], {
-      maxBuffer: 1 << 30,
-    });
+    raw = execFileSync(
+      'ffmpeg',
+      ['-v', 'quiet', '-i', 'pipe:0', '-vf', 'format=rgba', '-f', 'rawvideo', '-'],
+      {
+        input,
+        maxBuffer: 1 << 30,
+      },
+    );
   } catch {
     return null; // a new FFmpeg run (another init segment) or a part cut short: not measured
   }
@@ -264,18 +274,4 @@ function paintedTimes(bytes, skip) {
   const first = decodeClock(frame(skip), region);
   const last = decodeClock(frame(count - 1), region);
   return first && last ? { first, last, frames: count } : null;
-}
-
-function readInit() {
-  return execFileSync('cat', [join(scratch, 'init.mp4')]);
-}
-
-async function waitFor(page, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await page.evaluate(fn);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${fn}`);
-    await sleep(20);
-  }
 }

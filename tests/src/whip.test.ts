@@ -108,7 +108,7 @@ describe('whip ingest', () => {
       const { id } = await ingest.createRoom('WHIP webinar');
       const host = await join(id, 'host', 'Hanna Host');
       const page = await newPage(browser, cleanups);
-      // Served by the ingest: any page works (the endpoint allows every origin), this one is quick.
+      // A page served by the ingest: the endpoint allows every origin, and this one loads quickly.
       await page.goto(`${ingest.url}/healthz`);
       const token = await ingest.token(id, 'cohost', 'Wendy WHIP');
       const published = await publish(page, `${ingest.url}/whip/${id}`, token);
