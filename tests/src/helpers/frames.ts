@@ -68,6 +68,30 @@ export async function newFrameColour(
   }
 }
 
+/**
+ * The colour of a rectangle once the picture shows what `wanted` accepts there, looking at the
+ * first frame of each new 360p segment in turn. A change the compositor reports on air reaches
+ * the listed segments only after the encoder, the packager and the playlist writer: on a loaded
+ * machine that can be more than the two segments `newFrameColour` waits for.
+ */
+export async function frameShowing(
+  masterUrl: string,
+  rect: Rect,
+  wanted: (rgb: number[]) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let after = await segmentsSoFar(masterUrl);
+  for (;;) {
+    const frame = await newFrameColour(masterUrl, after, rect);
+    if (wanted(frame.rgb)) return frame.rgb;
+    if (Date.now() > deadline)
+      throw new Error(`${what} not in the picture within ${timeoutMs} ms (last rgb ${frame.rgb.join(',')})`);
+    after = frame.total - 1; // the next frame comes from the next segment
+  }
+}
+
 /** How many 360p segments the live broadcast has listed so far. */
 export async function segmentsSoFar(masterUrl: string): Promise<number> {
   return (await newFrameColour(masterUrl, 0, { x: 0, y: 0, w: 2, h: 2 })).total;
