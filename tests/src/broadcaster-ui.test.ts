@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import type { Browser, Locator, Page, WebSocketRoute } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import type {
   ChatMessage,
   CreateRoomResponse,
@@ -17,6 +17,7 @@ import { ON_AIR_MS, ownRedisDatabase, TestIngest, waitFor } from './helpers/serv
 import { nextEvent } from './helpers/events.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
 import { Bot } from './bot/Bot.js';
+import { layoutButton, plays, pressed, tabsReadable, tamper, type TamperedPage } from './helpers/studioPage.js';
 
 /*
  * The broadcaster app (broadcaster-ui/dist, served by a real ingest) in Debian's Chromium with
@@ -76,26 +77,6 @@ async function screenshots(name: string, on: Page = page): Promise<void> {
   await on.setViewportSize(DESKTOP);
 }
 
-/**
- * Every side-panel tab shows its whole label (nothing cut with an ellipsis) and lies inside the
- * tab list's scrollable row, at the page's current size.
- */
-async function tabsReadable(on: Page, size: string): Promise<void> {
-  const tabs = on.getByRole('tablist', { name: 'Panels' }).getByRole('tab');
-  expect(await tabs.count()).toBe(5);
-  const cut = await tabs.evaluateAll((elements) =>
-    elements.flatMap((tab) => {
-      const list = tab.parentElement;
-      if (!list) return ['no tab list'];
-      const label = tab.querySelector(':scope > span:not(.badge)');
-      const clipped = [tab, label].some((part) => !part || part.scrollWidth > part.clientWidth);
-      const right = tab.getBoundingClientRect().right - list.getBoundingClientRect().left + list.scrollLeft;
-      return clipped || right > list.scrollWidth + 1 ? [tab.textContent?.trim() ?? '?'] : [];
-    }),
-  );
-  expect(cut, `tab labels cut at ${size}`).toEqual([]);
-}
-
 async function roomInfo(): Promise<RoomInfo> {
   return (await ingest.api<RoomInfo>('GET', `/api/rooms/${room.id}`)).body;
 }
@@ -103,21 +84,6 @@ async function roomInfo(): Promise<RoomInfo> {
 /** A stage tile, found by the start of its accessible name (the person's name). */
 function tile(name: string): Locator {
   return page.getByRole('figure', { name: new RegExp(`^${name}\\b`) });
-}
-
-/** Waits until the video element shows frames and its clock advances. */
-async function plays(video: Locator, what: string, timeoutMs = 20_000): Promise<void> {
-  await waitFor(
-    () => video.evaluate((v: HTMLVideoElement) => v.videoWidth > 0),
-    `${what} to show a picture`,
-    timeoutMs,
-  );
-  const t0 = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
-  await waitFor(
-    () => video.evaluate((v: HTMLVideoElement, t: number) => v.currentTime > t + 1, t0),
-    `${what} to play on`,
-    timeoutMs,
-  );
 }
 
 /** A viewer in Node, joined through the viewer link as the viewer app would. */
@@ -136,69 +102,6 @@ async function viewer(name: string): Promise<{ room: Room; token: string }> {
 
 async function layoutOnServer(): Promise<LayoutChoice> {
   return (await ingest.api<LayoutChoice>('GET', `/api/rooms/${room.id}/layout`)).body;
-}
-
-/** The layout control's button for a mode, by its visible label. */
-function layoutButton(on: Page, label: string): Locator {
-  return on.getByRole('group', { name: 'Layout' }).getByRole('button', { name: label, exact: true });
-}
-
-async function pressed(button: Locator, what: string): Promise<void> {
-  await waitFor(async () => (await button.getAttribute('aria-pressed')) === 'true', what);
-}
-
-/**
- * A second studio page whose Socket.IO traffic passes through the test, which can change it on
- * the way: the compositor's progress reports say it lowered quality, and layout requests pin
- * someone who is not on stage (so the real server refuses them).
- */
-interface TamperedPage {
-  page: Page;
-  degrade: boolean;
-  pinNobody: boolean;
-}
-
-/** Socket.IO event packets (`42["event",payload]`, `42<ackId>[...]` for requests), as text frames. */
-function tamper(ws: WebSocketRoute, flags: TamperedPage): void {
-  const server = ws.connectToServer();
-  const rewrite = (
-    message: string | Buffer,
-    change: (event: string, payload: Record<string, unknown>) => boolean,
-  ) => {
-    if (typeof message !== 'string') return message;
-    const packet = /^42(\d*)(\[.*)$/s.exec(message);
-    if (!packet) return message;
-    const [event, payload, ...rest] = JSON.parse(packet[2] ?? '[]') as [
-      string,
-      Record<string, unknown>,
-      ...unknown[],
-    ];
-    return change(event, payload)
-      ? `42${packet[1] ?? ''}${JSON.stringify([event, payload, ...rest])}`
-      : message;
-  };
-  ws.onMessage((message) =>
-    server.send(
-      rewrite(message, (event, payload) => {
-        if (!flags.pinNobody || event !== 'broadcast:layout') return false;
-        Object.assign(payload, { mode: 'spotlight', pinnedPeerId: 'nobody-on-stage' });
-        return true;
-      }),
-    ),
-  );
-  server.onMessage((message) =>
-    ws.send(
-      rewrite(message, (event, payload) => {
-        if (!flags.degrade || event !== 'broadcast:progress') return false;
-        payload.quality = {
-          level: 2,
-          frameRate: 20,
-          reason: 'The machine is short of CPU: 20 fps and a faster preset',
-        };
-        return true;
-      }),
-    ),
-  );
 }
 
 async function startBot(token: string, name: string): Promise<Bot> {

@@ -16,11 +16,11 @@ import {
   renderMasterPlaylist,
   renderMediaPlaylist,
   renderVodPlaylist,
-  type PlaylistCue,
   type PlaylistState,
   type PublicSegment,
   type SessionSegment,
 } from './playlist.js';
+import type { PlaylistCue } from './cues.js';
 
 /** Segments that left the live window stay on disk for this many more (see `sweep`). */
 export const RETIRED_KEPT_SEGMENTS = 10;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CUE_DATERANGE_CLASS } from '@stagecast/protocol';
-import { dateRangeLines, type PlaylistCue } from './playlist.js';
+import { dateRangeLines, type PlaylistCue } from './cues.js';
 import { PlaylistWriter } from './PlaylistWriter.js';
 import { fakeSession, writerJob } from './testFixtures.js';
 

@@ -2,7 +2,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isNotFound, writeAtomic } from '../core/fsUtil.js';
-import type { PlaylistCue, PlaylistState, PublicSegment } from './playlist.js';
+import type { PlaylistCue } from './cues.js';
+import type { PlaylistState, PublicSegment } from './playlist.js';
 
 /** Name of the persisted state, next to the public playlists (dot-files are never served). */
 export const STATE_FILE = '.playlist-state.json';
