@@ -52,9 +52,9 @@ describe('webhook targets', () => {
       expect(refused(url), url).toBeNull();
   });
 
-  it('refuses this ingest by its own addresses in IPv4-mapped IPv6 form too', () => {
-    const ipv4 = own.find((address) => !address.includes(':'));
-    if (!ipv4) return;
+  // A machine with loopback only has no such address to test.
+  const ipv4 = own.find((address) => !address.includes(':')) ?? '';
+  it.skipIf(ipv4 === '')('refuses this ingest by its own addresses in IPv4-mapped IPv6 form too', () => {
     expect(refused(`http://[::ffff:${ipv4}]:8080/`)).toBe(SELF);
     expect(refused(`http://${ipv4}:8080/`)).toBe(SELF);
     expect(refused(`http://[::ffff:${ipv4}]:9000/`)).toBeNull();
