@@ -126,7 +126,11 @@ export class IngestServer {
     media.on('lost', (roomId) => rooms.get(roomId)?.close('worker-died'));
     const store = new RoomStore(redis, logger);
     const presence = new PresenceStore(redis, logger, config.presenceTtlMs);
-    const webhooks = new Webhooks(redis, config, logger.child({ component: 'webhooks' }));
+    const webhooks = new Webhooks(redis, config, logger.child({ component: 'webhooks' }), {
+      // Read when a request or delivery comes: the port is known once listening (0 asks for a free one).
+      port: () => (http.address() as AddressInfo).port,
+      publicUrl: config.publicUrl,
+    });
     webhooks.watchStages(rooms);
     const ctx: IngestContext = {
       logger,
@@ -190,11 +194,7 @@ export class IngestServer {
       new RoomPurge(redis, { dataDir: config.dataDir, deleteRecordings: config.deleteRecordings }, logger),
     );
     features.registerRoutes(router, access);
-    webhooks.registerRoutes(router, access, {
-      // Read when a request comes: the port is known once listening (0 asks for a free one).
-      port: () => (http.address() as AddressInfo).port,
-      publicUrl: config.publicUrl,
-    });
+    webhooks.registerRoutes(router, access);
     const hls = new HlsOrigin(config.dataDir, config.hls, logger.child({ component: 'hls' }));
     registerHlsRoutes(router, hls, config.dataDir, config.limits.trustProxy);
     registerStaticRoutes(router, config.uiRoot, config.frameAncestors);

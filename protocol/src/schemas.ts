@@ -176,6 +176,7 @@ export const webhookDeliverySchema = z.object({
   attempt: z.number().int().min(1),
   status: z.number().int().nullable(),
   error: z.string().optional(),
+  code: z.literal('WEBHOOK_URL_INVALID').optional(),
   ok: z.boolean(),
   durationMs: z.number().min(0),
   at: z.string(),

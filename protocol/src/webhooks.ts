@@ -106,6 +106,11 @@ export interface WebhookDelivery {
   status: number | null;
   /** Why the attempt failed without a status: timeout, connection refused… */
   error?: string;
+  /**
+   * `WEBHOOK_URL_INVALID`: nothing was sent, because the URL, or an address its name resolved
+   * to when connecting, is one a webhook must not reach (see `error` for which and why).
+   */
+  code?: 'WEBHOOK_URL_INVALID';
   ok: boolean;
   durationMs: number;
   /** ISO time the attempt started. */

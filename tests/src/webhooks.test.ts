@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { HandsClient, type Room } from '@stagecast/sdk';
@@ -308,4 +310,77 @@ describe('webhooks: Standard Webhooks signature and delivery', () => {
     }
     expect((await ingest.api<WebhookListResponse>('GET', '/api/webhooks')).body.webhooks.length).toBe(before);
   });
+
+  it('refuses a name that resolves to this server at registration and again when connecting (DNS rebinding), while a receiver on another local port gets its deliveries', async () => {
+    const port = Number(new URL(ingest.url).port);
+    // This machine's own name resolves to one of its addresses without being written as one.
+    const name = hostname();
+    const selfByName = `http://${name}:${port}/api/rooms`;
+    const refused = await ingest.api<{ error: { code: string; message: string }; id?: string }>(
+      'POST',
+      '/api/webhooks',
+      { url: selfByName },
+    );
+    if (refused.body.id) endpoints.push(refused.body.id);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('WEBHOOK_URL_INVALID');
+    expect(refused.body.error.message).toMatch(
+      new RegExp(`must not point at this server itself \\(${name.toLowerCase()} resolves to `),
+    );
+
+    const receiver = await Receiver.start();
+    receivers.push(receiver);
+    const byName = await register(receiver.url.replace('127.0.0.1', name), ['room.created']);
+    // A name registered while it resolved elsewhere, that now resolves to this server. The
+    // resolver here cannot be made to change its answer, so the stored URL is changed instead:
+    // the worker reads it from Redis at each attempt just the same.
+    const rebound = await register(receiver.url.replace('/hooks', '/rebound'), ['room.created']);
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    try {
+      const key = `stagecast:webhook:${rebound.id}`;
+      const stored = JSON.parse((await redis.get(key)) ?? '{}') as { url: string };
+      expect(stored.url).toBe(rebound.url);
+      await redis.set(key, JSON.stringify({ ...stored, url: selfByName }), 'XX');
+    } finally {
+      redis.disconnect();
+    }
+
+    const { id: roomId } = await ingest.createRoom('Rebound endpoint');
+    rooms.push(roomId);
+    await waitFor(() => receiver.received.some((r) => r.body.includes(roomId)), 'the delivery by name');
+    expect(receiver.received.filter((r) => r.body.includes(roomId)).map((r) => r.headers.host)).toEqual([
+      `${name}:${new URL(receiver.url).port}`,
+    ]);
+    const attempts = await waitFor(
+      async () => {
+        const res = await ingest.api<WebhookDeliveriesResponse>(
+          'GET',
+          `/api/webhooks/${rebound.id}/deliveries`,
+        );
+        return res.body.deliveries.length >= 2 ? res.body.deliveries : null;
+      },
+      'two refused attempts of the rebound endpoint',
+      30_000,
+    );
+    // Refused when connecting, each attempt anew (within the retry policy); nothing reached the ingest.
+    for (const attempt of attempts) {
+      expect(attempt).toMatchObject({
+        status: null,
+        ok: false,
+        code: 'WEBHOOK_URL_INVALID',
+        type: 'room.created',
+      });
+      expect(attempt.error).toMatch(
+        new RegExp(
+          `^must not point at this server itself \\(${name.toLowerCase()} resolves to [0-9a-f.:]+\\)$`,
+        ),
+      );
+    }
+    expect(attempts.map((a) => a.attempt).slice(-2)).toEqual([2, 1]);
+    const delivered = await ingest.api<WebhookDeliveriesResponse>(
+      'GET',
+      `/api/webhooks/${byName.id}/deliveries`,
+    );
+    expect(delivered.body.deliveries.map((d) => [d.status, d.ok, d.code])).toEqual([[204, true, undefined]]);
+  }, 60_000);
 });

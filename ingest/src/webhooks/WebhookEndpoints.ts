@@ -11,7 +11,7 @@ import {
 import { webhookUrlSchema } from '@stagecast/protocol/schemas';
 import { isEntityId } from '../core/ids.js';
 import { generateWebhookSecret } from './signature.js';
-import { refusedWebhookTarget, type IngestSelf } from './webhookTarget.js';
+import { resolvedWebhookTarget, type IngestSelf } from './webhookTarget.js';
 import type { WebhookStore } from './WebhookStore.js';
 
 /**
@@ -40,7 +40,7 @@ export class WebhookEndpoints {
   }): Promise<WebhookEndpointWithSecret> {
     if (!webhookUrlSchema.safeParse(url).success)
       throw new StagecastError('WEBHOOK_URL_INVALID', 'url: must be an absolute http(s) URL');
-    const refused = refusedWebhookTarget(new URL(url), this.self);
+    const refused = await resolvedWebhookTarget(new URL(url), this.self);
     if (refused) throw new StagecastError('WEBHOOK_URL_INVALID', `url: must not point at ${refused}`);
     const unknown = (events ?? []).filter((e) => !isWebhookEvent(e));
     if (unknown.length > 0)

@@ -27,6 +27,8 @@ export class Webhooks {
     redis: Redis,
     config: Pick<IngestConfig, 'webhooks' | 'redisUrl' | 'redisTimeoutMs'>,
     private readonly logger: Logger,
+    /** Where this server answers, which no endpoint may point at (nor any delivery reach). */
+    private readonly self: IngestSelf,
   ) {
     this.settings = config.webhooks;
     this.store = new WebhookStore(redis, logger);
@@ -36,7 +38,7 @@ export class Webhooks {
       { redisUrl: config.redisUrl, redisTimeoutMs: config.redisTimeoutMs },
       logger,
     );
-    this.worker = new WebhookWorker(this.store, config.webhooks, config.redisUrl, logger);
+    this.worker = new WebhookWorker(this.store, config.webhooks, config.redisUrl, logger, self);
   }
 
   get emitter(): WebhookEmitter {
@@ -48,12 +50,11 @@ export class Webhooks {
     new StageWebhooks(rooms, this.service);
   }
 
-  /** `self`: where this server answers, which no endpoint may point at. */
-  registerRoutes(router: Router, access: ApiAccess, self: IngestSelf): void {
+  registerRoutes(router: Router, access: ApiAccess): void {
     registerWebhookRoutes(
       router,
       access,
-      new WebhookEndpoints(this.store, this.settings.rotationGraceSeconds, self),
+      new WebhookEndpoints(this.store, this.settings.rotationGraceSeconds, this.self),
     );
   }
 

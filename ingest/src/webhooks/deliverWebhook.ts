@@ -4,20 +4,23 @@ import { webhookJobSchema } from '@stagecast/protocol/schemas';
 import type { Logger } from '../core/logger.js';
 import { signingSecrets, webhookSignatureHeader } from './signature.js';
 import type { WebhookStore } from './WebhookStore.js';
+import { postWebhook } from './postWebhook.js';
+import { WebhookTargetRefusedError, type IngestSelf } from './webhookTarget.js';
 
 /** How long one attempt may take before it counts as failed (and is retried). */
 export const WEBHOOK_TIMEOUT_MS = 5000;
 
 /**
  * One delivery attempt: signs the message with the endpoint's current secret (and the previous
- * one during a rotation's grace), POSTs it, logs
- * the attempt. Any answer but 2xx throws, so that BullMQ retries with backoff. Redirects are
- * not followed: the signed request goes only where the endpoint was registered.
+ * one during a rotation's grace), POSTs it (see {@link postWebhook}), logs the attempt. Any
+ * answer but 2xx throws, so that BullMQ retries with backoff; so does a target refused when
+ * connecting (`self`: this server), within the same attempts: a name's answer may change back.
  */
 export async function deliverWebhook(
   job: Job<WebhookJobData>,
   store: WebhookStore,
   logger: Logger,
+  self: IngestSelf,
 ): Promise<void> {
   const parsed = webhookJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError('malformed webhook job');
@@ -30,10 +33,11 @@ export async function deliverWebhook(
   const timestamp = Math.floor(started / 1000);
   let status: number | null = null;
   let error: string | undefined;
+  let code: WebhookDelivery['code'];
   try {
-    const res = await fetch(endpoint.url, {
-      method: 'POST',
-      headers: {
+    status = await postWebhook(
+      new URL(endpoint.url),
+      {
         'content-type': 'application/json',
         'user-agent': 'Stagecast-Webhooks/1',
         'webhook-id': messageId,
@@ -46,14 +50,12 @@ export async function deliverWebhook(
         ),
       },
       body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-    });
-    status = res.status;
-    // The answer's body is not read: it could be endless.
-    await res.body?.cancel().catch(() => undefined);
+      self,
+      WEBHOOK_TIMEOUT_MS,
+    );
   } catch (thrown) {
     error = describe(thrown);
+    if (thrown instanceof WebhookTargetRefusedError) code = thrown.code;
   }
   const ok = status !== null && status >= 200 && status < 300;
   const delivery: WebhookDelivery = {
@@ -62,6 +64,7 @@ export async function deliverWebhook(
     attempt,
     status,
     ...(error === undefined ? {} : { error }),
+    ...(code === undefined ? {} : { code }),
     ok,
     durationMs: Date.now() - started,
     at: new Date(started).toISOString(),
@@ -81,10 +84,6 @@ export async function deliverWebhook(
 function describe(thrown: unknown): string {
   if (thrown instanceof Error && (thrown.name === 'TimeoutError' || thrown.name === 'AbortError'))
     return `timed out after ${WEBHOOK_TIMEOUT_MS} ms`;
-  if (thrown instanceof Error) {
-    // undici hides the reason (ECONNREFUSED, ENOTFOUND…) in `cause`.
-    const cause = thrown.cause instanceof Error ? thrown.cause.message : undefined;
-    return (cause ?? thrown.message).slice(0, 200);
-  }
+  if (thrown instanceof Error) return thrown.message.slice(0, 200);
   return 'request failed';
 }
