@@ -83,3 +83,36 @@ export function isVp8KeyFrameStart(packet: Uint8Array, header: RtpHeader): boole
   const frameHeader = packet[i];
   return frameHeader !== undefined && (frameHeader & 0x01) === 0;
 }
+
+/** H.264 NAL unit types a decoder can start at: an IDR slice, or the SPS sent before one. */
+const H264_IDR = 5;
+const H264_SPS = 7;
+const H264_STAP_A = 24;
+const H264_FU_A = 28;
+const isH264Start = (nalType: number): boolean => nalType === H264_IDR || nalType === H264_SPS;
+
+/**
+ * Whether this H.264 packet (RFC 6184, packetization-mode 1) starts a key frame: a single NAL
+ * unit, one NAL unit of a STAP-A, or the first fragment (FU-A with the S bit) of an IDR slice
+ * or an SPS. Senders put SPS and PPS first (WebRTC in a STAP-A before the IDR), so the slot
+ * switches at the SPS and the decoder gets the parameter sets the new source's slices need.
+ */
+export function isH264KeyFrameStart(packet: Uint8Array, header: RtpHeader): boolean {
+  const i = header.payloadOffset;
+  const first = packet[i];
+  if (first === undefined) return false;
+  const type = first & 0x1f;
+  if (type === H264_FU_A) {
+    const fu = packet[i + 1];
+    return fu !== undefined && (fu & 0x80) !== 0 && isH264Start(fu & 0x1f);
+  }
+  if (type !== H264_STAP_A) return isH264Start(type);
+  // STAP-A: 16-bit size, then the NAL unit, for each aggregated unit.
+  for (let at = i + 1; at + 2 < packet.length; ) {
+    const size = (packet[at]! << 8) | packet[at + 1]!;
+    if (size === 0 || at + 2 + size > packet.length) return false;
+    if (isH264Start(packet[at + 2]! & 0x1f)) return true;
+    at += 2 + size;
+  }
+  return false;
+}
