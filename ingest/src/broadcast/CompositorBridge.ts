@@ -183,7 +183,8 @@ export class CompositorBridge {
         layout,
         lowerThird,
         version,
-        codecOf: (producerId) => room.findProducer(producerId)?.rtpParameters.codecs[0]?.mimeType.split('/')[1],
+        codecOf: (producerId) =>
+          room.findProducer(producerId)?.rtpParameters.codecs[0]?.mimeType.split('/')[1],
       });
       await this.send(roomId, { type: 'stage', roomId, epoch, stage });
     } else if (answeringHello) {

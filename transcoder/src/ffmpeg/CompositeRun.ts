@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CompositeJobData, RtpInput } from '@stagecast/protocol';
+import type { CompositeJobData } from '@stagecast/protocol';
 import type { Logger } from 'pino';
 import { buildFfmpegArgs, CLOCK_TEXT, runPaths } from './buildFfmpegArgs.js';
 import { buildSlotsSdp, slotInput } from './buildSdp.js';

@@ -229,7 +229,9 @@ export class CompositeJob {
     if (this.finishing || !this.feeds) return;
     this.layout = this.layoutOf(this.stage);
     const video = this.layout.boxes.flatMap(({ tile }) =>
-      tile.videoProducerId === null ? [] : [{ producerId: tile.videoProducerId, codec: tile.videoCodec ?? 'vp8' }],
+      tile.videoProducerId === null
+        ? []
+        : [{ producerId: tile.videoProducerId, codec: tile.videoCodec ?? 'vp8' }],
     );
     const audio = this.stage.audioProducerIds.map((producerId) => ({ producerId, codec: 'opus' }));
     this.feeds.sync({ video, audio });

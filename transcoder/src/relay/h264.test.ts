@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { annexBUnits, H264_FILLER_PAYLOAD, stapA } from './fillers.js';
-import { buildRtp, isH264KeyFrameStart } from './rtp.js';
+import { buildRtp, isH264KeyFrameStart, stapAUnits } from './rtp.js';
 import { KEY_FRAME_RETRY_MS } from './RtpSlot.js';
 import { SLOT_CODECS } from './slotCodecs.js';
 import {
@@ -21,15 +21,10 @@ const keyFrameStart = (payload: number[]): boolean => {
   return isH264KeyFrameStart(packet, header(packet));
 };
 /** The NAL unit types of a STAP-A payload, in order. */
-function stapTypes(payload: Buffer): number[] {
-  const types: number[] = [];
-  for (let at = 1; at + 2 < payload.length; ) {
-    const size = payload.readUInt16BE(at);
-    types.push(payload[at + 2]! & 0x1f);
-    at += 2 + size;
-  }
-  return types;
-}
+const stapTypes = (payload: Buffer): number[] => stapAUnits(payload).map((u) => u[0]! & 0x1f);
+/** A STAP-A's units as an Annex B stream (a start code before each). */
+const annexB = (payload: Buffer): Buffer =>
+  Buffer.concat(stapAUnits(payload).flatMap((u) => [Buffer.from([0, 0, 0, 1]), u]));
 
 describe('isH264KeyFrameStart (RFC 6184)', () => {
   it('a single NAL unit: an IDR slice or an SPS, nothing else', () => {
@@ -57,7 +52,10 @@ describe('isH264KeyFrameStart (RFC 6184)', () => {
   });
 
   it('an empty payload', () => {
-    const packet = buildRtp({ payloadType: 125, marker: true, sequence: 1, timestamp: 0, ssrc: 1 }, Buffer.alloc(0));
+    const packet = buildRtp(
+      { payloadType: 125, marker: true, sequence: 1, timestamp: 0, ssrc: 1 },
+      Buffer.alloc(0),
+    );
     expect(isH264KeyFrameStart(packet, header(packet))).toBe(false);
   });
 });
@@ -67,7 +65,10 @@ describe('the H.264 filler', () => {
     expect(H264_FILLER_PAYLOAD[0]! & 0x1f).toBe(24);
     expect(stapTypes(H264_FILLER_PAYLOAD)).toEqual([7, 8, 5]);
     expect(H264_FILLER_PAYLOAD.length).toBeLessThan(1200);
-    const packet = buildRtp({ payloadType: 102, marker: true, sequence: 1, timestamp: 0, ssrc: 1 }, H264_FILLER_PAYLOAD);
+    const packet = buildRtp(
+      { payloadType: 102, marker: true, sequence: 1, timestamp: 0, ssrc: 1 },
+      H264_FILLER_PAYLOAD,
+    );
     expect(isH264KeyFrameStart(packet, header(packet))).toBe(true);
   });
 
@@ -86,21 +87,12 @@ describe('the H.264 filler', () => {
     const payload = stapA(units);
     expect(payload[0]).toBe(0x78);
     expect(stapTypes(payload)).toEqual([7, 8, 5]);
-    const annexB = Buffer.concat(units.flatMap((u, i) => [Buffer.from(i === 0 ? [0, 0, 0, 1] : [0, 0, 1]), u]));
+    const annexB = Buffer.concat(
+      units.flatMap((u, i) => [Buffer.from(i === 0 ? [0, 0, 0, 1] : [0, 0, 1]), u]),
+    );
     expect(annexBUnits(annexB)).toEqual(units);
   });
 });
-
-/** A STAP-A's units as an Annex B stream (a start code before each). */
-function annexB(payload: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  for (let at = 1; at + 2 < payload.length; ) {
-    const size = payload.readUInt16BE(at);
-    parts.push(Buffer.from([0, 0, 0, 1]), payload.subarray(at + 2, at + 2 + size));
-    at += 2 + size;
-  }
-  return Buffer.concat(parts);
-}
 
 describe('RtpSlot with H.264', () => {
   it('idle: H.264 filler key frames on the slot’s payload type', () => {

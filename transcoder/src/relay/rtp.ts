@@ -107,12 +107,17 @@ export function isH264KeyFrameStart(packet: Uint8Array, header: RtpHeader): bool
     return fu !== undefined && (fu & 0x80) !== 0 && isH264Start(fu & 0x1f);
   }
   if (type !== H264_STAP_A) return isH264Start(type);
-  // STAP-A: 16-bit size, then the NAL unit, for each aggregated unit.
-  for (let at = i + 1; at + 2 < packet.length; ) {
-    const size = (packet[at]! << 8) | packet[at + 1]!;
-    if (size === 0 || at + 2 + size > packet.length) return false;
-    if (isH264Start(packet[at + 2]! & 0x1f)) return true;
+  return stapAUnits(packet.subarray(i)).some((unit) => isH264Start(unit[0]! & 0x1f));
+}
+
+/** The NAL units of a STAP-A payload (RFC 6184 §5.7.1: each after its 16-bit size), up to one that does not fit. */
+export function stapAUnits(payload: Uint8Array): Uint8Array[] {
+  const units: Uint8Array[] = [];
+  for (let at = 1; at + 2 < payload.length;) {
+    const size = (payload[at]! << 8) | payload[at + 1]!;
+    if (size === 0 || at + 2 + size > payload.length) break;
+    units.push(payload.subarray(at + 2, at + 2 + size));
     at += 2 + size;
   }
-  return false;
+  return units;
 }

@@ -47,7 +47,12 @@ export const SLOT_CODECS = {
     filler: H264_FILLER_PAYLOAD,
     isKeyFrameStart: isH264KeyFrameStart,
   },
-  opus: { kind: 'audio', name: 'opus', payloadType: 111, sdp: { codec: 'opus', clockRate: 48000, channels: 2 } },
+  opus: {
+    kind: 'audio',
+    name: 'opus',
+    payloadType: 111,
+    sdp: { codec: 'opus', clockRate: 48000, channels: 2 },
+  },
 } as const satisfies Record<string, SlotCodec>;
 
 /**
