@@ -53,7 +53,7 @@ const MAX_VIDEO_SLOTS = 9;
  * The composite's H.264 slots, beside the VP8 ones: browsers publish VP8 (the WHIP answer
  * prefers it when offered), so only encoders that send H.264 alone (OBS over WHIP) need them,
  * and a show has one or two of those. An idle slot still decodes a 160x90 filler 15 times a
- * second (bench/compositor-cpu.mjs measures it). Further H.264 publishers get the tile of a
+ * second (bench/h264-slots-cpu.mjs measures it). Further H.264 publishers get the tile of a
  * camera that is off.
  */
 const H264_VIDEO_SLOTS = 2;
