@@ -38,10 +38,11 @@ export interface CompositeJobData {
   burnClock: boolean;
   frameRate: number;
   /**
-   * Fixed inputs of the compositor's one FFmpeg: video slots (tiles with a picture) and audio
-   * slots (microphones and shared-screen audio mixed). Ingest sets them from its stage cap.
+   * Fixed inputs of the compositor's one FFmpeg: VP8 video slots (tiles with a picture), H.264
+   * video slots (publishers that send H.264 only, such as OBS over WHIP; absent: none) and
+   * audio slots (microphones and shared-screen audio mixed). Ingest sets them from its stage cap.
    */
-  slots: { video: number; audio: number };
+  slots: { video: number; audio: number; h264?: number };
 }
 
 export interface CompositeJobResult {
@@ -73,6 +74,11 @@ export interface StageTile {
   source: 'camera' | 'screen';
   /** null when the camera is off: the tile shows the name only. */
   videoProducerId: string | null;
+  /**
+   * The codec of `videoProducerId`, lowercase (`vp8`, `h264`): the compositor puts it into a
+   * slot of that codec. Absent: VP8.
+   */
+  videoCodec?: string;
 }
 
 /** What ingest tells the compositor about a room's stage. */

@@ -220,8 +220,8 @@ describe('the picture on air in GET /api/rooms/:id', () => {
     expect(started.status).toBe(200);
     const jobId = `${id}.${started.body.live.broadcastId ?? ''}`;
     const job = await waitFor(() => Job.fromId<CompositeJobData>(queue, jobId), 'the composite job');
-    // maxStage 4: four people and a screen share.
-    expect(job.data.slots).toEqual({ video: 5, audio: 5 });
+    // maxStage 4: four people and a screen share; 2 H.264 slots for H.264-only publishers.
+    expect(job.data.slots).toEqual({ video: 5, audio: 5, h264: 2 });
 
     // No report yet: live state only.
     expect(await live()).toEqual(started.body.live);

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { RoomInfo, StagePeer } from '@stagecast/protocol';
 import { ModerationClient, type Room } from '@stagecast/sdk';
 import { launchChromium, newPage } from './helpers/chromium.js';
 import { TestIngest, waitFor } from './helpers/servers.js';
+import { connectionState, publish } from './helpers/whip.js';
 
 /*
  * WHIP ingest (RFC 9725) against a real ingest, mediasoup and Redis: a WHIP client written in
@@ -26,49 +27,6 @@ afterAll(async () => {
   await browser?.close();
   await ingest?.close();
 }, 60_000);
-
-interface Published {
-  status: number;
-  contentType: string | null;
-  location: string | null;
-  etag: string | null;
-  error?: string;
-}
-
-/** The page's WHIP client: offer (send-only camera and mic), POST, then the answer. */
-async function publish(page: Page, endpoint: string, token: string): Promise<Published> {
-  return page.evaluate(
-    async ({ endpoint, token }) => {
-      const pc = new RTCPeerConnection();
-      const stream = await navigator.mediaDevices.getUserMedia({
-        audio: true,
-        video: { width: 640, height: 480 },
-      });
-      for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
-      await pc.setLocalDescription(await pc.createOffer());
-      const res = await fetch(endpoint, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/sdp' },
-        body: pc.localDescription?.sdp ?? '',
-      });
-      const body = await res.text();
-      const out = {
-        status: res.status,
-        contentType: res.headers.get('content-type'),
-        location: res.headers.get('location'),
-        etag: res.headers.get('etag'),
-      };
-      if (res.status !== 201) return { ...out, error: body };
-      await pc.setRemoteDescription({ type: 'answer', sdp: body });
-      (window as unknown as { whipPc: RTCPeerConnection }).whipPc = pc;
-      return out;
-    },
-    { endpoint, token },
-  );
-}
-
-const connectionState = (page: Page) =>
-  page.evaluate(() => (window as unknown as { whipPc?: RTCPeerConnection }).whipPc?.connectionState);
 
 async function join(roomId: string, role: 'host' | 'cohost', name: string): Promise<Room> {
   const room = await ingest.join(roomId, role, name);

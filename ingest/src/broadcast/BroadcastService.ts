@@ -49,6 +49,14 @@ type BroadcastContext = Pick<IngestContext, 'io' | 'redis' | 'store' | 'logger' 
 
 /** Tiles the composite's picture holds at most (a 3×3 grid). */
 const MAX_VIDEO_SLOTS = 9;
+/**
+ * The composite's H.264 slots, beside the VP8 ones: browsers publish VP8 (the WHIP answer
+ * prefers it when offered), so only encoders that send H.264 alone (OBS over WHIP) need them,
+ * and a show has one or two of those. An idle slot still decodes a 160x90 filler 15 times a
+ * second (bench/h264-slots-cpu.mjs measures it). Further H.264 publishers get the tile of a
+ * camera that is off.
+ */
+const H264_VIDEO_SLOTS = 2;
 
 /**
  * Going live: one `composite` job per broadcast, the broadcast's state in Redis (shared by
@@ -193,6 +201,7 @@ export class BroadcastService {
         slots: {
           video: Math.min(MAX_VIDEO_SLOTS, this.options.maxStage + 1),
           audio: this.options.maxStage + 1,
+          h264: Math.min(H264_VIDEO_SLOTS, this.options.maxStage + 1),
         },
       };
       await this.queue.add('composite', data, {

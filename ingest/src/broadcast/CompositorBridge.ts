@@ -183,6 +183,8 @@ export class CompositorBridge {
         layout,
         lowerThird,
         version,
+        codecOf: (producerId) =>
+          room.findProducer(producerId)?.rtpParameters.codecs[0]?.mimeType.split('/')[1],
       });
       await this.send(roomId, { type: 'stage', roomId, epoch, stage });
     } else if (answeringHello) {
@@ -196,6 +198,7 @@ export class CompositorBridge {
         layout,
         lowerThird: await this.options.lowerThird(roomId),
         version: 0,
+        codecOf: () => undefined,
       });
       await this.send(roomId, { type: 'stage', roomId, epoch: 0, stage });
     }

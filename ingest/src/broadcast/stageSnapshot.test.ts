@@ -29,6 +29,8 @@ const peer = (peerId: string, producers: ProducerInfo[], onAir = true): StagePee
   hardMuted: [],
 });
 const spotlight: LayoutChoice = { mode: 'spotlight', pinnedPeerId: 'b' };
+/** Producers whose codec the room does not know (the codec is left out). */
+const unknownCodecs = () => undefined;
 
 describe('stageSnapshot', () => {
   it('leaves backstage people out of the picture and the mix', () => {
@@ -42,6 +44,7 @@ describe('stageSnapshot', () => {
       activeSpeakerPeerId: null,
       layout: DEFAULT_LAYOUT,
       version: 1,
+      codecOf: unknownCodecs,
     });
     expect(snap.tiles.map((t) => t.peerId)).toEqual(['a']);
     expect(snap.audioProducerIds).toEqual(['a-mic']);
@@ -63,12 +66,18 @@ describe('stageSnapshot', () => {
       activeSpeakerPeerId: 'a',
       layout: spotlight,
       version: 7,
+      codecOf: (id) =>
+        new Map([
+          ['a-cam', 'VP8'],
+          ['b-screen', 'H264'],
+        ]).get(id),
     });
     expect(snapshot).toEqual({
       roomName: 'Room',
       tiles: [
-        { peerId: 'a', name: 'A', source: 'camera', videoProducerId: 'a-cam' },
-        { peerId: 'b', name: 'B', source: 'screen', videoProducerId: 'b-screen' },
+        // Each picture with its codec, lowercase: the compositor puts it into a slot of that codec.
+        { peerId: 'a', name: 'A', source: 'camera', videoProducerId: 'a-cam', videoCodec: 'vp8' },
+        { peerId: 'b', name: 'B', source: 'screen', videoProducerId: 'b-screen', videoCodec: 'h264' },
         // No camera, and a paused camera: a name tile.
         { peerId: 'b', name: 'B', source: 'camera', videoProducerId: null },
         { peerId: 'c', name: 'C', source: 'camera', videoProducerId: null },
@@ -93,6 +102,7 @@ describe('stageSnapshot', () => {
       activeSpeakerPeerId: null,
       layout: spotlight,
       version: 1,
+      codecOf: unknownCodecs,
     });
     expect(snapshot.tiles.map((t) => `${t.peerId}:${t.source}`)).toEqual([
       'a:screen',
@@ -116,6 +126,7 @@ describe('stageSnapshot', () => {
       activeSpeakerPeerId: null,
       layout: spotlight,
       version: 1,
+      codecOf: unknownCodecs,
     });
     expect(snapshot.tiles).toHaveLength(MAX_SNAPSHOT_ENTRIES);
     expect(snapshot.audioProducerIds).toHaveLength(MAX_SNAPSHOT_ENTRIES);
@@ -128,6 +139,7 @@ describe('stageSnapshot', () => {
       activeSpeakerPeerId: null,
       layout: spotlight,
       version: 0,
+      codecOf: unknownCodecs,
     });
     expect(snapshot).toEqual({
       roomName: 'Room',
@@ -148,6 +160,7 @@ describe('stageSnapshot: the lower-third (upvote Q&A)', () => {
       activeSpeakerPeerId: null,
       layout: { mode: 'auto' as const, pinnedPeerId: null },
       version: 3,
+      codecOf: unknownCodecs,
     };
     const lowerThird = { text: 'When is the next release?', name: 'Vik' };
     expect(stageSnapshot({ ...input, lowerThird }).lowerThird).toEqual(lowerThird);

@@ -16,6 +16,8 @@ export interface StageInput {
   /** The highlighted question, if any. */
   lowerThird?: LowerThird | null;
   version: number;
+  /** A producer's codec (its mime subtype, e.g. `VP8`, `H264`), if it is in the room. */
+  codecOf: (producerId: string) => string | undefined;
 }
 
 /**
@@ -32,10 +34,16 @@ export function stageSnapshot({
   layout,
   lowerThird = null,
   version,
+  codecOf,
 }: StageInput): StageSnapshot {
   const tiles: StageTile[] = [];
   const audioProducerIds: string[] = [];
   let shared = false;
+  // The compositor puts a picture into a slot of its codec (an H.264-only publisher: OBS over WHIP).
+  const video = (producerId: string) => {
+    const codec = codecOf(producerId)?.toLowerCase();
+    return codec ? { videoProducerId: producerId, videoCodec: codec } : { videoProducerId: producerId };
+  };
   // The stage cap keeps a stage within MAX_STAGE_LIMIT; cutting here keeps the snapshot valid
   // even if two processes admitted the last seat at once.
   // Backstage people are on the stage but not in the picture.
@@ -44,13 +52,14 @@ export function stageSnapshot({
     const screen = shared ? undefined : live('screen');
     if (screen) {
       shared = true;
-      tiles.push({ peerId: peer.peerId, name: peer.name, source: 'screen', videoProducerId: screen.id });
+      tiles.push({ peerId: peer.peerId, name: peer.name, source: 'screen', ...video(screen.id) });
     }
+    const camera = live('camera');
     tiles.push({
       peerId: peer.peerId,
       name: peer.name,
       source: 'camera',
-      videoProducerId: live('camera')?.id ?? null,
+      ...(camera ? video(camera.id) : { videoProducerId: null }),
     });
     const mic = live('mic');
     if (mic) audioProducerIds.push(mic.id);

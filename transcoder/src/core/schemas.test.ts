@@ -41,4 +41,16 @@ describe('ingestMessageSchema', () => {
   it('refuses a stage larger than that', () => {
     expect(ingestMessageSchema.safeParse(stage(MAX_STAGE_LIMIT + 1)).success).toBe(false);
   });
+
+  it('takes a tile’s codec only as a short lowercase name', () => {
+    const withCodec = (videoCodec: string): IngestMessage => {
+      const msg = stage(1);
+      if (msg.type === 'stage') msg.stage.tiles = msg.stage.tiles.map((t) => ({ ...t, videoCodec }));
+      return msg;
+    };
+    expect(ingestMessageSchema.safeParse(withCodec('h264')).success).toBe(true);
+    expect(ingestMessageSchema.safeParse(withCodec('H264')).success).toBe(false);
+    expect(ingestMessageSchema.safeParse(withCodec('h264;x')).success).toBe(false);
+    expect(ingestMessageSchema.safeParse(withCodec('x'.repeat(17))).success).toBe(false);
+  });
 });

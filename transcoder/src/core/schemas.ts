@@ -47,6 +47,7 @@ export const compositeJobSchema = z.object({
   slots: z.object({
     video: z.number().int().min(1).max(MAX_TILES),
     audio: z.number().int().min(1).max(MAX_SNAPSHOT_ENTRIES),
+    h264: z.number().int().min(0).max(MAX_TILES).optional(),
   }),
 }) satisfies z.ZodType<CompositeJobData>;
 
@@ -60,6 +61,10 @@ const stageSchema = z.object({
         name: z.string().max(200),
         source: z.enum(['camera', 'screen']),
         videoProducerId: z.string().max(128).nullable(),
+        videoCodec: z
+          .string()
+          .regex(/^[a-z0-9]{1,16}$/)
+          .optional(),
       }),
     )
     .max(MAX_SNAPSHOT_ENTRIES),

@@ -1,17 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CompositeJobData, RtpInput } from '@stagecast/protocol';
+import type { CompositeJobData } from '@stagecast/protocol';
 import type { Logger } from 'pino';
 import { buildFfmpegArgs, CLOCK_TEXT, runPaths } from './buildFfmpegArgs.js';
-import { buildSlotsSdp } from './buildSdp.js';
+import { buildSlotsSdp, slotInput } from './buildSdp.js';
 import { fontOption } from './font.js';
 import { FfmpegProcess, type FfmpegExit } from './ffmpegAdapter.js';
 import { FilterCommander, type CommandFailure } from './FilterCommander.js';
 import { freeTcpPort, udpPortsBound, type PortPair, type PortPool } from '../core/PortPool.js';
 import type { FfmpegProgress } from './progress.js';
 import type { QualityStep } from '../quality/quality.js';
-import { SLOT_PAYLOAD_TYPES } from '../relay/SlotRelay.js';
-import type { SlotKind } from '../relay/RtpSlot.js';
+import { slotCodecs, type SlotKind } from '../relay/slotCodecs.js';
 import type { Scene } from '../picture/scene.js';
 
 export interface CompositeRunOptions {
@@ -38,19 +37,6 @@ export interface CompositeRunOptions {
 
 /** How long FFmpeg may take to bind its UDP sockets. */
 const BIND_SOCKETS_MS = 5000;
-
-function slotInput(kind: SlotKind, index: number, ssrc: number, ports: PortPair): RtpInput {
-  const codec =
-    kind === 'video' ? { codec: 'VP8', clockRate: 90000 } : { codec: 'opus', clockRate: 48000, channels: 2 };
-  return {
-    producerId: `slot-${kind}-${index}`,
-    kind,
-    payloadType: SLOT_PAYLOAD_TYPES[kind],
-    ssrc,
-    ...ports,
-    ...codec,
-  };
-}
 
 /**
  * One FFmpeg process of a broadcast, for as long as it lives: fixed slot inputs, the graph
@@ -94,8 +80,9 @@ export class CompositeRun {
 
   static async start(options: CompositeRunOptions): Promise<CompositeRun> {
     const { job, dir, ports } = options;
-    const video = await ports.allocate(job.slots.video);
-    const audio = await ports.allocate(job.slots.audio).catch((error: unknown) => {
+    const codecs = slotCodecs(job.slots);
+    const video = await ports.allocate(codecs.video.length);
+    const audio = await ports.allocate(codecs.audio.length).catch((error: unknown) => {
       ports.release(video);
       throw error;
     });
@@ -103,10 +90,9 @@ export class CompositeRun {
     try {
       await mkdir(dir, { recursive: true });
       for (const r of job.ladder) await mkdir(join(dir, runPaths.rendition(r.name)), { recursive: true });
-      const slots = [
-        ...video.map((pair, k) => slotInput('video', k, options.ssrcs.video[k] ?? 0, pair)),
-        ...audio.map((pair, k) => slotInput('audio', k, options.ssrcs.audio[k] ?? 0, pair)),
-      ];
+      const input = (kind: SlotKind) => (pair: PortPair, k: number) =>
+        slotInput(codecs[kind][k]!, k, options.ssrcs[kind][k] ?? 0, pair);
+      const slots = [...video.map(input('video')), ...audio.map(input('audio'))];
       await writeFile(join(dir, runPaths.sdp), buildSlotsSdp(slots, options.host));
       if (job.burnClock) await writeFile(join(dir, runPaths.clock), CLOCK_TEXT);
       const zmqPort = await freeTcpPort();

@@ -142,6 +142,14 @@ describe('buildFfmpegArgs (golden)', () => {
     await expect(golden(args)).toMatchFileSnapshot('__golden__/grid-4-tiles-3-live.txt');
   });
 
+  it('2 VP8 and 2 H.264 video slots: an H.264 publisher (slot 2) beside a VP8 camera (slot 0)', async () => {
+    const h264 = { ...tile(2), peerId: 'p1', videoCodec: 'h264' };
+    const scene = sceneOf([tile(0), h264], 4, [0, 2], null, { mode: 'grid' });
+    const args = buildFfmpegArgs(job({ slots: { video: 2, audio: 2, h264: 2 } }), step(0), scene, ZMQ_PORT);
+    expect(graphOf(args)).toContain('[0:v:3]');
+    await expect(golden(args)).toMatchFileSnapshot('__golden__/grid-2v2h264-2a.txt');
+  });
+
   it('quality step 3: a third of the frames (framestep on), the fastest presets; GOP and level as at full rate', async () => {
     const scene = sceneOf([tile(0)], 2, [0], null, {}, step(3).frameStep);
     const args = buildFfmpegArgs(job(), step(3), scene, ZMQ_PORT);

@@ -3,6 +3,7 @@ import { MAX_TILES } from '../picture/computeLayout.js';
 import { h264Profile } from './h264.js';
 import { FONT_BY_NAME } from './font.js';
 import type { QualityStep } from '../quality/quality.js';
+import { videoSlotCount } from '../relay/slotCodecs.js';
 import {
   FILTERS,
   HIGHLIGHT_COLOR,
@@ -24,7 +25,7 @@ export type FfmpegJobSettings = Pick<
  * no path ever needs escaping inside the filter graph.
  */
 export const runPaths = {
-  /** The one SDP of every slot: video slots first (streams 0:v:k), then audio (0:a:k). */
+  /** The one SDP of every slot: video slots first (VP8, then H.264: streams 0:v:k), then audio (0:a:k). */
   sdp: 'slots.sdp',
   /** Directory of one rendition's segments and playlist. */
   rendition: (name: string) => name,
@@ -125,7 +126,8 @@ export function buildFilterGraph(
   font = FONT_BY_NAME,
 ): string {
   const { width, height } = compositeSize(job.ladder);
-  const { video, audio } = job.slots;
+  const video = videoSlotCount(job.slots);
+  const { audio } = job.slots;
   const chains: string[] = [];
   // Slots are fed in real time (filler when empty), so they pace the graph; no `realtime`.
   // zmq reads its queue on each frame: every command of one change lands on the same frame.

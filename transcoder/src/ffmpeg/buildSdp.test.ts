@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RtpInput } from '@stagecast/protocol';
-import { buildSdp, buildSlotsSdp } from './buildSdp.js';
+import { buildSdp, buildSlotsSdp, slotInput } from './buildSdp.js';
+import { slotCodecs } from '../relay/slotCodecs.js';
 
 const vp8: RtpInput = {
   producerId: 'prod-v',
@@ -74,5 +75,36 @@ describe('buildSdp', () => {
     expect(sdp.indexOf('m=video 40000 RTP/AVP 101')).toBeLessThan(sdp.indexOf('m=audio 40002 RTP/AVP 100'));
     expect(sdp).toContain('a=rtpmap:100 opus/48000/2');
     expect(() => buildSlotsSdp([vp8, { ...opus, codec: 'op us' }])).toThrow(/bad codec/);
+  });
+
+  it('the compositor’s slots: VP8 video, then H.264 (packetization-mode 1), then Opus', () => {
+    const codecs = slotCodecs({ video: 1, audio: 1, h264: 1 });
+    let port = 50000;
+    const inputs = [...codecs.video, ...codecs.audio].map((codec, k) =>
+      slotInput(codec, k, 100 + k, { rtpPort: port++, rtcpPort: port++ }),
+    );
+    expect(buildSlotsSdp(inputs)).toBe(
+      [
+        'v=0',
+        'o=- 0 0 IN IP4 127.0.0.1',
+        's=stagecast compositor slots',
+        'c=IN IP4 127.0.0.1',
+        't=0 0',
+        'm=video 50000 RTP/AVP 96',
+        'a=rtcp:50001',
+        'a=rtpmap:96 VP8/90000',
+        'a=recvonly',
+        'm=video 50002 RTP/AVP 102',
+        'a=rtcp:50003',
+        'a=rtpmap:102 H264/90000',
+        'a=fmtp:102 packetization-mode=1',
+        'a=recvonly',
+        'm=audio 50004 RTP/AVP 111',
+        'a=rtcp:50005',
+        'a=rtpmap:111 opus/48000/2',
+        'a=recvonly',
+        '',
+      ].join('\n'),
+    );
   });
 });

@@ -1,4 +1,6 @@
 import type { RtpInput } from '@stagecast/protocol';
+import type { PortPair } from '../core/PortPool.js';
+import type { SlotCodec } from '../relay/slotCodecs.js';
 
 const TOKEN = /^[A-Za-z0-9_.-]+$/;
 const FMTP = /^[\x20-\x7e]*$/;
@@ -57,4 +59,20 @@ export function buildSlotsSdp(inputs: readonly RtpInput[], host = '127.0.0.1'): 
       '\n',
     ) + '\n'
   );
+}
+
+/** What FFmpeg reads on one slot: the slot's codec, the relay's SSRC of it, FFmpeg's ports. */
+export function slotInput(codec: SlotCodec, index: number, ssrc: number, ports: PortPair): RtpInput {
+  const { channels, fmtp } = codec.sdp;
+  return {
+    producerId: `slot-${codec.kind}-${index}`,
+    kind: codec.kind,
+    codec: codec.sdp.codec,
+    clockRate: codec.sdp.clockRate,
+    ...(channels === undefined ? {} : { channels }),
+    ...(fmtp === undefined ? {} : { fmtp }),
+    payloadType: codec.payloadType,
+    ssrc,
+    ...ports,
+  };
 }

@@ -22,6 +22,7 @@ import { PlaylistWriter, type WriteFence } from '../hls/PlaylistWriter.js';
 import type { PortPool } from '../core/PortPool.js';
 import { QualityControl } from '../quality/QualityControl.js';
 import { SlotRelay } from '../relay/SlotRelay.js';
+import { videoSlotCount } from '../relay/slotCodecs.js';
 import { RunSupervisor } from './RunSupervisor.js';
 import { buildScene, sceneCommands, type Scene } from '../picture/scene.js';
 import { SpeakerHold } from '../picture/SpeakerHold.js';
@@ -227,10 +228,13 @@ export class CompositeJob {
   private update(): void {
     if (this.finishing || !this.feeds) return;
     this.layout = this.layoutOf(this.stage);
-    const video = this.layout.boxes.flatMap((b) =>
-      b.tile.videoProducerId === null ? [] : [b.tile.videoProducerId],
+    const video = this.layout.boxes.flatMap(({ tile }) =>
+      tile.videoProducerId === null
+        ? []
+        : [{ producerId: tile.videoProducerId, codec: tile.videoCodec ?? 'vp8' }],
     );
-    this.feeds.sync({ video, audio: this.stage.audioProducerIds });
+    const audio = this.stage.audioProducerIds.map((producerId) => ({ producerId, codec: 'opus' }));
+    this.feeds.sync({ video, audio });
     // A speaker waiting to take the large tile: look again when the hold is over.
     clearTimeout(this.speakerTimer);
     const pending = this.speaker.pendingUntil;
@@ -245,7 +249,7 @@ export class CompositeJob {
     return buildScene(
       this.layout,
       {
-        videoSlots: this.options.data.slots.video,
+        videoSlots: videoSlotCount(this.options.data.slots),
         videoSlotOf: (producerId) => feeds?.videoSlotOf(producerId),
         isLive: (slot) => relay?.isLive('video', slot) ?? false,
       },

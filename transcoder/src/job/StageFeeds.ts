@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { IngestLink } from './IngestLink.js';
-import type { SlotKind } from '../relay/RtpSlot.js';
+import type { SlotKind } from '../relay/slotCodecs.js';
 import type { SlotRelay } from '../relay/SlotRelay.js';
 
 /** How long ingest may take to answer a bind. */
@@ -9,13 +9,19 @@ const BIND_TIMEOUT_MS = 8000;
 /** A failed bind of a producer still wanted is tried again after this long. */
 const BIND_RETRY_MS = 2000;
 
-/** The codec each kind of slot carries (FFmpeg's SDP of the slot names it). */
-const SLOT_CODEC: Record<SlotKind, string> = { video: 'vp8', audio: 'opus' };
+/** A producer the picture (or the mix) wants, with its codec: only a slot of that codec takes it. */
+export interface WantedFeed {
+  producerId: string;
+  /** Lowercase (`vp8`, `h264`, `opus`), as the stage snapshot says it. */
+  codec: string;
+}
 
 interface Feed {
   id: string;
   producerId: string;
   kind: SlotKind;
+  /** The codec of its slot (FFmpeg's SDP of the slot names it). */
+  codec: string;
   /** When a failed bind may be tried again. */
   retryAt: number;
 }
@@ -28,6 +34,10 @@ interface Feed {
 export class StageFeeds {
   private readonly feeds = new Map<string, Feed>();
   private readonly slots: Record<SlotKind, (string | null)[]>;
+  /** The codec of each slot, in slot order. */
+  private readonly codecs: Record<SlotKind, string[]>;
+  /** Producers wanted but left without a slot (logged once when they are). */
+  private unplaced = new Set<string>();
 
   constructor(
     private readonly relay: SlotRelay,
@@ -37,42 +47,61 @@ export class StageFeeds {
     /** Something changed that the picture may show (a bind failed, a feed went away). */
     private readonly onChange: () => void,
   ) {
-    const { video, audio } = relay.counts;
+    const codecsOf = (kind: SlotKind) => relay.codecs(kind).map((c) => c.name);
+    this.codecs = { video: codecsOf('video'), audio: codecsOf('audio') };
     this.slots = {
-      video: Array<string | null>(video).fill(null),
-      audio: Array<string | null>(audio).fill(null),
+      video: Array<string | null>(this.codecs.video.length).fill(null),
+      audio: Array<string | null>(this.codecs.audio.length).fill(null),
     };
   }
 
   /**
-   * The producers wanted now, in priority order (tile order for video); more than there
-   * are slots are left out. Releases the others, binds the new ones.
+   * The producers wanted now, in priority order (tile order for video); more of a codec than
+   * there are slots of it are left out (their tiles show the name, as with the camera off).
+   * Releases the others, binds the new ones.
    */
-  sync(wanted: Record<SlotKind, readonly string[]>, now = Date.now()): void {
+  sync(wanted: Record<SlotKind, readonly WantedFeed[]>, now = Date.now()): void {
+    const unplaced = new Set<string>();
     for (const kind of ['video', 'audio'] as const) {
-      const keep = new Set(wanted[kind].slice(0, this.slots[kind].length));
+      const codecs = this.codecs[kind];
+      const keep = new Map<string, string>();
+      for (const { producerId, codec } of wanted[kind]) {
+        const taken = [...keep.values()].filter((c) => c === codec).length;
+        const slots = codecs.filter((c) => c === codec).length;
+        if (taken < slots) keep.set(producerId, codec);
+        else {
+          unplaced.add(producerId);
+          if (!this.unplaced.has(producerId))
+            this.logger.warn(
+              { producer: producerId, codec, slots },
+              `no free ${codec} ${kind} slot; the producer is left out of the composite`,
+            );
+        }
+      }
       this.slots[kind].forEach((producerId, i) => {
-        if (producerId !== null && !keep.has(producerId)) this.free(kind, i);
+        if (producerId !== null && keep.get(producerId) !== codecs[i]) this.free(kind, i);
       });
-      for (const producerId of keep) {
+      for (const [producerId, codec] of keep) {
         if (this.slots[kind].includes(producerId)) {
           const feed = this.feeds.get(producerId);
           if (feed && feed.retryAt > 0 && now >= feed.retryAt) void this.bind(feed);
           continue;
         }
-        const index = this.slots[kind].indexOf(null);
-        if (index < 0) break;
+        const index = this.slots[kind].findIndex((p, i) => p === null && codecs[i] === codec);
+        if (index < 0) continue;
         this.slots[kind][index] = producerId;
         const feed: Feed = {
           id: `${producerId}.${randomBytes(3).toString('hex')}`,
           producerId,
           kind,
+          codec,
           retryAt: 0,
         };
         this.feeds.set(producerId, feed);
         void this.bind(feed);
       }
     }
+    this.unplaced = unplaced;
   }
 
   /** The video slot that carries this producer, if any. */
@@ -105,8 +134,8 @@ export class StageFeeds {
       if (slot >= 0 && this.feeds.get(feed.producerId) === feed) this.relay.assign(feed.kind, slot, feed.id);
       const input = await this.link.bind(feed.id, this.host, feed.producerId, ports, BIND_TIMEOUT_MS);
       if (this.feeds.get(feed.producerId) !== feed) return;
-      if (input.codec.toLowerCase() !== SLOT_CODEC[feed.kind]) {
-        throw new Error(`a ${feed.kind} slot carries ${SLOT_CODEC[feed.kind]}, not ${input.codec}`);
+      if (input.codec.toLowerCase() !== feed.codec) {
+        throw new Error(`a ${feed.codec} slot cannot carry ${input.codec}`);
       }
     } catch (error) {
       if (this.feeds.get(feed.producerId) !== feed) return;

@@ -8,6 +8,9 @@ const good = jobData();
 describe('composite job data', () => {
   it('accepts what ingest enqueues', () => {
     expect(parseJobData(good)).toEqual(good);
+    // H.264 slots, and none (a job queued before they existed).
+    const h264 = { ...good, slots: { ...good.slots, h264: 2 } };
+    expect(parseJobData(h264)).toEqual(h264);
   });
 
   it.each([
@@ -16,6 +19,8 @@ describe('composite job data', () => {
     ['an empty ladder', { ...good, ladder: [] }],
     ['a segment length out of range', { ...good, segmentSeconds: 30 }],
     ['a string frame rate', { ...good, frameRate: '30' }],
+    ['negative H.264 slots', { ...good, slots: { ...good.slots, h264: -1 } }],
+    ['more H.264 slots than tiles', { ...good, slots: { ...good.slots, h264: 10 } }],
   ])('refuses %s with UnrecoverableError, so BullMQ does not retry it', (_what, data) => {
     expect(() => parseJobData(data)).toThrow(UnrecoverableError);
   });

@@ -1,8 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { AUDIO_FILLER_MS, OPUS_SILENCE_PAYLOAD, VIDEO_FILLER_FPS, VP8_FILLER_PAYLOAD } from './fillers.js';
-import { buildRtp, isVp8KeyFrameStart, parseRtp, rewriteRtp } from './rtp.js';
+import { AUDIO_FILLER_MS, OPUS_SILENCE_PAYLOAD, VIDEO_FILLER_FPS } from './fillers.js';
+import { buildRtp, parseRtp, rewriteRtp } from './rtp.js';
+import type { SlotCodec, SlotKind } from './slotCodecs.js';
 
-export type SlotKind = 'video' | 'audio';
+export type { SlotKind } from './slotCodecs.js';
 
 /** A live source that sent nothing for this long is treated as gone: filler resumes. */
 export const QUIET_MS = 600;
@@ -41,7 +42,7 @@ const seqAfter = (a: number, b: number): boolean => ((a - b) & 0xffff) !== 0 && 
  * all slots stay on one timeline (no lead builds up over many switches) and the composite's
  * PROGRAM-DATE-TIME stays the capture time. A video source is taken only from
  * a key frame on (a decoder cannot start anywhere else); until then, and whenever the slot is
- * empty, it sends filler: black key frames, or Opus silence.
+ * empty, it sends filler: black key frames of the slot's codec, or Opus silence.
  */
 export class RtpSlot {
   readonly ssrc = randomInt(1, 2 ** 32 - 1);
@@ -63,9 +64,8 @@ export class RtpSlot {
   private lastStepAt: number;
 
   constructor(
-    readonly kind: SlotKind,
-    /** The payload type FFmpeg's SDP names for this slot. */
-    readonly payloadType: number,
+    /** What FFmpeg's SDP says this slot carries. */
+    readonly codec: SlotCodec,
     now: number,
   ) {
     this.anchorWall = now;
@@ -74,8 +74,12 @@ export class RtpSlot {
     this.lastTs = this.anchorTs;
   }
 
+  get kind(): SlotKind {
+    return this.codec.kind;
+  }
+
   get clockRate(): number {
-    return this.kind === 'video' ? 90000 : 48000;
+    return this.codec.sdp.clockRate;
   }
 
   /** The feed this slot shows, or null (filler). */
@@ -116,7 +120,7 @@ export class RtpSlot {
     if (!header) return NONE;
     let becameLive = false;
     if (this.state === 'waiting') {
-      if (this.kind === 'video' && !isVp8KeyFrameStart(packet, header)) return NONE;
+      if (this.codec.kind === 'video' && !this.codec.isKeyFrameStart(packet, header)) return NONE;
       const frame = this.kind === 'video' ? 90000 / 30 : (48000 * AUDIO_FILLER_MS) / 1000;
       const target = Math.max(this.clockTs(now), this.lastTs + frame);
       this.tsOffset = target - header.timestamp;
@@ -135,7 +139,7 @@ export class RtpSlot {
     return {
       packets: [
         rewriteRtp(packet, {
-          payloadType: this.payloadType,
+          payloadType: this.codec.payloadType,
           sequence,
           timestamp: timestamp >>> 0,
           ssrc: this.ssrc,
@@ -173,11 +177,11 @@ export class RtpSlot {
   }
 
   private filler(now: number): Buffer[] {
-    if (this.kind === 'video') {
+    if (this.codec.kind === 'video') {
       if (now < this.nextFillerAt) return [];
       const interval = 1000 / VIDEO_FILLER_FPS;
       this.nextFillerAt = Math.max(this.nextFillerAt + interval, now - interval);
-      return [this.fillerPacket(Math.max(this.clockTs(now), this.lastTs + 1), VP8_FILLER_PAYLOAD)];
+      return [this.fillerPacket(Math.max(this.clockTs(now), this.lastTs + 1), this.codec.filler)];
     }
     // Audio: whole 20 ms packets up to now, so the mix gets an unbroken timeline; after a
     // long stall (a busy machine), skip ahead rather than send a burst.
@@ -198,7 +202,7 @@ export class RtpSlot {
     this.lastTs = timestamp;
     return buildRtp(
       {
-        payloadType: this.payloadType,
+        payloadType: this.codec.payloadType,
         marker: true,
         sequence: this.lastSeq,
         timestamp: this.lastTs >>> 0,

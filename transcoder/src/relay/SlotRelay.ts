@@ -1,10 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
+import type { CompositeJobData } from '@stagecast/protocol';
 import type { PortPair } from '../core/PortPool.js';
 import { RtpSlot, type SlotKind, type SlotOutput } from './RtpSlot.js';
-
-/** Payload types of the slots' SDP (the relay rewrites every source to these). */
-export const SLOT_PAYLOAD_TYPES: Record<SlotKind, number> = { video: 96, audio: 111 };
+import { slotCodecs, type SlotCodec } from './slotCodecs.js';
 
 /** How often slots are stepped (filler, quiet sources): one Opus packet's time. */
 const TICK_MS = 20;
@@ -56,15 +55,15 @@ export class SlotRelay {
 
   private constructor(
     private readonly host: string,
-    counts: Record<SlotKind, number>,
+    slots: CompositeJobData['slots'],
     out: Socket,
     private readonly events: SlotRelayEvents,
     private readonly logger: Logger,
   ) {
     const now = Date.now();
-    const make = (kind: SlotKind, n: number) =>
-      Array.from({ length: n }, () => new RtpSlot(kind, SLOT_PAYLOAD_TYPES[kind], now));
-    this.slots = { video: make('video', counts.video), audio: make('audio', counts.audio) };
+    const codecs = slotCodecs(slots);
+    const make = (kind: SlotKind) => codecs[kind].map((codec) => new RtpSlot(codec, now));
+    this.slots = { video: make('video'), audio: make('audio') };
     this.out = out;
     // FFmpeg answers with receiver reports; nothing here needs them.
     out.on('message', () => undefined);
@@ -73,16 +72,17 @@ export class SlotRelay {
 
   static async create(
     host: string,
-    counts: Record<SlotKind, number>,
+    slots: CompositeJobData['slots'],
     events: SlotRelayEvents,
     logger: Logger,
   ): Promise<SlotRelay> {
     const out = await bindAny(host);
-    return new SlotRelay(host, counts, out, events, logger);
+    return new SlotRelay(host, slots, out, events, logger);
   }
 
-  get counts(): Record<SlotKind, number> {
-    return { video: this.slots.video.length, audio: this.slots.audio.length };
+  /** The codec of each slot of a kind, in slot order. */
+  codecs(kind: SlotKind): SlotCodec[] {
+    return this.slots[kind].map((s) => s.codec);
   }
 
   /** SSRC of each slot, for FFmpeg's SDP files. */

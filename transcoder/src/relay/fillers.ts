@@ -18,6 +18,45 @@ const VP8_DESCRIPTOR = Buffer.from([0x10]);
 export const VP8_FILLER_PAYLOAD: Buffer = Buffer.concat([VP8_DESCRIPTOR, BLACK_VP8_KEY_FRAME]);
 
 /**
+ * The H.264 video filler: one black 160x90 constrained-baseline IDR frame with its SPS and
+ * PPS (95 bytes, no SEI), made with
+ * `ffmpeg -f lavfi -i color=black:s=160x90 -frames:v 1 -c:v libx264 -profile:v baseline
+ * -preset ultrafast -bsf:v filter_units=remove_types=6 -f h264 black.h264` (an Annex B
+ * stream: each NAL unit after a start code). Every filler frame carries its parameter sets,
+ * so a decoder can start on any of them, and a source's own SPS before it changes nothing.
+ */
+const BLACK_H264_ANNEX_B = Buffer.from(
+  'AAAAAWdCwAvaCjfkwEQAAAMABAAAAwDIPFCqgAAAAAFozg/IAAABZYiEOiYoAAkCycnJycnJycnJ111111111111111111111111111111111111111111111111114=',
+  'base64',
+);
+
+/** The NAL units of an Annex B stream (3- or 4-byte start codes). */
+export function annexBUnits(stream: Buffer): Buffer[] {
+  const units: Buffer[] = [];
+  let start = -1;
+  for (let i = 0; i + 2 < stream.length; i++) {
+    if (stream[i] !== 0 || stream[i + 1] !== 0 || stream[i + 2] !== 1) continue;
+    if (start >= 0) units.push(stream.subarray(start, stream[i - 1] === 0 ? i - 1 : i));
+    start = i + 3;
+    i += 2;
+  }
+  if (start >= 0) units.push(stream.subarray(start));
+  return units;
+}
+
+/**
+ * One RTP payload (RFC 6184 §5.7.1 STAP-A: every unit with its 16-bit size), NRI the highest
+ * of its units: SPS, PPS and the IDR slice in one packet that decodes on its own.
+ */
+export function stapA(units: readonly Buffer[]): Buffer {
+  const nri = Math.max(...units.map((u) => (u[0] ?? 0) & 0x60));
+  const parts = units.flatMap((u) => [Buffer.from([u.length >> 8, u.length & 0xff]), u]);
+  return Buffer.concat([Buffer.from([nri | 24]), ...parts]);
+}
+
+export const H264_FILLER_PAYLOAD: Buffer = stapA(annexBUnits(BLACK_H264_ANNEX_B));
+
+/**
  * 20 ms of Opus silence: TOC 0xf8 (CELT full band, 20 ms, one frame) and the two bytes that
  * code an all-silent CELT frame, as WebRTC senders use for comfort silence.
  */

@@ -83,3 +83,41 @@ export function isVp8KeyFrameStart(packet: Uint8Array, header: RtpHeader): boole
   const frameHeader = packet[i];
   return frameHeader !== undefined && (frameHeader & 0x01) === 0;
 }
+
+/** H.264 NAL unit types a decoder can start at: an IDR slice, or the SPS sent before one. */
+const H264_IDR = 5;
+const H264_SPS = 7;
+const H264_STAP_A = 24;
+const H264_FU_A = 28;
+const isH264Start = (nalType: number): boolean => nalType === H264_IDR || nalType === H264_SPS;
+
+/**
+ * Whether this H.264 packet (RFC 6184, packetization-mode 1) starts a key frame: a single NAL
+ * unit, one NAL unit of a STAP-A, or the first fragment (FU-A with the S bit) of an IDR slice
+ * or an SPS. Senders put SPS and PPS first (WebRTC in a STAP-A before the IDR), so the slot
+ * switches at the SPS and the decoder gets the parameter sets the new source's slices need.
+ */
+export function isH264KeyFrameStart(packet: Uint8Array, header: RtpHeader): boolean {
+  const i = header.payloadOffset;
+  const first = packet[i];
+  if (first === undefined) return false;
+  const type = first & 0x1f;
+  if (type === H264_FU_A) {
+    const fu = packet[i + 1];
+    return fu !== undefined && (fu & 0x80) !== 0 && isH264Start(fu & 0x1f);
+  }
+  if (type !== H264_STAP_A) return isH264Start(type);
+  return stapAUnits(packet.subarray(i)).some((unit) => isH264Start(unit[0]! & 0x1f));
+}
+
+/** The NAL units of a STAP-A payload (RFC 6184 §5.7.1: each after its 16-bit size), up to one that does not fit. */
+export function stapAUnits(payload: Uint8Array): Uint8Array[] {
+  const units: Uint8Array[] = [];
+  for (let at = 1; at + 2 < payload.length;) {
+    const size = (payload[at]! << 8) | payload[at + 1]!;
+    if (size === 0 || at + 2 + size > payload.length) break;
+    units.push(payload.subarray(at + 2, at + 2 + size));
+    at += 2 + size;
+  }
+  return units;
+}

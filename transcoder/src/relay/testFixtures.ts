@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { buildRtp, parseRtp, type RtpHeader } from './rtp.js';
 import { RtpSlot, type SlotOutput } from './RtpSlot.js';
+import { SLOT_CODECS } from './slotCodecs.js';
 
 /** Packets and a driver for the RtpSlot tests: time is passed in, as the relay passes it. */
 
@@ -20,6 +21,16 @@ export const vp8Cont = (seq: number, ts: number): Buffer =>
     { payloadType: 101, marker: false, sequence: seq, timestamp: ts, ssrc: 0x5eed },
     Buffer.from([0x00, 0x9c, 0x00]),
   );
+/** A source's H.264 packet around `payload` (RFC 6184: a NAL unit, a STAP-A or an FU-A). */
+export const h264 = (seq: number, ts: number, payload: number[], marker = true): Buffer =>
+  buildRtp({ payloadType: 125, marker, sequence: seq, timestamp: ts, ssrc: 0x264 }, Buffer.from(payload));
+/** SPS (7) and PPS (8) in one STAP-A, as WebRTC senders send them before an IDR. */
+export const H264_PARAMETER_SETS = [0x78, 0x00, 0x03, 0x67, 0x42, 0xc0, 0x00, 0x02, 0x68, 0xce];
+/** The first and a later fragment (FU-A) of an IDR slice (5), and a single non-IDR slice (1). */
+export const H264_IDR_START = [0x7c, 0x85, 0x88, 0x84];
+export const H264_IDR_MIDDLE = [0x7c, 0x05, 0x21, 0x43];
+export const H264_INTER = [0x41, 0x9a, 0x02, 0x11];
+
 export const opus = (seq: number, ts: number, ssrc = 0xa0d10): Buffer =>
   buildRtp(
     { payloadType: 100, marker: false, sequence: seq, timestamp: ts, ssrc },
@@ -82,8 +93,9 @@ export class Harness {
   }
 }
 
-export const video = () => new Harness(new RtpSlot('video', VIDEO_PT, T0));
-export const audio = () => new Harness(new RtpSlot('audio', AUDIO_PT, T0));
+export const video = () => new Harness(new RtpSlot(SLOT_CODECS.vp8, T0));
+export const audio = () => new Harness(new RtpSlot(SLOT_CODECS.opus, T0));
+export const h264Video = () => new Harness(new RtpSlot(SLOT_CODECS.h264, T0));
 
 /** Every packet one step after the one before: sequence +1, timestamp never back. */
 export function expectContinuous(sent: RtpHeader[]): void {
