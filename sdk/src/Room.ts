@@ -176,8 +176,10 @@ export class Room extends Emitter<RoomEvents> {
     first: (socket: ClientSocket) => Promise<T>,
     reason?: RoleChangeReason,
   ): Promise<T> {
-    if (this.closedReason) throw new StagecastClientError({ code: 'ROOM_CLOSED', message: 'The room is closed' });
-    if (this.moving) throw new StagecastClientError({ code: 'CONFLICT', message: 'The room is already moving' });
+    if (this.closedReason)
+      throw new StagecastClientError({ code: 'ROOM_CLOSED', message: 'The room is closed' });
+    if (this.moving)
+      throw new StagecastClientError({ code: 'CONFLICT', message: 'The room is already moving' });
     this.moving = true;
     let next: ClientSocket | undefined;
     try {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { ChatMessage, HandEntry, Role, RoomInfo, StageInvite } from '@stagecast/protocol';
-import { ChatClient, HandsClient, connect, type Room } from '@stagecast/sdk';
+import { ChatClient, HandsClient, type Room } from '@stagecast/sdk';
 import { freePort, ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { nextEvent, refusal } from './helpers/events.js';
 import { produceDummy } from './helpers/stage.js';

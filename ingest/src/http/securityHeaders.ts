@@ -6,7 +6,10 @@
  * `connectOrigins` are the other origins the apps may connect to: with several ingest
  * processes, a page served by one follows the room's stage to the process that holds it.
  */
-export function appPageHeaders(frameAncestors: string, connectOrigins: readonly string[]): Record<string, string> {
+export function appPageHeaders(
+  frameAncestors: string,
+  connectOrigins: readonly string[],
+): Record<string, string> {
   const csp = [
     "default-src 'self'",
     "script-src 'self'",
