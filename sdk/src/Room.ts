@@ -15,7 +15,14 @@ import type {
 import { Emitter } from './Emitter.js';
 import { StagecastClientError } from './errors.js';
 import { request, type ClientSocket, type RequestPayload, type ResponseData } from './signaling.js';
-import { connectError, elsewhereUrl, openSocket, type ConnectOptions } from './connection.js';
+import {
+  connectError,
+  elsewhereUrl,
+  isTemporary,
+  openSocket,
+  retryDelay,
+  type ConnectOptions,
+} from './connection.js';
 import { ServerListeners } from './ServerListeners.js';
 
 export type { ConnectOptions } from './connection.js';
@@ -389,16 +396,6 @@ export class Room extends Emitter<RoomEvents> {
     if (!sameLayout(layoutBefore, this.layout)) this.emit('layoutChanged', this.layout);
     if (reason && this.role !== roleBefore) this.emit('roleChanged', this.role, reason);
   }
-}
-
-/** The server's wait plus up to a second of jitter, so that a crowd does not return at once. */
-function retryDelay(retryAfterMs: number | undefined): number {
-  return (retryAfterMs ?? 1000) + Math.floor(Math.random() * 1000);
-}
-
-/** Refusals that a later retry can overcome: a rate limit, or a server that cannot serve now. */
-function isTemporary(error: StagecastClientError): boolean {
-  return error.code === 'RATE_LIMITED' || error.code === 'UNAVAILABLE';
 }
 
 /** The snapshot's layout choice; a server from before layouts sends none, which means the default. */

@@ -62,3 +62,13 @@ export function elsewhereUrl(error: unknown, currentUrl: string): string | undef
     return undefined;
   }
 }
+
+/** The server's wait plus up to a second of jitter, so that a crowd does not return at once. */
+export function retryDelay(retryAfterMs: number | undefined): number {
+  return (retryAfterMs ?? 1000) + Math.floor(Math.random() * 1000);
+}
+
+/** Refusals that a later retry can overcome: a rate limit, or a server that cannot serve now. */
+export function isTemporary(error: StagecastClientError): boolean {
+  return error.code === 'RATE_LIMITED' || error.code === 'UNAVAILABLE';
+}
