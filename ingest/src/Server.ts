@@ -197,7 +197,9 @@ export class IngestServer {
     webhooks.registerRoutes(router, access);
     const hls = new HlsOrigin(config.dataDir, config.hls, logger.child({ component: 'hls' }));
     registerHlsRoutes(router, hls, config.dataDir, config.limits.trustProxy);
-    registerStaticRoutes(router, config.uiRoot, config.frameAncestors);
+    // The deployment's origins (each process's STAGECAST_INSTANCE_URL among them, as the
+    // README asks for several processes) are where a page may be sent to reach the stage.
+    registerStaticRoutes(router, config.uiRoot, config.frameAncestors, config.allowedOrigins ?? []);
     http.on('request', (req, res) => {
       // Socket.IO answers its own path.
       if (req.url?.startsWith('/socket.io/')) return;

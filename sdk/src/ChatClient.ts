@@ -208,23 +208,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   private subscribe<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]): void {
-    this.offs.push(subscribe(this.room, event, listener));
+    this.offs.push(this.room.subscribe(event, listener));
   }
-}
-
-/** Adds a typed socket listener; returns its remover. */
-export function subscribe<E extends keyof ServerToClientEvents>(
-  room: Room,
-  event: E,
-  listener: ServerToClientEvents[E],
-): () => void {
-  // Socket.IO's typed `on` cannot take a generic event name; the listener type is checked above.
-  const socket = room.socket as unknown as {
-    on(event: string, listener: ServerToClientEvents[E]): void;
-    off(event: string, listener: ServerToClientEvents[E]): void;
-  };
-  socket.on(event, listener);
-  return () => socket.off(event, listener);
 }
 
 /** A random message id; `crypto.randomUUID` is missing outside secure contexts, so fall back. */

@@ -1,5 +1,4 @@
 import type { Cue, CueJson } from '@stagecast/protocol';
-import { subscribe } from './ChatClient.js';
 import { Emitter } from './Emitter.js';
 import type { HlsPlayer } from './HlsPlayer.js';
 import { PictureClock } from './PictureClock.js';
@@ -64,7 +63,7 @@ export class CueClient extends Emitter<CueClientEvents> {
   ) {
     super();
     this.timeline = options.timeline;
-    if (room) this.unsubscribe.push(subscribe(room, 'cue', (cue) => this.receive(cue)));
+    if (room) this.unsubscribe.push(room.subscribe('cue', (cue) => this.receive(cue)));
     const player = options.player;
     if (player) {
       this.clock = new PictureClock(player);

@@ -7,7 +7,9 @@ import type {
   StageInvite,
 } from '@stagecast/protocol';
 import { Emitter } from './Emitter.js';
-import { subscribe } from './ChatClient.js';
+import { elsewhereUrl } from './connection.js';
+import { StagecastClientError } from './errors.js';
+import { request } from './signaling.js';
 import type { Room } from './Room.js';
 
 /** How an invitation ended (see `inviteEnded`). */
@@ -32,7 +34,10 @@ export interface HandsClientEvents extends Record<string, unknown[]> {
  *
  * Viewer: `raise(question?)`, `lower()`, then on `invited` → `accept()` (the role becomes
  * `guest`; Room emits `roleChanged`, and the Stage may now publish) or `decline()`; a guest
- * can `leaveStage()`. Hosts and co-hosts: `queue`, `invite(peerId)`, `dismiss(peerId)`,
+ * can `leaveStage()`. With several ingest servers, accepting on one that does not hold the
+ * room's stage (MEDIA_ELSEWHERE) moves the room to the one that does and accepts there
+ * (`Room.moveTo`): the Room, this client and every other client of the room carry on there.
+ * Hosts and co-hosts: `queue`, `invite(peerId)`, `dismiss(peerId)`,
  * `lowerAll()`, `demote(peerId)`, `listAudience()`.
  * Refusals reject with StagecastClientError: FORBIDDEN, STAGE_FULL, NO_INVITE,
  * INVITE_EXPIRED, NOT_FOUND, BAD_REQUEST.
@@ -48,19 +53,19 @@ export class HandsClient extends Emitter<HandsClientEvents> {
     super();
     this.apply(room.snapshot);
     this.offs.push(
-      subscribe(room, 'hands:queue', (queue) => {
+      room.subscribe('hands:queue', (queue) => {
         this.queueEntries = queue;
         this.emit('queue', queue);
       }),
-      subscribe(room, 'hand:mine', (entry) => {
+      room.subscribe('hand:mine', (entry) => {
         this.mineEntry = entry;
         this.emit('mine', entry);
       }),
-      subscribe(room, 'stage:invited', (invite) => {
+      room.subscribe('stage:invited', (invite) => {
         this.invitation = invite;
         this.emit('invited', invite);
       }),
-      subscribe(room, 'stage:inviteEnded', (ended) => {
+      room.subscribe('stage:inviteEnded', (ended) => {
         if (this.invitation?.inviteId === ended.inviteId) this.invitation = null;
         this.sent.delete(ended.inviteId);
         this.emit('inviteEnded', ended);
@@ -162,9 +167,37 @@ export class HandsClient extends Emitter<HandsClientEvents> {
   private async respond(inviteId: string, accept: boolean): Promise<Role> {
     try {
       return (await this.room.request('stage:respondInvite', { inviteId, accept })).role;
+    } catch (error) {
+      const ownerUrl = accept ? elsewhereUrl(error, this.room.url) : undefined;
+      if (ownerUrl === undefined) throw error;
+      return await this.acceptAt(ownerUrl, inviteId);
     } finally {
       // Whatever the answer, this invitation is settled for this client (or no longer valid).
       if (this.invitation?.inviteId === inviteId) this.invitation = null;
+    }
+  }
+
+  /**
+   * Accepts on the server that holds the stage, moving the room there; if that fails the
+   * person stays a viewer where they were, and the error keeps the second refusal's code.
+   */
+  private async acceptAt(ownerUrl: string, inviteId: string): Promise<Role> {
+    try {
+      const accepted = await this.room.moveTo(
+        ownerUrl,
+        (socket) => request(socket, 'stage:respondInvite', { inviteId, accept: true }),
+        'invite-accepted',
+      );
+      return accepted.role;
+    } catch (error) {
+      const wire =
+        error instanceof StagecastClientError
+          ? { code: error.code, message: error.message }
+          : { code: 'UNAVAILABLE' as const, message: String(error) };
+      throw new StagecastClientError({
+        ...wire,
+        message: `Could not join the stage at ${ownerUrl}, which holds it: ${wire.message}`,
+      });
     }
   }
 

@@ -1,6 +1,5 @@
 import type { BanEntry, StageEntry, StageModeration, StageMuteSource } from '@stagecast/protocol';
 import { Emitter } from './Emitter.js';
-import { subscribe } from './ChatClient.js';
 import type { Room } from './Room.js';
 
 /** Events of a ModerationClient. */
@@ -40,10 +39,10 @@ export class ModerationClient extends Emitter<ModerationClientEvents> {
   constructor(private readonly room: Room) {
     super();
     this.offs.push(
-      subscribe(room, 'room:bans', (bans) => this.emit('bans', bans)),
-      subscribe(room, 'room:viewerLink', ({ link }) => this.emit('viewerLink', link)),
-      subscribe(room, 'stage:moderated', (event) => this.emit('stageModerated', event)),
-      subscribe(room, 'stage:entry', ({ stageEntry }) => this.emit('stageEntry', stageEntry)),
+      room.subscribe('room:bans', (bans) => this.emit('bans', bans)),
+      room.subscribe('room:viewerLink', ({ link }) => this.emit('viewerLink', link)),
+      room.subscribe('stage:moderated', (event) => this.emit('stageModerated', event)),
+      room.subscribe('stage:entry', ({ stageEntry }) => this.emit('stageEntry', stageEntry)),
     );
   }
 

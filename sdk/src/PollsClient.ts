@@ -1,6 +1,5 @@
 import type { CreatePollRequest, JoinSnapshot, Poll, PollResults, PollVote } from '@stagecast/protocol';
 import { Emitter } from './Emitter.js';
-import { subscribe } from './ChatClient.js';
 import type { Room } from './Room.js';
 
 /** Events of a PollsClient. */
@@ -34,17 +33,17 @@ export class PollsClient extends Emitter<PollsClientEvents> {
     super();
     this.apply(room.snapshot);
     this.offs.push(
-      subscribe(room, 'poll:opened', (poll) => {
+      room.subscribe('poll:opened', (poll) => {
         this.openPoll = poll;
         this.myChoices = null;
         this.emit('open', poll);
         this.emit('mine', null);
       }),
-      subscribe(room, 'poll:results', (results) => {
+      room.subscribe('poll:results', (results) => {
         if (this.openPoll?.id === results.pollId) this.openPoll = { ...this.openPoll, results };
         this.emit('results', results);
       }),
-      subscribe(room, 'poll:closed', (poll) => {
+      room.subscribe('poll:closed', (poll) => {
         if (this.openPoll?.id === poll.id) {
           this.openPoll = null;
           this.emit('open', null);

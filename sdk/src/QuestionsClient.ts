@@ -1,6 +1,5 @@
 import type { Question, QuestionsState } from '@stagecast/protocol';
 import { Emitter } from './Emitter.js';
-import { subscribe } from './ChatClient.js';
 import type { Room } from './Room.js';
 
 /** Events of a QuestionsClient. */
@@ -44,11 +43,11 @@ export class QuestionsClient extends Emitter<QuestionsClientEvents> {
     super();
     this.apply(room.snapshot.questions);
     this.offs.push(
-      subscribe(room, 'qa:question', (question) => this.put(question)),
-      subscribe(room, 'qa:removed', ({ questionId }) => {
+      room.subscribe('qa:question', (question) => this.put(question)),
+      room.subscribe('qa:removed', ({ questionId }) => {
         if (this.byId.delete(questionId)) this.emit('removed', questionId);
       }),
-      subscribe(room, 'qa:highlighted', ({ question }) => {
+      room.subscribe('qa:highlighted', ({ question }) => {
         for (const q of this.byId.values())
           if (q.highlighted && q.id !== question?.id) this.byId.set(q.id, { ...q, highlighted: false });
         if (question) this.byId.set(question.id, question);

@@ -1,6 +1,5 @@
 import { REACTIONS, type Reaction, type ReactionBurst } from '@stagecast/protocol';
 import { Emitter } from './Emitter.js';
-import { subscribe } from './ChatClient.js';
 import type { Room } from './Room.js';
 
 /** Events of a ReactionsClient. */
@@ -31,7 +30,7 @@ export class ReactionsClient extends Emitter<ReactionsClientEvents> {
 
   constructor(private readonly room: Room) {
     super();
-    this.offs.push(subscribe(room, 'reactions:burst', (burst) => this.emit('burst', burst)));
+    this.offs.push(room.subscribe('reactions:burst', (burst) => this.emit('burst', burst)));
   }
 
   async send(emoji: Reaction): Promise<void> {

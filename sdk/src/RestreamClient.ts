@@ -1,5 +1,4 @@
 import type { RestreamDestination, RestreamInput } from '@stagecast/protocol';
-import { subscribe } from './ChatClient.js';
 import { Emitter } from './Emitter.js';
 import type { Room } from './Room.js';
 
@@ -29,7 +28,7 @@ export class RestreamClient extends Emitter<RestreamClientEvents> {
 
   constructor(private readonly room: Room) {
     super();
-    this.unsubscribe = subscribe(room, 'restream:destinations', (list) => this.emit('destinations', list));
+    this.unsubscribe = room.subscribe('restream:destinations', (list) => this.emit('destinations', list));
   }
 
   list(): Promise<RestreamDestination[]> {

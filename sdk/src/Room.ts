@@ -1,4 +1,3 @@
-import { io } from 'socket.io-client';
 import { DEFAULT_LAYOUT } from '@stagecast/protocol';
 import type {
   ConnectErrorData,
@@ -11,28 +10,33 @@ import type {
   RoomClosedReason,
   StagePeer,
   BroadcastProgress,
-  WireError,
+  ServerToClientEvents,
 } from '@stagecast/protocol';
 import { Emitter } from './Emitter.js';
 import { StagecastClientError } from './errors.js';
 import { request, type ClientSocket, type RequestPayload, type ResponseData } from './signaling.js';
+import {
+  connectError,
+  elsewhereUrl,
+  isTemporary,
+  openSocket,
+  retryDelay,
+  type ConnectOptions,
+} from './connection.js';
+import { ServerListeners } from './ServerListeners.js';
 
-export interface ConnectOptions {
-  /** Base URL of the ingest server, e.g. `https://live.example.com`. */
-  url: string;
-  /** A room token (from `POST /api/join` or `POST /api/rooms/:id/tokens`). */
-  token: string;
-  /** The room to join; a token for another room is then refused with WRONG_ROOM. */
-  roomId?: string;
-  /** Reconnect automatically after a network loss. Default true. */
-  reconnect?: boolean;
-}
+export type { ConnectOptions } from './connection.js';
+
+type RoleChangeReason = RoomEvents['roleChanged'][1];
 
 /** Events of a Room. */
 export interface RoomEvents extends Record<string, unknown[]> {
   /** The connection is lost; the SDK is reconnecting. */
   reconnecting: [];
-  /** Reconnected; state was refreshed from a new snapshot. */
+  /**
+   * Reconnected; state was refreshed from a new snapshot. Also after the room moved to
+   * another ingest server (see `moveTo`), with that server's snapshot.
+   */
   reconnected: [snapshot: JoinSnapshot];
   /** The server closed the room for this client (ban, deletion, expiry, rotated link); no reconnection. */
   closed: [reason: RoomClosedReason | 'disconnected', message: string];
@@ -71,13 +75,21 @@ export class Room extends Emitter<RoomEvents> {
   private closedReason: string | null = null;
   /** Counts `broadcast:layout` notifications, so a late request answer cannot undo a newer one. */
   private layoutUpdates = 0;
+  private current: ClientSocket;
+  private readonly notifications: ServerListeners;
+  /** Set while `moveTo` runs; only one move at a time. */
+  private moving = false;
 
   private constructor(
-    readonly socket: ClientSocket,
+    socket: ClientSocket,
     /** The snapshot received when joining (chat and hands clients start from it). */
     public snapshot: JoinSnapshot,
+    /** How this room connected; `url` and `token` follow a move and a renewal. */
+    private options: ConnectOptions,
   ) {
     super();
+    this.current = socket;
+    this.notifications = new ServerListeners(socket);
     this.self = snapshot.self;
     this.roomId = snapshot.room.id;
     this.roomName = snapshot.room.name;
@@ -88,6 +100,7 @@ export class Room extends Emitter<RoomEvents> {
     this.maxStage = snapshot.maxStage;
     this.applyStage(snapshot.stage);
     this.listen();
+    this.watch(socket);
   }
 
   /**
@@ -99,33 +112,31 @@ export class Room extends Emitter<RoomEvents> {
     try {
       return await Room.connectTo(options);
     } catch (error) {
-      const ownerUrl = error instanceof StagecastClientError ? error.ownerUrl : undefined;
-      if (ownerUrl === undefined || ownerUrl === options.url) throw error;
+      const ownerUrl = elsewhereUrl(error, options.url);
+      if (ownerUrl === undefined) throw error;
       return Room.connectTo({ ...options, url: ownerUrl });
     }
   }
 
   private static async connectTo(options: ConnectOptions): Promise<Room> {
-    const socket: ClientSocket = io(options.url, {
-      auth: options.roomId ? { token: options.token, roomId: options.roomId } : { token: options.token },
-      transports: ['websocket'],
-      reconnection: options.reconnect ?? true,
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 5000,
-    });
+    const socket = await openSocket(options);
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', () => resolve());
-        socket.once('connect_error', (err: Error & { data?: ConnectErrorData }) => {
-          reject(connectError(err));
-        });
-      });
       const snapshot = await request(socket, 'room:join', {});
-      return new Room(socket, snapshot);
+      return new Room(socket, snapshot, options);
     } catch (error) {
       socket.disconnect();
       throw error;
     }
+  }
+
+  /** The connection now; it changes when the room moves to another server (`moveTo`). */
+  get socket(): ClientSocket {
+    return this.current;
+  }
+
+  /** Base URL of the ingest server this room is connected to now. */
+  get url(): string {
+    return this.options.url;
   }
 
   get connected(): boolean {
@@ -147,6 +158,68 @@ export class Room extends Emitter<RoomEvents> {
     payload: RequestPayload<E>,
   ): Promise<ResponseData<E>> {
     return request(this.socket, event, payload);
+  }
+
+  /**
+   * Listens to a server notification, on this connection and on the one the room may move
+   * to; returns the remover. The SDK's clients listen this way, so that they follow a move.
+   */
+  subscribe<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]): () => void {
+    return this.notifications.add(event, listener);
+  }
+
+  /**
+   * Continues this room on the ingest server at `url` (the owner of the room's stage, named by
+   * a MEDIA_ELSEWHERE refusal): connects there with the same token and runs `first` on that
+   * connection (e.g. accepting a stage invitation). Only once `first` succeeded does the room
+   * move every listener (chat, hands, stage) to the new connection, close the old one and
+   * emit `reconnected` with the new server's snapshot, then `roleChanged` if `reason` is given
+   * and the role changed. If connecting or `first` fails, the new connection is closed, the
+   * room stays where it was, and this rejects with the failure's code: the caller decides
+   * whether to try elsewhere, and a MEDIA_ELSEWHERE from the new server is not followed here.
+   */
+  async moveTo<T>(
+    url: string,
+    first: (socket: ClientSocket) => Promise<T>,
+    reason?: RoleChangeReason,
+  ): Promise<T> {
+    if (this.closedReason)
+      throw new StagecastClientError({ code: 'ROOM_CLOSED', message: 'The room is closed' });
+    if (this.moving)
+      throw new StagecastClientError({ code: 'CONFLICT', message: 'The room is already moving' });
+    this.moving = true;
+    let next: ClientSocket | undefined;
+    try {
+      next = await openSocket({ ...this.options, url });
+      const result = await first(next);
+      this.switchTo(next, url);
+      if (this.closedReason) next.disconnect();
+      else await this.rejoin(reason);
+      return result;
+    } catch (error) {
+      if (next && this.current !== next) {
+        next.disconnect();
+        // Presence is one entry per person, and the new connection's end removed it: the old
+        // connection registers again (a reconnection), or hosts would no longer see this viewer.
+        if (!this.closedReason) this.current.disconnect().connect();
+      }
+      throw error;
+    } finally {
+      this.moving = false;
+    }
+  }
+
+  /** Moves every listener to `next` and closes the old connection. */
+  private switchTo(next: ClientSocket, url: string): void {
+    this.notifications.moveTo(next);
+    const old = this.current;
+    this.current = next;
+    this.options = { ...this.options, url };
+    old.off();
+    old.disconnect();
+    this.watch(next);
+    // From here on, a role change is news from the server the room is on.
+    this.moving = false;
   }
 
   /**
@@ -197,58 +270,68 @@ export class Room extends Emitter<RoomEvents> {
     this.stageChanged();
   }
 
+  /** The room's own state, kept from the server's notifications (on whichever connection). */
   private listen(): void {
-    const s = this.socket;
-    s.on('peer:joined', (peer) => {
+    const on = this.notifications.add.bind(this.notifications);
+    on('peer:joined', (peer) => {
       this.stagePeers.set(peer.peerId, peer);
       this.stageChanged();
     });
-    s.on('peer:updated', (peer) => {
+    on('peer:updated', (peer) => {
       this.stagePeers.set(peer.peerId, peer);
       this.stageChanged();
     });
-    s.on('peer:left', ({ peerId }) => {
+    on('peer:left', ({ peerId }) => {
       if (this.stagePeers.delete(peerId)) this.stageChanged();
     });
-    s.on('producer:new', (producer) =>
+    on('producer:new', (producer) =>
       this.updateProducer(producer.peerId, (list) => [...list.filter((p) => p.id !== producer.id), producer]),
     );
-    s.on('producer:closed', ({ producerId, peerId }) =>
+    on('producer:closed', ({ producerId, peerId }) =>
       this.updateProducer(peerId, (list) => list.filter((p) => p.id !== producerId)),
     );
-    s.on('producer:paused', ({ producerId, peerId, paused }) =>
+    on('producer:paused', ({ producerId, peerId, paused }) =>
       this.updateProducer(peerId, (list) => list.map((p) => (p.id === producerId ? { ...p, paused } : p))),
     );
-    s.on('stage:activeSpeaker', ({ peerId }) => {
+    on('stage:activeSpeaker', ({ peerId }) => {
       this.activeSpeakerPeerId = peerId;
       this.emit('activeSpeaker', peerId);
     });
-    s.on('self:role', ({ role, reason }) => {
+    on('self:role', ({ role, reason }) => {
+      // During a move, the role the new server gives reaches the old connection too (every
+      // process applies a role change to its own connections): the move reports it itself,
+      // once it is on the server where that role works.
+      if (this.moving) return;
       this.self = { ...this.self, role };
       this.emit('roleChanged', role, reason);
     });
-    s.on('broadcast:state', (state) => {
+    on('broadcast:state', (state) => {
       this.live = state;
       this.emit('liveState', state);
     });
-    s.on('broadcast:layout', (choice) => {
+    on('broadcast:layout', (choice) => {
       this.layoutUpdates++;
       this.setLayoutChoice(choice);
     });
-    s.on('broadcast:progress', (progress) => this.emit('broadcastProgress', progress));
-    s.on('audience:count', ({ viewers }) => {
+    on('broadcast:progress', (progress) => this.emit('broadcastProgress', progress));
+    on('audience:count', ({ viewers }) => {
       this.viewers = viewers;
       this.emit('audienceCount', viewers);
     });
-    s.on('session:token', ({ token, expiresAt }) => {
-      // Socket.IO sends `auth` again on every reconnection: a reconnection past the first
-      // token's expiry is admitted with this one.
-      s.auth = { ...(s.auth as Record<string, unknown>), token };
-      this.emit('tokenRenewed', token, expiresAt);
-    });
-    s.on('room:closed', ({ reason, message }) => {
+    on('room:closed', ({ reason, message }) => {
       this.closedReason = reason;
       this.emit('closed', reason, message);
+    });
+  }
+
+  /** The life of one connection: token renewal, loss and reconnection. */
+  private watch(s: ClientSocket): void {
+    s.on('session:token', ({ token, expiresAt }) => {
+      // Socket.IO sends `auth` again on every reconnection: a reconnection past the first
+      // token's expiry is admitted with this one (and so is a move to another server).
+      s.auth = { ...(s.auth as Record<string, unknown>), token };
+      this.options = { ...this.options, token };
+      this.emit('tokenRenewed', token, expiresAt);
     });
     s.on('disconnect', (reason) => {
       if (this.closedReason) return;
@@ -275,61 +358,44 @@ export class Room extends Emitter<RoomEvents> {
         }, retryDelay(error.retryAfterMs));
       }
     });
-    s.on('connect', () => this.rejoin());
+    s.on('connect', () => void this.rejoin());
   }
 
   /**
-   * Asks for a fresh snapshot after a reconnection; waits out a rate limit or an outage of the
-   * server's database instead of giving up.
+   * Asks for a fresh snapshot after a reconnection (or a move); waits out a rate limit or an
+   * outage of the server's database instead of giving up. With `reason`, a role that differs
+   * from the one held before is reported as `roleChanged`.
    */
-  private rejoin(): void {
-    void this.request('room:join', {}).then(
-      (snapshot) => {
-        const layoutBefore = this.layout;
-        this.snapshot = snapshot;
-        this.self = snapshot.self;
-        this.live = snapshot.live;
-        this.layout = layoutOf(snapshot);
-        this.layoutUpdates++;
-        this.viewers = snapshot.audience.viewers;
-        this.activeSpeakerPeerId = snapshot.activeSpeakerPeerId;
-        this.applyStage(snapshot.stage);
-        this.emit('reconnected', snapshot);
-        this.stageChanged();
-        // Another host may have changed the layout while we were away.
-        if (!sameLayout(layoutBefore, this.layout)) this.emit('layoutChanged', this.layout);
-      },
-      (error: unknown) => {
-        if (error instanceof StagecastClientError && isTemporary(error)) {
-          setTimeout(() => {
-            if (!this.closedReason && this.socket.connected) this.rejoin();
-          }, retryDelay(error.retryAfterMs));
-          return;
-        }
-        const message = error instanceof Error ? error.message : 'Could not rejoin the room';
-        this.emit('closed', 'disconnected', message);
-      },
-    );
+  private async rejoin(reason?: RoleChangeReason): Promise<void> {
+    let snapshot: JoinSnapshot;
+    try {
+      snapshot = await this.request('room:join', {});
+    } catch (error) {
+      if (error instanceof StagecastClientError && isTemporary(error)) {
+        await new Promise((resolve) => setTimeout(resolve, retryDelay(error.retryAfterMs)));
+        if (!this.closedReason && this.socket.connected) await this.rejoin(reason);
+        return;
+      }
+      const message = error instanceof Error ? error.message : 'Could not rejoin the room';
+      this.emit('closed', 'disconnected', message);
+      return;
+    }
+    const layoutBefore = this.layout;
+    const roleBefore = this.role;
+    this.snapshot = snapshot;
+    this.self = snapshot.self;
+    this.live = snapshot.live;
+    this.layout = layoutOf(snapshot);
+    this.layoutUpdates++;
+    this.viewers = snapshot.audience.viewers;
+    this.activeSpeakerPeerId = snapshot.activeSpeakerPeerId;
+    this.applyStage(snapshot.stage);
+    this.emit('reconnected', snapshot);
+    this.stageChanged();
+    // Another host may have changed the layout while we were away.
+    if (!sameLayout(layoutBefore, this.layout)) this.emit('layoutChanged', this.layout);
+    if (reason && this.role !== roleBefore) this.emit('roleChanged', this.role, reason);
   }
-}
-
-/** The StagecastClientError of a refused connection, with the server's code and wait. */
-function connectError(err: Error & { data?: ConnectErrorData }): StagecastClientError {
-  const { code = 'UNAVAILABLE', retryAfterMs, ownerUrl } = err.data ?? {};
-  const wire: WireError = { code, message: err.message };
-  if (retryAfterMs !== undefined) wire.retryAfterMs = retryAfterMs;
-  if (ownerUrl !== undefined) wire.ownerUrl = ownerUrl;
-  return new StagecastClientError(wire);
-}
-
-/** The server's wait plus up to a second of jitter, so that a crowd does not return at once. */
-function retryDelay(retryAfterMs: number | undefined): number {
-  return (retryAfterMs ?? 1000) + Math.floor(Math.random() * 1000);
-}
-
-/** Refusals that a later retry can overcome: a rate limit, or a server that cannot serve now. */
-function isTemporary(error: StagecastClientError): boolean {
-  return error.code === 'RATE_LIMITED' || error.code === 'UNAVAILABLE';
 }
 
 /** The snapshot's layout choice; a server from before layouts sends none, which means the default. */

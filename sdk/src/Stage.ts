@@ -86,10 +86,10 @@ export class Stage extends Emitter<StageEvents> {
       this.emit('moderated', event);
     };
     this.room.on('stageChanged', onStage);
-    this.room.socket.on('stage:moderated', onModerated);
+    const offModerated = this.room.subscribe('stage:moderated', onModerated);
     this.offModeration = () => {
       this.room.off('stageChanged', onStage);
-      this.room.socket.off('stage:moderated', onModerated);
+      offModerated();
       this.offModeration = null;
     };
   }
@@ -127,15 +127,10 @@ export class Stage extends Emitter<StageEvents> {
     await device.load({ routerRtpCapabilities: await this.room.request('stage:capabilities', {}) });
     this.device = device;
     this.recvTransport = await this.createTransport('recv');
-    const socket = this.room.socket;
-    const onProducer = (producer: ProducerInfo) => void this.consume(producer).catch(() => undefined);
-    const onConsumerClosed = ({ consumerId }: { consumerId: string }) => this.dropRemote(consumerId);
-    socket.on('producer:new', onProducer);
-    socket.on('consumer:closed', onConsumerClosed);
-    this.offRoom.push(() => {
-      socket.off('producer:new', onProducer);
-      socket.off('consumer:closed', onConsumerClosed);
-    });
+    this.offRoom.push(
+      this.room.subscribe('producer:new', (producer) => void this.consume(producer).catch(() => undefined)),
+      this.room.subscribe('consumer:closed', ({ consumerId }) => this.dropRemote(consumerId)),
+    );
     for (const peer of this.room.stage) {
       for (const producer of peer.producers) await this.consume(producer).catch(() => undefined);
     }

@@ -4,6 +4,7 @@ import type { HandEntry, Role, StageInvite } from '@stagecast/protocol';
 import { HandsClient, StagecastClientError, connect, type InviteEnded, type Room } from '@stagecast/sdk';
 import { TestIngest } from './helpers/servers.js';
 import { nextEvent } from './helpers/events.js';
+import { produceDummy } from './helpers/stage.js';
 
 let ingest: TestIngest;
 let redis: Redis;
@@ -67,21 +68,6 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
 }
 
 const names = (queue: readonly HandEntry[]) => queue.map((e) => `${e.position}:${e.name}`);
-
-/** A minimal VP8 producer on a plain transport, as a bot would make. */
-async function produceDummy(room: Room): Promise<string> {
-  const transport = await room.request('stage:createPlainTransport', {});
-  const { producerId } = await room.request('stage:produce', {
-    transportId: transport.id,
-    kind: 'video',
-    source: 'camera',
-    rtpParameters: {
-      codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }],
-      encodings: [{ ssrc: 22222222 }],
-    },
-  });
-  return producerId;
-}
 
 describe('raise hand', () => {
   it('keeps a FIFO queue with positions, for managers and raisers', async () => {

@@ -147,7 +147,7 @@ describe('allowed origins', () => {
 });
 
 describe('app pages', () => {
-  it('send a Content-Security-Policy whose frame-ancestors is the setting', async () => {
+  it('send a Content-Security-Policy whose frame-ancestors is the setting and whose connect-src adds the allowed origins', async () => {
     for (const link of [room.links.host, room.links.viewer]) {
       const path = new URL(link).pathname;
       const page = await rawRequest(ingest.url, { target: path });
@@ -155,11 +155,16 @@ describe('app pages', () => {
       const csp = page.headers['content-security-policy'] ?? '';
       expect(csp).toContain("script-src 'self'");
       expect(csp).toContain("frame-ancestors 'self'");
+      expect(csp).toContain("connect-src 'self';");
       expect(page.headers['referrer-policy']).toBe('no-referrer');
     }
     const embed = await rawRequest(configured.url, { target: '/embed/watch/some-code' });
     expect(embed.headers['content-security-policy']).toContain(
       "frame-ancestors 'self' https://blog.example.com",
+    );
+    // The allowed origins may be other ingest processes a page is sent to (the room's stage).
+    expect(embed.headers['content-security-policy']).toContain(
+      `connect-src 'self' ${STUDIO} ${STUDIO.replace('https:', 'wss:')};`,
     );
   });
 });

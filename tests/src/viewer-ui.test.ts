@@ -10,6 +10,7 @@ import { botClip } from './helpers/botClip.js';
 import { ON_AIR_MS, ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { Bot } from './bot/Bot.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
+import { acceptAndJoinStage, joinViewerApp } from './helpers/viewerApp.js';
 
 /*
  * The viewer app (viewer-ui/dist, served by a real ingest) in Debian's Chromium with a fake
@@ -56,32 +57,11 @@ async function hostOf(roomId: string, name = 'Hosta'): Promise<Room> {
   return host;
 }
 
-/** Opens the viewer link, types a name and joins. */
+/** Opens the viewer link in a new page, types a name and joins. */
 async function joinAsViewer(link: string, name: string): Promise<Page> {
   const page = await newPage();
-  await page.goto(link);
-  await page.getByLabel('Your name').fill(name);
-  await page.getByRole('button', { name: 'Join', exact: true }).click();
-  await page.getByLabel('Chat message').waitFor();
+  await joinViewerApp(page, link, name);
   return page;
-}
-
-/** Accepts an invitation, passes the device check and waits to be on stage. */
-async function acceptAndJoinStage(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Accept' }).click();
-  const join = page.getByRole('button', { name: 'Join stage' });
-  // Opening the fake camera waits for the CPU that FFmpeg and the HLS player share.
-  await waitFor(() => join.isEnabled(), 'the device check', 30_000).catch(async (error: unknown) => {
-    const shown = await page
-      .locator('dialog.backstage')
-      .innerText()
-      .catch(() => 'no backstage dialog');
-    throw new Error(
-      `${error instanceof Error ? error.message : String(error)}; the backstage shows: ${shown}`,
-    );
-  });
-  await join.click();
-  await page.getByRole('button', { name: 'Leave stage' }).waitFor();
 }
 
 async function peerIdOf(host: Room, name: string): Promise<string> {

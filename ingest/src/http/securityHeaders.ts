@@ -3,8 +3,13 @@
  * `style:` directives go through the CSSOM, which CSP does not govern); hls.js plays through
  * Media Source Extensions (a `blob:` media URL) and may start its transmuxer as a `blob:`
  * worker. `frame-ancestors` decides who may embed the apps (`STAGECAST_FRAME_ANCESTORS`).
+ * `connectOrigins` are the other origins the apps may connect to: with several ingest
+ * processes, a page served by one follows the room's stage to the process that holds it.
  */
-export function appPageHeaders(frameAncestors: string): Record<string, string> {
+export function appPageHeaders(
+  frameAncestors: string,
+  connectOrigins: readonly string[],
+): Record<string, string> {
   const csp = [
     "default-src 'self'",
     "script-src 'self'",
@@ -13,8 +18,9 @@ export function appPageHeaders(frameAncestors: string): Record<string, string> {
     "font-src 'self' data:",
     "media-src 'self' blob:",
     "worker-src 'self' blob:",
-    // 'self' also covers WebSockets to the same host (CSP level 3).
-    "connect-src 'self'",
+    // 'self' also covers WebSockets to the same host (CSP level 3); another origin's do not
+    // follow from its http(s) form, so Socket.IO's ws(s) URL is listed with it.
+    ["connect-src 'self'", ...connectOrigins.flatMap((o) => [o, o.replace(/^http/, 'ws')])].join(' '),
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",

@@ -70,8 +70,13 @@ export async function sendFile(
   });
 }
 
-/** The built UIs. */
-export function registerStaticRoutes(router: Router, uiRoot: string, frameAncestors: string): void {
+/** The built UIs; `connectOrigins`: see `appPageHeaders`. */
+export function registerStaticRoutes(
+  router: Router,
+  uiRoot: string,
+  frameAncestors: string,
+  connectOrigins: readonly string[],
+): void {
   const apps = [
     { prefix: 'host', dir: join(uiRoot, 'broadcaster-ui', 'dist') },
     { prefix: 'watch', dir: join(uiRoot, 'viewer-ui', 'dist') },
@@ -80,7 +85,7 @@ export function registerStaticRoutes(router: Router, uiRoot: string, frameAncest
     const page = async ({ res }: { res: ServerResponse }) =>
       sendFile(res, dir, 'index.html', {
         'cache-control': 'no-cache',
-        ...appPageHeaders(frameAncestors),
+        ...appPageHeaders(frameAncestors, connectOrigins),
       }).catch(() => {
         throw new StagecastError('UNAVAILABLE', `The ${prefix} app is not built; run "npm run build"`);
       });
