@@ -17,7 +17,14 @@ import { ON_AIR_MS, ownRedisDatabase, TestIngest, waitFor } from './helpers/serv
 import { nextEvent } from './helpers/events.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
 import { Bot } from './bot/Bot.js';
-import { layoutButton, plays, pressed, tabsReadable, tamper, type TamperedPage } from './helpers/studioPage.js';
+import {
+  layoutButton,
+  plays,
+  pressed,
+  tabsReadable,
+  tamper,
+  type TamperedPage,
+} from './helpers/studioPage.js';
 
 /*
  * The broadcaster app (broadcaster-ui/dist, served by a real ingest) in Debian's Chromium with

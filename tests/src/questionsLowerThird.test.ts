@@ -99,6 +99,11 @@ describe('the highlighted question on air (upvote Q&A lower-third)', () => {
       'the lower-third off',
       60_000,
     );
-    await frameShowing(master, accent, ([, , blue]) => blue !== undefined && blue < 80, 'the dark background');
+    await frameShowing(
+      master,
+      accent,
+      ([, , blue]) => blue !== undefined && blue < 80,
+      'the dark background',
+    );
   }, 240_000);
 });

@@ -95,7 +95,8 @@ export class RtmpFront {
     this.restartTimer = setTimeout(() => {
       if (this.stopping) return;
       this.launch().then(
-        () => this.logger.info({ port: this.settings.port }, 'RTMP front restarted; RTMP ingest listening again'),
+        () =>
+          this.logger.info({ port: this.settings.port }, 'RTMP front restarted; RTMP ingest listening again'),
         (error: unknown) => {
           this.logger.error({ err: error }, 'the RTMP front could not be restarted');
           // A failed start exits nginx (handled above) or leaves it not listening: stop it to retry.
