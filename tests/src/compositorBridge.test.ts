@@ -179,7 +179,13 @@ describe('compositor handshake (ingest side)', () => {
     expect(snapshot.version).toBeGreaterThan(0);
     expect(snapshot.layout).toEqual(DEFAULT_LAYOUT);
     expect(snapshot.tiles).toEqual([
-      { peerId: host.snapshot.self.peerId, name: 'Host', source: 'camera', videoProducerId: producers.video },
+      {
+        peerId: host.snapshot.self.peerId,
+        name: 'Host',
+        source: 'camera',
+        videoProducerId: producers.video,
+        videoCodec: 'vp8',
+      },
     ]);
     expect(snapshot.audioProducerIds).toEqual([producers.audio]);
   });
