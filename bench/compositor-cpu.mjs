@@ -18,7 +18,6 @@ import { cpus, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { pino } from 'pino';
-import { DEFAULT_LADDER } from '@stagecast/protocol';
 import {
   CompositeRun,
   PortPool,
@@ -42,6 +41,7 @@ import {
   threadSeconds,
   waitForQuiet,
   codeVersion,
+  compositeBenchJob,
   exitOnSignals,
 } from './lib.mjs';
 
@@ -55,20 +55,7 @@ const CAPACITY_S = Number(process.env.BENCH_CAPACITY_SECONDS ?? 20);
 const PSNR_SKIP_FRAMES = 90;
 const FRAME_RATE = 30;
 const logger = pino({ level: 'silent' });
-const job = {
-  roomId: 'bench',
-  roomName: 'Bench',
-  broadcastId: 'cpu',
-  startedAt: new Date().toISOString(),
-  record: false,
-  ladder: [...DEFAULT_LADDER],
-  segmentSeconds: 2,
-  liveWindow: 6,
-  burnClock: false,
-  frameRate: FRAME_RATE,
-  // What ingest asks for with its default stage of 9: min(9, 9 + 1) video, 9 + 1 audio.
-  slots: { video: 9, audio: 10 },
-};
+const job = compositeBenchJob('cpu', FRAME_RATE);
 const step = qualitySteps(FRAME_RATE)[0];
 const started = new Set();
 process.once('exit', () => {

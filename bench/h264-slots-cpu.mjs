@@ -13,7 +13,6 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { DEFAULT_LADDER } from '@stagecast/protocol';
 import {
   CompositeRun,
   PortPool,
@@ -34,6 +33,7 @@ import {
   resultsDir,
   sleep,
   codeVersion,
+  compositeBenchJob,
 } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -41,20 +41,7 @@ const WARM_UP_S = Number(process.env.BENCH_WARMUP_SECONDS ?? 8);
 const WINDOW_S = Number(process.env.BENCH_CPU_SECONDS ?? 20);
 const FRAME_RATE = 30;
 const logger = pino({ level: 'silent' });
-const job = (h264) => ({
-  roomId: 'bench',
-  roomName: 'Bench',
-  broadcastId: 'h264-slots',
-  startedAt: new Date().toISOString(),
-  record: false,
-  ladder: [...DEFAULT_LADDER],
-  segmentSeconds: 2,
-  liveWindow: 6,
-  burnClock: false,
-  frameRate: FRAME_RATE,
-  // What ingest asks for with its default stage of 9 (and its H.264 slots, or none).
-  slots: { video: 9, audio: 10, ...(h264 > 0 ? { h264 } : {}) },
-});
+const job = (h264) => compositeBenchJob('h264-slots', FRAME_RATE, h264);
 const round = (n, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
 exitOnSignals();
 

@@ -4,6 +4,7 @@ import { cpus, totalmem, platform, release } from 'node:os';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
+import { DEFAULT_LADDER } from '@stagecast/protocol';
 
 export const resultsDir = new URL('./results/', import.meta.url).pathname;
 
@@ -360,4 +361,24 @@ export function machineCpu() {
 export function exitOnSignals() {
   for (const signal of ['SIGINT', 'SIGTERM'])
     process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+}
+
+/**
+ * A compositor job as ingest queues it for its default stage of 9: min(9, 9 + 1) video slots,
+ * 9 + 1 audio slots, and `h264` H.264 slots when given.
+ */
+export function compositeBenchJob(broadcastId, frameRate, h264 = 0) {
+  return {
+    roomId: 'bench',
+    roomName: 'Bench',
+    broadcastId,
+    startedAt: new Date().toISOString(),
+    record: false,
+    ladder: [...DEFAULT_LADDER],
+    segmentSeconds: 2,
+    liveWindow: 6,
+    burnClock: false,
+    frameRate,
+    slots: { video: 9, audio: 10, ...(h264 > 0 ? { h264 } : {}) },
+  };
 }

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import {
@@ -11,7 +8,7 @@ import {
   type RoomInfo,
 } from '@stagecast/protocol';
 import { QuestionsClient, type Room } from '@stagecast/sdk';
-import { freePort, TestIngest, waitFor } from './helpers/servers.js';
+import { TestIngest, waitFor } from './helpers/servers.js';
 import { nextEvent } from './helpers/events.js';
 import { RedisServer } from './helpers/RedisServer.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
@@ -21,7 +18,6 @@ import { frameShowing, isAccentBlue, LOWER_THIRD_ACCENT } from './helpers/frames
 
 describe('the highlighted question on air (upvote Q&A lower-third)', () => {
   let redisServer: RedisServer;
-  let redisDir = '';
   let ingest: TestIngest;
   let transcoder: TranscoderProcess;
   let queue: Queue;
@@ -30,10 +26,7 @@ describe('the highlighted question on air (upvote Q&A lower-third)', () => {
   const clients: Room[] = [];
 
   beforeAll(async () => {
-    // A Redis of its own: the transcoder takes every job of its queue, so it must see only this test's.
-    redisDir = await mkdtemp(join(tmpdir(), 'stagecast-redis-'));
-    redisServer = new RedisServer(await freePort(), redisDir);
-    await redisServer.start();
+    redisServer = await RedisServer.startOwn();
     process.env.STAGECAST_SEGMENT_SECONDS = '2';
     ingest = await TestIngest.start({ redisUrl: redisServer.url });
     transcoder = TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl: redisServer.url });
@@ -53,8 +46,7 @@ describe('the highlighted question on air (upvote Q&A lower-third)', () => {
     await transcoder?.stop();
     await queue?.close();
     await ingest?.close();
-    await redisServer?.shutdown().catch(() => redisServer.kill());
-    await rm(redisDir, { recursive: true, force: true });
+    await redisServer?.remove();
   }, 60_000);
 
   const live = async (): Promise<LiveState> =>

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestKeyCreated } from '@stagecast/protocol';
 import type { Room } from '@stagecast/sdk';
+import { publishRtmp } from './helpers/rtmpPublisher.js';
 import { freePort, ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 
 /*
@@ -29,17 +30,9 @@ afterAll(async () => {
   await ingest?.close();
 }, 60_000);
 
-/** An encoder publishing a test pattern and a tone by RTMP (as OBS does), until killed. */
+/** An encoder publishing by RTMP (as OBS does), until killed. */
 function publish(url: string): ChildProcess {
-  // prettier-ignore
-  const ffmpeg = spawn('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error',
-    '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=15',
-    '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '30',
-    '-c:a', 'aac', '-b:a', '64k',
-    '-f', 'flv', url,
-  ], { stdio: 'ignore' });
+  const { ffmpeg } = publishRtmp(url, { size: '320x180', rate: 15 });
   cleanups.push(() => ffmpeg.kill('SIGKILL'));
   return ffmpeg;
 }

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
@@ -7,6 +6,7 @@ import type { Room } from '@stagecast/sdk';
 import { decodes, fetchPlaylist, probeStreams, segmentFile } from './helpers/hls.js';
 import { freePort, ON_AIR_MS, ownRedisDatabase, TestIngest, waitFor } from './helpers/servers.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
+import { publishRtmp, type RtmpPublisher } from './helpers/rtmpPublisher.js';
 
 /*
  * RTMP ingest against real parts: the ingest's RTMP front (Debian's nginx-rtmp), FFmpeg
@@ -37,22 +37,10 @@ beforeEach(() => {
   onTestFailed(() => console.error(`--- transcoder ---\n${transcoder.output.join('')}`));
 });
 
-/** An RTMP publisher as OBS is one: H.264 + AAC in FLV, at the source's own pace. */
-function publisher(url: string): { ffmpeg: ChildProcess; exited: Promise<number | null>; log: string[] } {
-  const log: string[] = [];
-  // prettier-ignore
-  const ffmpeg = spawn('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error',
-    '-re', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=30',
-    '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '60',
-    '-c:a', 'aac', '-b:a', '96k',
-    '-f', 'flv', url,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  ffmpeg.stderr?.setEncoding('utf8').on('data', (text: string) => log.push(text));
-  const exited = new Promise<number | null>((resolve) => ffmpeg.once('exit', (code) => resolve(code)));
-  cleanups.push(() => ffmpeg.kill('SIGKILL'));
-  return { ffmpeg, exited, log };
+function publisher(url: string): RtmpPublisher {
+  const published = publishRtmp(url);
+  cleanups.push(() => published.ffmpeg.kill('SIGKILL'));
+  return published;
 }
 
 async function roomInfo(roomId: string): Promise<RoomInfo> {

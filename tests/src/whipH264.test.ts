@@ -1,13 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { LiveState, RoomInfo } from '@stagecast/protocol';
 import { launchChromium, newPage } from './helpers/chromium.js';
 import { frameShowing } from './helpers/frames.js';
 import { RedisServer } from './helpers/RedisServer.js';
-import { freePort, TestIngest, waitFor } from './helpers/servers.js';
+import { TestIngest, waitFor } from './helpers/servers.js';
 import { TranscoderProcess } from './helpers/transcoderProcess.js';
 import { connectionState, publish } from './helpers/whip.js';
 
@@ -25,17 +22,13 @@ const isOrange = ([r, g, b]: number[]): boolean =>
 
 describe('an H.264-only WHIP publisher in the composite', () => {
   let redisServer: RedisServer;
-  let redisDir = '';
   let ingest: TestIngest;
   let transcoder: TranscoderProcess;
   let browser: Browser;
   const cleanups: (() => unknown)[] = [];
 
   beforeAll(async () => {
-    // A Redis of its own: the transcoder takes every job of its queue, so it must see only this test's.
-    redisDir = await mkdtemp(join(tmpdir(), 'stagecast-redis-'));
-    redisServer = new RedisServer(await freePort(), redisDir);
-    await redisServer.start();
+    redisServer = await RedisServer.startOwn();
     process.env.STAGECAST_SEGMENT_SECONDS = '2';
     ingest = await TestIngest.start({ redisUrl: redisServer.url });
     transcoder = TranscoderProcess.start({ dataDir: ingest.dataDir, redisUrl: redisServer.url });
@@ -47,8 +40,7 @@ describe('an H.264-only WHIP publisher in the composite', () => {
     await browser?.close();
     await transcoder?.stop();
     await ingest?.close();
-    await redisServer?.shutdown().catch(() => redisServer.kill());
-    await rm(redisDir, { recursive: true, force: true });
+    await redisServer?.remove();
   }, 60_000);
 
   it(

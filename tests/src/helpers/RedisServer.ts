@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { waitFor } from './servers.js';
+import { freePort, waitFor } from './servers.js';
 
 /** The product's Redis configuration (append-only file, fsync policy, no eviction). */
 const PRODUCT_CONFIG = fileURLToPath(new URL('../../../infra/redis.conf', import.meta.url));
@@ -17,6 +20,22 @@ export class RedisServer {
     readonly port: number,
     readonly dir: string,
   ) {}
+
+  /**
+   * A started redis-server on a free port with a new data directory, for a test whose
+   * transcoder takes every job of its queue (so it must see only that test's); `remove` ends it.
+   */
+  static async startOwn(): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), await mkdtemp(join(tmpdir(), 'stagecast-redis-')));
+    await server.start();
+    return server;
+  }
+
+  /** Stops it (SHUTDOWN, else SIGKILL) and deletes its data directory. */
+  async remove(): Promise<void> {
+    await this.shutdown().catch(() => this.kill());
+    await rm(this.dir, { recursive: true, force: true });
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
